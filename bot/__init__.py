@@ -1,0 +1,1 @@
+"""chiiki: a community-building (地域づくり) chat bot for Japanese municipalities."""

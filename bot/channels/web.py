@@ -1,0 +1,53 @@
+"""The built-in web chat: JSON in, JSON out, choices as buttons."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bot.core import Channel, IncomingMessage, Reply, split_text
+
+TEXT_LIMIT = 4096
+# The browser makes its own id (see static/chat.html); it is opaque and short.
+_USER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+class WebRequestError(ValueError):
+    """The chat API body is not what the page sends; the message says what to fix."""
+
+
+def parse_chat_request(body: Any) -> IncomingMessage:
+    """Turn `{"user": id, "text": ...}` or `{"user": id, "data": ...}` into an IncomingMessage."""
+    if not isinstance(body, dict):
+        raise WebRequestError('expected a JSON object like {"user": "abc", "text": "/goals"}')
+    user = body.get("user")
+    if not isinstance(user, str) or not _USER_ID.match(user):
+        raise WebRequestError('"user" must be 1-64 letters, digits, "_" or "-"')
+    text, data = body.get("text"), body.get("data")
+    if text is not None and not isinstance(text, str):
+        raise WebRequestError('"text" must be a string')
+    if data is not None and not isinstance(data, str):
+        raise WebRequestError('"data" must be a string')
+    if text is None and data is None:
+        raise WebRequestError('send "text" or "data"')
+    language = body.get("language")
+    return IncomingMessage(
+        channel=Channel.WEB,
+        user_id=user,
+        text=text,
+        data=data or None,
+        language_hint=language if isinstance(language, str) else None,
+    )
+
+
+def render_replies(replies: list[Reply]) -> dict[str, Any]:
+    """The JSON the page renders: one bubble per text part, buttons under the last one."""
+    bubbles: list[dict[str, Any]] = []
+    for reply in replies:
+        parts = split_text(reply.text, TEXT_LIMIT)
+        for index, part in enumerate(parts):
+            choices = reply.choices if index == len(parts) - 1 else ()
+            bubbles.append(
+                {"text": part, "choices": [{"label": c.label, "data": c.data} for c in choices]}
+            )
+    return {"replies": bubbles}

@@ -1,0 +1,107 @@
+"""Settings, read once from the environment (and an optional .env file)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(name: str) -> AliasChoices:
+    return AliasChoices(name)
+
+
+class Settings(BaseSettings):
+    """Everything chiiki can be told. Secrets are SecretStr: they print as '**********'."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
+
+    db: str = Field("data/chiiki.db", validation_alias=_env("CHIIKI_DB"))
+    pack: str = Field("tomioka", validation_alias=_env("CHIIKI_PACK"))
+    content_dir: Path = Field(
+        PROJECT_ROOT / "content", validation_alias=_env("CHIIKI_CONTENT_DIR")
+    )
+    migrations_dir: Path = Field(
+        PROJECT_ROOT / "migrations", validation_alias=_env("CHIIKI_MIGRATIONS_DIR")
+    )
+    host: str = Field("127.0.0.1", validation_alias=_env("CHIIKI_HOST"))
+    port: int = Field(8080, ge=1, le=65535, validation_alias=_env("CHIIKI_PORT"))
+    timezone: str = Field("Asia/Tokyo", validation_alias=_env("CHIIKI_TIMEZONE"))
+    log_level: str = Field("INFO", validation_alias=_env("CHIIKI_LOG_LEVEL"))
+
+    telegram_bot_token: SecretStr | None = Field(None, validation_alias=_env("TELEGRAM_BOT_TOKEN"))
+    telegram_webhook_secret: SecretStr | None = Field(
+        None, validation_alias=_env("TELEGRAM_WEBHOOK_SECRET")
+    )
+    telegram_api_base: str = Field(
+        "https://api.telegram.org/bot", validation_alias=_env("TELEGRAM_API_BASE")
+    )
+    line_channel_secret: SecretStr | None = Field(
+        None, validation_alias=_env("LINE_CHANNEL_SECRET")
+    )
+    line_channel_access_token: SecretStr | None = Field(
+        None, validation_alias=_env("LINE_CHANNEL_ACCESS_TOKEN")
+    )
+    line_api_base: str = Field("https://api.line.me", validation_alias=_env("LINE_API_BASE"))
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (try Asia/Tokyo)") from exc
+        return value
+
+    @field_validator("pack")
+    @classmethod
+    def _simple_pack_name(cls, value: str) -> str:
+        if not value.replace("-", "").replace("_", "").isalnum():
+            raise ValueError("a pack name is a folder name under content/, like 'tomioka'")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("use DEBUG, INFO, WARNING or ERROR")
+        return level
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def _setting_name(location: tuple[int | str, ...]) -> str:
+    field_name = str(location[0]) if location else "?"
+    info = Settings.model_fields.get(field_name)
+    alias = info.validation_alias if info else None
+    if isinstance(alias, AliasChoices):
+        return str(alias.choices[0])
+    return field_name
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read settings from `environ` (tests) or from the process environment and .env.
+
+    Raises ConfigError with one line naming the setting at fault.
+    """
+    try:
+        if environ is None:
+            return Settings()
+        return Settings.model_validate(dict(environ))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = _setting_name(first["loc"])
+        # Never echo a secret's value back: name it and say what is wrong.
+        raise ConfigError(f"invalid setting {name}: {first['msg']}") from None

@@ -1,0 +1,16 @@
+"""Content packs (one per municipality) and the message catalog: data that residents read."""
+
+from bot.content.catalog import Catalog, load_catalog
+from bot.content.loader import check_packs, list_packs, load_pack
+from bot.content.schema import LANGUAGES, Pack, Text
+
+__all__ = [
+    "LANGUAGES",
+    "Catalog",
+    "Pack",
+    "Text",
+    "check_packs",
+    "list_packs",
+    "load_catalog",
+    "load_pack",
+]

@@ -1,0 +1,53 @@
+"""The message catalog: every phrase the bot says, by key, in every language."""
+
+from __future__ import annotations
+
+import string
+from pathlib import Path
+
+import yaml
+
+from bot.content.schema import LANGUAGES
+from bot.errors import PackError
+
+CATALOG_FILE = "messages.yaml"
+
+
+class Catalog:
+    def __init__(self, messages: dict[str, dict[str, str]]) -> None:
+        self._messages = messages
+
+    def keys(self) -> set[str]:
+        return set(self._messages)
+
+    def text(self, key: str, language: str, **values: object) -> str:
+        """The phrase `key` in `language`, with `{placeholders}` filled from `values`."""
+        entry = self._messages[key]
+        return entry.get(language, entry["ja"]).format(**values)
+
+
+def load_catalog(content_dir: Path) -> Catalog:
+    """Read content/messages.yaml; refuse a key missing a language or placeholders that differ."""
+    path = content_dir / CATALOG_FILE
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise PackError(f"{path}: cannot read the message catalog: {exc}") from None
+    if not isinstance(raw, dict):
+        raise PackError(f"{path}: expected a mapping of message keys")
+    messages: dict[str, dict[str, str]] = {}
+    for key, entry in raw.items():
+        if not isinstance(entry, dict):
+            raise PackError(f"{path}: {key}: expected ja and en texts")
+        missing = [lang for lang in LANGUAGES if not isinstance(entry.get(lang), str)]
+        if missing:
+            raise PackError(f"{path}: {key}: missing {', '.join(missing)}")
+        fields = {lang: _placeholders(entry[lang]) for lang in LANGUAGES}
+        if len({frozenset(f) for f in fields.values()}) != 1:
+            raise PackError(f"{path}: {key}: the languages use different placeholders {fields}")
+        messages[str(key)] = {lang: entry[lang].rstrip("\n") for lang in LANGUAGES}
+    return Catalog(messages)
+
+
+def _placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}

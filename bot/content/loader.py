@@ -1,0 +1,55 @@
+"""Load and check content packs: content/<pack>/pack.yaml."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from bot.content.schema import Pack
+from bot.errors import PackError
+
+PACK_FILE = "pack.yaml"
+
+
+def list_packs(content_dir: Path) -> list[str]:
+    return sorted(p.parent.name for p in content_dir.glob(f"*/{PACK_FILE}"))
+
+
+def load_pack(content_dir: Path, name: str) -> Pack:
+    """Read and validate one pack. Raises PackError naming the file and the field at fault."""
+    path = content_dir / name / PACK_FILE
+    if not path.is_file():
+        available = ", ".join(list_packs(content_dir)) or "none"
+        raise PackError(f"{path}: no such pack (available: {available}); check CHIIKI_PACK")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise PackError(f"{path}: not valid YAML: {exc}") from None
+    try:
+        pack = Pack.model_validate(raw)
+    except ValidationError as exc:
+        raise PackError(f"{path}: {_describe(exc)}") from None
+    if pack.id != name:
+        raise PackError(f"{path}: id: {pack.id!r} must match its folder name {name!r}")
+    return pack
+
+
+def check_packs(content_dir: Path) -> list[str]:
+    """Validate every pack; return one line per problem (empty when all are good)."""
+    problems = []
+    for name in list_packs(content_dir):
+        try:
+            load_pack(content_dir, name)
+        except PackError as exc:
+            problems.append(str(exc))
+    return problems
+
+
+def _describe(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        lines.append(f"{where}: {error['msg']}")
+    return "; ".join(lines)

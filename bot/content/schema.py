@@ -1,0 +1,179 @@
+"""The shape of a content pack, validated by pydantic.
+
+A pack explains one municipality's community-building ordinance. Every text exists in every
+language, and every section names the source page it was written from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+LANGUAGES = ("ja", "en")
+
+# Ids travel inside choice data (`goal:<id>`), so they stay short and plain.
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,23}$")]
+NonEmpty = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Text(_Model):
+    """One text in every language chiiki speaks."""
+
+    ja: NonEmpty
+    en: NonEmpty
+
+    def get(self, language: str) -> str:
+        return self.en if language == "en" else self.ja
+
+
+class Source(_Model):
+    id: Slug
+    title: Text
+    publisher: Text
+    registered: dt.date | None = None
+    url: str | None = None
+
+
+class _Sourced(_Model):
+    source: Slug
+
+
+class Municipality(_Model):
+    name: Text
+    prefecture: Text
+
+
+class Contact(_Sourced):
+    office: Text
+    phone: str | None = None
+    fax: str | None = None
+
+
+class Vision(_Sourced):
+    statement: Text
+    text: Text
+
+
+class Challenge(_Model):
+    title: Text
+    text: Text
+
+
+class Background(_Sourced):
+    heading: Text
+    intro: Text
+    challenges: list[Challenge] = Field(default_factory=list)
+
+
+class Goal(_Model):
+    """A numbered goal (Tomioka) or a basic principle (Matsumoto)."""
+
+    id: Slug
+    title: Text
+    subtitle: Text | None = None
+    text: Text | None = None
+    # What each actor does for this goal, keyed by actor id; principles may have none.
+    actions: dict[Slug, Text] = Field(default_factory=dict)
+
+
+class Goals(_Sourced):
+    kind: Literal["goals", "principles"]
+    heading: Text
+    intro: Text | None = None
+    items: list[Goal] = Field(min_length=1, max_length=12)
+
+
+class Actor(_Model):
+    id: Slug
+    name: Text
+    who: Text
+    roles: list[Text] = Field(min_length=1)
+
+
+class Actors(_Sourced):
+    items: list[Actor] = Field(min_length=1, max_length=12)
+
+
+class About(_Sourced):
+    definition: Text
+    why: Text | None = None
+    basic_idea: Text | None = None
+    examples: list[Text] = Field(default_factory=list)
+
+
+class SystemPart(_Model):
+    id: Slug
+    name: Text
+    text: Text
+
+
+class LocalSystem(_Sourced):
+    heading: Text
+    intro: Text | None = None
+    parts: list[SystemPart] = Field(min_length=1)
+
+
+class District(_Model):
+    id: Slug
+    name: Text
+
+
+class Pack(_Model):
+    id: Slug
+    municipality: Municipality
+    sources: list[Source] = Field(min_length=1)
+    contact: Contact
+    vision: Vision
+    background: Background | None = None
+    goals: Goals
+    actors: Actors
+    about: About
+    system: LocalSystem
+    districts: list[District] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> Pack:
+        source_ids = _unique([s.id for s in self.sources], "sources")
+        for name in ("contact", "vision", "background", "goals", "actors", "about", "system"):
+            section = getattr(self, name)
+            if section is not None and section.source not in source_ids:
+                raise ValueError(f"{name}.source: no source with id {section.source!r}")
+        actor_ids = _unique([a.id for a in self.actors.items], "actors.items")
+        _unique([g.id for g in self.goals.items], "goals.items")
+        _unique([d.id for d in self.districts], "districts")
+        _unique([p.id for p in self.system.parts], "system.parts")
+        for index, goal in enumerate(self.goals.items):
+            for actor_id in goal.actions:
+                if actor_id not in actor_ids:
+                    raise ValueError(
+                        f"goals.items.{index}.actions: {actor_id!r} is not an actor id "
+                        f"({', '.join(sorted(actor_ids))})"
+                    )
+        return self
+
+    def source(self, source_id: str) -> Source:
+        return next(s for s in self.sources if s.id == source_id)
+
+    def goal(self, goal_id: str) -> Goal | None:
+        return next((g for g in self.goals.items if g.id == goal_id), None)
+
+    def actor(self, actor_id: str) -> Actor | None:
+        return next((a for a in self.actors.items if a.id == actor_id), None)
+
+    def district(self, district_id: str) -> District | None:
+        return next((d for d in self.districts if d.id == district_id), None)
+
+
+def _unique(ids: list[str], where: str) -> set[str]:
+    seen: set[str] = set()
+    for value in ids:
+        if value in seen:
+            raise ValueError(f"{where}: id {value!r} is used twice")
+        seen.add(value)
+    return seen

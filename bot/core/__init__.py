@@ -1,0 +1,22 @@
+"""The neutral vocabulary shared by channels and handlers. Imports nothing of ours."""
+
+from bot.core.messages import (
+    MAX_CHOICE_DATA_BYTES,
+    MAX_CHOICES,
+    Channel,
+    Choice,
+    IncomingMessage,
+    Reply,
+)
+from bot.core.text import normalize_input, split_text
+
+__all__ = [
+    "MAX_CHOICES",
+    "MAX_CHOICE_DATA_BYTES",
+    "Channel",
+    "Choice",
+    "IncomingMessage",
+    "Reply",
+    "normalize_input",
+    "split_text",
+]

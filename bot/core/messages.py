@@ -1,0 +1,62 @@
+"""Neutral message types: what a channel adapter produces and what handlers answer with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+# A choice must fit both a Telegram callback (64 bytes) and a LINE postback (300 characters),
+# and a reply's choices must fit LINE's quick reply (13 items).
+MAX_CHOICE_DATA_BYTES = 64
+MAX_CHOICES = 13
+
+
+class Channel(StrEnum):
+    WEB = "web"
+    CONSOLE = "console"
+    TELEGRAM = "telegram"
+    LINE = "line"
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingMessage:
+    """One thing a resident said or tapped, whatever the platform.
+
+    Exactly one of `text` (typed) and `data` (a tapped choice) is normally set; both empty
+    means the platform delivered something we cannot read (a sticker, an image, junk).
+    """
+
+    channel: Channel
+    user_id: str
+    text: str | None = None
+    data: str | None = None
+    language_hint: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """A button: what the resident sees and the short data that comes back when tapped."""
+
+    label: str
+    data: str
+
+    def __post_init__(self) -> None:
+        if not self.label:
+            raise ValueError("a choice needs a label")
+        size = len(self.data.encode("utf-8"))
+        if not 0 < size <= MAX_CHOICE_DATA_BYTES:
+            raise ValueError(
+                f"choice data is 1 to {MAX_CHOICE_DATA_BYTES} bytes, not {size}: {self.data!r}"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One answer: text, optionally followed by choices."""
+
+    text: str
+    choices: tuple[Choice, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if len(self.choices) > MAX_CHOICES:
+            raise ValueError(f"a reply has at most {MAX_CHOICES} choices, got {len(self.choices)}")

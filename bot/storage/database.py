@@ -1,0 +1,79 @@
+"""One SQLite connection, opened with the pragmas chiiki relies on, and its transactions."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+BUSY_TIMEOUT_MS = 5000
+
+
+class Database:
+    """An aiosqlite connection in autocommit mode, with explicit transactions.
+
+    aiosqlite hands every call to one thread, so two coroutines sharing the connection would
+    interleave their statements inside one transaction; the lock keeps each transaction whole.
+    """
+
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._connection = connection
+        self._lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """BEGIN IMMEDIATE … COMMIT, or ROLLBACK when the block raises."""
+        async with self._lock:
+            await self._connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._connection
+            except BaseException:
+                await self._connection.execute("ROLLBACK")
+                raise
+            await self._connection.execute("COMMIT")
+
+    async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
+        async with self._lock, self._connection.execute(sql, tuple(params)) as cursor:
+            return await cursor.fetchone()
+
+    async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
+        async with self._lock, self._connection.execute(sql, tuple(params)) as cursor:
+            return list(await cursor.fetchall())
+
+    async def rollback(self) -> None:
+        async with self._lock:
+            await self._connection.rollback()
+
+    async def execute_script(self, script: str) -> None:
+        """Run several statements; note sqlite3 commits any open transaction first."""
+        async with self._lock:
+            await self._connection.executescript(script)
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._connection.in_transaction
+
+    async def ping(self) -> bool:
+        row = await self.fetch_one("SELECT 1")
+        return row is not None and row[0] == 1
+
+    async def close(self) -> None:
+        await self._connection.close()
+
+
+async def open_database(target: str) -> Database:
+    """Open (creating folders as needed) the SQLite file `target`, or ':memory:'."""
+    path = target.removeprefix("sqlite:///")
+    if path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    connection = await aiosqlite.connect(path, isolation_level=None)
+    connection.row_factory = aiosqlite.Row
+    await connection.execute("PRAGMA journal_mode=WAL")
+    await connection.execute("PRAGMA synchronous=NORMAL")
+    await connection.execute("PRAGMA foreign_keys=ON")
+    await connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    return Database(connection)

@@ -1,0 +1,89 @@
+"""Apply migrations/NNNN_name.sql in order, each in its own transaction, tracked in the db."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.errors import DatabaseTooNewError, MigrationError
+from bot.storage.database import Database
+
+logger = logging.getLogger(__name__)
+
+_FILE_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+
+_TRACKING_TABLE = """
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+"""
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+def discover_migrations(folder: Path) -> list[Migration]:
+    """Read every migration file; refuse stray names and repeated numbers."""
+    found: dict[int, Migration] = {}
+    for path in sorted(folder.glob("*.sql")):
+        match = _FILE_NAME.match(path.name)
+        if match is None:
+            raise MigrationError(f"{path}: migration files are named NNNN_lowercase_name.sql")
+        version = int(match.group(1))
+        if version in found:
+            raise MigrationError(f"{path}: version {version} is used twice")
+        found[version] = Migration(version, match.group(2), path.read_text(encoding="utf-8"))
+    return [found[v] for v in sorted(found)]
+
+
+async def applied_versions(db: Database) -> set[int]:
+    await db.execute_script(_TRACKING_TABLE)
+    rows = await db.fetch_all("SELECT version FROM schema_migrations")
+    return {int(row["version"]) for row in rows}
+
+
+async def apply_migrations(db: Database, folder: Path) -> list[int]:
+    """Bring the database up to date; return the versions applied now.
+
+    Raises DatabaseTooNewError when the database knows a version this code does not.
+    """
+    migrations = discover_migrations(folder)
+    known = {m.version for m in migrations}
+    applied = await applied_versions(db)
+    unknown = sorted(applied - known)
+    if unknown:
+        raise DatabaseTooNewError(
+            f"the database has migration {unknown[-1]}, newer than this chiiki knows "
+            f"(up to {max(known, default=0)}): upgrade chiiki, or point CHIIKI_DB at another file"
+        )
+    done: list[int] = []
+    for migration in migrations:
+        if migration.version in applied:
+            continue
+        # executescript commits any open transaction first, so the transaction lives in the script.
+        script = (
+            "BEGIN IMMEDIATE;\n"
+            f"{migration.sql}\n;\n"
+            "INSERT INTO schema_migrations (version, name) "
+            f"VALUES ({migration.version}, '{migration.name}');\n"
+            "COMMIT;"
+        )
+        try:
+            await db.execute_script(script)
+        except Exception as exc:
+            if db.in_transaction:
+                await db.rollback()
+            raise MigrationError(
+                f"migration {migration.version:04d}_{migration.name}.sql failed: {exc}"
+            ) from exc
+        logger.info("applied migration %04d_%s", migration.version, migration.name)
+        done.append(migration.version)
+    return done

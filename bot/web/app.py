@@ -1,0 +1,97 @@
+"""Build the starlette app. Routes are declared in one list; services come from the Runtime."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.resources import files
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from bot.channels.web import WebRequestError, parse_chat_request, render_replies
+from bot.config import Settings
+from bot.runtime import Runtime, open_runtime
+from bot.web.bodies import parse_json, read_body
+
+CHAT_BODY_LIMIT = 16 * 1024
+
+
+class _Endpoints:
+    """The handlers of the web app, bound to a runtime that the lifespan may set later."""
+
+    def __init__(self, runtime: Runtime | None) -> None:
+        self.runtime = runtime
+        self.chat_page = files("bot.web").joinpath("static/chat.html").read_text(encoding="utf-8")
+
+    def _runtime(self) -> Runtime:
+        if self.runtime is None:
+            raise HTTPException(503, "chiiki is starting")
+        return self.runtime
+
+    async def index(self, request: Request) -> Response:
+        return RedirectResponse("/chat")
+
+    async def chat(self, request: Request) -> Response:
+        return HTMLResponse(self.chat_page)
+
+    async def chat_api(self, request: Request) -> Response:
+        runtime = self._runtime()
+        body = parse_json(await read_body(request, CHAT_BODY_LIMIT))
+        try:
+            message = parse_chat_request(body)
+        except WebRequestError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        replies = await runtime.dispatcher.handle(message)
+        return JSONResponse(render_replies(replies))
+
+    async def health(self, request: Request) -> Response:
+        runtime = self._runtime()
+        try:
+            healthy = await runtime.db.ping()
+        except Exception:
+            healthy = False
+        if not healthy:
+            return JSONResponse({"status": "database unavailable"}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
+
+
+def _starlette(endpoints: _Endpoints, lifespan: object = None) -> Starlette:
+    routes = [
+        Route("/", endpoints.index),
+        Route("/chat", endpoints.chat),
+        Route("/chat/api", endpoints.chat_api, methods=["POST"]),
+        Route("/healthz", endpoints.health),
+    ]
+    return Starlette(
+        routes=routes,
+        exception_handlers={HTTPException: _http_error},
+        lifespan=lifespan,  # type: ignore[arg-type]
+    )
+
+
+def build_web_app(runtime: Runtime) -> Starlette:
+    """The app over a runtime the caller opened (tests, embedding)."""
+    return _starlette(_Endpoints(runtime))
+
+
+def build_app(settings: Settings) -> Starlette:
+    """The app that opens and closes its own runtime with the server (`chiiki serve`)."""
+    endpoints = _Endpoints(None)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with open_runtime(settings) as runtime:
+            endpoints.runtime = runtime
+            yield
+            endpoints.runtime = None
+
+    return _starlette(endpoints, lifespan)

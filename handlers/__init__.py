@@ -1,0 +1,1 @@
+"""Channel-neutral conversation logic: what a resident can ask and what the bot answers."""

@@ -1,0 +1,47 @@
+"""What every handler is given: the resident, the time, and the services it may use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.content import Catalog, Pack, Text
+from bot.core.clock import Clock
+from bot.storage.conversations import ConversationRepository
+from bot.storage.residents import Resident, ResidentRepository
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """Long-lived collaborators, built once at start-up."""
+
+    residents: ResidentRepository
+    conversations: ConversationRepository
+    pack: Pack
+    catalog: Catalog
+    clock: Clock
+
+
+@dataclass(frozen=True, slots=True)
+class HandlerContext:
+    """One resident's request: who they are, when it is, and the services."""
+
+    services: Services
+    resident: Resident
+    now: datetime
+
+    @property
+    def language(self) -> str:
+        return self.resident.language
+
+    @property
+    def pack(self) -> Pack:
+        return self.services.pack
+
+    def t(self, key: str, **values: object) -> str:
+        """A catalog phrase in the resident's language."""
+        return self.services.catalog.text(key, self.language, **values)
+
+    def local(self, text: Text) -> str:
+        """A pack text in the resident's language."""
+        return text.get(self.language)

@@ -1,0 +1,58 @@
+"""Greeting, menu, help, contact, and the friendly answer to anything not understood."""
+
+from __future__ import annotations
+
+from bot.core import Choice, Reply
+from bot.core.choices import encode_choice
+from handlers.context import HandlerContext
+from handlers.routing import COMMAND_CHOICE, Request
+
+# The main menu, in the order residents see it: (command, catalog key of its label).
+MAIN_MENU = (
+    ("goals", "menu.goals"),
+    ("roles", "menu.roles"),
+    ("about", "menu.about"),
+    ("system", "menu.system"),
+    ("settings", "menu.settings"),
+    ("help", "menu.help"),
+)
+
+
+def command_choice(ctx: HandlerContext, command: str, label_key: str) -> Choice:
+    return Choice(ctx.t(label_key), encode_choice(COMMAND_CHOICE, command))
+
+
+def main_menu(ctx: HandlerContext) -> tuple[Choice, ...]:
+    return tuple(command_choice(ctx, command, key) for command, key in MAIN_MENU)
+
+
+def back_to_menu(ctx: HandlerContext) -> Choice:
+    return command_choice(ctx, "menu", "menu.back")
+
+
+async def start(request: Request, ctx: HandlerContext) -> list[Reply]:
+    city = ctx.local(ctx.pack.municipality.name)
+    return [Reply(ctx.t("start.welcome", city=city), main_menu(ctx))]
+
+
+async def menu(request: Request, ctx: HandlerContext) -> list[Reply]:
+    return [Reply(ctx.t("menu.prompt"), main_menu(ctx))]
+
+
+async def help_(request: Request, ctx: HandlerContext) -> list[Reply]:
+    return [Reply(ctx.t("help.text"), main_menu(ctx))]
+
+
+async def contact(request: Request, ctx: HandlerContext) -> list[Reply]:
+    office = ctx.pack.contact
+    lines = [ctx.t("contact.heading"), ctx.local(office.office)]
+    if office.phone:
+        lines.append(ctx.t("contact.phone", phone=office.phone))
+    if office.fax:
+        lines.append(ctx.t("contact.fax", fax=office.fax))
+    return [Reply("\n".join(lines), (back_to_menu(ctx),))]
+
+
+async def not_understood(request: Request, ctx: HandlerContext) -> list[Reply]:
+    key = "fallback.stale_choice" if request.message.data else "fallback.unknown"
+    return [Reply(ctx.t(key), main_menu(ctx))]

@@ -1,0 +1,63 @@
+"""/mydata shows everything stored about the resident; /forget deletes it after a confirmation."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.core import Choice, Reply
+from bot.core.choices import encode_choice
+from handlers.context import HandlerContext
+from handlers.menu import back_to_menu, main_menu
+from handlers.routing import Request
+from handlers.settings import LANGUAGE_NAMES, district_name
+
+FORGET_CHOICE = "forget"
+CONFIRM_FORGET = "confirm_forget"
+# An old "yes" button must not delete anything: the confirmation lapses.
+CONFIRMATION_TTL = timedelta(minutes=10)
+
+
+async def show_my_data(request: Request, ctx: HandlerContext) -> list[Reply]:
+    resident = ctx.resident
+    tz = ctx.now.tzinfo
+    lines = [
+        ctx.t("mydata.heading"),
+        ctx.t("mydata.channel", channel=resident.channel),
+        ctx.t("mydata.user_id", user_id=resident.platform_user_id),
+        ctx.t("mydata.language", language=LANGUAGE_NAMES[resident.language]),
+        ctx.t("mydata.district", district=district_name(ctx)),
+        ctx.t("mydata.consent_given" if resident.consent_at else "mydata.consent_none"),
+        ctx.t("mydata.reachable" if resident.reachable else "mydata.unreachable"),
+        ctx.t("mydata.since", date=resident.created_at.astimezone(tz).strftime("%Y-%m-%d")),
+        ctx.t("mydata.footer"),
+    ]
+    choices = (
+        Choice(ctx.t("mydata.forget_button"), encode_choice("cmd", "forget")),
+        back_to_menu(ctx),
+    )
+    return [Reply("\n".join(lines), choices)]
+
+
+async def ask_to_forget(request: Request, ctx: HandlerContext) -> list[Reply]:
+    await ctx.services.conversations.enter(
+        ctx.resident.id, CONFIRM_FORGET, ctx.now + CONFIRMATION_TTL
+    )
+    choices = (
+        Choice(ctx.t("forget.yes"), encode_choice(FORGET_CHOICE, "yes")),
+        Choice(ctx.t("forget.no"), encode_choice(FORGET_CHOICE, "no")),
+    )
+    return [Reply(ctx.t("forget.confirm"), choices)]
+
+
+async def answer_forget(request: Request, ctx: HandlerContext) -> list[Reply]:
+    assert request.choice is not None
+    conversations = ctx.services.conversations
+    state = await conversations.current(ctx.resident.id, ctx.now)
+    if request.choice.args != ("yes",):
+        await conversations.leave(ctx.resident.id)
+        return [Reply(ctx.t("forget.kept"), main_menu(ctx))]
+    if state is None or state.state != CONFIRM_FORGET:
+        return await ask_to_forget(request, ctx)
+    await ctx.services.residents.delete(ctx.resident.id)
+    # The answer is built before the row is gone from memory; nothing is stored after this.
+    return [Reply(ctx.t("forget.done"), (back_to_menu(ctx),))]

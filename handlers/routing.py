@@ -1,0 +1,70 @@
+"""Routing is 'match, then handle': a request, routes that may match it, and the router."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+
+from bot.core import IncomingMessage, Reply, normalize_input
+from bot.core.choices import ChoiceData, decode_choice
+from handlers.context import HandlerContext
+
+# Choice data that runs a command, so a menu button and a typed command take the same route.
+COMMAND_CHOICE = "cmd"
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """An incoming message, parsed once: a command, a tapped choice, or free text."""
+
+    message: IncomingMessage
+    text: str
+    command: str | None = None
+    args: tuple[str, ...] = ()
+    choice: ChoiceData | None = None
+
+
+def parse_request(message: IncomingMessage, keywords: Mapping[str, str]) -> Request:
+    """Read `/goals`, `/goals@bot`, a keyword such as 目標, or choice data such as `goal:know`."""
+    text = normalize_input(message.text or "")
+    if message.data:
+        choice = decode_choice(message.data)
+        if choice.action == COMMAND_CHOICE and choice.args:
+            return Request(message, text, command=choice.args[0], args=choice.args[1:])
+        return Request(message, text, choice=choice)
+    if text.startswith("/"):
+        head, *rest = text[1:].split() or [""]
+        return Request(message, text, command=head.split("@")[0].lower(), args=tuple(rest))
+    command = keywords.get(text.lower())
+    return Request(message, text, command=command)
+
+
+Handler = Callable[[Request, HandlerContext], Awaitable[list[Reply]]]
+Matcher = Callable[[Request], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    name: str
+    matches: Matcher
+    handle: Handler
+
+
+def on_command(*names: str) -> Matcher:
+    wanted = frozenset(names)
+    return lambda request: request.command in wanted
+
+
+def on_choice(action: str) -> Matcher:
+    return lambda request: request.choice is not None and request.choice.action == action
+
+
+class Router:
+    """The first route that matches wins; `fallback` answers everything else."""
+
+    def __init__(self, routes: list[Route], fallback: Route) -> None:
+        self.routes = routes
+        self.fallback = fallback
+
+    def resolve(self, request: Request) -> Route:
+        return next((route for route in self.routes if route.matches(request)), self.fallback)

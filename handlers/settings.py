@@ -1,0 +1,101 @@
+"""/settings: the resident's language and district."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from bot.content import LANGUAGES
+from bot.core import MAX_CHOICES, Choice, Reply
+from bot.core.choices import encode_choice
+from handlers.context import HandlerContext
+from handlers.menu import back_to_menu, command_choice, main_menu
+from handlers.routing import Request
+
+LANGUAGE_CHOICE = "lang"
+DISTRICT_CHOICE = "district"
+# A page of districts leaves room for "previous", "next" and "back" within LINE's 13 items.
+DISTRICTS_PER_PAGE = MAX_CHOICES - 3
+LANGUAGE_NAMES = {"ja": "日本語", "en": "English"}
+
+
+def district_name(ctx: HandlerContext) -> str:
+    district_id = ctx.resident.district
+    district = ctx.pack.district(district_id) if district_id else None
+    if district is None:
+        return ctx.t("settings.no_district")
+    return ctx.local(district.name)
+
+
+async def show_settings(request: Request, ctx: HandlerContext) -> list[Reply]:
+    text = ctx.t(
+        "settings.current",
+        language=LANGUAGE_NAMES[ctx.language],
+        district=district_name(ctx),
+    )
+    choices = [
+        Choice(LANGUAGE_NAMES[code], encode_choice(LANGUAGE_CHOICE, code)) for code in LANGUAGES
+    ]
+    if ctx.pack.districts:
+        choices.append(Choice(ctx.t("settings.choose_district"), _page_data(0)))
+    else:
+        text += "\n" + ctx.t("settings.districts_not_set_up")
+    choices.append(back_to_menu(ctx))
+    return [Reply(text, tuple(choices))]
+
+
+async def choose_language(request: Request, ctx: HandlerContext) -> list[Reply]:
+    assert request.choice is not None
+    code = request.choice.args[0] if request.choice.args else ""
+    if code not in LANGUAGES:
+        return await show_settings(request, ctx)
+    await ctx.services.residents.set_language(ctx.resident.id, code, ctx.now)
+    ctx = dataclasses.replace(ctx, resident=dataclasses.replace(ctx.resident, language=code))
+    return [Reply(ctx.t("settings.language_set", language=LANGUAGE_NAMES[code]), main_menu(ctx))]
+
+
+async def choose_district(request: Request, ctx: HandlerContext) -> list[Reply]:
+    assert request.choice is not None
+    match request.choice.args:
+        case ("set", district_id) if ctx.pack.district(district_id):
+            await ctx.services.residents.set_district(ctx.resident.id, district_id, ctx.now)
+            district = ctx.pack.district(district_id)
+            assert district is not None
+            return [
+                Reply(
+                    ctx.t("settings.district_set", district=ctx.local(district.name)),
+                    main_menu(ctx),
+                )
+            ]
+        case ("clear",):
+            await ctx.services.residents.set_district(ctx.resident.id, None, ctx.now)
+            return [Reply(ctx.t("settings.district_cleared"), main_menu(ctx))]
+        case ("page", page) if page.isdigit():
+            return [_district_page(ctx, int(page))]
+    return [_district_page(ctx, 0)]
+
+
+def _page_data(page: int) -> str:
+    return encode_choice(DISTRICT_CHOICE, "page", str(page))
+
+
+def _district_page(ctx: HandlerContext, page: int) -> Reply:
+    districts = ctx.pack.districts
+    if not districts:
+        return Reply(ctx.t("settings.districts_not_set_up"), (back_to_menu(ctx),))
+    last_page = (len(districts) - 1) // DISTRICTS_PER_PAGE
+    page = min(max(page, 0), last_page)
+    shown = districts[page * DISTRICTS_PER_PAGE : (page + 1) * DISTRICTS_PER_PAGE]
+    choices = [
+        Choice(ctx.local(d.name), encode_choice(DISTRICT_CHOICE, "set", d.id)) for d in shown
+    ]
+    if page > 0:
+        choices.append(Choice(ctx.t("choices.previous"), _page_data(page - 1)))
+    if page < last_page:
+        choices.append(Choice(ctx.t("choices.next"), _page_data(page + 1)))
+    if ctx.resident.district:
+        choices.append(
+            Choice(ctx.t("settings.clear_district"), encode_choice(DISTRICT_CHOICE, "clear"))
+        )
+    else:
+        choices.append(command_choice(ctx, "settings", "menu.settings"))
+    return Reply(ctx.t("settings.district_prompt"), tuple(choices))

@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.config import PROJECT_ROOT, Settings, load_settings
+from bot.core import Channel, IncomingMessage, Reply
+from bot.runtime import Runtime, open_runtime
+
+CONTENT = PROJECT_ROOT / "content"
+
+
+class FakeClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def content_dir(tmp_path: Path) -> Path:
+    """The real packs and catalog, plus 'testville': Tomioka's text with 15 districts."""
+    folder = tmp_path / "content"
+    shutil.copytree(CONTENT, folder)
+    raw = yaml.safe_load((CONTENT / "tomioka" / "pack.yaml").read_text(encoding="utf-8"))
+    raw["id"] = "testville"
+    raw["districts"] = [
+        {"id": f"d{n:02d}", "name": {"ja": f"第{n}地区", "en": f"District {n}"}}
+        for n in range(1, 16)
+    ]
+    (folder / "testville").mkdir()
+    (folder / "testville" / "pack.yaml").write_text(
+        yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8"
+    )
+    return folder
+
+
+def make_settings(tmp_path: Path, content_dir: Path, **extra: str) -> Settings:
+    environ = {
+        "CHIIKI_DB": str(tmp_path / "chiiki.db"),
+        "CHIIKI_CONTENT_DIR": str(content_dir),
+        **extra,
+    }
+    return load_settings(environ)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, content_dir: Path) -> Settings:
+    return make_settings(tmp_path, content_dir)
+
+
+@pytest.fixture
+async def runtime(settings: Settings, clock: FakeClock) -> AsyncIterator[Runtime]:
+    async with open_runtime(settings, clock=clock) as opened:
+        yield opened
+
+
+class Resident:
+    """Talks to the dispatcher as one resident would, through the neutral types."""
+
+    def __init__(self, runtime: Runtime, user_id: str = "u1", channel: Channel = Channel.WEB):
+        self.runtime = runtime
+        self.user_id = user_id
+        self.channel = channel
+        self.last: list[Reply] = []
+
+    async def say(self, text: str) -> list[Reply]:
+        message = IncomingMessage(self.channel, self.user_id, text=text)
+        self.last = await self.runtime.dispatcher.handle(message)
+        return self.last
+
+    async def tap(self, label: str) -> list[Reply]:
+        """Tap the choice with this label among the last replies."""
+        for reply in self.last:
+            for choice in reply.choices:
+                if choice.label == label:
+                    message = IncomingMessage(self.channel, self.user_id, data=choice.data)
+                    self.last = await self.runtime.dispatcher.handle(message)
+                    return self.last
+        labels = [c.label for r in self.last for c in r.choices]
+        raise AssertionError(f"no choice {label!r} among {labels}")
+
+    def text(self) -> str:
+        return "\n".join(reply.text for reply in self.last)
+
+    def labels(self) -> list[str]:
+        return [choice.label for reply in self.last for choice in reply.choices]
+
+
+@pytest.fixture
+def resident(runtime: Runtime) -> Resident:
+    return Resident(runtime)

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import PROJECT_ROOT
+from bot.errors import DatabaseTooNewError, MigrationError
+from bot.storage import apply_migrations, open_database
+
+MIGRATIONS = PROJECT_ROOT / "migrations"
+
+
+async def table_names(db_path: str) -> set[str]:
+    db = await open_database(db_path)
+    try:
+        rows = await db.fetch_all("SELECT name FROM sqlite_master WHERE type = 'table'")
+        return {row["name"] for row in rows}
+    finally:
+        await db.close()
+
+
+async def test_a_fresh_database_gets_every_migration(tmp_path: Path) -> None:
+    path = str(tmp_path / "fresh.db")
+    db = await open_database(path)
+    applied = await apply_migrations(db, MIGRATIONS)
+    journal = await db.fetch_one("PRAGMA journal_mode")
+    foreign_keys = await db.fetch_one("PRAGMA foreign_keys")
+    await db.close()
+    assert applied == sorted(int(p.name[:4]) for p in MIGRATIONS.glob("*.sql"))
+    assert {"residents", "conversation_state", "processed_events"} <= await table_names(path)
+    assert journal is not None and journal[0] == "wal"
+    assert foreign_keys is not None and foreign_keys[0] == 1
+
+
+async def test_running_again_applies_nothing_and_keeps_data(tmp_path: Path) -> None:
+    path = str(tmp_path / "again.db")
+    db = await open_database(path)
+    await apply_migrations(db, MIGRATIONS)
+    await db.execute_script(
+        "INSERT INTO residents (channel, platform_user_id, created_at, updated_at)"
+        " VALUES ('web', 'kept', '2026-01-01', '2026-01-01');"
+    )
+    await db.close()
+    db = await open_database(path)
+    assert await apply_migrations(db, MIGRATIONS) == []
+    row = await db.fetch_one("SELECT count(*) FROM residents")
+    await db.close()
+    assert row is not None and row[0] == 1
+
+
+async def test_a_newer_database_is_refused_with_advice(tmp_path: Path) -> None:
+    path = str(tmp_path / "newer.db")
+    db = await open_database(path)
+    await apply_migrations(db, MIGRATIONS)
+    await db.execute_script("INSERT INTO schema_migrations (version, name) VALUES (9999, 'future');")
+    with pytest.raises(DatabaseTooNewError, match="upgrade chiiki"):
+        await apply_migrations(db, MIGRATIONS)
+    await db.close()
+
+
+async def test_a_failing_migration_leaves_nothing_behind(tmp_path: Path) -> None:
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "0001_good.sql").write_text("CREATE TABLE good (id INTEGER);")
+    (folder / "0002_bad.sql").write_text("CREATE TABLE half (id INTEGER);\nTHIS IS NOT SQL;")
+    path = str(tmp_path / "failing.db")
+    db = await open_database(path)
+    with pytest.raises(MigrationError, match="0002_bad"):
+        await apply_migrations(db, folder)
+    versions = await db.fetch_all("SELECT version FROM schema_migrations")
+    await db.close()
+    assert [row["version"] for row in versions] == [1]
+    tables = await table_names(path)
+    assert "good" in tables
+    assert "half" not in tables
+
+
+async def test_a_misnamed_migration_file_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "1_no_padding.sql").write_text("SELECT 1;")
+    db = await open_database(str(tmp_path / "x.db"))
+    with pytest.raises(MigrationError, match="NNNN_lowercase_name"):
+        await apply_migrations(db, folder)
+    await db.close()
