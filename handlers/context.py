@@ -38,7 +38,7 @@ class HandlerContext:
     def pack(self) -> Pack:
         return self.services.pack
 
-    def t(self, key: str, **values: object) -> str:
+    def t(self, key: str, /, **values: object) -> str:
         """A catalog phrase in the resident's language."""
         return self.services.catalog.text(key, self.language, **values)
 

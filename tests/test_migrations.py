@@ -53,7 +53,9 @@ async def test_a_newer_database_is_refused_with_advice(tmp_path: Path) -> None:
     path = str(tmp_path / "newer.db")
     db = await open_database(path)
     await apply_migrations(db, MIGRATIONS)
-    await db.execute_script("INSERT INTO schema_migrations (version, name) VALUES (9999, 'future');")
+    await db.execute_script(
+        "INSERT INTO schema_migrations (version, name) VALUES (9999, 'future');"
+    )
     with pytest.raises(DatabaseTooNewError, match="upgrade chiiki"):
         await apply_migrations(db, MIGRATIONS)
     await db.close()

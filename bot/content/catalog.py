@@ -20,7 +20,7 @@ class Catalog:
     def keys(self) -> set[str]:
         return set(self._messages)
 
-    def text(self, key: str, language: str, **values: object) -> str:
+    def text(self, key: str, language: str, /, **values: object) -> str:
         """The phrase `key` in `language`, with `{placeholders}` filled from `values`."""
         entry = self._messages[key]
         return entry.get(language, entry["ja"]).format(**values)

@@ -1,0 +1,66 @@
+"""Dependencies point one way (docs/ARCHITECTURE.md). This test is the rule, not the doc."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from bot.config import PROJECT_ROOT
+
+# Third-party packages, and the only places allowed to import them.
+OWNERS = {
+    "telegram": ("bot/channels/",),
+    "linebot": ("bot/channels/",),
+    "starlette": ("bot/web/",),
+    "aiosqlite": ("bot/storage/",),
+    "apscheduler": ("bot/scheduler.py",),
+}
+# What handlers/ and bot/core may import from our own code.
+HANDLERS_MAY_IMPORT = ("bot.core", "bot.storage", "bot.content", "bot.errors", "handlers")
+
+
+def imports_of(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+def python_files(*folders: str) -> list[Path]:
+    return sorted(p for folder in folders for p in (PROJECT_ROOT / folder).rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", python_files("bot", "handlers"), ids=lambda p: p.name)
+def test_sdks_and_drivers_stay_in_their_rooms(path: Path) -> None:
+    relative = path.relative_to(PROJECT_ROOT).as_posix()
+    for module in imports_of(path):
+        top = module.split(".")[0]
+        if top in OWNERS:
+            assert relative.startswith(OWNERS[top]), f"{relative} imports {module}"
+
+
+@pytest.mark.parametrize("path", python_files("handlers"), ids=lambda p: p.name)
+def test_handlers_import_only_the_core_storage_and_content(path: Path) -> None:
+    for module in imports_of(path):
+        if module.split(".")[0] in {"bot", "handlers"}:
+            assert module.startswith(HANDLERS_MAY_IMPORT), f"{path.name} imports {module}"
+
+
+@pytest.mark.parametrize("path", python_files("bot/core"), ids=lambda p: p.name)
+def test_the_core_imports_nothing_of_ours_but_itself(path: Path) -> None:
+    for module in imports_of(path):
+        if module.split(".")[0] in {"bot", "handlers"}:
+            assert module.startswith("bot.core"), f"{path.name} imports {module}"
+
+
+def test_only_config_reads_the_environment() -> None:
+    for path in python_files("bot", "handlers"):
+        if path.name == "config.py":
+            continue
+        assert "os.environ" not in path.read_text(encoding="utf-8"), path

@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.config import Settings
+from bot.runtime import Runtime
+from bot.web import build_app, build_web_app
+
+
+@pytest.fixture
+async def client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=build_web_app(runtime))
+    async with httpx.AsyncClient(transport=transport, base_url="http://chiiki.test") as http:
+        yield http
+
+
+async def test_chat_api_answers_goals_with_choices(client: httpx.AsyncClient) -> None:
+    response = await client.post("/chat/api", json={"user": "w1", "text": "/goals"})
+    assert response.status_code == 200
+    replies = response.json()["replies"]
+    assert "地域を知ろう" in replies[0]["text"]
+    choice = replies[-1]["choices"][0]
+    assert choice["label"] == "地域を知ろう"
+    tapped = await client.post("/chat/api", json={"user": "w1", "data": choice["data"]})
+    assert "■ 市民" in tapped.json()["replies"][0]["text"]
+
+
+async def test_the_chat_page_is_served_in_japanese(client: httpx.AsyncClient) -> None:
+    page = await client.get("/chat")
+    assert page.status_code == 200
+    assert '<html lang="ja">' in page.text and "/chat/api" in page.text
+    assert (await client.get("/")).status_code == 307
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (b"{not json", 400),
+        (b"\xff\xfe\x00binary", 400),
+        (b"[1, 2]", 400),
+        (json.dumps({"user": "w1"}).encode(), 400),
+        (json.dumps({"user": "../../etc", "text": "hi"}).encode(), 400),
+        (json.dumps({"user": "w1", "text": 5}).encode(), 400),
+        (b"{" + b'"user": "w1", "text": "' + b"a" * 20_000 + b'"}', 413),
+    ],
+)
+async def test_bad_bodies_get_a_json_error_and_the_server_keeps_serving(
+    client: httpx.AsyncClient, body: bytes, status: int
+) -> None:
+    response = await client.post(
+        "/chat/api", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == status
+    assert "error" in response.json()
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+
+
+async def test_a_long_message_within_the_body_limit_gets_a_reply(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post("/chat/api", json={"user": "w1", "text": "あ" * 5000})
+    assert response.status_code == 200
+    assert "長すぎます" in response.json()["replies"][0]["text"]
+
+
+async def test_health_fails_when_the_database_is_gone(runtime: Runtime) -> None:
+    transport = httpx.ASGITransport(app=build_web_app(runtime))
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        await runtime.db.close()
+        response = await http.get("/healthz")
+    assert response.status_code == 503
+
+
+async def test_the_app_opens_and_closes_its_own_runtime(settings: Settings) -> None:
+    app = build_app(settings)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        assert (await http.get("/healthz")).status_code == 503  # not started yet
+        async with app.router.lifespan_context(app):
+            assert (await http.get("/healthz")).status_code == 200
+            reply = await http.post("/chat/api", json={"user": "w2", "text": "メニュー"})
+            assert reply.json()["replies"][0]["choices"]
+        assert (await http.get("/healthz")).status_code == 503  # closed again
+    assert Path(settings.db).exists()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_chiiki_serve_starts_and_answers(tmp_path: Path, content_dir: Path) -> None:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "CHIIKI_DB": str(tmp_path / "served.db"),
+        "CHIIKI_CONTENT_DIR": str(content_dir),
+        "CHIIKI_PORT": str(port),
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.1)
+        assert health.status_code == 200
+        chat = httpx.post(
+            f"http://127.0.0.1:{port}/chat/api", json={"user": "s1", "text": "/goals"}, timeout=5
+        )
+        assert "地域づくりに関わろう" in chat.json()["replies"][0]["text"]
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=10)[0].decode()
+    assert "TELEGRAM" not in output
+    assert "handled channel=web kind=text route=goals" in output
