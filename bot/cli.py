@@ -42,8 +42,13 @@ def main() -> None:
 @main.command()
 @click.option("--host", help="Address to listen on (default CHIIKI_HOST).")
 @click.option("--port", type=int, help="Port to listen on (default CHIIKI_PORT).")
+@click.option(
+    "--telegram-polling",
+    is_flag=True,
+    help="Fetch Telegram updates with getUpdates (no public HTTPS address needed).",
+)
 @_friendly_errors
-def serve(host: str | None, port: int | None) -> None:
+def serve(host: str | None, port: int | None, telegram_polling: bool) -> None:
     """Start the web server: web chat at /chat, health at /healthz."""
     import uvicorn
 
@@ -58,7 +63,7 @@ def serve(host: str | None, port: int | None) -> None:
     load_catalog(settings.content_dir)
     click.echo(f"chiiki: web chat at http://{host or settings.host}:{port or settings.port}/chat")
     uvicorn.run(
-        build_app(settings),
+        build_app(settings, telegram_polling=telegram_polling),
         host=host or settings.host,
         port=port or settings.port,
         log_config=None,
@@ -119,6 +124,33 @@ def chat(user: str) -> None:
                 click.echo(session.render(replies) + "\n")
 
     asyncio.run(run())
+
+
+@main.group()
+def telegram() -> None:
+    """Telegram set-up."""
+
+
+@telegram.command("set-webhook")
+@click.argument("url")
+@_friendly_errors
+def telegram_set_webhook(url: str) -> None:
+    """Point Telegram at URL (https://.../webhook/telegram) with our secret token."""
+    from bot.channels.telegram import set_webhook
+    from bot.errors import ConfigError
+
+    settings = _settings()
+    if not settings.telegram_bot_token or not settings.telegram_webhook_secret:
+        raise ConfigError("set TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET first")
+    asyncio.run(
+        set_webhook(
+            settings.telegram_bot_token.get_secret_value(),
+            settings.telegram_api_base,
+            url,
+            settings.telegram_webhook_secret.get_secret_value(),
+        )
+    )
+    click.echo(f"Telegram will post updates to {url}")
 
 
 @main.group()

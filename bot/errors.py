@@ -3,9 +3,12 @@
 ChiikiError
 ├── ConfigError            a setting is missing or invalid (start-up stops)
 ├── PackError              a content pack or the message catalog is invalid
-└── StorageError
-    ├── MigrationError     a migration file is malformed or failed to apply
-    └── DatabaseTooNewError  the database was migrated by a newer chiiki
+├── StorageError
+│   ├── MigrationError     a migration file is malformed or failed to apply
+│   └── DatabaseTooNewError  the database was migrated by a newer chiiki
+└── DeliveryError          a platform refused or failed a send (raised by bot/channels senders)
+    ├── RetryableDeliveryError  try again: 429 (with retry_after when told), 5xx, timeout
+    └── PermanentDeliveryError  do not retry: blocked (unreachable=True), bad request
 """
 
 from __future__ import annotations
@@ -33,3 +36,19 @@ class MigrationError(StorageError):
 
 class DatabaseTooNewError(StorageError):
     pass
+
+
+class DeliveryError(ChiikiError):
+    pass
+
+
+class RetryableDeliveryError(DeliveryError):
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentDeliveryError(DeliveryError):
+    def __init__(self, message: str, unreachable: bool = False) -> None:
+        super().__init__(message)
+        self.unreachable = unreachable

@@ -1,20 +1,35 @@
-"""Assemble chiiki once: settings → pack, catalog, database, repositories, dispatcher."""
+"""Assemble chiiki once: settings → pack, catalog, database, repositories, dispatcher, channels."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
+from bot.channels.base import PlatformChannel
+from bot.channels.line import LineChannel
+from bot.channels.telegram import TelegramChannel
 from bot.config import Settings
-from bot.content import load_catalog, load_pack
+from bot.content import LANGUAGES, load_catalog, load_pack
+from bot.core import Channel
 from bot.core.clock import Clock, utc_now
+from bot.delivery import RetryPolicy
+from bot.inbound import InboundProcessor
 from bot.storage import Database, apply_migrations, open_database
 from bot.storage.conversations import ConversationRepository
+from bot.storage.inbound_events import InboundEventRepository
 from bot.storage.residents import ResidentRepository
 from handlers.context import Services
 from handlers.dispatcher import Dispatcher
+from handlers.menu import command_list
 from handlers.routes import build_router
+
+logger = logging.getLogger(__name__)
+
+# How long shutdown waits for events being handled before leaving them for the next start.
+SHUTDOWN_GRACE_SECONDS = 5
 
 
 @dataclass(frozen=True)
@@ -23,27 +38,76 @@ class Runtime:
     db: Database
     services: Services
     dispatcher: Dispatcher
+    inbox: InboundProcessor
+    telegram: TelegramChannel | None
+    line: LineChannel | None
 
 
 @asynccontextmanager
-async def open_runtime(settings: Settings, clock: Clock = utc_now) -> AsyncIterator[Runtime]:
+async def open_runtime(
+    settings: Settings, clock: Clock = utc_now, retry_policy: RetryPolicy | None = None
+) -> AsyncIterator[Runtime]:
     """Open everything chiiki needs, migrate the database, and close it all on exit.
 
     The pack and catalog are read first, so a broken pack stops start-up before the database
-    is touched.
+    is touched. LINE and Telegram start only when their secrets are configured.
     """
     pack = load_pack(settings.content_dir, settings.pack)
     catalog = load_catalog(settings.content_dir)
-    db = await open_database(settings.db)
-    try:
+    policy = retry_policy or RetryPolicy()
+    async with AsyncExitStack() as stack:
+        db = await open_database(settings.db)
+        stack.push_async_callback(db.close)
         await apply_migrations(db, settings.migrations_dir)
+        residents = ResidentRepository(db)
         services = Services(
-            residents=ResidentRepository(db),
+            residents=residents,
             conversations=ConversationRepository(db),
             pack=pack,
             catalog=catalog,
             clock=clock,
         )
-        yield Runtime(settings, db, services, Dispatcher(build_router(), services))
-    finally:
-        await db.close()
+        dispatcher = Dispatcher(build_router(), services)
+
+        async def mark_unreachable(channel: Channel, user_id: str) -> None:
+            logger.info("a %s resident can no longer be reached", channel)
+            await residents.mark_unreachable(channel, user_id, clock())
+
+        telegram = line = None
+        channels: dict[str, PlatformChannel] = {}
+        if settings.telegram_bot_token:
+            telegram = TelegramChannel(
+                settings.telegram_bot_token.get_secret_value(),
+                settings.telegram_api_base,
+                dispatcher.handle,
+                mark_unreachable,
+                policy,
+            )
+            stack.push_async_callback(telegram.stop)
+            await telegram.start({lang: command_list(catalog, lang) for lang in LANGUAGES})
+            channels[Channel.TELEGRAM] = telegram
+        if settings.line_channel_secret and settings.line_channel_access_token:
+            line = LineChannel(
+                settings.line_channel_secret.get_secret_value(),
+                settings.line_channel_access_token.get_secret_value(),
+                settings.line_api_base,
+                dispatcher.handle,
+                mark_unreachable,
+                clock,
+                policy,
+            )
+            stack.push_async_callback(line.stop)
+            await line.start()
+            channels[Channel.LINE] = line
+
+        inbox = InboundProcessor(InboundEventRepository(db), channels, clock)
+
+        async def finish_inbox() -> None:
+            try:
+                await asyncio.wait_for(inbox.drain(), SHUTDOWN_GRACE_SECONDS)
+            except TimeoutError:
+                logger.warning("shutdown left events unhandled; they resume at next start")
+
+        stack.push_async_callback(finish_inbox)
+        await inbox.resume_pending()
+        yield Runtime(settings, db, services, dispatcher, inbox, telegram, line)

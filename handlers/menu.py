@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from bot.content import Catalog
 from bot.core import Choice, Reply
-from bot.core.choices import encode_choice
+from bot.core.choices import COMMAND_CHOICE, encode_choice
 from handlers.context import HandlerContext
-from handlers.routing import COMMAND_CHOICE, Request
+from handlers.routing import Request
 
 # The main menu, in the order residents see it: (command, catalog key of its label).
 MAIN_MENU = (
@@ -16,6 +17,24 @@ MAIN_MENU = (
     ("settings", "menu.settings"),
     ("help", "menu.help"),
 )
+
+# The commands a platform may list in its own menu (Telegram's "/" list), with descriptions.
+COMMAND_LIST = (
+    ("start", "command.start"),
+    ("goals", "menu.goals"),
+    ("roles", "menu.roles"),
+    ("about", "menu.about"),
+    ("system", "menu.system"),
+    ("contact", "menu.contact"),
+    ("settings", "menu.settings"),
+    ("mydata", "command.mydata"),
+    ("forget", "command.forget"),
+    ("help", "menu.help"),
+)
+
+
+def command_list(catalog: Catalog, language: str) -> list[tuple[str, str]]:
+    return [(command, catalog.text(key, language)) for command, key in COMMAND_LIST]
 
 
 def command_choice(ctx: HandlerContext, command: str, label_key: str) -> Choice:

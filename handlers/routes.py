@@ -47,6 +47,7 @@ KEYWORDS: dict[str, str] = {
 def build_router() -> Router:
     routes = [
         Route("start", on_command("start"), menu.start),
+        Route("welcome", on_command("welcome"), settings.welcome),
         Route("menu", on_command("menu"), menu.menu),
         Route("help", on_command("help"), menu.help_),
         Route("contact", on_command("contact"), menu.contact),

@@ -6,11 +6,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from bot.core import IncomingMessage, Reply, normalize_input
-from bot.core.choices import ChoiceData, decode_choice
+from bot.core.choices import COMMAND_CHOICE, ChoiceData, decode_choice
 from handlers.context import HandlerContext
-
-# Choice data that runs a command, so a menu button and a typed command take the same route.
-COMMAND_CHOICE = "cmd"
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from bot.content import LANGUAGES
 from bot.core import MAX_CHOICES, Choice, Reply
 from bot.core.choices import encode_choice
 from handlers.context import HandlerContext
-from handlers.menu import back_to_menu, command_choice, main_menu
+from handlers.menu import back_to_menu, command_choice, main_menu, start
 from handlers.routing import Request
 
 LANGUAGE_CHOICE = "lang"
@@ -24,6 +24,14 @@ def district_name(ctx: HandlerContext) -> str:
     if district is None:
         return ctx.t("settings.no_district")
     return ctx.local(district.name)
+
+
+async def welcome(request: Request, ctx: HandlerContext) -> list[Reply]:
+    """A new follower: the greeting, then the district question when the city has districts."""
+    replies = await start(request, ctx)
+    if ctx.pack.districts and not ctx.resident.district:
+        replies.append(district_page(ctx, 0))
+    return replies
 
 
 async def show_settings(request: Request, ctx: HandlerContext) -> list[Reply]:
@@ -70,15 +78,15 @@ async def choose_district(request: Request, ctx: HandlerContext) -> list[Reply]:
             await ctx.services.residents.set_district(ctx.resident.id, None, ctx.now)
             return [Reply(ctx.t("settings.district_cleared"), main_menu(ctx))]
         case ("page", page) if page.isdigit():
-            return [_district_page(ctx, int(page))]
-    return [_district_page(ctx, 0)]
+            return [district_page(ctx, int(page))]
+    return [district_page(ctx, 0)]
 
 
 def _page_data(page: int) -> str:
     return encode_choice(DISTRICT_CHOICE, "page", str(page))
 
 
-def _district_page(ctx: HandlerContext, page: int) -> Reply:
+def district_page(ctx: HandlerContext, page: int) -> Reply:
     districts = ctx.pack.districts
     if not districts:
         return Reply(ctx.t("settings.districts_not_set_up"), (back_to_menu(ctx),))

@@ -24,10 +24,16 @@ CREATE TABLE conversation_state (
     expires_at TEXT NOT NULL
 );
 
--- Platform event ids already handled, so a redelivered webhook is handled once.
-CREATE TABLE processed_events (
+-- Platform events (webhooks, polled updates). The id makes a redelivery harmless; the payload
+-- is kept only until the event is handled, so message texts are not stored.
+CREATE TABLE inbound_events (
     channel TEXT NOT NULL,
     event_id TEXT NOT NULL,
     received_at TEXT NOT NULL,
+    payload TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    handled_at TEXT,
     PRIMARY KEY (channel, event_id)
 ) WITHOUT ROWID;
+
+CREATE INDEX inbound_events_pending ON inbound_events (received_at) WHERE handled_at IS NULL;

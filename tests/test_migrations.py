@@ -28,7 +28,7 @@ async def test_a_fresh_database_gets_every_migration(tmp_path: Path) -> None:
     foreign_keys = await db.fetch_one("PRAGMA foreign_keys")
     await db.close()
     assert applied == sorted(int(p.name[:4]) for p in MIGRATIONS.glob("*.sql"))
-    assert {"residents", "conversation_state", "processed_events"} <= await table_names(path)
+    assert {"residents", "conversation_state", "inbound_events"} <= await table_names(path)
     assert journal is not None and journal[0] == "wal"
     assert foreign_keys is not None and foreign_keys[0] == 1
 

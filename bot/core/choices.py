@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from bot.core.messages import MAX_CHOICE_DATA_BYTES
 
 SEPARATOR = ":"
+# Choice data that runs a command, so a menu button and a typed command take the same route.
+COMMAND_CHOICE = "cmd"
 
 
 @dataclass(frozen=True, slots=True)

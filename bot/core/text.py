@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 
 # Break after Japanese or Western sentence ends, or at a line break.
 _SENTENCE_END = re.compile(r"(?<=[。！？!?\n])|(?<=\.)(?=\s)")
@@ -16,26 +17,37 @@ def normalize_input(text: str) -> str:
     return cleaned.strip()
 
 
-def split_text(text: str, limit: int) -> list[str]:
-    """Split text into parts of at most `limit` characters, at sentence ends where possible."""
+def utf16_length(text: str) -> int:
+    """Length as LINE counts it: UTF-16 code units (an emoji may count two)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_text(text: str, limit: int, measure: Callable[[str], int] = len) -> list[str]:
+    """Split text into parts of at most `limit` (by `measure`), at sentence ends where possible."""
     if limit <= 0:
         raise ValueError("limit must be positive")
-    if len(text) <= limit:
+    if measure(text) <= limit:
         return [text]
     parts: list[str] = []
     current = ""
     for sentence in _SENTENCE_END.split(text):
-        while len(sentence) > limit:  # one sentence longer than a whole message: cut it hard
-            if current:
-                parts.append(current)
-                current = ""
-            parts.append(sentence[:limit])
-            sentence = sentence[limit:]
-        if len(current) + len(sentence) > limit:
-            parts.append(current)
-            current = sentence
-        else:
+        if measure(current + sentence) <= limit:
             current += sentence
+            continue
+        if current:
+            parts.append(current)
+        current = sentence
+        while measure(current) > limit:  # one sentence longer than a whole message: cut it
+            cut = _longest_prefix(current, limit, measure)
+            parts.append(current[:cut])
+            current = current[cut:]
     if current:
         parts.append(current)
     return [part for part in (p.strip("\n") for p in parts) if part]
+
+
+def _longest_prefix(text: str, limit: int, measure: Callable[[str], int]) -> int:
+    cut = min(len(text), limit)
+    while cut > 1 and measure(text[:cut]) > limit:
+        cut -= 1
+    return cut

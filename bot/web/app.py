@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.resources import files
@@ -14,8 +16,11 @@ from starlette.routing import Route
 
 from bot.channels.web import WebRequestError, parse_chat_request, render_replies
 from bot.config import Settings
+from bot.core import Channel
+from bot.errors import ConfigError
 from bot.runtime import Runtime, open_runtime
 from bot.web.bodies import parse_json, read_body
+from bot.web.webhooks import line_webhook, telegram_webhook
 
 CHAT_BODY_LIMIT = 16 * 1024
 
@@ -48,6 +53,12 @@ class _Endpoints:
         replies = await runtime.dispatcher.handle(message)
         return JSONResponse(render_replies(replies))
 
+    async def telegram(self, request: Request) -> Response:
+        return await telegram_webhook(request, self._runtime())
+
+    async def line(self, request: Request) -> Response:
+        return await line_webhook(request, self._runtime())
+
     async def health(self, request: Request) -> Response:
         runtime = self._runtime()
         try:
@@ -70,6 +81,8 @@ def _starlette(endpoints: _Endpoints, lifespan: object = None) -> Starlette:
         Route("/chat", endpoints.chat),
         Route("/chat/api", endpoints.chat_api, methods=["POST"]),
         Route("/healthz", endpoints.health),
+        Route("/webhook/telegram", endpoints.telegram, methods=["POST"]),
+        Route("/webhook/line", endpoints.line, methods=["POST"]),
     ]
     return Starlette(
         routes=routes,
@@ -83,15 +96,32 @@ def build_web_app(runtime: Runtime) -> Starlette:
     return _starlette(_Endpoints(runtime))
 
 
-def build_app(settings: Settings) -> Starlette:
-    """The app that opens and closes its own runtime with the server (`chiiki serve`)."""
+def build_app(settings: Settings, telegram_polling: bool = False) -> Starlette:
+    """The app that opens and closes its own runtime with the server (`chiiki serve`).
+
+    With `telegram_polling`, Telegram updates come from getUpdates instead of the webhook.
+    """
     endpoints = _Endpoints(None)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with open_runtime(settings) as runtime:
             endpoints.runtime = runtime
-            yield
-            endpoints.runtime = None
+            poller = None
+            if telegram_polling:
+                if runtime.telegram is None:
+                    raise ConfigError("--telegram-polling needs TELEGRAM_BOT_TOKEN")
+                inbox = runtime.inbox
+                poller = asyncio.create_task(
+                    runtime.telegram.poll(lambda batch: inbox.accept(Channel.TELEGRAM, batch))
+                )
+            try:
+                yield
+            finally:
+                endpoints.runtime = None
+                if poller is not None:
+                    poller.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await poller
 
     return _starlette(endpoints, lifespan)

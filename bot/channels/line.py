@@ -1,0 +1,238 @@
+"""LINE through line-bot-sdk v3 (async): signed webhooks in, replies with quick replies out.
+
+Replies use the event's reply token (free) while it is fresh; otherwise, or when the token is
+refused, the same messages go as a push (counted against the monthly quota) with a retry key.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+import aiohttp
+from linebot.v3.messaging import (
+    ApiException,
+    AsyncApiClient,
+    AsyncMessagingApi,
+    Configuration,
+    PostbackAction,
+    PushMessageRequest,
+    QuickReply,
+    QuickReplyItem,
+    ReplyMessageRequest,
+    TextMessage,
+)
+from linebot.v3.webhook import SignatureValidator
+
+from bot.channels.base import HandleMessage, MarkUnreachable
+from bot.core import Channel, IncomingMessage, Reply, split_text
+from bot.core.choices import COMMAND_CHOICE, encode_choice
+from bot.core.clock import Clock
+from bot.core.text import utf16_length
+from bot.delivery import RetryPolicy, send_with_retries
+from bot.errors import PermanentDeliveryError, RetryableDeliveryError
+
+logger = logging.getLogger(__name__)
+
+TEXT_LIMIT = 5000  # UTF-16 code units
+MESSAGES_PER_REQUEST = 5
+QUICK_REPLY_ITEMS = 13
+LABEL_LIMIT = 20
+# A reply token is good for one minute after the webhook; leave a margin for the network.
+REPLY_TOKEN_TTL = timedelta(seconds=50)
+REQUEST_TIMEOUT_SECONDS = 10
+# What a follow (add or unblock) says: the welcome, then the district question if any.
+FOLLOW_CHOICE = encode_choice(COMMAND_CHOICE, "welcome")
+
+T = TypeVar("T")
+
+
+async def call_line(call: Callable[[], Awaitable[T]], policy: RetryPolicy) -> T | None:
+    """Run one Messaging API call with retries; None when LINE says it was already accepted."""
+
+    async def attempt() -> T | None:
+        try:
+            return await call()
+        except ApiException as exc:
+            status = exc.status or 0
+            if status == 409:  # the retry key was accepted before: the send happened
+                return None
+            if status == 429 or status >= 500:
+                raise RetryableDeliveryError(f"LINE answered {status}") from exc
+            raise PermanentDeliveryError(
+                f"LINE answered {status}: {exc.body!r}", unreachable=status == 403
+            ) from exc
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise RetryableDeliveryError(f"LINE unreachable: {exc!r}") from exc
+
+    return await send_with_retries(attempt, policy)
+
+
+def _label(text: str) -> str:
+    return text if len(text) <= LABEL_LIMIT else text[: LABEL_LIMIT - 1] + "…"
+
+
+def render(replies: Sequence[Reply]) -> list[TextMessage]:
+    """Text messages; choices become the quick reply of the reply's last part."""
+    messages: list[TextMessage] = []
+    for reply in replies:
+        parts = split_text(reply.text, TEXT_LIMIT, measure=utf16_length)
+        messages += [TextMessage(text=part) for part in parts[:-1]]
+        quick_reply = None
+        if reply.choices:
+            items = [
+                QuickReplyItem(
+                    action=PostbackAction(label=_label(c.label), data=c.data, displayText=c.label)
+                )
+                for c in reply.choices[:QUICK_REPLY_ITEMS]
+            ]
+            quick_reply = QuickReply(items=items)
+        messages.append(TextMessage(text=parts[-1], quickReply=quick_reply))
+    return messages
+
+
+def parse_events(body: Any) -> list[tuple[str, dict[str, Any]]]:
+    """(webhookEventId, event) pairs of a webhook body; ValueError when it is not one."""
+    if not isinstance(body, dict) or not isinstance(body.get("events"), list):
+        raise ValueError('expected {"destination": ..., "events": [...]}')
+    pairs = []
+    for event in body["events"]:
+        if not isinstance(event, dict) or not isinstance(event.get("webhookEventId"), str):
+            raise ValueError("every event needs a webhookEventId")
+        pairs.append((event["webhookEventId"], event))
+    return pairs
+
+
+def to_incoming(event: dict[str, Any]) -> IncomingMessage | None:
+    """The neutral message in a LINE event, or None when there is nothing to answer."""
+    source = event.get("source") or {}
+    user_id = source.get("userId")
+    if source.get("type") != "user" or not isinstance(user_id, str):
+        return None  # groups and rooms are not conversations with one resident
+    kind = event.get("type")
+    if kind == "follow":
+        return IncomingMessage(Channel.LINE, user_id, data=FOLLOW_CHOICE)
+    if kind == "postback":
+        data = (event.get("postback") or {}).get("data")
+        return IncomingMessage(Channel.LINE, user_id, data=data if isinstance(data, str) else "")
+    if kind == "message":
+        message = event.get("message") or {}
+        text = message.get("text") if message.get("type") == "text" else None
+        return IncomingMessage(Channel.LINE, user_id, text=text if isinstance(text, str) else None)
+    return None
+
+
+class LineChannel:
+    channel = Channel.LINE
+
+    def __init__(
+        self,
+        channel_secret: str,
+        access_token: str,
+        api_base: str,
+        handle: HandleMessage,
+        mark_unreachable: MarkUnreachable,
+        clock: Clock,
+        policy: RetryPolicy | None = None,
+    ) -> None:
+        self._validator = SignatureValidator(channel_secret)
+        self._configuration = Configuration(access_token=access_token, host=api_base)
+        self._handle = handle
+        self._mark_unreachable = mark_unreachable
+        self._clock = clock
+        self._policy = policy or RetryPolicy()
+        self._client: AsyncApiClient | None = None
+        self._api: AsyncMessagingApi | None = None
+
+    async def start(self) -> None:
+        self._client = AsyncApiClient(self._configuration)
+        self._api = AsyncMessagingApi(self._client)
+
+    async def stop(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+            self._client = self._api = None
+
+    def verify(self, body: bytes, signature: str | None) -> bool:
+        """True when X-Line-Signature is the HMAC-SHA256 of the raw body with our secret."""
+        if not signature:
+            return False
+        try:
+            return bool(self._validator.validate(body.decode("utf-8"), signature))
+        except (UnicodeDecodeError, ValueError):
+            return False
+
+    def ordering_key(self, payload: dict[str, Any]) -> str | None:
+        user_id = (payload.get("source") or {}).get("userId")
+        return user_id if isinstance(user_id, str) else None
+
+    async def process(self, payload: dict[str, Any]) -> None:
+        source = payload.get("source") or {}
+        if payload.get("type") == "unfollow" and isinstance(source.get("userId"), str):
+            await self._mark_unreachable(Channel.LINE, source["userId"])
+            return
+        incoming = to_incoming(payload)
+        if incoming is None:
+            logger.debug("ignored LINE event of type %s", payload.get("type"))
+            return
+        replies = await self._handle(incoming)
+        token = payload.get("replyToken")
+        fresh = isinstance(token, str) and self._token_is_fresh(payload.get("timestamp"))
+        await self.send(incoming.user_id, replies, token if fresh else None)
+
+    def _token_is_fresh(self, timestamp_ms: object) -> bool:
+        if not isinstance(timestamp_ms, int):
+            return False
+        sent = datetime.fromtimestamp(timestamp_ms / 1000, UTC)
+        return self._clock() - sent < REPLY_TOKEN_TTL
+
+    async def send(self, user_id: str, replies: Sequence[Reply], reply_token: str | None) -> None:
+        """Reply with the token when given (free), push the rest; stop if the user blocked us."""
+        api = self._require_api()
+        messages: list[Any] = render(replies)
+        batches = [
+            messages[i : i + MESSAGES_PER_REQUEST]
+            for i in range(0, len(messages), MESSAGES_PER_REQUEST)
+        ]
+        for index, batch in enumerate(batches):
+            try:
+                if index == 0 and reply_token and await self._reply(api, reply_token, batch):
+                    continue
+                # One key per batch, made before the first try and reused on every retry.
+                retry_key = str(uuid.uuid4())
+                push = functools.partial(
+                    api.push_message,
+                    PushMessageRequest(to=user_id, messages=batch),
+                    x_line_retry_key=retry_key,
+                    _request_timeout=REQUEST_TIMEOUT_SECONDS,
+                )
+                await call_line(push, self._policy)
+            except PermanentDeliveryError as exc:
+                if exc.unreachable:
+                    await self._mark_unreachable(Channel.LINE, user_id)
+                    return
+                raise
+
+    async def _reply(self, api: AsyncMessagingApi, token: str, batch: list[Any]) -> bool:
+        """True when the reply went out; False when the token was refused (used or expired)."""
+        request = ReplyMessageRequest(replyToken=token, messages=batch)
+        try:
+            await call_line(
+                lambda: api.reply_message(request, _request_timeout=REQUEST_TIMEOUT_SECONDS),
+                self._policy,
+            )
+        except PermanentDeliveryError as exc:
+            if exc.unreachable:
+                raise
+            logger.info("reply token refused, pushing instead: %s", exc)
+            return False
+        return True
+
+    def _require_api(self) -> AsyncMessagingApi:
+        if self._api is None:
+            raise RuntimeError("LineChannel.start() was not called")
+        return self._api

@@ -1,0 +1,266 @@
+"""Telegram through python-telegram-bot: updates in, inline keyboards out.
+
+The Application is built with `updater(None)`: updates reach it from our own webhook endpoint
+or polling loop, by way of the inbox, never from PTB's own updater.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import functools
+import logging
+import warnings
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+from telegram import (
+    Bot,
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Update,
+)
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import Application, CallbackContext, TypeHandler
+
+from bot.channels.base import HandleMessage, MarkUnreachable
+from bot.core import Channel, IncomingMessage, Reply, split_text
+from bot.delivery import RetryPolicy, send_with_retries
+from bot.errors import PermanentDeliveryError, RetryableDeliveryError
+
+logger = logging.getLogger(__name__)
+
+TEXT_LIMIT = 4096
+BUTTONS_PER_ROW = 2  # Telegram allows 8; two keeps Japanese labels readable on a phone
+ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
+POLL_TIMEOUT_SECONDS = 25
+POLL_ERROR_PAUSE_SECONDS = 3
+
+T = TypeVar("T")
+# Stores a batch of (update id, raw update) in the inbox; returns how many were new.
+AcceptUpdates = Callable[[list[tuple[str, dict[str, Any]]]], Awaitable[int]]
+
+
+def retry_after_seconds(error: RetryAfter) -> float:
+    # PTB 22 warns that retry_after turns from int into timedelta; accept both, quietly.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = error.retry_after
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
+
+
+async def call_telegram(call: Callable[[], Awaitable[T]], policy: RetryPolicy) -> T:
+    """Run one Bot API call with retries, turning PTB errors into chiiki's delivery errors."""
+
+    async def attempt() -> T:
+        try:
+            return await call()
+        except RetryAfter as exc:
+            raise RetryableDeliveryError(str(exc), retry_after_seconds(exc)) from exc
+        except Forbidden as exc:  # blocked by the user, or kicked from the chat
+            raise PermanentDeliveryError(str(exc), unreachable=True) from exc
+        except BadRequest as exc:
+            unreachable = "chat not found" in str(exc).lower()
+            raise PermanentDeliveryError(str(exc), unreachable=unreachable) from exc
+        except NetworkError as exc:  # includes TimedOut and 5xx answers
+            raise RetryableDeliveryError(str(exc)) from exc
+
+    return await send_with_retries(attempt, policy)
+
+
+def render_keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    if not reply.choices:
+        return None
+    buttons = [InlineKeyboardButton(c.label, callback_data=c.data) for c in reply.choices]
+    rows = [buttons[i : i + BUTTONS_PER_ROW] for i in range(0, len(buttons), BUTTONS_PER_ROW)]
+    return InlineKeyboardMarkup(rows)
+
+
+def render(replies: Sequence[Reply]) -> list[tuple[str, InlineKeyboardMarkup | None]]:
+    """Each reply as one or more messages; the keyboard goes under the last part."""
+    messages: list[tuple[str, InlineKeyboardMarkup | None]] = []
+    for reply in replies:
+        parts = split_text(reply.text, TEXT_LIMIT)
+        messages += [(part, None) for part in parts[:-1]]
+        messages.append((parts[-1], render_keyboard(reply)))
+    return messages
+
+
+def to_incoming(update: Update) -> IncomingMessage | None:
+    """The neutral message in an update, or None for updates a resident did not send us."""
+    user = update.effective_user
+    if user is None or user.is_bot:
+        return None
+    language = user.language_code
+    if update.callback_query is not None:
+        return IncomingMessage(
+            Channel.TELEGRAM,
+            str(user.id),
+            data=update.callback_query.data or "",
+            language_hint=language,
+        )
+    message = update.message
+    if message is None or message.chat.type != "private":
+        return None  # groups, channels and edits are not conversations with a resident
+    return IncomingMessage(
+        Channel.TELEGRAM, str(user.id), text=message.text, language_hint=language
+    )
+
+
+async def set_webhook(token: str, api_base: str, url: str, secret: str) -> None:
+    """Register our webhook with its secret token and the update types we handle."""
+    async with Bot(token, base_url=api_base) as bot:
+        await call_telegram(
+            lambda: bot.set_webhook(
+                url, secret_token=secret, allowed_updates=list(ALLOWED_UPDATES)
+            ),
+            RetryPolicy(),
+        )
+
+
+class TelegramChannel:
+    channel = Channel.TELEGRAM
+
+    def __init__(
+        self,
+        token: str,
+        api_base: str,
+        handle: HandleMessage,
+        mark_unreachable: MarkUnreachable,
+        policy: RetryPolicy | None = None,
+    ) -> None:
+        self._handle = handle
+        self._mark_unreachable = mark_unreachable
+        self._policy = policy or RetryPolicy()
+        self.application = (
+            Application.builder()
+            .token(token)
+            .base_url(api_base)
+            .updater(None)
+            .job_queue(None)
+            .connect_timeout(5)
+            .read_timeout(10)
+            .write_timeout(10)
+            .build()
+        )
+        self.application.add_handler(TypeHandler(Update, self._on_update))
+        self.application.add_error_handler(self._on_error)
+        self._initialized = False
+        # PTB reports handler errors to error handlers instead of raising them; we collect
+        # them by update id so process() can raise and the inbox keeps the event pending.
+        self._failures: dict[int, BaseException] = {}
+
+    async def _initialize(self) -> None:
+        if not self._initialized:
+            await self.application.initialize()
+            self._initialized = True
+
+    @property
+    def bot(self) -> Any:
+        return self.application.bot
+
+    async def start(self, commands: dict[str, list[tuple[str, str]]]) -> None:
+        """Log in (getMe) and publish the command list per language; failures are logged."""
+        try:
+            await self._initialize()
+            for language, pairs in commands.items():
+                await self.bot.set_my_commands(
+                    [BotCommand(command, description) for command, description in pairs],
+                    language_code=None if language == "ja" else language,
+                )
+        except TelegramError:
+            logger.exception("Telegram start-up failed; updates will be retried at next start")
+
+    async def stop(self) -> None:
+        if self._initialized:
+            await self.application.shutdown()
+            self._initialized = False
+
+    async def poll(self, accept: AcceptUpdates) -> None:
+        """Polling mode: long-poll getUpdates forever, handing each batch to `accept` (the inbox).
+
+        The offset moves past a batch only after `accept` stored it, so a crash in between
+        means Telegram sends the batch again, and the inbox drops what it already has.
+        """
+        await self._initialize()
+        await call_telegram(lambda: self.bot.delete_webhook(), self._policy)
+        offset: int | None = None
+        while True:
+            try:
+                updates = await self.bot.get_updates(
+                    offset=offset,
+                    timeout=POLL_TIMEOUT_SECONDS,
+                    allowed_updates=list(ALLOWED_UPDATES),
+                    read_timeout=POLL_TIMEOUT_SECONDS + 10,
+                )
+            except RetryAfter as exc:
+                await asyncio.sleep(retry_after_seconds(exc))
+                continue
+            except NetworkError:
+                logger.warning("getUpdates failed; polling again shortly", exc_info=True)
+                await asyncio.sleep(POLL_ERROR_PAUSE_SECONDS)
+                continue
+            if not updates:
+                continue
+            await accept([(str(u.update_id), u.to_dict()) for u in updates])
+            offset = updates[-1].update_id + 1
+
+    @staticmethod
+    def event_id(payload: dict[str, Any]) -> str | None:
+        update_id = payload.get("update_id")
+        return str(update_id) if isinstance(update_id, int) else None
+
+    def ordering_key(self, payload: dict[str, Any]) -> str | None:
+        for kind in ("message", "callback_query", "my_chat_member"):
+            sender = (payload.get(kind) or {}).get("from") or {}
+            if "id" in sender:
+                return str(sender["id"])
+        return None
+
+    async def process(self, payload: dict[str, Any]) -> None:
+        await self._initialize()
+        update = Update.de_json(payload, self.bot)
+        await self.application.process_update(update)
+        failure = self._failures.pop(update.update_id, None)
+        if failure is not None:
+            raise failure
+
+    async def _on_update(
+        self, update: Update, context: CallbackContext[Any, Any, Any, Any]
+    ) -> None:
+        member = update.my_chat_member
+        if member is not None and member.new_chat_member.status == "kicked":
+            await self._mark_unreachable(Channel.TELEGRAM, str(member.from_user.id))
+            return
+        incoming = to_incoming(update)
+        chat = update.effective_chat
+        if incoming is None or chat is None:
+            return
+        if update.callback_query is not None:
+            # Stop the button's spinner first; a failure here must not cost the answer.
+            try:
+                await call_telegram(update.callback_query.answer, self._policy)
+            except PermanentDeliveryError as exc:
+                logger.info("answerCallbackQuery refused: %s", exc)
+        replies = await self._handle(incoming)
+        await self.send(chat.id, replies)
+
+    async def send(self, chat_id: int, replies: Sequence[Reply]) -> None:
+        for text, keyboard in render(replies):
+            try:
+                send = functools.partial(
+                    self.bot.send_message, chat_id, text, reply_markup=keyboard
+                )
+                await call_telegram(send, self._policy)
+            except PermanentDeliveryError as exc:
+                if exc.unreachable:
+                    await self._mark_unreachable(Channel.TELEGRAM, str(chat_id))
+                    return
+                raise
+
+    async def _on_error(
+        self, update: object, context: CallbackContext[Any, Any, Any, Any]
+    ) -> None:
+        if isinstance(update, Update) and context.error is not None:
+            self._failures[update.update_id] = context.error

@@ -1,0 +1,54 @@
+"""Platform webhooks: verify first, store the events, answer 200; the inbox handles them."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from bot.channels.line import parse_events
+from bot.channels.telegram import TelegramChannel
+from bot.core import Channel
+from bot.runtime import Runtime
+from bot.web.bodies import parse_json, read_body
+
+logger = logging.getLogger(__name__)
+
+# Far above any real update; anything bigger is not from the platform.
+WEBHOOK_BODY_LIMIT = 1024 * 1024
+TELEGRAM_SECRET_HEADER = "x-telegram-bot-api-secret-token"
+LINE_SIGNATURE_HEADER = "x-line-signature"
+
+
+async def telegram_webhook(request: Request, runtime: Runtime) -> Response:
+    secret = runtime.settings.telegram_webhook_secret
+    if runtime.telegram is None or secret is None:
+        raise HTTPException(404, "Telegram is not configured (TELEGRAM_BOT_TOKEN, ..._SECRET)")
+    given = request.headers.get(TELEGRAM_SECRET_HEADER, "")
+    if not secrets.compare_digest(given.encode(), secret.get_secret_value().encode()):
+        logger.warning("Telegram webhook with a wrong secret token refused")
+        raise HTTPException(403, "wrong secret token")
+    update = parse_json(await read_body(request, WEBHOOK_BODY_LIMIT))
+    event_id = TelegramChannel.event_id(update) if isinstance(update, dict) else None
+    if event_id is None:
+        raise HTTPException(400, "expected a Telegram Update with an integer update_id")
+    await runtime.inbox.accept(Channel.TELEGRAM, [(event_id, update)])
+    return JSONResponse({"ok": True})
+
+
+async def line_webhook(request: Request, runtime: Runtime) -> Response:
+    if runtime.line is None:
+        raise HTTPException(404, "LINE is not configured (LINE_CHANNEL_SECRET, ..._ACCESS_TOKEN)")
+    body = await read_body(request, WEBHOOK_BODY_LIMIT)
+    if not runtime.line.verify(body, request.headers.get(LINE_SIGNATURE_HEADER)):
+        logger.warning("LINE webhook with a missing or wrong signature refused")
+        raise HTTPException(400, "missing or wrong X-Line-Signature")
+    try:
+        events = parse_events(parse_json(body))
+    except ValueError as exc:
+        raise HTTPException(400, str(exc)) from None
+    await runtime.inbox.accept(Channel.LINE, events)
+    return JSONResponse({})

@@ -1,0 +1,1 @@
+"""Fake platform servers on loopback, behaving like the real ones where chiiki depends on it."""

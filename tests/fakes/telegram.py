@@ -1,0 +1,101 @@
+"""A fake Telegram Bot API: records calls; 429 with retry_after, 403 for blocked chats."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+TOKEN = "123456:fake-token"
+
+
+@dataclass
+class FakeTelegram:
+    token: str = TOKEN
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    blocked_chats: set[int] = field(default_factory=set)
+    # The next N calls are refused with 429 and this retry_after (whole seconds, as Telegram).
+    refuse_next: int = 0
+    retry_after: int = 1
+    # The next N calls fail with 502.
+    fail_next: int = 0
+    pending_updates: list[dict[str, Any]] = field(default_factory=list)
+    _message_id: int = 0
+
+    def app(self) -> Starlette:
+        return Starlette(routes=[Route("/bot{token}/{method}", self._endpoint, methods=["POST"])])
+
+    def sent(self, method: str) -> list[dict[str, Any]]:
+        return [params for name, params in self.calls if name == method]
+
+    async def _endpoint(self, request: Request) -> JSONResponse:
+        if request.path_params["token"] != self.token:
+            return _error(401, "Unauthorized")
+        method = request.path_params["method"]
+        params = await _params(request)
+        self.calls.append((method, params))
+        if self.fail_next:
+            self.fail_next -= 1
+            return _error(502, "Bad Gateway")
+        if self.refuse_next:
+            self.refuse_next -= 1
+            return _error(
+                429,
+                f"Too Many Requests: retry after {self.retry_after}",
+                {"retry_after": self.retry_after},
+            )
+        chat_id = params.get("chat_id")
+        if chat_id is not None and int(chat_id) in self.blocked_chats:
+            return _error(403, "Forbidden: bot was blocked by the user")
+        return JSONResponse({"ok": True, "result": await self._result(method, params)})
+
+    async def _result(self, method: str, params: dict[str, Any]) -> Any:
+        if method == "getMe":
+            return {"id": 42, "is_bot": True, "first_name": "chiiki", "username": "chiiki_bot"}
+        if method in {"sendMessage", "editMessageText"}:
+            text = params["text"]
+            if not 1 <= len(text) <= 4096:
+                raise AssertionError(f"Telegram would refuse text of {len(text)} characters")
+            self._message_id += 1
+            return {
+                "message_id": self._message_id,
+                "date": int(time.time()),
+                "chat": {"id": int(params["chat_id"]), "type": "private"},
+                "text": text,
+            }
+        if method == "getUpdates":
+            offset = int(params.get("offset") or 0)
+            ready = [u for u in self.pending_updates if u["update_id"] >= offset]
+            if not ready:
+                await asyncio.sleep(0.05)  # a very short long poll
+            return ready
+        return True
+
+
+async def _params(request: Request) -> dict[str, Any]:
+    """PTB posts form fields whose values are JSON; decode both layers."""
+    if request.headers.get("content-type", "").startswith("application/json"):
+        return dict(await request.json())
+    form = await request.form()
+    params: dict[str, Any] = {}
+    for key, value in form.items():
+        text = str(value)
+        try:
+            params[key] = json.loads(text)
+        except json.JSONDecodeError:
+            params[key] = text
+    return params
+
+
+def _error(code: int, description: str, parameters: dict[str, Any] | None = None) -> JSONResponse:
+    body: dict[str, Any] = {"ok": False, "error_code": code, "description": description}
+    if parameters:
+        body["parameters"] = parameters
+    return JSONResponse(body, status_code=code)

@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FakeClock
+from tests.platforms import (
+    Platforms,
+    open_platforms,
+    telegram_callback,
+    telegram_text,
+)
+
+
+@pytest.fixture
+async def platforms(tmp_path: Path, content_dir: Path, clock: FakeClock) -> AsyncIterator[Platforms]:
+    async with open_platforms(tmp_path, content_dir, clock) as opened:
+        yield opened
+
+
+async def test_start_up_publishes_the_command_list_in_both_languages(platforms: Platforms) -> None:
+    commands = platforms.telegram.sent("setMyCommands")
+    assert len(commands) == 2
+    by_language = {c.get("language_code"): c["commands"] for c in commands}
+    assert {"command": "goals", "description": "目標"} in by_language[None]
+    assert {"command": "goals", "description": "Goals"} in by_language["en"]
+
+
+async def test_goals_gets_one_message_with_an_inline_keyboard(platforms: Platforms) -> None:
+    assert await platforms.post_telegram(telegram_text("/goals")) == 200
+    sent = platforms.telegram.sent("sendMessage")
+    assert len(sent) == 1
+    assert sent[0]["chat_id"] == 111
+    assert "地域を知ろう" in sent[0]["text"]
+    rows = sent[0]["reply_markup"]["inline_keyboard"]
+    buttons = [button for row in rows for button in row]
+    assert buttons[0]["text"] == "地域を知ろう"
+    assert all(len(row) <= 8 for row in rows)
+    assert all(len(b["callback_data"].encode()) <= 64 for b in buttons)
+
+
+async def test_a_button_press_is_answered_and_shows_the_goal(platforms: Platforms) -> None:
+    await platforms.post_telegram(telegram_text("/goals"))
+    data = platforms.telegram.sent("sendMessage")[0]["reply_markup"]["inline_keyboard"][0][0]
+    await platforms.post_telegram(telegram_callback(data["callback_data"]))
+    answers = platforms.telegram.sent("answerCallbackQuery")
+    assert len(answers) == 1 and answers[0]["callback_query_id"].startswith("cbq-")
+    detail = platforms.telegram.sent("sendMessage")[-1]["text"]
+    assert "■ 市民" in detail and "関心を持ちましょう" in detail
+
+
+async def test_the_same_update_id_again_produces_nothing(platforms: Platforms) -> None:
+    update = telegram_text("/goals")
+    await platforms.post_telegram(update)
+    assert await platforms.post_telegram(update) == 200
+    assert len(platforms.telegram.sent("sendMessage")) == 1
+
+
+async def test_a_redelivery_after_a_restart_is_still_ignored(
+    tmp_path: Path, content_dir: Path, clock: FakeClock
+) -> None:
+    update = telegram_text("/roles")
+    async with open_platforms(tmp_path, content_dir, clock) as first:
+        await first.post_telegram(update)
+    async with open_platforms(tmp_path, content_dir, clock) as second:
+        await second.post_telegram(update)
+        assert second.telegram.sent("sendMessage") == []
+
+
+@pytest.mark.parametrize("secret", ["", "wrong", "webhook-secret_12"])
+async def test_a_wrong_secret_gets_403_and_no_call(platforms: Platforms, secret: str) -> None:
+    before = len(platforms.telegram.calls)
+    assert await platforms.post_telegram(telegram_text("/goals"), secret=secret) == 403
+    assert len(platforms.telegram.calls) == before
+    row = await platforms.runtime.db.fetch_one("SELECT count(*) FROM inbound_events")
+    assert row is not None and row[0] == 0
+
+
+async def test_malformed_and_oversized_bodies(platforms: Platforms) -> None:
+    headers = {"X-Telegram-Bot-Api-Secret-Token": "webhook-secret_123"}
+    bad_json = await platforms.http.post("/webhook/telegram", content=b"{oops", headers=headers)
+    assert bad_json.status_code == 400
+    no_id = await platforms.http.post("/webhook/telegram", json={"message": {}}, headers=headers)
+    assert no_id.status_code == 400
+    huge = b'{"update_id": 1, "pad": "' + b"x" * (1024 * 1024) + b'"}'
+    too_big = await platforms.http.post("/webhook/telegram", content=huge, headers=headers)
+    assert too_big.status_code == 413
+    assert (await platforms.http.get("/healthz")).status_code == 200
+
+
+async def test_429_is_waited_out_and_the_reply_still_arrives(platforms: Platforms) -> None:
+    platforms.telegram.refuse_next = 1
+    await platforms.post_telegram(telegram_text("/about"))
+    attempts = platforms.telegram.sent("sendMessage")
+    assert len(attempts) == 4  # the first refused and sent again, then the two that follow
+    assert attempts[0]["text"] == attempts[1]["text"]
+    assert "地域づくりとは" in attempts[1]["text"]
+
+
+async def test_5xx_is_retried_with_backoff(platforms: Platforms) -> None:
+    platforms.telegram.fail_next = 2
+    await platforms.post_telegram(telegram_text("/help"))
+    assert len(platforms.telegram.sent("sendMessage")) == 3
+
+
+async def test_a_blocked_resident_is_marked_unreachable(platforms: Platforms) -> None:
+    platforms.telegram.blocked_chats.add(222)
+    assert await platforms.post_telegram(telegram_text("/goals", user_id=222)) == 200
+    resident = await platforms.runtime.services.residents.find("telegram", "222")
+    assert resident is not None and resident.reachable is False
+    # Writing again means they unblocked us.
+    platforms.telegram.blocked_chats.clear()
+    await platforms.post_telegram(telegram_text("/goals", user_id=222))
+    resident = await platforms.runtime.services.residents.find("telegram", "222")
+    assert resident is not None and resident.reachable is True
+
+
+async def test_a_failure_that_outlasts_the_retries_keeps_the_update_for_later(
+    tmp_path: Path, content_dir: Path, clock: FakeClock
+) -> None:
+    async with open_platforms(tmp_path, content_dir, clock) as first:
+        first.telegram.fail_next = 100
+        await first.post_telegram(telegram_text("/system"))
+        assert first.telegram.sent("sendMessage")  # it tried
+    async with open_platforms(tmp_path, content_dir, clock) as second:
+        await second.runtime.inbox.drain()
+        sent = second.telegram.sent("sendMessage")
+        assert len(sent) == 1 and "地域づくり協議会" in sent[0]["text"]
+
+
+async def test_long_text_is_split_within_4096(platforms: Platforms) -> None:
+    from bot.channels.telegram import render
+    from bot.core import Reply
+
+    messages = render([Reply("長い文です。" * 1500)])
+    assert len(messages) == 3
+    assert all(len(text) <= 4096 for text, _ in messages)
+
+
+async def test_stickers_and_group_messages_get_a_polite_answer_or_none(
+    platforms: Platforms,
+) -> None:
+    sticker = telegram_text("x")
+    del sticker["message"]["text"]
+    sticker["message"]["sticker"] = {
+        "file_id": "f", "file_unique_id": "u", "width": 1, "height": 1,
+        "is_animated": False, "is_video": False, "type": "regular",
+    }
+    await platforms.post_telegram(sticker)
+    assert "文字のメッセージ" in platforms.telegram.sent("sendMessage")[-1]["text"]
+    group = telegram_text("/goals")
+    group["message"]["chat"] = {"id": -100, "type": "group", "title": "町内会"}
+    await platforms.post_telegram(group)
+    assert len(platforms.telegram.sent("sendMessage")) == 1
