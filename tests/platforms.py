@@ -118,7 +118,9 @@ def telegram_callback(data: str, user_id: int = 111) -> dict[str, Any]:
     }
 
 
-def line_event(kind: str, clock: FakeClock, user_id: str = "U111", **fields: Any) -> dict[str, Any]:
+def line_event(
+    kind: str, clock: FakeClock, user_id: str = "U111", **fields: Any
+) -> dict[str, Any]:
     """A LINE webhook event from a one-to-one chat, as the Messaging API sends it."""
     event: dict[str, Any] = {
         "type": kind,
@@ -132,7 +134,9 @@ def line_event(kind: str, clock: FakeClock, user_id: str = "U111", **fields: Any
     return event
 
 
-def line_text(text: str, clock: FakeClock, reply_token: str, user_id: str = "U111") -> dict[str, Any]:
+def line_text(
+    text: str, clock: FakeClock, reply_token: str, user_id: str = "U111"
+) -> dict[str, Any]:
     return line_event(
         "message",
         clock,

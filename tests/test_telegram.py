@@ -15,7 +15,9 @@ from tests.platforms import (
 
 
 @pytest.fixture
-async def platforms(tmp_path: Path, content_dir: Path, clock: FakeClock) -> AsyncIterator[Platforms]:
+async def platforms(
+    tmp_path: Path, content_dir: Path, clock: FakeClock
+) -> AsyncIterator[Platforms]:
     async with open_platforms(tmp_path, content_dir, clock) as opened:
         yield opened
 
@@ -145,8 +147,13 @@ async def test_stickers_and_group_messages_get_a_polite_answer_or_none(
     sticker = telegram_text("x")
     del sticker["message"]["text"]
     sticker["message"]["sticker"] = {
-        "file_id": "f", "file_unique_id": "u", "width": 1, "height": 1,
-        "is_animated": False, "is_video": False, "type": "regular",
+        "file_id": "f",
+        "file_unique_id": "u",
+        "width": 1,
+        "height": 1,
+        "is_animated": False,
+        "is_video": False,
+        "type": "regular",
     }
     await platforms.post_telegram(sticker)
     assert "文字のメッセージ" in platforms.telegram.sent("sendMessage")[-1]["text"]

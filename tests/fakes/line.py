@@ -77,7 +77,7 @@ class FakeLine:
         if token not in self._issued_tokens:
             return _error(400, "Invalid reply token")
         self._issued_tokens.discard(token)  # single use
-        return JSONResponse({"sentMessages": []})
+        return self._sent_messages(body)
 
     async def _push(self, request: Request) -> JSONResponse:
         body, refused = await self._common(request, "push")
@@ -88,7 +88,7 @@ class FakeLine:
             return retried
         if body.get("to") in self.blocked_users:
             return _error(403, "The user has blocked the account")
-        return JSONResponse({"sentMessages": []})
+        return self._sent_messages(body)
 
     async def _multicast(self, request: Request) -> JSONResponse:
         body, refused = await self._common(request, "multicast")
@@ -99,6 +99,13 @@ class FakeLine:
             return _error(400, f"The number of recipients must be 1 to {MULTICAST_LIMIT}")
         retried = self._check_retry_key(request)
         return retried or JSONResponse({})
+
+    def _sent_messages(self, body: dict[str, Any]) -> JSONResponse:
+        sent = [
+            {"id": str(next(self._counter)), "quoteToken": f"q{next(self._counter)}"}
+            for _ in body["messages"]
+        ]
+        return JSONResponse({"sentMessages": sent})
 
     def _check_retry_key(self, request: Request) -> JSONResponse | None:
         key = request.headers.get("x-line-retry-key")
