@@ -161,3 +161,97 @@ async def test_stickers_and_group_messages_get_a_polite_answer_or_none(
     group["message"]["chat"] = {"id": -100, "type": "group", "title": "町内会"}
     await platforms.post_telegram(group)
     assert len(platforms.telegram.sent("sendMessage")) == 1
+
+
+async def test_polling_mode_feeds_updates_through_the_inbox(
+    tmp_path: Path, content_dir: Path, clock: FakeClock
+) -> None:
+    import asyncio
+
+    from bot.web import build_app
+    from tests.fakes.server import serve_on_loopback
+    from tests.fakes.telegram import FakeTelegram
+    from tests.platforms import WEBHOOK_SECRET
+    from tests.conftest import make_settings
+
+    fake = FakeTelegram()
+    update = telegram_text("/goals", update_id=900)
+    fake.pending_updates.append(update)
+    async with serve_on_loopback(fake.app()) as base:
+        settings = make_settings(
+            tmp_path, content_dir, TELEGRAM_BOT_TOKEN=fake.token,
+            TELEGRAM_WEBHOOK_SECRET=WEBHOOK_SECRET, TELEGRAM_API_BASE=f"{base}/bot",
+        )
+        app = build_app(settings, telegram_polling=True)
+        async with app.router.lifespan_context(app):
+            for _ in range(200):
+                if fake.sent("sendMessage"):
+                    break
+                await asyncio.sleep(0.02)
+            # The next poll asks past the update it has, so it is not fetched again.
+            for _ in range(200):
+                offsets = [p.get("offset") for p in fake.sent("getUpdates")]
+                if 901 in offsets:
+                    break
+                await asyncio.sleep(0.02)
+    assert fake.sent("deleteWebhook")
+    assert len(fake.sent("sendMessage")) == 1
+    assert "地域を知ろう" in fake.sent("sendMessage")[0]["text"]
+    assert 901 in offsets
+
+
+async def test_set_webhook_command_registers_url_secret_and_update_types(
+    tmp_path: Path,
+) -> None:
+    import asyncio
+
+    from click.testing import CliRunner
+
+    from bot.cli import main
+    from tests.fakes.server import serve_on_loopback
+    from tests.fakes.telegram import FakeTelegram
+
+    fake = FakeTelegram()
+    async with serve_on_loopback(fake.app()) as base:
+        env = {
+            "TELEGRAM_BOT_TOKEN": fake.token,
+            "TELEGRAM_WEBHOOK_SECRET": "s3cret_token",
+            "TELEGRAM_API_BASE": f"{base}/bot",
+            "CHIIKI_DB": str(tmp_path / "x.db"),
+        }
+        result = await asyncio.to_thread(
+            CliRunner().invoke, main,
+            ["telegram", "set-webhook", "https://city.example.jp/webhook/telegram"], env=env,
+        )
+    assert result.exit_code == 0, result.output
+    (call,) = fake.sent("setWebhook")
+    assert call["url"] == "https://city.example.jp/webhook/telegram"
+    assert call["secret_token"] == "s3cret_token"
+    assert set(call["allowed_updates"]) == {"message", "callback_query", "my_chat_member"}
+    assert fake.token not in result.output
+
+
+async def test_the_bot_token_never_reaches_the_logs(platforms: Platforms) -> None:
+    import logging
+
+    from bot.logging_setup import configure_logging
+
+    class Collect(logging.Handler):
+        def __init__(self) -> None:
+            super().__init__(logging.DEBUG)
+            self.lines: list[str] = []
+
+        def emit(self, record: logging.LogRecord) -> None:
+            self.lines.append(self.format(record))
+
+    configure_logging("INFO")  # what `chiiki serve` does; httpx would log URLs with the token
+    collect = Collect()
+    logging.getLogger().addHandler(collect)
+    try:
+        platforms.telegram.refuse_next = 1
+        await platforms.post_telegram(telegram_text("/goals"))
+    finally:
+        logging.getLogger().removeHandler(collect)
+    assert any("route=goals" in line for line in collect.lines)
+    assert all(platforms.telegram.token not in line for line in collect.lines)
+    assert all("地域を知ろう" not in line for line in collect.lines)  # no message bodies
