@@ -4,6 +4,7 @@ import shutil
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -106,3 +107,12 @@ class Resident:
 @pytest.fixture
 def resident(runtime: Runtime) -> Resident:
     return Resident(runtime)
+
+
+@pytest.fixture
+async def platforms(tmp_path: Path, content_dir: Path, clock: FakeClock) -> AsyncIterator[Any]:
+    """A runtime wired to fake LINE and Telegram servers (see tests/platforms.py)."""
+    from tests.platforms import open_platforms  # it builds on this module
+
+    async with open_platforms(tmp_path, content_dir, clock) as opened:
+        yield opened

@@ -1,8 +1,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,15 +8,7 @@ import pytest
 from bot.core import Reply
 from tests.conftest import FakeClock
 from tests.fakes.line import sign
-from tests.platforms import Platforms, line_event, line_text, open_platforms
-
-
-@pytest.fixture
-async def platforms(
-    tmp_path: Path, content_dir: Path, clock: FakeClock
-) -> AsyncIterator[Platforms]:
-    async with open_platforms(tmp_path, content_dir, clock) as opened:
-        yield opened
+from tests.platforms import Platforms, line_event, line_text
 
 
 def quick_reply_labels(message: dict[str, Any]) -> list[str]:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -12,14 +11,6 @@ from tests.platforms import (
     telegram_callback,
     telegram_text,
 )
-
-
-@pytest.fixture
-async def platforms(
-    tmp_path: Path, content_dir: Path, clock: FakeClock
-) -> AsyncIterator[Platforms]:
-    async with open_platforms(tmp_path, content_dir, clock) as opened:
-        yield opened
 
 
 async def test_start_up_publishes_the_command_list_in_both_languages(platforms: Platforms) -> None:
@@ -169,10 +160,10 @@ async def test_polling_mode_feeds_updates_through_the_inbox(
     import asyncio
 
     from bot.web import build_app
+    from tests.conftest import make_settings
     from tests.fakes.server import serve_on_loopback
     from tests.fakes.telegram import FakeTelegram
     from tests.platforms import WEBHOOK_SECRET
-    from tests.conftest import make_settings
 
     fake = FakeTelegram()
     update = telegram_text("/goals", update_id=900)
