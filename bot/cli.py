@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from functools import wraps
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from bot.config import Settings, load_settings
 from bot.errors import ChiikiError
+
+if TYPE_CHECKING:
+    from bot.content import Pack
+    from bot.storage import Database
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -32,6 +38,28 @@ def _friendly_errors(command: F) -> F:
 
 def _settings() -> Settings:
     return load_settings()
+
+
+T = TypeVar("T")
+
+
+def _run_with_database(work: Callable[[Database, Pack, Settings], Awaitable[T]]) -> T:
+    """Open (and migrate) the database and load the pack, for staff commands."""
+    from bot.content import load_pack
+    from bot.storage import apply_migrations, open_database
+
+    settings = _settings()
+    pack = load_pack(settings.content_dir, settings.pack)
+
+    async def run() -> T:
+        db = await open_database(settings.db)
+        try:
+            await apply_migrations(db, settings.migrations_dir)
+            return await work(db, pack, settings)
+        finally:
+            await db.close()
+
+    return asyncio.run(run())
 
 
 @click.group()
@@ -186,3 +214,113 @@ def content_list() -> None:
 
     for name in list_packs(_settings().content_dir):
         click.echo(name)
+
+
+@main.group()
+def poll() -> None:
+    """Opinion polls: create, list, close, results."""
+
+
+@poll.command("create")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_friendly_errors
+def poll_create(file: Path) -> None:
+    """Create a poll from a YAML file (see README: Polls). Nothing is created if it is invalid."""
+    from bot.staff.polls import create_poll, load_poll_file
+    from bot.storage.polls import PollRepository
+
+    spec = load_poll_file(file)
+
+    async def work(db: Database, pack: Pack, settings: Settings) -> int:
+        return await create_poll(spec, PollRepository(db), pack, datetime.now(UTC), str(file))
+
+    poll_id = _run_with_database(work)
+    click.echo(f"created poll {poll_id}: {spec.question.ja}")
+
+
+@poll.command("list")
+@_friendly_errors
+def poll_list() -> None:
+    """Every poll with its state and number of answers."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from bot.storage.polls import PollRepository
+
+    async def work(db: Database, pack: Pack, settings: Settings) -> Table:
+        polls = PollRepository(db)
+        now = datetime.now(UTC)
+        table = Table("id", "question", "kind", "district", "closes", "state", "answers")
+        for item in await polls.all():
+            tally = await polls.tally(item.id)
+            table.add_row(
+                str(item.id),
+                item.question_ja,
+                "multiple" if item.multiple else "single",
+                item.district or "all",
+                item.closes_at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M"),
+                "open" if item.is_open(now) else "closed",
+                str(tally.ballots),
+            )
+        return table
+
+    Console().print(_run_with_database(work))
+
+
+@poll.command("close")
+@click.argument("poll_id", type=int)
+@_friendly_errors
+def poll_close(poll_id: int) -> None:
+    """Close a poll now; no answer is taken after this."""
+    from bot.storage.polls import PollRepository
+
+    async def work(db: Database, pack: Pack, settings: Settings) -> bool:
+        return await PollRepository(db).close(poll_id, datetime.now(UTC))
+
+    if not _run_with_database(work):
+        click.echo(f"chiiki: poll {poll_id} does not exist or is already closed", err=True)
+        sys.exit(1)
+    click.echo(f"closed poll {poll_id}")
+
+
+@poll.command("results")
+@click.argument("poll_id", type=int)
+@click.option("--csv", "as_csv", is_flag=True, help="Counts as CSV (small districts merged).")
+@_friendly_errors
+def poll_results(poll_id: int, as_csv: bool) -> None:
+    """Results: counts, percentages and bars; never who answered what."""
+    from bot.staff.polls import results_csv
+    from bot.storage.polls import PollRepository
+    from handlers.polls import format_tally
+
+    async def work(db: Database, pack: Pack, settings: Settings) -> str | None:
+        polls = PollRepository(db)
+        item = await polls.get(poll_id)
+        if item is None:
+            return None
+        total = await polls.tally(poll_id)
+        if as_csv:
+            return results_csv(item, total, await polls.tally_by_district(poll_id))
+        comments = len(await polls.comments(poll_id))
+        heading = f"{item.question_ja} ({total.ballots} answers, {comments} comments)"
+        return format_tally(item, total, "ja", heading)
+
+    output = _run_with_database(work)
+    if output is None:
+        click.echo(f"chiiki: no poll {poll_id}", err=True)
+        sys.exit(1)
+    click.echo(output, nl=not as_csv)
+
+
+@poll.command("comments")
+@click.argument("poll_id", type=int)
+@_friendly_errors
+def poll_comments(poll_id: int) -> None:
+    """The free-text comments, in text order, without who or when."""
+    from bot.storage.polls import PollRepository
+
+    async def work(db: Database, pack: Pack, settings: Settings) -> list[str]:
+        return await PollRepository(db).comments(poll_id)
+
+    for comment in _run_with_database(work):
+        click.echo(f"- {comment}")

@@ -17,9 +17,11 @@ from bot.core import Channel
 from bot.core.clock import Clock, utc_now
 from bot.delivery import RetryPolicy
 from bot.inbound import InboundProcessor
+from bot.scheduler import Timers, start_timers
 from bot.storage import Database, apply_migrations, open_database
 from bot.storage.conversations import ConversationRepository
 from bot.storage.inbound_events import InboundEventRepository
+from bot.storage.polls import PollRepository
 from bot.storage.residents import ResidentRepository
 from handlers.context import Services
 from handlers.dispatcher import Dispatcher
@@ -39,6 +41,7 @@ class Runtime:
     services: Services
     dispatcher: Dispatcher
     inbox: InboundProcessor
+    timers: Timers
     telegram: TelegramChannel | None
     line: LineChannel | None
 
@@ -63,9 +66,11 @@ async def open_runtime(
         services = Services(
             residents=residents,
             conversations=ConversationRepository(db),
+            polls=PollRepository(db),
             pack=pack,
             catalog=catalog,
             clock=clock,
+            timezone=settings.tz,
         )
         dispatcher = Dispatcher(build_router(), services)
 
@@ -109,5 +114,8 @@ async def open_runtime(
                 logger.warning("shutdown left events unhandled; they resume at next start")
 
         stack.push_async_callback(finish_inbox)
+        timers = Timers(settings.tz)
+        stack.callback(timers.shutdown)
+        await start_timers(timers, services.polls, clock)
         await inbox.resume_pending()
-        yield Runtime(settings, db, services, dispatcher, inbox, telegram, line)
+        yield Runtime(settings, db, services, dispatcher, inbox, timers, telegram, line)

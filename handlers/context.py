@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from bot.content import Catalog, Pack, Text
 from bot.core.clock import Clock
 from bot.storage.conversations import ConversationRepository
+from bot.storage.polls import PollRepository
 from bot.storage.residents import Resident, ResidentRepository
 
 
@@ -17,9 +19,11 @@ class Services:
 
     residents: ResidentRepository
     conversations: ConversationRepository
+    polls: PollRepository
     pack: Pack
     catalog: Catalog
     clock: Clock
+    timezone: ZoneInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,3 +49,15 @@ class HandlerContext:
     def local(self, text: Text) -> str:
         """A pack text in the resident's language."""
         return text.get(self.language)
+
+    def local_time(self, moment: datetime) -> str:
+        """A moment in the city's time zone, written the resident's way."""
+        local = moment.astimezone(self.services.timezone)
+        return self.t(
+            "time.long",
+            year=local.year,
+            month=local.month,
+            day=local.day,
+            hour=local.hour,
+            minute=local.minute,
+        )

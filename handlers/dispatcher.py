@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 
@@ -57,6 +58,9 @@ class Dispatcher:
         request = parse_request(message, KEYWORDS)
         if not request.text and not message.data:
             return "unreadable", [Reply(ctx.t("input.unreadable"), main_menu(ctx))]
+        if request.is_free_text:
+            state = await self._services.conversations.current(ctx.resident.id, ctx.now)
+            request = dataclasses.replace(request, state=state)
         route = self._router.resolve(request)
         try:
             return route.name, await route.handle(request, ctx)

@@ -10,6 +10,7 @@ from handlers.routing import Request
 
 # The main menu, in the order residents see it: (command, catalog key of its label).
 MAIN_MENU = (
+    ("polls", "menu.polls"),
     ("goals", "menu.goals"),
     ("roles", "menu.roles"),
     ("about", "menu.about"),
@@ -21,6 +22,7 @@ MAIN_MENU = (
 # The commands a platform may list in its own menu (Telegram's "/" list), with descriptions.
 COMMAND_LIST = (
     ("start", "command.start"),
+    ("polls", "menu.polls"),
     ("goals", "menu.goals"),
     ("roles", "menu.roles"),
     ("about", "menu.about"),

@@ -29,6 +29,7 @@ async def show_my_data(request: Request, ctx: HandlerContext) -> list[Reply]:
         ctx.t("mydata.consent_given" if resident.consent_at else "mydata.consent_none"),
         ctx.t("mydata.reachable" if resident.reachable else "mydata.unreachable"),
         ctx.t("mydata.since", date=resident.created_at.astimezone(tz).strftime("%Y-%m-%d")),
+        ctx.t("mydata.ballots", count=await ctx.services.polls.ballots_by(resident.id)),
         ctx.t("mydata.footer"),
     ]
     choices = (

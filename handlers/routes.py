@@ -2,45 +2,26 @@
 
 from __future__ import annotations
 
-from handlers import about, menu, privacy, settings
-from handlers.routing import Route, Router, on_choice, on_command
+from handlers import about, menu, polls, privacy, settings
+from handlers.routing import Route, Router, in_state, on_choice, on_command
 
 # Words a resident may type instead of a command (compared after NFKC folding and lower-casing).
+_WORDS_FOR_COMMAND: dict[str, tuple[str, ...]] = {
+    "start": ("はじめる", "スタート", "start"),
+    "menu": ("メニュー", "menu"),
+    "help": ("ヘルプ", "使い方", "help", "?"),
+    "polls": ("アンケート", "投票", "polls", "poll"),
+    "goals": ("目標", "基本理念", "理念", "goals"),
+    "roles": ("役割", "roles"),
+    "about": ("地域づくりとは", "地域づくり", "条例", "about"),
+    "system": ("しくみ", "仕組み", "system"),
+    "contact": ("問い合わせ", "お問い合わせ", "連絡先", "contact"),
+    "settings": ("設定", "settings"),
+    "mydata": ("マイデータ", "わたしのデータ", "私のデータ", "mydata"),
+    "forget": ("データ削除", "forget"),
+}
 KEYWORDS: dict[str, str] = {
-    "はじめる": "start",
-    "スタート": "start",
-    "start": "start",
-    "メニュー": "menu",
-    "menu": "menu",
-    "ヘルプ": "help",
-    "help": "help",
-    "使い方": "help",
-    "?": "help",
-    "目標": "goals",
-    "goals": "goals",
-    "基本理念": "goals",
-    "理念": "goals",
-    "役割": "roles",
-    "roles": "roles",
-    "地域づくりとは": "about",
-    "地域づくり": "about",
-    "about": "about",
-    "条例": "about",
-    "しくみ": "system",
-    "仕組み": "system",
-    "system": "system",
-    "問い合わせ": "contact",
-    "お問い合わせ": "contact",
-    "連絡先": "contact",
-    "contact": "contact",
-    "設定": "settings",
-    "settings": "settings",
-    "マイデータ": "mydata",
-    "わたしのデータ": "mydata",
-    "私のデータ": "mydata",
-    "mydata": "mydata",
-    "データ削除": "forget",
-    "forget": "forget",
+    word: command for command, words in _WORDS_FOR_COMMAND.items() for word in words
 }
 
 
@@ -59,6 +40,13 @@ def build_router() -> Router:
         Route("settings", on_command("settings"), settings.show_settings),
         Route("language", on_choice(settings.LANGUAGE_CHOICE), settings.choose_language),
         Route("district", on_choice(settings.DISTRICT_CHOICE), settings.choose_district),
+        Route("polls", on_command("polls"), polls.list_polls),
+        Route("poll", on_choice(polls.OPEN_CHOICE), polls.show_poll),
+        Route("vote", on_choice(polls.VOTE_CHOICE), polls.vote),
+        Route("poll-pick", on_choice(polls.PICK_CHOICE), polls.toggle_pick),
+        Route("poll-confirm", on_choice(polls.CONFIRM_CHOICE), polls.confirm_picks),
+        Route("poll-comment", on_choice(polls.COMMENT_CHOICE), polls.ask_comment),
+        Route("poll-comment-text", in_state(polls.COMMENTING), polls.receive_comment),
         Route("mydata", on_command("mydata"), privacy.show_my_data),
         Route("forget", on_command("forget"), privacy.ask_to_forget),
         Route("forget-answer", on_choice(privacy.FORGET_CHOICE), privacy.answer_forget),

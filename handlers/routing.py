@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from bot.core import IncomingMessage, Reply, normalize_input
 from bot.core.choices import COMMAND_CHOICE, ChoiceData, decode_choice
+from bot.storage.conversations import ConversationState
 from handlers.context import HandlerContext
 
 
@@ -19,6 +20,12 @@ class Request:
     command: str | None = None
     args: tuple[str, ...] = ()
     choice: ChoiceData | None = None
+    # The resident's conversation state, looked up only for free text (it may be an answer).
+    state: ConversationState | None = None
+
+    @property
+    def is_free_text(self) -> bool:
+        return self.command is None and self.choice is None and bool(self.text)
 
 
 def parse_request(message: IncomingMessage, keywords: Mapping[str, str]) -> Request:
@@ -54,6 +61,13 @@ def on_command(*names: str) -> Matcher:
 
 def on_choice(action: str) -> Matcher:
     return lambda request: request.choice is not None and request.choice.action == action
+
+
+def in_state(state: str) -> Matcher:
+    """Free text from a resident the bot is waiting on (a comment, a name)."""
+    return lambda request: (
+        request.is_free_text and request.state is not None and request.state.state == state
+    )
 
 
 class Router:

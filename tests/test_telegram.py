@@ -170,8 +170,11 @@ async def test_polling_mode_feeds_updates_through_the_inbox(
     fake.pending_updates.append(update)
     async with serve_on_loopback(fake.app()) as base:
         settings = make_settings(
-            tmp_path, content_dir, TELEGRAM_BOT_TOKEN=fake.token,
-            TELEGRAM_WEBHOOK_SECRET=WEBHOOK_SECRET, TELEGRAM_API_BASE=f"{base}/bot",
+            tmp_path,
+            content_dir,
+            TELEGRAM_BOT_TOKEN=fake.token,
+            TELEGRAM_WEBHOOK_SECRET=WEBHOOK_SECRET,
+            TELEGRAM_API_BASE=f"{base}/bot",
         )
         app = build_app(settings, telegram_polling=True)
         async with app.router.lifespan_context(app):
@@ -211,8 +214,10 @@ async def test_set_webhook_command_registers_url_secret_and_update_types(
             "CHIIKI_DB": str(tmp_path / "x.db"),
         }
         result = await asyncio.to_thread(
-            CliRunner().invoke, main,
-            ["telegram", "set-webhook", "https://city.example.jp/webhook/telegram"], env=env,
+            CliRunner().invoke,
+            main,
+            ["telegram", "set-webhook", "https://city.example.jp/webhook/telegram"],
+            env=env,
         )
     assert result.exit_code == 0, result.output
     (call,) = fake.sent("setWebhook")

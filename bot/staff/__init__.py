@@ -1,0 +1,1 @@
+"""What staff do (from the command line, later the dashboard): feature services over storage."""

@@ -1,0 +1,146 @@
+"""Creating polls from YAML files, and reporting results without exposing anyone."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
+
+from bot.content import Pack
+from bot.errors import ChiikiError
+from bot.storage.polls import NewPoll, Poll, PollRepository, Tally
+
+# A district with fewer ballots than this is merged into "other" in exports.
+MIN_GROUP_SIZE = 5
+OTHER = "other"
+
+Label = Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
+Question = Annotated[str, StringConstraints(min_length=1, max_length=300, strip_whitespace=True)]
+
+
+class PollFileError(ChiikiError):
+    """A poll file is invalid; the message names the file and the field."""
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ChoiceSpec(_Spec):
+    ja: Label
+    en: Label | None = None
+
+
+class QuestionSpec(_Spec):
+    ja: Question
+    en: Question | None = None
+
+
+class PollSpec(_Spec):
+    question: QuestionSpec
+    choices: list[ChoiceSpec] = Field(min_length=2, max_length=10)
+    multiple: bool = False
+    closes_at: AwareDatetime
+    district: str | None = None
+    comment: bool = False
+    announce: bool = False
+
+    @field_validator("question", mode="before")
+    @classmethod
+    def _plain_question(cls, value: Any) -> Any:
+        return {"ja": value} if isinstance(value, str) else value
+
+    @field_validator("choices", mode="before")
+    @classmethod
+    def _plain_choices(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"ja": item} if isinstance(item, str) else item for item in value]
+        return value
+
+
+def load_poll_file(path: Path) -> PollSpec:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise PollFileError(f"{path}: cannot read: {exc}") from None
+    try:
+        return PollSpec.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        raise PollFileError(f"{path}: {where}: {first['msg']}") from None
+
+
+async def create_poll(
+    spec: PollSpec, polls: PollRepository, pack: Pack, now: datetime, source: str = "poll"
+) -> int:
+    """Check what needs the pack and the clock, then store the poll; return its id."""
+    if spec.closes_at <= now:
+        raise PollFileError(
+            f"{source}: closes_at: {spec.closes_at.isoformat()} is not in the future"
+        )
+    if spec.district is not None and pack.district(spec.district) is None:
+        known = ", ".join(d.id for d in pack.districts) or "none in this pack"
+        raise PollFileError(f"{source}: district: unknown {spec.district!r} (known: {known})")
+    return await polls.create(
+        NewPoll(
+            question_ja=spec.question.ja,
+            question_en=spec.question.en,
+            choices=tuple((c.ja, c.en) for c in spec.choices),
+            multiple=spec.multiple,
+            allow_comment=spec.comment,
+            announce=spec.announce,
+            district=spec.district,
+            closes_at=spec.closes_at,
+        ),
+        now,
+    )
+
+
+def merge_small_groups(by_district: dict[str | None, Tally]) -> dict[str, Tally]:
+    """Districts with fewer than MIN_GROUP_SIZE ballots (and no district) become "other"."""
+    merged: dict[str, Tally] = {}
+    other = Tally(0, {})
+    for district, tally in sorted(by_district.items(), key=lambda item: item[0] or ""):
+        if district is not None and tally.ballots >= MIN_GROUP_SIZE:
+            merged[district] = tally
+        else:
+            counts = dict(other.counts)
+            for position, count in tally.counts.items():
+                counts[position] = counts.get(position, 0) + count
+            other = Tally(other.ballots + tally.ballots, counts)
+    if other.ballots:
+        merged[OTHER] = other
+    return merged
+
+
+def results_csv(poll: Poll, total: Tally, by_district: dict[str | None, Tally]) -> str:
+    """Counts per choice, in total and per district (small districts merged): nobody's vote."""
+    groups = merge_small_groups(by_district)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["choice", "label", "total", *groups])
+    writer.writerow(["", "ballots", total.ballots, *(g.ballots for g in groups.values())])
+    for choice in poll.choices:
+        writer.writerow(
+            [
+                choice.position,
+                choice.label_ja,
+                total.counts.get(choice.position, 0),
+                *(g.counts.get(choice.position, 0) for g in groups.values()),
+            ]
+        )
+    return out.getvalue()

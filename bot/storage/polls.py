@@ -1,0 +1,294 @@
+"""Polls, their choices and anonymous ballots."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+import aiosqlite
+
+from bot.storage.database import Database
+from bot.storage.timestamps import from_db, to_db
+
+
+@dataclass(frozen=True, slots=True)
+class PollChoice:
+    position: int
+    label_ja: str
+    label_en: str | None
+
+    def label(self, language: str) -> str:
+        return self.label_en if language == "en" and self.label_en else self.label_ja
+
+
+@dataclass(frozen=True, slots=True)
+class Poll:
+    id: int
+    question_ja: str
+    question_en: str | None
+    choices: tuple[PollChoice, ...]
+    multiple: bool
+    allow_comment: bool
+    announce: bool
+    district: str | None
+    closes_at: datetime
+    closed_at: datetime | None
+    created_at: datetime
+
+    def question(self, language: str) -> str:
+        return self.question_en if language == "en" and self.question_en else self.question_ja
+
+    def is_open(self, now: datetime) -> bool:
+        return self.closed_at is None and now < self.closes_at
+
+    def choice(self, position: int) -> PollChoice | None:
+        return next((c for c in self.choices if c.position == position), None)
+
+
+@dataclass(frozen=True, slots=True)
+class NewPoll:
+    question_ja: str
+    question_en: str | None
+    choices: tuple[tuple[str, str | None], ...]
+    multiple: bool
+    allow_comment: bool
+    announce: bool
+    district: str | None
+    closes_at: datetime
+
+
+class VoteOutcome(StrEnum):
+    CAST = "cast"
+    REPLACED = "replaced"
+    CLOSED = "closed"
+    NOT_ELIGIBLE = "not_eligible"
+    INVALID = "invalid"
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """Counts per choice position, and how many ballots there are."""
+
+    ballots: int
+    counts: dict[int, int]
+
+
+class PollRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def create(self, poll: NewPoll, now: datetime) -> int:
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO polls (question_ja, question_en, multiple, allow_comment, announce,"
+                " district, closes_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    poll.question_ja,
+                    poll.question_en,
+                    int(poll.multiple),
+                    int(poll.allow_comment),
+                    int(poll.announce),
+                    poll.district,
+                    to_db(poll.closes_at),
+                    to_db(now),
+                ),
+            )
+            poll_id = cursor.lastrowid
+            assert poll_id is not None
+            await conn.executemany(
+                "INSERT INTO poll_choices (poll_id, position, label_ja, label_en)"
+                " VALUES (?, ?, ?, ?)",
+                [(poll_id, n, ja, en) for n, (ja, en) in enumerate(poll.choices, start=1)],
+            )
+        return poll_id
+
+    async def get(self, poll_id: int) -> Poll | None:
+        polls = await self._polls("WHERE id = ?", (poll_id,))
+        return polls[0] if polls else None
+
+    async def all(self) -> list[Poll]:
+        return await self._polls("ORDER BY id", ())
+
+    async def still_open(self) -> list[Poll]:
+        """Polls not yet marked closed (their time may have passed: see close_due)."""
+        return await self._polls("WHERE closed_at IS NULL ORDER BY closes_at", ())
+
+    async def open_for(self, district: str | None, now: datetime) -> list[Poll]:
+        """Open polls a resident of `district` may answer, soonest closing first."""
+        return await self._polls(
+            "WHERE closed_at IS NULL AND closes_at > ? AND (district IS NULL OR district = ?)"
+            " ORDER BY closes_at",
+            (to_db(now), district),
+        )
+
+    async def close(self, poll_id: int, now: datetime) -> bool:
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE polls SET closed_at = ? WHERE id = ? AND closed_at IS NULL",
+                (to_db(now), poll_id),
+            )
+            return cursor.rowcount == 1
+
+    async def close_due(self, now: datetime) -> list[int]:
+        """Mark closed every poll whose closing time has come; return their ids."""
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE polls SET closed_at = closes_at"
+                " WHERE closed_at IS NULL AND closes_at <= ? RETURNING id",
+                (to_db(now),),
+            )
+            return sorted(row[0] for row in await cursor.fetchall())
+
+    async def vote(
+        self,
+        poll_id: int,
+        resident_id: int,
+        district: str | None,
+        positions: frozenset[int],
+        now: datetime,
+    ) -> VoteOutcome:
+        """Cast or replace the resident's one ballot, checking the poll inside the transaction."""
+        if not positions:
+            return VoteOutcome.INVALID
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                "SELECT multiple, district, closes_at, closed_at FROM polls WHERE id = ?",
+                (poll_id,),
+            ) as cursor:
+                poll = await cursor.fetchone()
+            if poll is None:
+                return VoteOutcome.INVALID
+            if poll["closed_at"] is not None or from_db(poll["closes_at"]) <= now:
+                return VoteOutcome.CLOSED
+            if poll["district"] is not None and poll["district"] != district:
+                return VoteOutcome.NOT_ELIGIBLE
+            async with conn.execute(
+                f"SELECT count(*) FROM poll_choices WHERE poll_id = ? AND position IN"
+                f" ({_placeholders(len(positions))})",
+                (poll_id, *positions),
+            ) as cursor:
+                known = (await cursor.fetchone())[0]  # type: ignore[index]
+            if known != len(positions) or (not poll["multiple"] and len(positions) != 1):
+                return VoteOutcome.INVALID
+            async with conn.execute(
+                "SELECT id FROM ballots WHERE poll_id = ? AND resident_id = ?",
+                (poll_id, resident_id),
+            ) as cursor:
+                earlier = await cursor.fetchone()
+            if earlier is None:
+                cursor = await conn.execute(
+                    "INSERT INTO ballots (poll_id, resident_id, district, cast_at, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (poll_id, resident_id, district, to_db(now), to_db(now)),
+                )
+                ballot_id = cursor.lastrowid
+            else:
+                ballot_id = earlier["id"]
+                await conn.execute(
+                    "UPDATE ballots SET district = ?, updated_at = ? WHERE id = ?",
+                    (district, to_db(now), ballot_id),
+                )
+                await conn.execute("DELETE FROM ballot_choices WHERE ballot_id = ?", (ballot_id,))
+            await conn.executemany(
+                "INSERT INTO ballot_choices (ballot_id, position) VALUES (?, ?)",
+                [(ballot_id, p) for p in sorted(positions)],
+            )
+        return VoteOutcome.CAST if earlier is None else VoteOutcome.REPLACED
+
+    async def set_comment(
+        self, poll_id: int, resident_id: int, comment: str, now: datetime
+    ) -> bool:
+        """Attach a comment to the resident's ballot while the poll is open."""
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE ballots SET comment = ?, updated_at = ? WHERE poll_id = ?"
+                " AND resident_id = ? AND EXISTS (SELECT 1 FROM polls WHERE id = ?"
+                " AND allow_comment = 1 AND closed_at IS NULL AND closes_at > ?)",
+                (comment, to_db(now), poll_id, resident_id, poll_id, to_db(now)),
+            )
+            return cursor.rowcount == 1
+
+    async def ballot_of(self, poll_id: int, resident_id: int) -> frozenset[int] | None:
+        rows = await self._db.fetch_all(
+            "SELECT bc.position FROM ballots b JOIN ballot_choices bc ON bc.ballot_id = b.id"
+            " WHERE b.poll_id = ? AND b.resident_id = ?",
+            (poll_id, resident_id),
+        )
+        return frozenset(row[0] for row in rows) if rows else None
+
+    async def ballots_by(self, resident_id: int) -> int:
+        row = await self._db.fetch_one(
+            "SELECT count(*) FROM ballots WHERE resident_id = ?", (resident_id,)
+        )
+        return int(row[0]) if row else 0
+
+    async def tally(self, poll_id: int) -> Tally:
+        by_district = await self.tally_by_district(poll_id)
+        counts: Counter[int] = Counter()
+        for tally in by_district.values():
+            counts.update(tally.counts)
+        return Tally(sum(t.ballots for t in by_district.values()), dict(counts))
+
+    async def tally_by_district(self, poll_id: int) -> dict[str | None, Tally]:
+        ballots = await self._db.fetch_all(
+            "SELECT district, count(*) FROM ballots WHERE poll_id = ? GROUP BY district",
+            (poll_id,),
+        )
+        choices = await self._db.fetch_all(
+            "SELECT b.district, bc.position, count(*) FROM ballots b"
+            " JOIN ballot_choices bc ON bc.ballot_id = b.id"
+            " WHERE b.poll_id = ? GROUP BY b.district, bc.position",
+            (poll_id,),
+        )
+        result = {row[0]: Tally(int(row[1]), {}) for row in ballots}
+        for district, position, count in choices:
+            result[district].counts[int(position)] = int(count)
+        return result
+
+    async def comments(self, poll_id: int) -> list[str]:
+        """Comments in text order, never with who or when."""
+        rows = await self._db.fetch_all(
+            "SELECT comment FROM ballots WHERE poll_id = ? AND comment IS NOT NULL"
+            " ORDER BY comment",
+            (poll_id,),
+        )
+        return [row[0] for row in rows]
+
+    async def _polls(self, where: str, params: tuple[object, ...]) -> list[Poll]:
+        rows = await self._db.fetch_all(f"SELECT * FROM polls {where}", params)
+        if not rows:
+            return []
+        ids = [row["id"] for row in rows]
+        choice_rows = await self._db.fetch_all(
+            f"SELECT * FROM poll_choices WHERE poll_id IN ({_placeholders(len(ids))})"
+            " ORDER BY position",
+            ids,
+        )
+        choices: dict[int, list[PollChoice]] = {}
+        for row in choice_rows:
+            choices.setdefault(row["poll_id"], []).append(
+                PollChoice(row["position"], row["label_ja"], row["label_en"])
+            )
+        return [_poll(row, tuple(choices.get(row["id"], []))) for row in rows]
+
+
+def _placeholders(count: int) -> str:
+    return ",".join("?" * count)
+
+
+def _poll(row: aiosqlite.Row, choices: tuple[PollChoice, ...]) -> Poll:
+    return Poll(
+        id=row["id"],
+        question_ja=row["question_ja"],
+        question_en=row["question_en"],
+        choices=choices,
+        multiple=bool(row["multiple"]),
+        allow_comment=bool(row["allow_comment"]),
+        announce=bool(row["announce"]),
+        district=row["district"],
+        closes_at=from_db(row["closes_at"]),
+        closed_at=from_db(row["closed_at"]) if row["closed_at"] else None,
+        created_at=from_db(row["created_at"]),
+    )

@@ -1,0 +1,361 @@
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from bot.cli import main
+from bot.core import Channel, IncomingMessage
+from bot.runtime import Runtime, open_runtime
+from bot.scheduler import sweep_polls
+from bot.staff.polls import PollFileError, PollSpec, create_poll, load_poll_file, results_csv
+from bot.web import build_web_app
+from tests.conftest import FakeClock, Resident, make_settings
+from tests.platforms import Platforms, telegram_callback
+
+
+def poll_spec(clock: FakeClock, **fields: Any) -> PollSpec:
+    raw: dict[str, Any] = {
+        "question": {"ja": "防災訓練はいつがよいですか", "en": "When should the drill be?"},
+        "choices": [{"ja": "土曜", "en": "Saturday"}, {"ja": "日曜", "en": "Sunday"}, "平日の夜"],
+        "closes_at": (clock.now + timedelta(days=7)).isoformat(),
+    }
+    raw.update(fields)
+    return PollSpec.model_validate(raw)
+
+
+async def new_poll(runtime: Runtime, clock: FakeClock, **fields: Any) -> int:
+    spec = poll_spec(clock, **fields)
+    return await create_poll(spec, runtime.services.polls, runtime.services.pack, clock.now)
+
+
+async def test_a_resident_votes_and_sees_counts_percentages_and_bars(
+    runtime: Runtime, resident: Resident, clock: FakeClock
+) -> None:
+    poll_id = await new_poll(runtime, clock)
+    await resident.say("アンケート")
+    assert "防災訓練はいつがよいですか" in resident.text()
+    await resident.tap("1. 防災訓練はいつがよいですか")
+    assert resident.labels()[:3] == ["土曜", "日曜", "平日の夜"]
+    await resident.tap("日曜")
+    text = resident.text()
+    assert "回答ありがとうございました" in text
+    assert "回答 1件" in text and "■■■■■■■■■■ 1 (100%)" in text
+    tally = await runtime.services.polls.tally(poll_id)
+    assert tally.ballots == 1 and tally.counts == {2: 1}
+
+
+async def test_voting_again_replaces_the_ballot_and_says_so(
+    runtime: Runtime, resident: Resident, clock: FakeClock
+) -> None:
+    poll_id = await new_poll(runtime, clock)
+    await resident.say("/polls")
+    await resident.tap("1. 防災訓練はいつがよいですか")
+    await resident.tap("土曜")
+    await resident.say("/polls")
+    await resident.tap("1. 防災訓練はいつがよいですか")
+    assert "前回の回答: 土曜" in resident.text()
+    await resident.tap("平日の夜")
+    assert "回答を変更しました" in resident.text()
+    tally = await runtime.services.polls.tally(poll_id)
+    assert tally.ballots == 1 and tally.counts == {3: 1}
+
+
+async def test_multiple_choice_toggles_and_confirms(
+    runtime: Runtime, resident: Resident, clock: FakeClock
+) -> None:
+    poll_id = await new_poll(runtime, clock, multiple=True)
+    await resident.say("/polls")
+    await resident.tap("1. 防災訓練はいつがよいですか")
+    await resident.tap("決定")
+    assert "一つ以上選んで" in resident.text()
+    await resident.tap("☐ 土曜")
+    await resident.tap("☐ 平日の夜")
+    await resident.tap("☐ 日曜")
+    await resident.tap("☑ 日曜")  # and off again
+    assert resident.labels()[:3] == ["☑ 土曜", "☐ 日曜", "☑ 平日の夜"]
+    await resident.tap("決定")
+    assert "回答ありがとうございました" in resident.text()
+    tally = await runtime.services.polls.tally(poll_id)
+    assert tally.ballots == 1 and tally.counts == {1: 1, 3: 1}
+
+
+async def test_a_single_choice_poll_refuses_two_choices_at_once(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    poll_id = await new_poll(runtime, clock)
+    resident = await runtime.services.residents.get_or_create("web", "x", "ja", clock.now)
+    outcome = await runtime.services.polls.vote(
+        poll_id, resident.id, None, frozenset({1, 2}), clock.now
+    )
+    assert outcome == "invalid"
+    assert (await runtime.services.polls.tally(poll_id)).ballots == 0
+
+
+async def test_the_database_itself_refuses_a_second_ballot(
+    runtime: Runtime, resident: Resident, clock: FakeClock
+) -> None:
+    poll_id = await new_poll(runtime, clock)
+    await resident.say("/polls")
+    await resident.tap("1. 防災訓練はいつがよいですか")
+    await resident.tap("土曜")
+    with pytest.raises(sqlite3.IntegrityError):
+        async with runtime.db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO ballots (poll_id, resident_id, cast_at, updated_at)"
+                " SELECT ?, resident_id, cast_at, updated_at FROM ballots",
+                (poll_id,),
+            )
+
+
+async def test_a_vote_on_a_closed_poll_is_refused_and_changes_nothing(
+    runtime: Runtime, resident: Resident, clock: FakeClock
+) -> None:
+    poll_id = await new_poll(runtime, clock)
+    await resident.say("/polls")
+    await resident.tap("1. 防災訓練はいつがよいですか")
+    paper = list(resident.last)
+    await resident.tap("土曜")
+    await runtime.services.polls.close(poll_id, clock.now)
+    resident.last = paper
+    await resident.tap("日曜")
+    assert "締め切られました" in resident.text()
+    assert (await runtime.services.polls.tally(poll_id)).counts == {1: 1}
+    await resident.say("/polls")
+    assert "いま答えられるアンケートはありません" in resident.text()
+
+
+async def test_a_vote_after_closes_at_is_refused_even_before_the_timer(
+    runtime: Runtime, resident: Resident, clock: FakeClock
+) -> None:
+    poll_id = await new_poll(runtime, clock)
+    await resident.say("/polls")
+    await resident.tap("1. 防災訓練はいつがよいですか")
+    clock.advance(days=8)
+    await resident.tap("土曜")
+    assert "締め切られました" in resident.text()
+    assert (await runtime.services.polls.tally(poll_id)).ballots == 0
+
+
+async def test_district_polls_reach_only_that_district(
+    tmp_path: Path, content_dir: Path, clock: FakeClock
+) -> None:
+    settings = make_settings(tmp_path, content_dir, CHIIKI_PACK="testville")
+    async with open_runtime(settings, clock=clock) as runtime:
+        poll_id = await new_poll(runtime, clock, district="d01")
+        inside, outside = Resident(runtime, "in"), Resident(runtime, "out")
+        for person, district in ((inside, "第1地区"), (outside, "第2地区")):
+            await person.say("/settings")
+            await person.tap("地区を選ぶ")
+            await person.tap(district)
+        await outside.say("/polls")
+        assert "ありません" in outside.text()
+        await inside.say("/polls")
+        await inside.tap("1. 防災訓練はいつがよいですか")
+        paper = list(inside.last)
+        outside.last = paper  # a forwarded button must not let an outsider vote
+        await outside.tap("土曜")
+        assert "別の地区" in outside.text()
+        await inside.tap("土曜")
+        tally = await runtime.services.polls.tally(poll_id)
+        assert tally.ballots == 1
+
+
+async def test_a_poll_closes_by_itself_after_a_restart(
+    tmp_path: Path, content_dir: Path, clock: FakeClock
+) -> None:
+    settings = make_settings(tmp_path, content_dir)
+    async with open_runtime(settings, clock=clock) as runtime:
+        poll_id = await new_poll(runtime, clock, closes_at=(clock.now + timedelta(hours=1)))
+        await sweep_polls(runtime.timers, runtime.services.polls, clock)  # the minutely sweep
+        assert f"poll-close:{poll_id}" in runtime.timers.job_ids()
+    clock.advance(hours=2)
+    async with open_runtime(settings, clock=clock) as runtime:
+        poll = await runtime.services.polls.get(poll_id)
+        assert poll is not None and poll.closed_at == poll.closes_at
+
+
+async def test_the_timer_closes_a_poll_at_its_time(tmp_path: Path, content_dir: Path) -> None:
+    settings = make_settings(tmp_path, content_dir)
+    async with open_runtime(settings) as runtime:  # the real clock, for APScheduler's timer
+        now = datetime.now(UTC)
+        spec = PollSpec.model_validate(
+            {"question": "q", "choices": ["a", "b"], "closes_at": now + timedelta(seconds=2)}
+        )
+        poll_id = await create_poll(spec, runtime.services.polls, runtime.services.pack, now)
+        await sweep_polls(runtime.timers, runtime.services.polls, runtime.services.clock)
+        for _ in range(60):
+            poll = await runtime.services.polls.get(poll_id)
+            assert poll is not None
+            if poll.closed_at:
+                break
+            await asyncio.sleep(0.1)
+        assert poll.closed_at is not None
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"question": None}, "question"),
+        ({"choices": ["only one"]}, "choices"),
+        ({"choices": [str(n) for n in range(11)]}, "choices"),
+        ({"closes_at": "2026-12-01T10:00:00"}, "closes_at"),
+        ({"closes_at": "next week"}, "closes_at"),
+        ({"multiple": "perhaps"}, "multiple"),
+        ({"surprise": 1}, "surprise"),
+    ],
+)
+def test_a_bad_poll_file_names_the_field_and_creates_nothing(
+    tmp_path: Path, clock: FakeClock, change: dict[str, Any], field: str
+) -> None:
+    raw: dict[str, Any] = {
+        "question": "q",
+        "choices": ["a", "b"],
+        "closes_at": "2030-01-01T10:00:00+09:00",
+    }
+    raw.update(change)
+    path = tmp_path / "poll.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(PollFileError) as caught:
+        load_poll_file(path)
+    assert str(caught.value).startswith(f"{path}: {field}")
+    result = CliRunner().invoke(
+        main, ["poll", "create", str(path)], env={"CHIIKI_DB": str(tmp_path / "p.db")}
+    )
+    assert result.exit_code == 2 and field in result.output
+    listing = CliRunner().invoke(main, ["poll", "list"], env={"CHIIKI_DB": str(tmp_path / "p.db")})
+    assert "q" not in listing.output.split("answers")[-1]
+
+
+async def test_a_past_closing_time_or_unknown_district_is_refused(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    with pytest.raises(PollFileError, match="closes_at"):
+        await new_poll(runtime, clock, closes_at=(clock.now - timedelta(minutes=1)).isoformat())
+    with pytest.raises(PollFileError, match="district"):
+        await new_poll(runtime, clock, district="atlantis")
+    assert await runtime.services.polls.all() == []
+
+
+def test_poll_commands_create_list_results_and_close(tmp_path: Path) -> None:
+    env = {"CHIIKI_DB": str(tmp_path / "p.db")}
+    path = tmp_path / "poll.yaml"
+    path.write_text(
+        "question: 公園の名前\nchoices: [さくら, もみじ]\ncloses_at: 2030-01-01T10:00:00+09:00\n",
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    assert "created poll 1" in runner.invoke(main, ["poll", "create", str(path)], env=env).output
+    assert "公園の名前" in runner.invoke(main, ["poll", "list"], env=env).output
+    assert "0 answers" in runner.invoke(main, ["poll", "results", "1"], env=env).output
+    assert "closed poll 1" in runner.invoke(main, ["poll", "close", "1"], env=env).output
+    again = runner.invoke(main, ["poll", "close", "1"], env=env)
+    assert again.exit_code == 1 and "already closed" in again.output
+
+
+async def test_csv_merges_districts_under_five_ballots_into_other(
+    tmp_path: Path, content_dir: Path, clock: FakeClock
+) -> None:
+    settings = make_settings(tmp_path, content_dir, CHIIKI_PACK="testville")
+    async with open_runtime(settings, clock=clock) as runtime:
+        poll_id = await new_poll(runtime, clock)
+        polls, residents = runtime.services.polls, runtime.services.residents
+        voters = [("d01", 1)] * 5 + [("d02", 2)] * 2 + [(None, 3)]
+        for n, (district, choice) in enumerate(voters):
+            person = await residents.get_or_create("web", f"v{n}", "ja", clock.now)
+            await polls.vote(poll_id, person.id, district, frozenset({choice}), clock.now)
+        poll = await polls.get(poll_id)
+        assert poll is not None
+        csv_text = results_csv(
+            poll, await polls.tally(poll_id), await polls.tally_by_district(poll_id)
+        )
+    lines = csv_text.strip().split("\n")
+    assert lines[0] == "choice,label,total,d01,other"
+    assert lines[1] == ",ballots,8,5,3"
+    assert lines[2] == "1,土曜,5,5,0"
+    assert lines[3] == "2,日曜,2,0,2"
+    assert lines[4] == "3,平日の夜,1,0,1"
+    assert "v0" not in csv_text and "d02" not in csv_text
+
+
+async def test_forget_keeps_the_count_and_drops_the_link(
+    runtime: Runtime, resident: Resident, clock: FakeClock
+) -> None:
+    poll_id = await new_poll(runtime, clock)
+    await resident.say("/polls")
+    await resident.tap("1. 防災訓練はいつがよいですか")
+    await resident.tap("日曜")
+    await resident.say("/mydata")
+    assert "アンケートへの回答: 1件" in resident.text()
+    await resident.say("/forget")
+    await resident.tap("はい、消します")
+    assert (await runtime.services.polls.tally(poll_id)).ballots == 1
+    row = await runtime.db.fetch_one("SELECT resident_id FROM ballots")
+    assert row is not None and row[0] is None
+
+
+async def test_a_comment_of_at_most_200_characters(
+    runtime: Runtime, resident: Resident, clock: FakeClock
+) -> None:
+    poll_id = await new_poll(runtime, clock, comment=True)
+    await resident.say("/polls")
+    await resident.tap("1. 防災訓練はいつがよいですか")
+    await resident.tap("土曜")
+    await resident.tap("ひとことコメント")
+    await resident.say("あ" * 201)
+    assert "長すぎます" in resident.text()
+    await resident.say("子どもも参加しやすい時間がいいです")
+    assert "受け付けました" in resident.text()
+    assert await runtime.services.polls.comments(poll_id) == ["子どもも参加しやすい時間がいいです"]
+    await resident.say("これはただのメッセージ")  # no longer waiting for a comment
+    assert "わかりませんでした" in resident.text()
+
+
+async def test_200_concurrent_votes_through_the_web_api_are_all_counted(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    poll_id = await new_poll(runtime, clock)
+    poll = await runtime.services.polls.get(poll_id)
+    assert poll is not None
+    transport = httpx.ASGITransport(app=build_web_app(runtime))
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+
+        async def vote(n: int) -> int:
+            data = f"vote:{poll_id}:{n % 3 + 1}"
+            response = await http.post("/chat/api", json={"user": f"r{n}", "data": data})
+            return response.status_code
+
+        statuses = await asyncio.gather(*(vote(n) for n in range(200)))
+    assert statuses == [200] * 200
+    tally = await runtime.services.polls.tally(poll_id)
+    assert tally.ballots == 200
+    assert tally.counts == {1: 67, 2: 67, 3: 66}
+
+
+async def test_the_same_telegram_callback_twice_counts_once(
+    platforms: Platforms, clock: FakeClock
+) -> None:
+    runtime = platforms.runtime
+    poll_id = await new_poll(runtime, clock)
+    update = telegram_callback(f"vote:{poll_id}:2")
+    await platforms.post_telegram(update)
+    await platforms.post_telegram(update)
+    tally = await runtime.services.polls.tally(poll_id)
+    assert tally.ballots == 1
+    sent = platforms.telegram.sent("sendMessage")
+    assert len(sent) == 1 and "回答ありがとうございました" in sent[0]["text"]
+
+
+async def test_english_residents_see_english_polls(runtime: Runtime, clock: FakeClock) -> None:
+    await new_poll(runtime, clock)
+    message = IncomingMessage(Channel.WEB, "en1", text="/polls", language_hint="en")
+    replies = await runtime.dispatcher.handle(message)
+    assert "When should the drill be?" in replies[0].text
+    assert "until" in replies[0].text
