@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from bot.errors import ChiikiError
 
 if TYPE_CHECKING:
     from bot.content import Pack
+    from bot.runtime import Runtime
     from bot.storage import Database
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -324,3 +326,96 @@ def poll_comments(poll_id: int) -> None:
 
     for comment in _run_with_database(work):
         click.echo(f"- {comment}")
+
+
+@main.group(invoke_without_command=True)
+@click.option("--text", "text_ja", help="The notice in Japanese.")
+@click.option("--text-en", help="The notice in English (residents who chose English).")
+@click.option("--district", help="Only residents of this district (an id from the pack).")
+@click.option("--channel", default="all", show_default=True, help="all, line, telegram or web.")
+@click.option("--dry-run", is_flag=True, help="Show the audience and the LINE cost; send nothing.")
+@click.option("--force", is_flag=True, help="Send even past the LINE monthly quota.")
+@click.pass_context
+@_friendly_errors
+def broadcast(
+    context: click.Context,
+    text_ja: str | None,
+    text_en: str | None,
+    district: str | None,
+    channel: str,
+    dry_run: bool,
+    force: bool,
+) -> None:
+    """Send a notice to residents, by district, within each platform's limits."""
+    if context.invoked_subcommand is not None:
+        return
+    from bot.staff.broadcast import BroadcastError, check_target, notice, plan_broadcast
+
+    if not text_ja:
+        raise BroadcastError("--text is required (the notice in Japanese)")
+
+    async def work(runtime: Runtime) -> None:
+        pack = runtime.services.pack
+        check_target(pack, district, channel)
+        message = notice(pack, runtime.services.catalog, text_ja, text_en)
+        message = dataclasses.replace(message, district=district, channel=channel)
+        plan = await plan_broadcast(runtime.outbox, runtime.line, district, channel)
+        for name, count in plan.audience.items():
+            click.echo(f"{name}: {count} resident(s)")
+        if plan.line_cost:
+            left = "unlimited" if plan.quota_left is None else f"{plan.quota_left} left"
+            click.echo(f"LINE cost: {plan.line_cost} message(s) of the monthly quota ({left})")
+        if dry_run:
+            return
+        if plan.exceeds_quota and not force:
+            raise BroadcastError(
+                f"this would use {plan.line_cost} LINE messages but only {plan.quota_left} are "
+                "left this month; send to fewer residents, or add --force to send anyway"
+            )
+        broadcast_id = await runtime.outbox.create(message, runtime.services.clock())
+        click.echo(f"broadcast {broadcast_id} queued")
+        await _deliver_with_progress(runtime, broadcast_id)
+
+    _run_staff(work)
+
+
+@broadcast.command("resume")
+@_friendly_errors
+def broadcast_resume() -> None:
+    """Finish every broadcast a stopped process left unfinished."""
+
+    async def work(runtime: Runtime) -> None:
+        left = await runtime.outbox.unfinished()
+        click.echo(f"{left} message(s) still to send")
+        while await runtime.outbox.unfinished():
+            await runtime.delivery.deliver_due()
+            await asyncio.sleep(0.2)
+        click.echo("every broadcast is finished")
+
+    _run_staff(work)
+
+
+async def _deliver_with_progress(runtime: Runtime, broadcast_id: int) -> None:
+    from rich.progress import Progress
+
+    total = sum((await runtime.outbox.progress(broadcast_id)).values())
+    with Progress(transient=False) as bar:
+        task = bar.add_task(f"broadcast {broadcast_id}", total=total)
+        runtime.delivery.on_progress = lambda state, count: bar.advance(task, count)
+        final = await runtime.delivery.deliver_until_settled(broadcast_id)
+    click.echo(
+        f"sent {final['sent']}, failed {final['failed']}, unreachable {final['unreachable']}"
+    )
+
+
+def _run_staff(work: Callable[[Runtime], Awaitable[None]]) -> None:
+    """Open a runtime for a staff command: channels to send with, no server duties."""
+    from bot.runtime import open_runtime
+
+    settings = _settings()
+
+    async def run() -> None:
+        async with open_runtime(settings, serving=False) as runtime:
+            await work(runtime)
+
+    asyncio.run(run())

@@ -53,6 +53,15 @@ class Settings(BaseSettings):
     )
     line_api_base: str = Field("https://api.line.me", validation_alias=_env("LINE_API_BASE"))
 
+    # Telegram allows about 30 a second in all; a higher figure is for fake servers only.
+    telegram_rate: float = Field(25.0, gt=0, validation_alias=_env("CHIIKI_TELEGRAM_RATE"))
+    delivery_lease_seconds: float = Field(
+        120.0, gt=0, validation_alias=_env("CHIIKI_DELIVERY_LEASE_SECONDS")
+    )
+    reminder_grace_minutes: float = Field(
+        60.0, ge=0, validation_alias=_env("CHIIKI_REMINDER_GRACE_MINUTES")
+    )
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:

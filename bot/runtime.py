@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
 from bot.channels.base import PlatformChannel
-from bot.channels.line import LineChannel
+from bot.channels.line import REQUEST_TIMEOUT_SECONDS, LineChannel
 from bot.channels.telegram import TelegramChannel
 from bot.config import Settings
 from bot.content import LANGUAGES, load_catalog, load_pack
 from bot.core import Channel
 from bot.core.clock import Clock, utc_now
 from bot.delivery import RetryPolicy
+from bot.delivery.outbox import DeliverySettings, OutboxWorker
 from bot.inbound import InboundProcessor
 from bot.scheduler import Timers, start_timers
 from bot.storage import Database, apply_migrations, open_database
 from bot.storage.conversations import ConversationRepository
 from bot.storage.inbound_events import InboundEventRepository
+from bot.storage.outbox import OutboxRepository
 from bot.storage.polls import PollRepository
 from bot.storage.residents import ResidentRepository
 from handlers.context import Services
@@ -44,16 +47,24 @@ class Runtime:
     timers: Timers
     telegram: TelegramChannel | None
     line: LineChannel | None
+    outbox: OutboxRepository
+    delivery: OutboxWorker
 
 
 @asynccontextmanager
 async def open_runtime(
-    settings: Settings, clock: Clock = utc_now, retry_policy: RetryPolicy | None = None
+    settings: Settings,
+    clock: Clock = utc_now,
+    retry_policy: RetryPolicy | None = None,
+    serving: bool = True,
+    line_timeout: float | None = None,
 ) -> AsyncIterator[Runtime]:
     """Open everything chiiki needs, migrate the database, and close it all on exit.
 
     The pack and catalog are read first, so a broken pack stops start-up before the database
-    is touched. LINE and Telegram start only when their secrets are configured.
+    is touched. LINE and Telegram start only when their secrets are configured. `serving`
+    (the server) also publishes Telegram's commands, resumes unhandled events, arms the timers
+    and runs the delivery worker; a staff command leaves those to the server.
     """
     pack = load_pack(settings.content_dir, settings.pack)
     catalog = load_catalog(settings.content_dir)
@@ -89,7 +100,8 @@ async def open_runtime(
                 policy,
             )
             stack.push_async_callback(telegram.stop)
-            await telegram.start({lang: command_list(catalog, lang) for lang in LANGUAGES})
+            if serving:
+                await telegram.start({lang: command_list(catalog, lang) for lang in LANGUAGES})
             channels[Channel.TELEGRAM] = telegram
         if settings.line_channel_secret and settings.line_channel_access_token:
             line = LineChannel(
@@ -100,6 +112,7 @@ async def open_runtime(
                 mark_unreachable,
                 clock,
                 policy,
+                line_timeout or REQUEST_TIMEOUT_SECONDS,
             )
             stack.push_async_callback(line.stop)
             await line.start()
@@ -114,8 +127,30 @@ async def open_runtime(
                 logger.warning("shutdown left events unhandled; they resume at next start")
 
         stack.push_async_callback(finish_inbox)
+        outbox = OutboxRepository(db)
+        delivery = OutboxWorker(
+            outbox,
+            clock,
+            telegram,
+            line,
+            DeliverySettings(
+                telegram_per_second=settings.telegram_rate,
+                lease_seconds=settings.delivery_lease_seconds,
+            ),
+        )
         timers = Timers(settings.tz)
-        stack.callback(timers.shutdown)
-        await start_timers(timers, services.polls, clock)
-        await inbox.resume_pending()
-        yield Runtime(settings, db, services, dispatcher, inbox, timers, telegram, line)
+        if serving:
+            stack.callback(timers.shutdown)
+            await start_timers(timers, services.polls, clock)
+            await inbox.resume_pending()
+            worker = asyncio.create_task(delivery.run())
+            stack.push_async_callback(_cancel, worker)
+        yield Runtime(
+            settings, db, services, dispatcher, inbox, timers, telegram, line, outbox, delivery
+        )
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

@@ -52,7 +52,12 @@ class Platforms:
 
 @asynccontextmanager
 async def open_platforms(
-    tmp_path: Path, content_dir: Path, clock: FakeClock, **extra: str
+    tmp_path: Path,
+    content_dir: Path,
+    clock: FakeClock,
+    serving: bool = True,
+    line_timeout: float | None = None,
+    **extra: str,
 ) -> AsyncIterator[Platforms]:
     telegram, line = fake_telegram.FakeTelegram(), fake_line.FakeLine()
     async with (
@@ -70,7 +75,13 @@ async def open_platforms(
             LINE_API_BASE=line_base,
             **extra,
         )
-        async with open_runtime(settings, clock=clock, retry_policy=FAST_RETRIES) as runtime:
+        async with open_runtime(
+            settings,
+            clock=clock,
+            retry_policy=FAST_RETRIES,
+            serving=serving,
+            line_timeout=line_timeout,
+        ) as runtime:
             transport = httpx.ASGITransport(app=build_web_app(runtime))
             async with httpx.AsyncClient(transport=transport, base_url="http://chiiki") as http:
                 yield Platforms(telegram, line, runtime, http)

@@ -19,6 +19,7 @@ from linebot.v3.messaging import (
     AsyncApiClient,
     AsyncMessagingApi,
     Configuration,
+    MulticastRequest,
     PostbackAction,
     PushMessageRequest,
     QuickReply,
@@ -45,6 +46,8 @@ LABEL_LIMIT = 20
 # A reply token is good for one minute after the webhook; leave a margin for the network.
 REPLY_TOKEN_TTL = timedelta(seconds=50)
 REQUEST_TIMEOUT_SECONDS = 10
+MULTICAST_LIMIT = 500
+SINGLE_ATTEMPT = RetryPolicy(max_attempts=1)
 # What a follow (add or unblock) says: the welcome, then the district question if any.
 FOLLOW_CHOICE = encode_choice(COMMAND_CHOICE, "welcome")
 
@@ -138,7 +141,9 @@ class LineChannel:
         mark_unreachable: MarkUnreachable,
         clock: Clock,
         policy: RetryPolicy | None = None,
+        request_timeout: float = REQUEST_TIMEOUT_SECONDS,
     ) -> None:
+        self._timeout = request_timeout
         self._validator = SignatureValidator(channel_secret)
         self._configuration = Configuration(access_token=access_token, host=api_base)
         self._handle = handle
@@ -208,7 +213,7 @@ class LineChannel:
                     api.push_message,
                     PushMessageRequest(to=user_id, messages=batch),
                     x_line_retry_key=retry_key,
-                    _request_timeout=REQUEST_TIMEOUT_SECONDS,
+                    _request_timeout=self._timeout,
                 )
                 await call_line(push, self._policy)
             except PermanentDeliveryError as exc:
@@ -222,7 +227,7 @@ class LineChannel:
         request = ReplyMessageRequest(replyToken=token, messages=batch)
         try:
             await call_line(
-                lambda: api.reply_message(request, _request_timeout=REQUEST_TIMEOUT_SECONDS),
+                lambda: api.reply_message(request, _request_timeout=self._timeout),
                 self._policy,
             )
         except PermanentDeliveryError as exc:
@@ -231,6 +236,30 @@ class LineChannel:
             logger.info("reply token refused, pushing instead: %s", exc)
             return False
         return True
+
+    async def multicast(self, user_ids: Sequence[str], text: str, retry_key: str) -> None:
+        """One outbox batch, tried once with its stored retry key; 409 counts as sent."""
+        if not 1 <= len(user_ids) <= MULTICAST_LIMIT:
+            raise ValueError(f"a multicast takes 1 to {MULTICAST_LIMIT} user ids")
+        api = self._require_api()
+        request = MulticastRequest(
+            to=list(user_ids),
+            messages=[TextMessage(text=p) for p in split_text(text, TEXT_LIMIT, utf16_length)][
+                :MESSAGES_PER_REQUEST
+            ],
+        )
+        call = functools.partial(
+            api.multicast, request, x_line_retry_key=retry_key, _request_timeout=self._timeout
+        )
+        await call_line(call, SINGLE_ATTEMPT)
+
+    async def quota(self) -> tuple[int | None, int]:
+        """(monthly limit or None when unlimited, messages used this month)."""
+        api = self._require_api()
+        limit = await call_line(api.get_message_quota, self._policy)
+        used = await call_line(api.get_message_quota_consumption, self._policy)
+        assert limit is not None and used is not None
+        return (limit.value if limit.type == "limited" else None), used.total_usage
 
     def _require_api(self) -> AsyncMessagingApi:
         if self._api is None:

@@ -38,6 +38,7 @@ POLL_TIMEOUT_SECONDS = 25
 POLL_ERROR_PAUSE_SECONDS = 3
 
 T = TypeVar("T")
+SINGLE_ATTEMPT = RetryPolicy(max_attempts=1)
 # Stores a batch of (update id, raw update) in the inbox; returns how many were new.
 AcceptUpdates = Callable[[list[tuple[str, dict[str, Any]]]], Awaitable[int]]
 
@@ -147,14 +148,16 @@ class TelegramChannel:
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.application.add_error_handler(self._on_error)
         self._initialized = False
+        self._initializing = asyncio.Lock()
         # PTB reports handler errors to error handlers instead of raising them; we collect
         # them by update id so process() can raise and the inbox keeps the event pending.
         self._failures: dict[int, BaseException] = {}
 
     async def _initialize(self) -> None:
-        if not self._initialized:
-            await self.application.initialize()
-            self._initialized = True
+        async with self._initializing:  # many sends may start at once; log in only once
+            if not self._initialized:
+                await self.application.initialize()
+                self._initialized = True
 
     @property
     def bot(self) -> Any:
@@ -245,6 +248,12 @@ class TelegramChannel:
                 logger.info("answerCallbackQuery refused: %s", exc)
         replies = await self._handle(incoming)
         await self.send(chat.id, replies)
+
+    async def send_text(self, chat_id: str, text: str) -> None:
+        """One outbox message, tried once: the outbox decides about retries and pauses."""
+        await call_telegram(self._initialize, SINGLE_ATTEMPT)
+        send = functools.partial(self.bot.send_message, int(chat_id), text[:TEXT_LIMIT])
+        await call_telegram(send, SINGLE_ATTEMPT)
 
     async def send(self, chat_id: int, replies: Sequence[Reply]) -> None:
         for text, keyboard in render(replies):

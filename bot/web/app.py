@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from bot.channels.web import WebRequestError, parse_chat_request, render_replies
 from bot.config import Settings
-from bot.core import Channel
+from bot.core import Channel, Reply
 from bot.errors import ConfigError
 from bot.runtime import Runtime, open_runtime
 from bot.web.bodies import parse_json, read_body
@@ -51,7 +51,10 @@ class _Endpoints:
         except WebRequestError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         replies = await runtime.dispatcher.handle(message)
-        return JSONResponse(render_replies(replies))
+        notices = await runtime.outbox.take_mailbox(
+            message.channel, message.user_id, runtime.services.clock()
+        )
+        return JSONResponse(render_replies([Reply(text) for text in notices] + replies))
 
     async def telegram(self, request: Request) -> Response:
         return await telegram_webhook(request, self._runtime())

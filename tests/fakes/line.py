@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
 import itertools
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +34,11 @@ class FakeLine:
     blocked_users: set[str] = field(default_factory=set)
     refuse_next: int = 0  # the next N calls get 429 (LINE sends no Retry-After)
     fail_next: int = 0  # the next N calls get 500
+    # Multicast recipients who got a message (a 409 for a known retry key delivers nothing).
+    delivered: Counter[str] = field(default_factory=Counter)
+    delay_next_multicast: float = 0.0  # accept, then answer this late (a client timeout)
+    quota_limit: int | None = None
+    quota_used: int = 0
     _issued_tokens: set[str] = field(default_factory=set)
     _accepted_retry_keys: set[str] = field(default_factory=set)
     _counter: itertools.count[int] = field(default_factory=itertools.count)
@@ -42,6 +49,8 @@ class FakeLine:
                 Route("/v2/bot/message/reply", self._reply, methods=["POST"]),
                 Route("/v2/bot/message/push", self._push, methods=["POST"]),
                 Route("/v2/bot/message/multicast", self._multicast, methods=["POST"]),
+                Route("/v2/bot/message/quota", self._quota, methods=["GET"]),
+                Route("/v2/bot/message/quota/consumption", self._consumption, methods=["GET"]),
             ]
         )
 
@@ -54,7 +63,7 @@ class FakeLine:
         return [body for name, body, _ in self.calls if name == endpoint]
 
     async def _common(self, request: Request, endpoint: str) -> tuple[dict[str, Any], Any]:
-        body = await request.json()
+        body = await request.json() if request.method == "POST" else {}
         self.calls.append((endpoint, body, dict(request.headers)))
         if request.headers.get("authorization") != f"Bearer {self.access_token}":
             return body, _error(401, "Authentication failed")
@@ -98,7 +107,22 @@ class FakeLine:
         if not 1 <= len(recipients) <= MULTICAST_LIMIT:
             return _error(400, f"The number of recipients must be 1 to {MULTICAST_LIMIT}")
         retried = self._check_retry_key(request)
-        return retried or JSONResponse({})
+        if retried:
+            return retried
+        self.delivered.update(recipients)
+        self.quota_used += len(recipients)
+        if self.delay_next_multicast:
+            delay, self.delay_next_multicast = self.delay_next_multicast, 0.0
+            await asyncio.sleep(delay)
+        return JSONResponse({})
+
+    async def _quota(self, request: Request) -> JSONResponse:
+        if self.quota_limit is None:
+            return JSONResponse({"type": "none"})
+        return JSONResponse({"type": "limited", "value": self.quota_limit})
+
+    async def _consumption(self, request: Request) -> JSONResponse:
+        return JSONResponse({"totalUsage": self.quota_used})
 
     def _sent_messages(self, body: dict[str, Any]) -> JSONResponse:
         sent = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +28,11 @@ class FakeTelegram:
     # The next N calls fail with 502.
     fail_next: int = 0
     pending_updates: list[dict[str, Any]] = field(default_factory=list)
+    # Like the real API: more sendMessage calls than this in one second get 429 retry_after=1.
+    limit_per_second: int | None = None
+    delivered: Counter[int] = field(default_factory=Counter)
+    refused_429: int = 0
+    _recent: deque[float] = field(default_factory=deque)
     _message_id: int = 0
 
     def app(self) -> Starlette:
@@ -44,8 +50,12 @@ class FakeTelegram:
         if self.fail_next:
             self.fail_next -= 1
             return _error(502, "Bad Gateway")
+        if method == "sendMessage" and self._over_limit():
+            self.refused_429 += 1
+            return _error(429, "Too Many Requests: retry after 1", {"retry_after": 1})
         if self.refuse_next:
             self.refuse_next -= 1
+            self.refused_429 += 1
             return _error(
                 429,
                 f"Too Many Requests: retry after {self.retry_after}",
@@ -56,6 +66,17 @@ class FakeTelegram:
             return _error(403, "Forbidden: bot was blocked by the user")
         return JSONResponse({"ok": True, "result": await self._result(method, params)})
 
+    def _over_limit(self) -> bool:
+        if self.limit_per_second is None:
+            return False
+        now = time.monotonic()
+        while self._recent and self._recent[0] < now - 1:
+            self._recent.popleft()
+        if len(self._recent) >= self.limit_per_second:
+            return True
+        self._recent.append(now)
+        return False
+
     async def _result(self, method: str, params: dict[str, Any]) -> Any:
         if method == "getMe":
             return {"id": 42, "is_bot": True, "first_name": "chiiki", "username": "chiiki_bot"}
@@ -64,6 +85,7 @@ class FakeTelegram:
             if not 1 <= len(text) <= 4096:
                 raise AssertionError(f"Telegram would refuse text of {len(text)} characters")
             self._message_id += 1
+            self.delivered[int(params["chat_id"])] += 1
             return {
                 "message_id": self._message_id,
                 "date": int(time.time()),

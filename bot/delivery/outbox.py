@@ -1,0 +1,217 @@
+"""The delivery worker: claims outbox rows, sends them within the platforms' limits, records
+each outcome. At-least-once; LINE batches carry a stored retry key so LINE drops a repeat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Protocol
+
+from aiolimiter import AsyncLimiter
+
+from bot.core.clock import Clock
+from bot.errors import DeliveryError, PermanentDeliveryError, RetryableDeliveryError
+from bot.storage.outbox import LineBatch, OutboxRepository, Recipient
+
+logger = logging.getLogger(__name__)
+
+
+class TelegramSender(Protocol):
+    async def send_text(self, chat_id: str, text: str) -> None: ...
+
+
+class LineSender(Protocol):
+    async def multicast(self, user_ids: Sequence[str], text: str, retry_key: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    telegram_per_second: float = 25.0  # Telegram allows about 30 a second in all
+    telegram_per_chat_seconds: float = 1.0  # and about one a second in one chat
+    telegram_in_flight: int = 16
+    line_batch_size: int = 500  # LINE's multicast cap
+    max_attempts: int = 5
+    backoff_seconds: float = 2.0
+    max_backoff_seconds: float = 300.0
+    lease_seconds: float = 120.0  # a claim older than this belongs to a stopped worker
+    max_pauses: int = 20  # 429s waited out for one message before it counts as a failure
+
+    def backoff(self, attempts: int) -> timedelta:
+        return timedelta(seconds=min(self.max_backoff_seconds, self.backoff_seconds * 2**attempts))
+
+
+# Told about each settled row: (state, how many), for progress bars.
+ProgressCallback = Callable[[str, int], None]
+
+
+class OutboxWorker:
+    def __init__(
+        self,
+        outbox: OutboxRepository,
+        clock: Clock,
+        telegram: TelegramSender | None,
+        line: LineSender | None,
+        settings: DeliverySettings | None = None,
+    ) -> None:
+        self._outbox = outbox
+        self._clock = clock
+        self._telegram = telegram
+        self._line = line
+        self.settings = settings or DeliverySettings()
+        self.owner = uuid.uuid4().hex
+        self._limiter = AsyncLimiter(self.settings.telegram_per_second, 1)
+        self._in_flight = asyncio.Semaphore(self.settings.telegram_in_flight)
+        self._paused_until = 0.0  # monotonic; a Telegram 429 pauses every send
+        self._last_sent_to: dict[str, float] = {}
+        self.wake = asyncio.Event()
+        self.on_progress: ProgressCallback | None = None
+
+    async def deliver_due(self) -> int:
+        """Send everything due now; return how many rows were settled or rescheduled."""
+        lease = timedelta(seconds=self.settings.lease_seconds)
+        released, given_up = await self._outbox.release_stale(self._clock(), lease)
+        if released or given_up:
+            logger.warning(
+                "took back %d in-flight send(s) of a stopped worker; %d reminder(s) given up",
+                released,
+                given_up,
+            )
+            self._report("failed", given_up)
+        done = 0
+        while True:
+            handled = await self._deliver_web() + await self._deliver_line()
+            handled += await self._deliver_telegram()
+            if not handled:
+                return done
+            done += handled
+
+    async def run(self, idle_seconds: float = 5.0) -> None:
+        """Deliver forever: after each round, sleep until woken or `idle_seconds` pass."""
+        while True:
+            try:
+                await self.deliver_due()
+            except Exception:
+                logger.exception("delivery round failed; trying again shortly")
+            self.wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), idle_seconds)
+
+    async def deliver_until_settled(self, broadcast_id: int) -> dict[str, int]:
+        """Deliver until no row of this broadcast is pending or in flight (backoffs included)."""
+        while True:
+            await self.deliver_due()
+            progress = await self._outbox.progress(broadcast_id)
+            if not progress["pending"] and not progress["sending"]:
+                return progress
+            await asyncio.sleep(0.2)
+
+    def _report(self, state: str, count: int) -> None:
+        if self.on_progress is not None and count:
+            self.on_progress(state, count)
+
+    async def _deliver_web(self) -> int:
+        delivered = await self._outbox.claim_web(self.owner, self._clock(), 500)
+        self._report("sent", len(delivered))
+        return len(delivered)
+
+    async def _deliver_line(self) -> int:
+        if self._line is None:
+            return 0
+        batch = await self._outbox.claim_line_batch(
+            self.owner, self._clock(), self.settings.line_batch_size
+        )
+        if batch is None:
+            return 0
+        ids = [r.outbox_id for r in batch.recipients]
+        try:
+            await self._line.multicast(
+                [r.platform_user_id for r in batch.recipients], batch.text, batch.retry_key
+            )
+        except DeliveryError as exc:
+            await self._after_failure(ids, batch.recipients[0].attempts, exc)
+            return len(ids)
+        await self._outbox.mark_sent(ids, self._clock())
+        self._report("sent", len(ids))
+        return len(ids)
+
+    async def _deliver_telegram(self) -> int:
+        if self._telegram is None:
+            return 0
+        claimed = await self._outbox.claim_telegram(
+            self.owner, self._clock(), self.settings.telegram_in_flight * 4
+        )
+        await asyncio.gather(*(self._send_telegram(r) for r in claimed))
+        return len(claimed)
+
+    async def _send_telegram(self, recipient: Recipient) -> None:
+        assert self._telegram is not None
+        async with self._in_flight:
+            pauses = 0
+            while True:
+                await self._wait_for_chat(recipient.platform_user_id)
+                async with self._limiter:
+                    await self._wait_out_pause()
+                    try:
+                        await self._telegram.send_text(recipient.platform_user_id, recipient.text)
+                        break
+                    except RetryableDeliveryError as exc:
+                        if exc.retry_after is None or pauses >= self.settings.max_pauses:
+                            await self._after_failure(
+                                [recipient.outbox_id], recipient.attempts, exc
+                            )
+                            return
+                        pauses += 1
+                        self._pause(exc.retry_after)
+                    except PermanentDeliveryError as exc:
+                        await self._after_failure([recipient.outbox_id], recipient.attempts, exc)
+                        return
+                    finally:
+                        self._last_sent_to[recipient.platform_user_id] = time.monotonic()
+        await self._outbox.mark_sent([recipient.outbox_id], self._clock())
+        self._report("sent", 1)
+
+    def _pause(self, seconds: float) -> None:
+        until = time.monotonic() + seconds
+        if until > self._paused_until:
+            logger.warning("Telegram asked to wait %.0fs; pausing every send", seconds)
+            self._paused_until = until
+
+    async def _wait_out_pause(self) -> None:
+        while (left := self._paused_until - time.monotonic()) > 0:
+            await asyncio.sleep(left)
+
+    async def _wait_for_chat(self, chat_id: str) -> None:
+        last = self._last_sent_to.get(chat_id)
+        if last is not None:
+            left = last + self.settings.telegram_per_chat_seconds - time.monotonic()
+            if left > 0:
+                await asyncio.sleep(left)
+        if len(self._last_sent_to) > 10_000:  # forget chats not written to lately
+            cutoff = time.monotonic() - self.settings.telegram_per_chat_seconds
+            self._last_sent_to = {k: v for k, v in self._last_sent_to.items() if v > cutoff}
+
+    async def _after_failure(self, ids: list[int], attempts: int, exc: DeliveryError) -> None:
+        now = self._clock()
+        error = str(exc)[:300]
+        if isinstance(exc, PermanentDeliveryError):
+            if exc.unreachable:
+                await self._outbox.mark_unreachable(ids, error, now)
+                self._report("unreachable", len(ids))
+            else:
+                await self._outbox.mark_failed(ids, error, now)
+                self._report("failed", len(ids))
+        elif attempts >= self.settings.max_attempts:
+            await self._outbox.mark_failed(ids, error, now)
+            self._report("failed", len(ids))
+        else:
+            await self._outbox.retry_later(ids, now + self.settings.backoff(attempts), error)
+
+
+__all__ = ["DeliverySettings", "LineBatch", "OutboxWorker"]

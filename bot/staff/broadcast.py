@@ -1,0 +1,77 @@
+"""Broadcast notices: plan (audience, LINE quota cost), then queue in one transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.channels.line import LineChannel
+from bot.content import Catalog, Pack
+from bot.errors import ChiikiError
+from bot.storage.outbox import PUSH_CHANNELS, NewBroadcast, OutboxRepository
+
+CHANNEL_CHOICES = ("all", *PUSH_CHANNELS)
+MAX_NOTICE_CHARS = 2000
+
+
+class BroadcastError(ChiikiError):
+    pass
+
+
+@dataclass(frozen=True)
+class BroadcastPlan:
+    audience: dict[str, int]
+    line_cost: int  # push-type messages count one per recipient against the monthly quota
+    quota_limit: int | None  # None: unlimited, or LINE not configured
+    quota_used: int | None
+
+    @property
+    def quota_left(self) -> int | None:
+        if self.quota_limit is None or self.quota_used is None:
+            return None
+        return self.quota_limit - self.quota_used
+
+    @property
+    def exceeds_quota(self) -> bool:
+        left = self.quota_left
+        return left is not None and self.line_cost > left
+
+
+def notice(pack: Pack, catalog: Catalog, text_ja: str, text_en: str | None) -> NewBroadcast:
+    """A staff notice, headed with the city's name in each language."""
+    for text in (text_ja, text_en or ""):
+        if len(text) > MAX_NOTICE_CHARS:
+            raise BroadcastError(f"--text: at most {MAX_NOTICE_CHARS} characters")
+    if not text_ja.strip():
+        raise BroadcastError("--text: the Japanese text is required")
+    city = pack.municipality.name
+    return NewBroadcast(
+        kind="notice",
+        text_ja=catalog.text("broadcast.notice", "ja", city=city.ja, text=text_ja.strip()),
+        text_en=catalog.text("broadcast.notice", "en", city=city.en, text=text_en.strip())
+        if text_en
+        else None,
+    )
+
+
+async def plan_broadcast(
+    outbox: OutboxRepository, line: LineChannel | None, district: str | None, channel: str
+) -> BroadcastPlan:
+    audience = await outbox.audience(district, channel)
+    line_cost = audience.get("line", 0)
+    limit = used = None
+    if line is not None and line_cost:
+        limit, used = await line.quota()
+    return BroadcastPlan(audience, line_cost, limit, used)
+
+
+def check_target(pack: Pack, district: str | None, channel: str) -> None:
+    if channel not in CHANNEL_CHOICES:
+        raise BroadcastError(f"--channel: one of {', '.join(CHANNEL_CHOICES)}")
+    if district is not None and pack.district(district) is None:
+        known = ", ".join(d.id for d in pack.districts) or "none in this pack"
+        raise BroadcastError(f"--district: unknown {district!r} (known: {known})")
+
+
+async def queue_broadcast(outbox: OutboxRepository, broadcast: NewBroadcast, now: datetime) -> int:
+    return await outbox.create(broadcast, now)

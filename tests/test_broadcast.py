@@ -1,0 +1,231 @@
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import main
+from bot.delivery.outbox import DeliverySettings, OutboxWorker
+from bot.runtime import Runtime
+from bot.storage.outbox import NewBroadcast
+from bot.storage.timestamps import to_db
+from bot.web import build_web_app
+from tests.conftest import FakeClock
+from tests.platforms import Platforms, open_platforms
+
+FAST = DeliverySettings(
+    telegram_per_second=1000, telegram_in_flight=32, backoff_seconds=0.05, lease_seconds=60
+)
+
+
+async def add_residents(
+    runtime: Runtime, channel: str, count: int, district: str | None = None, start: int = 1
+) -> list[str]:
+    ids = [str(n) if channel == "telegram" else f"U{n:08d}" for n in range(start, start + count)]
+    stamp = to_db(datetime(2026, 11, 1, tzinfo=UTC))
+    async with runtime.db.transaction() as conn:
+        await conn.executemany(
+            "INSERT INTO residents (channel, platform_user_id, district, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [(channel, user_id, district, stamp, stamp) for user_id in ids],
+        )
+    return ids
+
+
+def worker(platforms: Platforms, clock: FakeClock, **changes: float) -> OutboxWorker:
+    settings = DeliverySettings(**{**FAST.__dict__, **changes})
+    runtime = platforms.runtime
+    return OutboxWorker(runtime.outbox, clock, runtime.telegram, runtime.line, settings)
+
+
+async def settle(delivery: OutboxWorker, broadcast_id: int, clock: FakeClock) -> dict[str, int]:
+    """Deliver until done while the service's clock runs (backoffs are measured on it)."""
+
+    async def run_clock() -> None:
+        while True:
+            await asyncio.sleep(0.01)
+            clock.advance(seconds=0.5)
+
+    ticking = asyncio.create_task(run_clock())
+    try:
+        return await asyncio.wait_for(delivery.deliver_until_settled(broadcast_id), 60)
+    finally:
+        ticking.cancel()
+
+
+@pytest.fixture
+async def quiet_platforms(
+    tmp_path: Path, content_dir: Path, clock: FakeClock
+) -> AsyncIterator[Platforms]:
+    """Fake platforms with no background worker: each test drives its own."""
+    async with open_platforms(tmp_path, content_dir, clock, serving=False, line_timeout=0.5) as p:
+        yield p
+
+
+async def test_2000_telegram_recipients_through_the_flood_limit(
+    quiet_platforms: Platforms, clock: FakeClock
+) -> None:
+    platforms = quiet_platforms
+    chats = await add_residents(platforms.runtime, "telegram", 2000)
+    platforms.telegram.blocked_chats.add(int(chats[700]))
+    platforms.telegram.limit_per_second = 200
+    platforms.telegram.refuse_next = 2  # and a flood warning at the very start
+    broadcast_id = await platforms.runtime.outbox.create(
+        NewBroadcast("notice", "【富岡市からのお知らせ】断水のお知らせ"), clock.now
+    )
+    progress = await settle(worker(platforms, clock, telegram_per_second=300), broadcast_id, clock)
+    assert progress == {"pending": 0, "sending": 0, "sent": 1999, "failed": 0, "unreachable": 1}
+    delivered = platforms.telegram.delivered
+    assert len(delivered) == 1999 and set(delivered.values()) == {1}
+    assert int(chats[700]) not in delivered
+    assert platforms.telegram.refused_429 >= 2  # refused, waited out, and sent after all
+    blocked = await platforms.runtime.services.residents.find("telegram", chats[700])
+    assert blocked is not None and not blocked.reachable
+
+
+async def test_1200_line_recipients_go_out_as_three_multicasts(
+    quiet_platforms: Platforms, clock: FakeClock
+) -> None:
+    platforms = quiet_platforms
+    users = await add_residents(platforms.runtime, "line", 1200)
+    broadcast_id = await platforms.runtime.outbox.create(
+        NewBroadcast("notice", "お知らせ", channel="line"), clock.now
+    )
+    progress = await settle(worker(platforms, clock), broadcast_id, clock)
+    assert progress["sent"] == 1200
+    multicasts = platforms.line.sent("multicast")
+    assert sorted(len(call["to"]) for call in multicasts) == [200, 500, 500]
+    assert set(platforms.line.delivered) == set(users)
+    assert set(platforms.line.delivered.values()) == {1}
+
+
+async def test_a_multicast_timeout_is_retried_with_the_same_key_and_counted_once(
+    quiet_platforms: Platforms, clock: FakeClock
+) -> None:
+    platforms = quiet_platforms
+    users = await add_residents(platforms.runtime, "line", 30)
+    platforms.line.delay_next_multicast = 2.0  # accepted, but the answer comes after our timeout
+    broadcast_id = await platforms.runtime.outbox.create(
+        NewBroadcast("notice", "お知らせ", channel="line"), clock.now
+    )
+    progress = await settle(worker(platforms, clock), broadcast_id, clock)
+    assert progress["sent"] == 30
+    calls = [headers for name, _, headers in platforms.line.calls if name == "multicast"]
+    assert len(calls) == 2
+    assert calls[0]["x-line-retry-key"] == calls[1]["x-line-retry-key"]
+    assert set(platforms.line.delivered) == set(users)
+    assert set(platforms.line.delivered.values()) == {1}
+
+
+async def test_line_429_and_5xx_back_off_and_retry(
+    quiet_platforms: Platforms, clock: FakeClock
+) -> None:
+    platforms = quiet_platforms
+    await add_residents(platforms.runtime, "line", 3)
+    platforms.line.refuse_next, platforms.line.fail_next = 1, 1
+    broadcast_id = await platforms.runtime.outbox.create(
+        NewBroadcast("notice", "お知らせ", channel="line"), clock.now
+    )
+    progress = await settle(worker(platforms, clock), broadcast_id, clock)
+    assert progress["sent"] == 3
+    assert sum(platforms.line.delivered.values()) == 3
+
+
+async def test_telegram_5xx_retries_then_fails_after_the_bounded_attempts(
+    quiet_platforms: Platforms, clock: FakeClock
+) -> None:
+    platforms = quiet_platforms
+    await add_residents(platforms.runtime, "telegram", 1)
+    platforms.telegram.fail_next = 100
+    broadcast_id = await platforms.runtime.outbox.create(
+        NewBroadcast("notice", "お知らせ", channel="telegram"), clock.now
+    )
+    calls_before = len(platforms.telegram.calls)
+    delivery = worker(platforms, clock, max_attempts=3)
+    for _ in range(3):
+        await delivery.deliver_due()
+        clock.advance(minutes=10)
+    progress = await platforms.runtime.outbox.progress(broadcast_id)
+    assert progress["failed"] == 1
+    assert len(platforms.telegram.calls) - calls_before == 3  # three tries, each answered 502
+
+
+async def test_district_and_channel_filters_and_the_web_mailbox(
+    tmp_path: Path, content_dir: Path, clock: FakeClock
+) -> None:
+    async with open_platforms(
+        tmp_path, content_dir, clock, serving=False, CHIIKI_PACK="testville"
+    ) as platforms:
+        runtime = platforms.runtime
+        await add_residents(runtime, "telegram", 3, district="d01")
+        await add_residents(runtime, "telegram", 2, district="d02", start=100)
+        await add_residents(runtime, "web", 1, district="d01")
+        audience = await runtime.outbox.audience("d01", "all")
+        assert audience == {"telegram": 3, "line": 0, "web": 1}
+        broadcast_id = await runtime.outbox.create(
+            NewBroadcast("notice", "第1地区の皆さまへ", district="d01"), clock.now
+        )
+        await settle(worker(platforms, clock), broadcast_id, clock)
+        assert set(platforms.telegram.delivered) == {1, 2, 3}
+        transport = httpx.ASGITransport(app=build_web_app(runtime))
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            first = await http.post("/chat/api", json={"user": "U00000001", "text": "/menu"})
+            again = await http.post("/chat/api", json={"user": "U00000001", "text": "/menu"})
+        assert first.json()["replies"][0]["text"] == "第1地区の皆さまへ"
+        assert "第1地区の皆さまへ" not in again.json()["replies"][0]["text"]
+
+
+async def test_forgotten_residents_get_nothing_still_queued(
+    quiet_platforms: Platforms, clock: FakeClock
+) -> None:
+    runtime = quiet_platforms.runtime
+    chats = await add_residents(runtime, "telegram", 2)
+    broadcast_id = await runtime.outbox.create(NewBroadcast("notice", "お知らせ"), clock.now)
+    gone = await runtime.services.residents.find("telegram", chats[0])
+    assert gone is not None
+    await runtime.services.residents.delete(gone.id)
+    await settle(worker(quiet_platforms, clock), broadcast_id, clock)
+    assert set(quiet_platforms.telegram.delivered) == {int(chats[1])}
+
+
+async def test_dry_run_shows_audience_and_line_cost_and_quota_refusal(
+    tmp_path: Path, content_dir: Path, clock: FakeClock
+) -> None:
+    async with open_platforms(tmp_path, content_dir, clock, serving=False) as platforms:
+        await add_residents(platforms.runtime, "line", 5)
+        await add_residents(platforms.runtime, "telegram", 2)
+        platforms.line.quota_limit, platforms.line.quota_used = 200, 197
+        env = {
+            "CHIIKI_DB": platforms.runtime.settings.db,
+            "CHIIKI_CONTENT_DIR": str(content_dir),
+            "TELEGRAM_BOT_TOKEN": platforms.telegram.token,
+            "TELEGRAM_API_BASE": platforms.runtime.settings.telegram_api_base,
+            "LINE_CHANNEL_SECRET": "s",
+            "LINE_CHANNEL_ACCESS_TOKEN": platforms.line.access_token,
+            "LINE_API_BASE": platforms.runtime.settings.line_api_base,
+        }
+
+        def run(*args: str) -> tuple[int, str]:
+            result = CliRunner().invoke(main, ["broadcast", *args], env=env)
+            return result.exit_code, result.output
+
+        code, output = await asyncio.to_thread(run, "--text", "断水のお知らせ", "--dry-run")
+        assert code == 0, output
+        assert "telegram: 2 resident(s)" in output and "line: 5 resident(s)" in output
+        assert "LINE cost: 5 message(s) of the monthly quota (3 left)" in output
+        code, output = await asyncio.to_thread(run, "--text", "断水のお知らせ")
+        assert code == 2 and "only 3 are left" in output and "--force" in output
+        assert platforms.line.sent("multicast") == []
+        code, output = await asyncio.to_thread(
+            run, "--text", "断水のお知らせ", "--channel", "telegram"
+        )
+        assert code == 0, output
+        assert "sent 2, failed 0, unreachable 0" in output
+        assert len(platforms.telegram.delivered) == 2
+        sent_text = platforms.telegram.sent("sendMessage")[0]["text"]
+        assert sent_text.startswith("【富岡市からのお知らせ】")
