@@ -151,31 +151,35 @@ class OutboxWorker:
         return len(claimed)
 
     async def _send_telegram(self, recipient: Recipient) -> None:
-        assert self._telegram is not None
+        # The slot is held until the outcome is recorded, so at most `telegram_in_flight`
+        # messages can be sent-but-unrecorded when the process dies (the duplicates on resume).
         async with self._in_flight:
-            pauses = 0
-            while True:
-                await self._wait_for_chat(recipient.platform_user_id)
-                async with self._limiter:
-                    await self._wait_out_pause()
-                    try:
-                        await self._telegram.send_text(recipient.platform_user_id, recipient.text)
-                        break
-                    except RetryableDeliveryError as exc:
-                        if exc.retry_after is None or pauses >= self.settings.max_pauses:
-                            await self._after_failure(
-                                [recipient.outbox_id], recipient.attempts, exc
-                            )
-                            return
-                        pauses += 1
-                        self._pause(exc.retry_after)
-                    except PermanentDeliveryError as exc:
-                        await self._after_failure([recipient.outbox_id], recipient.attempts, exc)
-                        return
-                    finally:
-                        self._last_sent_to[recipient.platform_user_id] = time.monotonic()
-        await self._outbox.mark_sent([recipient.outbox_id], self._clock())
-        self._report("sent", 1)
+            try:
+                await self._send_one_telegram(recipient)
+            except DeliveryError as exc:
+                await self._after_failure([recipient.outbox_id], recipient.attempts, exc)
+                return
+            await self._outbox.mark_sent([recipient.outbox_id], self._clock())
+            self._report("sent", 1)
+
+    async def _send_one_telegram(self, recipient: Recipient) -> None:
+        """Send, waiting out 429s (which pause every send); raise what is not a 429."""
+        assert self._telegram is not None
+        pauses = 0
+        while True:
+            await self._wait_for_chat(recipient.platform_user_id)
+            async with self._limiter:
+                await self._wait_out_pause()
+                try:
+                    await self._telegram.send_text(recipient.platform_user_id, recipient.text)
+                    return
+                except RetryableDeliveryError as exc:
+                    if exc.retry_after is None or pauses >= self.settings.max_pauses:
+                        raise
+                    pauses += 1
+                    self._pause(exc.retry_after)
+                finally:
+                    self._last_sent_to[recipient.platform_user_id] = time.monotonic()
 
     def _pause(self, seconds: float) -> None:
         until = time.monotonic() + seconds

@@ -37,6 +37,7 @@ class FakeLine:
     # Multicast recipients who got a message (a 409 for a known retry key delivers nothing).
     delivered: Counter[str] = field(default_factory=Counter)
     delay_next_multicast: float = 0.0  # accept, then answer this late (a client timeout)
+    multicast_seconds: float = 0.0  # how long every multicast takes to answer
     quota_limit: int | None = None
     quota_used: int = 0
     _issued_tokens: set[str] = field(default_factory=set)
@@ -111,6 +112,7 @@ class FakeLine:
             return retried
         self.delivered.update(recipients)
         self.quota_used += len(recipients)
+        await asyncio.sleep(self.multicast_seconds)
         if self.delay_next_multicast:
             delay, self.delay_next_multicast = self.delay_next_multicast, 0.0
             await asyncio.sleep(delay)

@@ -32,6 +32,7 @@ class FakeTelegram:
     limit_per_second: int | None = None
     delivered: Counter[int] = field(default_factory=Counter)
     refused_429: int = 0
+    send_seconds: float = 0.0  # how long sendMessage takes to answer
     _recent: deque[float] = field(default_factory=deque)
     _message_id: int = 0
 
@@ -81,6 +82,7 @@ class FakeTelegram:
         if method == "getMe":
             return {"id": 42, "is_bot": True, "first_name": "chiiki", "username": "chiiki_bot"}
         if method in {"sendMessage", "editMessageText"}:
+            await asyncio.sleep(self.send_seconds)
             text = params["text"]
             if not 1 <= len(text) <= 4096:
                 raise AssertionError(f"Telegram would refuse text of {len(text)} characters")
