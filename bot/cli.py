@@ -419,3 +419,79 @@ def _run_staff(work: Callable[[Runtime], Awaitable[None]]) -> None:
             await work(runtime)
 
     asyncio.run(run())
+
+
+@main.group()
+def event() -> None:
+    """Council events (地域づくり協議会, 円卓会議) and their reminders."""
+
+
+@event.command("create")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_friendly_errors
+def event_create(file: Path) -> None:
+    """Create an event from a YAML file (see README: Events), with its reminders."""
+    from bot.staff.events import create_event, load_event_file
+    from bot.storage.events import EventRepository
+
+    spec = load_event_file(file)
+
+    async def work(db: Database, pack: Pack, settings: Settings) -> int:
+        return await create_event(spec, EventRepository(db), pack, datetime.now(UTC), str(file))
+
+    event_id = _run_with_database(work)
+    click.echo(f"created event {event_id}: {spec.title.ja}")
+
+
+@event.command("list")
+@_friendly_errors
+def event_list() -> None:
+    """Every event with its audience and each reminder's state."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from bot.storage.events import EventRepository
+
+    async def work(db: Database, pack: Pack, settings: Settings) -> Table:
+        events = EventRepository(db)
+        table = Table("id", "title", "starts", "district", "state", "reminded", "reminders")
+        for item in await events.all():
+            reminders = ", ".join(
+                f"{due.astimezone(settings.tz):%m-%d %H:%M} {state}"
+                for due, state in await events.reminders_of(item.id)
+            )
+            table.add_row(
+                str(item.id),
+                item.title_ja,
+                item.starts_at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M"),
+                item.district or "all",
+                "cancelled" if item.cancelled_at else "planned",
+                str(await events.audience_size(item.id)),
+                reminders or "-",
+            )
+        return table
+
+    Console().print(_run_with_database(work))
+
+
+@event.command("cancel")
+@click.argument("event_id", type=int)
+@_friendly_errors
+def event_cancel(event_id: int) -> None:
+    """Cancel an event: its reminders stop and everyone who followed it is told."""
+    from bot.errors import ChiikiError
+    from bot.staff.events import cancellation_notice
+
+    async def work(runtime: Runtime) -> None:
+        events = runtime.services.events
+        item = await events.get(event_id)
+        if item is None:
+            raise ChiikiError(f"no event {event_id}")
+        notice = cancellation_notice(item, runtime.services.catalog, runtime.settings.tz)
+        broadcast_id = await events.cancel(event_id, notice, runtime.services.clock())
+        if broadcast_id is None:
+            raise ChiikiError(f"event {event_id} is already cancelled")
+        click.echo(f"event {event_id} cancelled; telling its followers")
+        await _deliver_with_progress(runtime, broadcast_id)
+
+    _run_staff(work)

@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 from bot.channels.base import PlatformChannel
 from bot.channels.line import REQUEST_TIMEOUT_SECONDS, LineChannel
@@ -19,9 +20,11 @@ from bot.core.clock import Clock, utc_now
 from bot.delivery import RetryPolicy
 from bot.delivery.outbox import DeliverySettings, OutboxWorker
 from bot.inbound import InboundProcessor
-from bot.scheduler import Timers, start_timers
+from bot.scheduler import Duties, Timers, start_timers
+from bot.staff.events import reminder_notice
 from bot.storage import Database, apply_migrations, open_database
 from bot.storage.conversations import ConversationRepository
+from bot.storage.events import EventRepository
 from bot.storage.inbound_events import InboundEventRepository
 from bot.storage.outbox import OutboxRepository
 from bot.storage.polls import PollRepository
@@ -45,6 +48,7 @@ class Runtime:
     dispatcher: Dispatcher
     inbox: InboundProcessor
     timers: Timers
+    duties: Duties
     telegram: TelegramChannel | None
     line: LineChannel | None
     outbox: OutboxRepository
@@ -78,6 +82,7 @@ async def open_runtime(
             residents=residents,
             conversations=ConversationRepository(db),
             polls=PollRepository(db),
+            events=EventRepository(db),
             pack=pack,
             catalog=catalog,
             clock=clock,
@@ -139,14 +144,32 @@ async def open_runtime(
             ),
         )
         timers = Timers(settings.tz)
+        duties = Duties(
+            polls=services.polls,
+            events=services.events,
+            compose_reminder=lambda event: reminder_notice(event, catalog, settings.tz),
+            reminder_grace=timedelta(minutes=settings.reminder_grace_minutes),
+            wake_delivery=delivery.wake.set,
+            clock=clock,
+        )
         if serving:
             stack.callback(timers.shutdown)
-            await start_timers(timers, services.polls, clock)
+            await start_timers(timers, duties)
             await inbox.resume_pending()
             worker = asyncio.create_task(delivery.run())
             stack.push_async_callback(_cancel, worker)
         yield Runtime(
-            settings, db, services, dispatcher, inbox, timers, telegram, line, outbox, delivery
+            settings,
+            db,
+            services,
+            dispatcher,
+            inbox,
+            timers,
+            duties,
+            telegram,
+            line,
+            outbox,
+            delivery,
         )
 
 

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.core.clock import Clock
+from bot.storage.events import ComposeReminder, EventRepository
 from bot.storage.polls import PollRepository
 
 logger = logging.getLogger(__name__)
@@ -55,22 +57,55 @@ class Timers:
         return {job.id for job in self._scheduler.get_jobs()}
 
 
-async def close_due_polls(polls: PollRepository, clock: Clock) -> list[int]:
-    closed = await polls.close_due(clock())
+@dataclass(frozen=True)
+class Duties:
+    """What the timers look after, and what they need to do it."""
+
+    polls: PollRepository
+    events: EventRepository
+    compose_reminder: ComposeReminder
+    reminder_grace: timedelta
+    wake_delivery: Callable[[], None]
+    clock: Clock
+
+
+async def close_due_polls(duties: Duties) -> list[int]:
+    closed = await duties.polls.close_due(duties.clock())
     for poll_id in closed:
         logger.info("poll %d closed at its closing time", poll_id)
     return closed
 
 
-async def sweep_polls(timers: Timers, polls: PollRepository, clock: Clock) -> None:
-    """Close what is due, and arm a timer for every poll still open (new ones included)."""
-    await close_due_polls(polls, clock)
-    for poll in await polls.still_open():
-        timers.at(f"poll-close:{poll.id}", poll.closes_at, close_due_polls, polls, clock)
+async def fire_due_reminders(duties: Duties) -> list[int]:
+    """Queue due reminders in the outbox (once each); skip and log the ones too late."""
+    outcome = await duties.events.fire_due(
+        duties.clock(), duties.reminder_grace, duties.compose_reminder
+    )
+    for reminder_id, due in outcome.skipped:
+        logger.warning(
+            "reminder %d due %s skipped: more than %s late (or the event has begun)",
+            reminder_id,
+            due.isoformat(),
+            duties.reminder_grace,
+        )
+    if outcome.queued:
+        logger.info("queued %d reminder(s)", len(outcome.queued))
+        duties.wake_delivery()
+    return outcome.queued
 
 
-async def start_timers(timers: Timers, polls: PollRepository, clock: Clock) -> None:
+async def sweep(timers: Timers, duties: Duties) -> None:
+    """Do what is due, and arm a timer for everything still ahead (new rows included)."""
+    await close_due_polls(duties)
+    await fire_due_reminders(duties)
+    for poll in await duties.polls.still_open():
+        timers.at(f"poll-close:{poll.id}", poll.closes_at, close_due_polls, duties)
+    for reminder_id, due in await duties.events.pending_reminders():
+        timers.at(f"reminder:{reminder_id}", due, fire_due_reminders, duties)
+
+
+async def start_timers(timers: Timers, duties: Duties) -> None:
     """Re-arm everything from the database, then keep sweeping for what others added."""
-    await sweep_polls(timers, polls, clock)
-    timers.every("sweep", SWEEP_SECONDS, sweep_polls, timers, polls, clock)
+    await sweep(timers, duties)
+    timers.every("sweep", SWEEP_SECONDS, sweep, timers, duties)
     timers.start()

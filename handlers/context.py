@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from bot.content import Catalog, Pack, Text
 from bot.core.clock import Clock
 from bot.storage.conversations import ConversationRepository
+from bot.storage.events import EventRepository
 from bot.storage.polls import PollRepository
 from bot.storage.residents import Resident, ResidentRepository
 
@@ -20,6 +21,7 @@ class Services:
     residents: ResidentRepository
     conversations: ConversationRepository
     polls: PollRepository
+    events: EventRepository
     pack: Pack
     catalog: Catalog
     clock: Clock

@@ -11,6 +11,7 @@ from handlers.routing import Request
 # The main menu, in the order residents see it: (command, catalog key of its label).
 MAIN_MENU = (
     ("polls", "menu.polls"),
+    ("events", "menu.events"),
     ("goals", "menu.goals"),
     ("roles", "menu.roles"),
     ("about", "menu.about"),
@@ -23,6 +24,7 @@ MAIN_MENU = (
 COMMAND_LIST = (
     ("start", "command.start"),
     ("polls", "menu.polls"),
+    ("events", "menu.events"),
     ("goals", "menu.goals"),
     ("roles", "menu.roles"),
     ("about", "menu.about"),

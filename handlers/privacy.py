@@ -30,6 +30,13 @@ async def show_my_data(request: Request, ctx: HandlerContext) -> list[Reply]:
         ctx.t("mydata.reachable" if resident.reachable else "mydata.unreachable"),
         ctx.t("mydata.since", date=resident.created_at.astimezone(tz).strftime("%Y-%m-%d")),
         ctx.t("mydata.ballots", count=await ctx.services.polls.ballots_by(resident.id)),
+        ctx.t(
+            "mydata.events",
+            count=await ctx.services.events.subscriptions_of(resident.id),
+            following=ctx.t("mydata.following")
+            if await ctx.services.events.is_following(resident.id)
+            else "",
+        ),
         ctx.t("mydata.footer"),
     ]
     choices = (

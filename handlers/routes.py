@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers import about, menu, polls, privacy, settings
+from handlers import about, events, menu, polls, privacy, settings
 from handlers.routing import Route, Router, in_state, on_choice, on_command
 
 # Words a resident may type instead of a command (compared after NFKC folding and lower-casing).
@@ -11,6 +11,7 @@ _WORDS_FOR_COMMAND: dict[str, tuple[str, ...]] = {
     "menu": ("メニュー", "menu"),
     "help": ("ヘルプ", "使い方", "help", "?"),
     "polls": ("アンケート", "投票", "polls", "poll"),
+    "events": ("イベント", "行事", "会議", "events"),
     "goals": ("目標", "基本理念", "理念", "goals"),
     "roles": ("役割", "roles"),
     "about": ("地域づくりとは", "地域づくり", "条例", "about"),
@@ -47,6 +48,11 @@ def build_router() -> Router:
         Route("poll-confirm", on_choice(polls.CONFIRM_CHOICE), polls.confirm_picks),
         Route("poll-comment", on_choice(polls.COMMENT_CHOICE), polls.ask_comment),
         Route("poll-comment-text", in_state(polls.COMMENTING), polls.receive_comment),
+        Route("events", on_command("events"), events.list_events),
+        Route("event", on_choice(events.EVENT_CHOICE), events.show_event),
+        Route("event-subscribe", on_choice(events.SUBSCRIBE_CHOICE), events.subscribe),
+        Route("event-unsubscribe", on_choice(events.UNSUBSCRIBE_CHOICE), events.unsubscribe),
+        Route("event-follow", on_choice(events.FOLLOW_CHOICE), events.follow),
         Route("mydata", on_command("mydata"), privacy.show_my_data),
         Route("forget", on_command("forget"), privacy.ask_to_forget),
         Route("forget-answer", on_choice(privacy.FORGET_CHOICE), privacy.answer_forget),

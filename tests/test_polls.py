@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from bot.cli import main
 from bot.core import Channel, IncomingMessage
 from bot.runtime import Runtime, open_runtime
-from bot.scheduler import sweep_polls
+from bot.scheduler import sweep
 from bot.staff.polls import PollFileError, PollSpec, create_poll, load_poll_file, results_csv
 from bot.web import build_web_app
 from tests.conftest import FakeClock, Resident, make_settings
@@ -174,7 +174,7 @@ async def test_a_poll_closes_by_itself_after_a_restart(
     settings = make_settings(tmp_path, content_dir)
     async with open_runtime(settings, clock=clock) as runtime:
         poll_id = await new_poll(runtime, clock, closes_at=(clock.now + timedelta(hours=1)))
-        await sweep_polls(runtime.timers, runtime.services.polls, clock)  # the minutely sweep
+        await sweep(runtime.timers, runtime.duties)  # the minutely sweep
         assert f"poll-close:{poll_id}" in runtime.timers.job_ids()
     clock.advance(hours=2)
     async with open_runtime(settings, clock=clock) as runtime:
@@ -190,7 +190,7 @@ async def test_the_timer_closes_a_poll_at_its_time(tmp_path: Path, content_dir: 
             {"question": "q", "choices": ["a", "b"], "closes_at": now + timedelta(seconds=2)}
         )
         poll_id = await create_poll(spec, runtime.services.polls, runtime.services.pack, now)
-        await sweep_polls(runtime.timers, runtime.services.polls, runtime.services.clock)
+        await sweep(runtime.timers, runtime.duties)
         for _ in range(60):
             poll = await runtime.services.polls.get(poll_id)
             assert poll is not None

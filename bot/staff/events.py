@@ -1,0 +1,151 @@
+"""Council events from YAML files; the texts of their reminders and cancellation notices."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import yaml
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
+
+from bot.content import Catalog, Pack
+from bot.errors import ChiikiError
+from bot.storage.events import Event, EventRepository, NewEvent
+from bot.storage.outbox import NewBroadcast
+
+DEFAULT_REMIND_BEFORE = ("1d", "1h")
+_DURATION = re.compile(r"^(\d+)\s*([dhm])$")
+_UNITS = {"d": "days", "h": "hours", "m": "minutes"}
+
+Short = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+Long = Annotated[str, StringConstraints(max_length=2000, strip_whitespace=True)]
+
+
+class EventFileError(ChiikiError):
+    """An event file is invalid; the message names the file and the field."""
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ShortText(_Spec):
+    ja: Short
+    en: Short | None = None
+
+
+class LongText(_Spec):
+    ja: Long = ""
+    en: Long | None = None
+
+
+def _plain(value: Any) -> Any:
+    return {"ja": value} if isinstance(value, str) else value
+
+
+def parse_duration(text: str) -> timedelta:
+    """'1d', '3h', '30m' → timedelta; ValueError otherwise."""
+    match = _DURATION.match(text.strip())
+    if match is None:
+        raise ValueError(f"{text!r} is not a duration like 1d, 3h or 30m")
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+class EventSpec(_Spec):
+    title: ShortText
+    description: LongText = LongText()
+    place: ShortText
+    starts_at: AwareDatetime
+    district: str | None = None
+    remind_before: list[str] = Field(default=list(DEFAULT_REMIND_BEFORE), max_length=5)
+
+    @field_validator("title", "description", "place", mode="before")
+    @classmethod
+    def _plain_text(cls, value: Any) -> Any:
+        return _plain(value)
+
+    @field_validator("remind_before")
+    @classmethod
+    def _durations(cls, value: list[str]) -> list[str]:
+        for item in value:
+            parse_duration(item)
+        return value
+
+    def remind_at(self) -> list[datetime]:
+        return [self.starts_at - parse_duration(item) for item in self.remind_before]
+
+
+def load_event_file(path: Path) -> EventSpec:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise EventFileError(f"{path}: cannot read: {exc}") from None
+    try:
+        return EventSpec.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        raise EventFileError(f"{path}: {where}: {first['msg']}") from None
+
+
+async def create_event(
+    spec: EventSpec, events: EventRepository, pack: Pack, now: datetime, source: str = "event"
+) -> int:
+    if spec.starts_at <= now:
+        raise EventFileError(f"{source}: starts_at: {spec.starts_at.isoformat()} has passed")
+    if spec.district is not None and pack.district(spec.district) is None:
+        known = ", ".join(d.id for d in pack.districts) or "none in this pack"
+        raise EventFileError(f"{source}: district: unknown {spec.district!r} (known: {known})")
+    event = NewEvent(
+        title_ja=spec.title.ja,
+        title_en=spec.title.en,
+        description_ja=spec.description.ja,
+        description_en=spec.description.en,
+        place_ja=spec.place.ja,
+        place_en=spec.place.en,
+        starts_at=spec.starts_at,
+        district=spec.district,
+    )
+    return await events.create(event, spec.remind_at(), now)
+
+
+def _event_notice(
+    key: str, event: Event, catalog: Catalog, tz: ZoneInfo, kind: str
+) -> NewBroadcast:
+    local = event.starts_at.astimezone(tz)
+
+    def text(language: str) -> str:
+        when = catalog.text(
+            "time.long",
+            language,
+            year=local.year,
+            month=local.month,
+            day=local.day,
+            hour=local.hour,
+            minute=local.minute,
+        )
+        return catalog.text(
+            key, language, title=event.title(language), time=when, place=event.place(language)
+        )
+
+    # Reminders promise "never twice": a send cut short by a crash is not repeated.
+    return NewBroadcast(kind, text("ja"), text("en"), resend_in_flight=kind != "reminder")
+
+
+def reminder_notice(event: Event, catalog: Catalog, tz: ZoneInfo) -> NewBroadcast:
+    return _event_notice("events.reminder", event, catalog, tz, "reminder")
+
+
+def cancellation_notice(event: Event, catalog: Catalog, tz: ZoneInfo) -> NewBroadcast:
+    return _event_notice("events.cancelled", event, catalog, tz, "event_cancelled")
