@@ -228,16 +228,26 @@ def poll() -> None:
 @_friendly_errors
 def poll_create(file: Path) -> None:
     """Create a poll from a YAML file (see README: Polls). Nothing is created if it is invalid."""
-    from bot.staff.polls import create_poll, load_poll_file
-    from bot.storage.polls import PollRepository
+    from bot.staff.polls import announcement, create_poll, load_poll_file
 
     spec = load_poll_file(file)
 
-    async def work(db: Database, pack: Pack, settings: Settings) -> int:
-        return await create_poll(spec, PollRepository(db), pack, datetime.now(UTC), str(file))
+    async def work(runtime: Runtime) -> None:
+        services = runtime.services
+        poll_id, broadcast_id = await create_poll(
+            spec,
+            services.polls,
+            services.pack,
+            services.clock(),
+            str(file),
+            lambda s: announcement(s, services.catalog, runtime.settings.tz),
+        )
+        click.echo(f"created poll {poll_id}: {spec.question.ja}")
+        if broadcast_id is not None:
+            click.echo("announcing it")
+            await _deliver_with_progress(runtime, broadcast_id)
 
-    poll_id = _run_with_database(work)
-    click.echo(f"created poll {poll_id}: {spec.question.ja}")
+    _run_staff(work)
 
 
 @poll.command("list")

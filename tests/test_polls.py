@@ -33,7 +33,8 @@ def poll_spec(clock: FakeClock, **fields: Any) -> PollSpec:
 
 async def new_poll(runtime: Runtime, clock: FakeClock, **fields: Any) -> int:
     spec = poll_spec(clock, **fields)
-    return await create_poll(spec, runtime.services.polls, runtime.services.pack, clock.now)
+    poll_id, _ = await create_poll(spec, runtime.services.polls, runtime.services.pack, clock.now)
+    return poll_id
 
 
 async def test_a_resident_votes_and_sees_counts_percentages_and_bars(
@@ -189,7 +190,7 @@ async def test_the_timer_closes_a_poll_at_its_time(tmp_path: Path, content_dir: 
         spec = PollSpec.model_validate(
             {"question": "q", "choices": ["a", "b"], "closes_at": now + timedelta(seconds=2)}
         )
-        poll_id = await create_poll(spec, runtime.services.polls, runtime.services.pack, now)
+        poll_id, _ = await create_poll(spec, runtime.services.polls, runtime.services.pack, now)
         await sweep(runtime.timers, runtime.duties)
         for _ in range(60):
             poll = await runtime.services.polls.get(poll_id)
@@ -359,3 +360,39 @@ async def test_english_residents_see_english_polls(runtime: Runtime, clock: Fake
     replies = await runtime.dispatcher.handle(message)
     assert "When should the drill be?" in replies[0].text
     assert "until" in replies[0].text
+
+
+async def test_an_announced_poll_is_queued_to_its_audience_with_the_poll(
+    tmp_path: Path, content_dir: Path, clock: FakeClock
+) -> None:
+    from bot.staff.polls import announcement
+
+    settings = make_settings(tmp_path, content_dir, CHIIKI_PACK="testville")
+    async with open_runtime(settings, clock=clock) as runtime:
+        residents = runtime.services.residents
+        inside = await residents.get_or_create("telegram", "1", "ja", clock.now)
+        await residents.set_district(inside.id, "d01", clock.now)
+        await residents.get_or_create("telegram", "2", "ja", clock.now)  # no district
+        spec = poll_spec(clock, district="d01", announce=True)
+        poll_id, broadcast_id = await create_poll(
+            spec,
+            runtime.services.polls,
+            runtime.services.pack,
+            clock.now,
+            "poll",
+            lambda s: announcement(s, runtime.services.catalog, settings.tz),
+        )
+        assert broadcast_id is not None
+        rows = await runtime.db.fetch_all("SELECT resident_id FROM outbox")
+        assert [row[0] for row in rows] == [inside.id]
+        text = await runtime.db.fetch_one("SELECT text_ja FROM broadcasts")
+        assert text is not None and "【新しいアンケート】防災訓練はいつがよいですか" in text[0]
+        quiet_id, none = await create_poll(
+            poll_spec(clock),
+            runtime.services.polls,
+            runtime.services.pack,
+            clock.now,
+            "poll",
+            lambda s: announcement(s, runtime.services.catalog, settings.tz),
+        )
+        assert none is None and quiet_id == poll_id + 1

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import (
@@ -19,8 +21,9 @@ from pydantic import (
     field_validator,
 )
 
-from bot.content import Pack
+from bot.content import Catalog, Pack
 from bot.errors import ChiikiError
+from bot.storage.outbox import NewBroadcast
 from bot.storage.polls import NewPoll, Poll, PollRepository, Tally
 
 # A district with fewer ballots than this is merged into "other" in exports.
@@ -85,9 +88,15 @@ def load_poll_file(path: Path) -> PollSpec:
 
 
 async def create_poll(
-    spec: PollSpec, polls: PollRepository, pack: Pack, now: datetime, source: str = "poll"
-) -> int:
-    """Check what needs the pack and the clock, then store the poll; return its id."""
+    spec: PollSpec,
+    polls: PollRepository,
+    pack: Pack,
+    now: datetime,
+    source: str = "poll",
+    announce: Callable[[PollSpec], NewBroadcast] | None = None,
+) -> tuple[int, int | None]:
+    """Check what needs the pack and the clock, then store the poll (and, when the file asks,
+    queue its announcement). Returns (poll id, announcement broadcast id or None)."""
     if spec.closes_at <= now:
         raise PollFileError(
             f"{source}: closes_at: {spec.closes_at.isoformat()} is not in the future"
@@ -95,6 +104,7 @@ async def create_poll(
     if spec.district is not None and pack.district(spec.district) is None:
         known = ", ".join(d.id for d in pack.districts) or "none in this pack"
         raise PollFileError(f"{source}: district: unknown {spec.district!r} (known: {known})")
+    announcement = announce(spec) if spec.announce and announce is not None else None
     return await polls.create(
         NewPoll(
             question_ja=spec.question.ja,
@@ -107,6 +117,31 @@ async def create_poll(
             closes_at=spec.closes_at,
         ),
         now,
+        announcement,
+    )
+
+
+def announcement(spec: PollSpec, catalog: Catalog, tz: ZoneInfo) -> NewBroadcast:
+    """'A new poll: …, until …; answer with /polls', in each language."""
+    local = spec.closes_at.astimezone(tz)
+
+    def text(language: str, question: str) -> str:
+        until = catalog.text(
+            "time.long",
+            language,
+            year=local.year,
+            month=local.month,
+            day=local.day,
+            hour=local.hour,
+            minute=local.minute,
+        )
+        return catalog.text("polls.announcement", language, question=question, time=until)
+
+    return NewBroadcast(
+        "poll_announcement",
+        text("ja", spec.question.ja),
+        text("en", spec.question.en or spec.question.ja),
+        district=spec.district,
     )
 
 

@@ -10,6 +10,7 @@ from enum import StrEnum
 import aiosqlite
 
 from bot.storage.database import Database
+from bot.storage.outbox import NewBroadcast, insert_broadcast
 from bot.storage.timestamps import from_db, to_db
 
 
@@ -79,7 +80,13 @@ class PollRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def create(self, poll: NewPoll, now: datetime) -> int:
+    async def create(
+        self, poll: NewPoll, now: datetime, announcement: NewBroadcast | None = None
+    ) -> tuple[int, int | None]:
+        """Store the poll, and queue its announcement to its audience in the same transaction.
+
+        Returns (poll id, announcement broadcast id or None).
+        """
         async with self._db.transaction() as conn:
             cursor = await conn.execute(
                 "INSERT INTO polls (question_ja, question_en, multiple, allow_comment, announce,"
@@ -102,7 +109,16 @@ class PollRepository:
                 " VALUES (?, ?, ?, ?)",
                 [(poll_id, n, ja, en) for n, (ja, en) in enumerate(poll.choices, start=1)],
             )
-        return poll_id
+            broadcast_id = None
+            if announcement is not None:
+                broadcast_id = await insert_broadcast(
+                    conn,
+                    announcement,
+                    now,
+                    "SELECT id FROM residents WHERE ? IS NULL OR district = ?",
+                    (poll.district, poll.district),
+                )
+        return poll_id, broadcast_id
 
     async def get(self, poll_id: int) -> Poll | None:
         polls = await self._polls("WHERE id = ?", (poll_id,))
