@@ -228,7 +228,7 @@ def poll() -> None:
 @_friendly_errors
 def poll_create(file: Path) -> None:
     """Create a poll from a YAML file (see README: Polls). Nothing is created if it is invalid."""
-    from bot.staff.polls import announcement, create_poll, load_poll_file
+    from bot.staff.polls import create_poll, load_poll_file
 
     spec = load_poll_file(file)
 
@@ -240,7 +240,7 @@ def poll_create(file: Path) -> None:
             services.pack,
             services.clock(),
             str(file),
-            lambda s: announcement(s, services.catalog, runtime.settings.tz),
+            services.notices,
         )
         click.echo(f"created poll {poll_id}: {spec.question.ja}")
         if broadcast_id is not None:
@@ -490,14 +490,13 @@ def event_list() -> None:
 def event_cancel(event_id: int) -> None:
     """Cancel an event: its reminders stop and everyone who followed it is told."""
     from bot.errors import ChiikiError
-    from bot.staff.events import cancellation_notice
 
     async def work(runtime: Runtime) -> None:
         events = runtime.services.events
         item = await events.get(event_id)
         if item is None:
             raise ChiikiError(f"no event {event_id}")
-        notice = cancellation_notice(item, runtime.services.catalog, runtime.settings.tz)
+        notice = runtime.services.notices.event_cancelled(item)
         broadcast_id = await events.cancel(event_id, notice, runtime.services.clock())
         if broadcast_id is None:
             raise ChiikiError(f"event {event_id} is already cancelled")

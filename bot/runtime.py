@@ -20,8 +20,8 @@ from bot.core.clock import Clock, utc_now
 from bot.delivery import RetryPolicy
 from bot.delivery.outbox import DeliverySettings, OutboxWorker
 from bot.inbound import InboundProcessor
+from bot.notices import Notices
 from bot.scheduler import Duties, Timers, start_timers
-from bot.staff.events import reminder_notice
 from bot.storage import Database, apply_migrations, open_database
 from bot.storage.conversations import ConversationRepository
 from bot.storage.events import EventRepository
@@ -72,6 +72,7 @@ async def open_runtime(
     """
     pack = load_pack(settings.content_dir, settings.pack)
     catalog = load_catalog(settings.content_dir)
+    notices = Notices(catalog, settings.tz)
     policy = retry_policy or RetryPolicy()
     async with AsyncExitStack() as stack:
         db = await open_database(settings.db)
@@ -85,6 +86,7 @@ async def open_runtime(
             events=EventRepository(db),
             pack=pack,
             catalog=catalog,
+            notices=notices,
             clock=clock,
             timezone=settings.tz,
         )
@@ -147,7 +149,7 @@ async def open_runtime(
         duties = Duties(
             polls=services.polls,
             events=services.events,
-            compose_reminder=lambda event: reminder_notice(event, catalog, settings.tz),
+            compose_reminder=notices.event_reminder,
             reminder_grace=timedelta(minutes=settings.reminder_grace_minutes),
             wake_delivery=delivery.wake.set,
             clock=clock,

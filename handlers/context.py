@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from bot.content import Catalog, Pack, Text
 from bot.core.clock import Clock
+from bot.notices import Notices
 from bot.storage.conversations import ConversationRepository
 from bot.storage.events import EventRepository
 from bot.storage.polls import PollRepository
@@ -24,6 +25,7 @@ class Services:
     events: EventRepository
     pack: Pack
     catalog: Catalog
+    notices: Notices
     clock: Clock
     timezone: ZoneInfo
 

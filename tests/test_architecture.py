@@ -18,7 +18,14 @@ OWNERS = {
     "apscheduler": ("bot/scheduler.py",),
 }
 # What handlers/ and bot/core may import from our own code.
-HANDLERS_MAY_IMPORT = ("bot.core", "bot.storage", "bot.content", "bot.errors", "handlers")
+HANDLERS_MAY_IMPORT = (
+    "bot.core",
+    "bot.storage",
+    "bot.content",
+    "bot.notices",
+    "bot.errors",
+    "handlers",
+)
 
 
 def imports_of(path: Path) -> set[str]:

@@ -14,7 +14,6 @@ from bot.scheduler import fire_due_reminders
 from bot.staff.events import (
     EventFileError,
     EventSpec,
-    cancellation_notice,
     create_event,
     load_event_file,
 )
@@ -221,7 +220,7 @@ async def test_cancelling_tells_followers_and_stops_reminders(
     await runtime.services.events.subscribe(event_id, subscriber.id, clock.now)
     event = await runtime.services.events.get(event_id)
     assert event is not None
-    notice = cancellation_notice(event, runtime.services.catalog, runtime.settings.tz)
+    notice = runtime.services.notices.event_cancelled(event)
     broadcast_id = await runtime.services.events.cancel(event_id, notice, clock.now)
     assert broadcast_id is not None
     assert await runtime.services.events.cancel(event_id, notice, clock.now) is None

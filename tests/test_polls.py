@@ -365,8 +365,6 @@ async def test_english_residents_see_english_polls(runtime: Runtime, clock: Fake
 async def test_an_announced_poll_is_queued_to_its_audience_with_the_poll(
     tmp_path: Path, content_dir: Path, clock: FakeClock
 ) -> None:
-    from bot.staff.polls import announcement
-
     settings = make_settings(tmp_path, content_dir, CHIIKI_PACK="testville")
     async with open_runtime(settings, clock=clock) as runtime:
         residents = runtime.services.residents
@@ -380,7 +378,7 @@ async def test_an_announced_poll_is_queued_to_its_audience_with_the_poll(
             runtime.services.pack,
             clock.now,
             "poll",
-            lambda s: announcement(s, runtime.services.catalog, settings.tz),
+            runtime.services.notices,
         )
         assert broadcast_id is not None
         rows = await runtime.db.fetch_all("SELECT resident_id FROM outbox")
@@ -393,6 +391,6 @@ async def test_an_announced_poll_is_queued_to_its_audience_with_the_poll(
             runtime.services.pack,
             clock.now,
             "poll",
-            lambda s: announcement(s, runtime.services.catalog, settings.tz),
+            runtime.services.notices,
         )
         assert none is None and quiet_id == poll_id + 1

@@ -1,4 +1,4 @@
-"""Council events from YAML files; the texts of their reminders and cancellation notices."""
+"""Council events from YAML files."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import re
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import (
@@ -19,10 +18,9 @@ from pydantic import (
     field_validator,
 )
 
-from bot.content import Catalog, Pack
+from bot.content import Pack
 from bot.errors import ChiikiError
-from bot.storage.events import Event, EventRepository, NewEvent
-from bot.storage.outbox import NewBroadcast
+from bot.storage.events import EventRepository, NewEvent
 
 DEFAULT_REMIND_BEFORE = ("1d", "1h")
 _DURATION = re.compile(r"^(\d+)\s*([dhm])$")
@@ -118,34 +116,3 @@ async def create_event(
         district=spec.district,
     )
     return await events.create(event, spec.remind_at(), now)
-
-
-def _event_notice(
-    key: str, event: Event, catalog: Catalog, tz: ZoneInfo, kind: str
-) -> NewBroadcast:
-    local = event.starts_at.astimezone(tz)
-
-    def text(language: str) -> str:
-        when = catalog.text(
-            "time.long",
-            language,
-            year=local.year,
-            month=local.month,
-            day=local.day,
-            hour=local.hour,
-            minute=local.minute,
-        )
-        return catalog.text(
-            key, language, title=event.title(language), time=when, place=event.place(language)
-        )
-
-    # Reminders promise "never twice": a send cut short by a crash is not repeated.
-    return NewBroadcast(kind, text("ja"), text("en"), resend_in_flight=kind != "reminder")
-
-
-def reminder_notice(event: Event, catalog: Catalog, tz: ZoneInfo) -> NewBroadcast:
-    return _event_notice("events.reminder", event, catalog, tz, "reminder")
-
-
-def cancellation_notice(event: Event, catalog: Catalog, tz: ZoneInfo) -> NewBroadcast:
-    return _event_notice("events.cancelled", event, catalog, tz, "event_cancelled")

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import (
@@ -21,9 +19,9 @@ from pydantic import (
     field_validator,
 )
 
-from bot.content import Catalog, Pack
+from bot.content import Pack
 from bot.errors import ChiikiError
-from bot.storage.outbox import NewBroadcast
+from bot.notices import Notices
 from bot.storage.polls import NewPoll, Poll, PollRepository, Tally
 
 # A district with fewer ballots than this is merged into "other" in exports.
@@ -93,7 +91,7 @@ async def create_poll(
     pack: Pack,
     now: datetime,
     source: str = "poll",
-    announce: Callable[[PollSpec], NewBroadcast] | None = None,
+    notices: Notices | None = None,
 ) -> tuple[int, int | None]:
     """Check what needs the pack and the clock, then store the poll (and, when the file asks,
     queue its announcement). Returns (poll id, announcement broadcast id or None)."""
@@ -104,7 +102,11 @@ async def create_poll(
     if spec.district is not None and pack.district(spec.district) is None:
         known = ", ".join(d.id for d in pack.districts) or "none in this pack"
         raise PollFileError(f"{source}: district: unknown {spec.district!r} (known: {known})")
-    announcement = announce(spec) if spec.announce and announce is not None else None
+    announcement = None
+    if spec.announce and notices is not None:
+        announcement = notices.poll_opened(
+            spec.question.ja, spec.question.en, spec.closes_at, spec.district
+        )
     return await polls.create(
         NewPoll(
             question_ja=spec.question.ja,
@@ -118,30 +120,6 @@ async def create_poll(
         ),
         now,
         announcement,
-    )
-
-
-def announcement(spec: PollSpec, catalog: Catalog, tz: ZoneInfo) -> NewBroadcast:
-    """'A new poll: …, until …; answer with /polls', in each language."""
-    local = spec.closes_at.astimezone(tz)
-
-    def text(language: str, question: str) -> str:
-        until = catalog.text(
-            "time.long",
-            language,
-            year=local.year,
-            month=local.month,
-            day=local.day,
-            hour=local.hour,
-            minute=local.minute,
-        )
-        return catalog.text("polls.announcement", language, question=question, time=until)
-
-    return NewBroadcast(
-        "poll_announcement",
-        text("ja", spec.question.ja),
-        text("en", spec.question.en or spec.question.ja),
-        district=spec.district,
     )
 
 

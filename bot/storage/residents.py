@@ -19,6 +19,7 @@ class Resident:
     language: str
     district: str | None
     consent_at: datetime | None
+    display_name: str | None
     reachable: bool
     created_at: datetime
     updated_at: datetime
@@ -32,6 +33,7 @@ def _resident(row: aiosqlite.Row) -> Resident:
         language=row["language"],
         district=row["district"],
         consent_at=from_db(row["consent_at"]) if row["consent_at"] else None,
+        display_name=row["display_name"],
         reachable=bool(row["reachable"]),
         created_at=from_db(row["created_at"]),
         updated_at=from_db(row["updated_at"]),
@@ -77,6 +79,15 @@ class ResidentRepository:
 
     async def set_district(self, resident_id: int, district: str | None, now: datetime) -> None:
         await self._update(resident_id, "district", district, now)
+
+    async def give_consent(self, resident_id: int, display_name: str, now: datetime) -> None:
+        """Store the roster name, with the moment the resident agreed to it."""
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "UPDATE residents SET display_name = ?, consent_at = ?, updated_at = ?"
+                " WHERE id = ?",
+                (display_name, to_db(now), to_db(now), resident_id),
+            )
 
     async def mark_unreachable(self, channel: str, platform_user_id: str, now: datetime) -> None:
         async with self._db.transaction() as conn:

@@ -1,0 +1,90 @@
+"""The texts of everything sent through the outbox, in every language, from the catalog."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.content import LANGUAGES, Catalog
+from bot.storage.events import Event
+from bot.storage.outbox import NewBroadcast
+from bot.storage.watch import Route, Shift
+
+
+class Notices:
+    def __init__(self, catalog: Catalog, timezone: ZoneInfo) -> None:
+        self._catalog = catalog
+        self._tz = timezone
+
+    def time(self, moment: datetime, language: str) -> str:
+        local = moment.astimezone(self._tz)
+        return self._catalog.text(
+            "time.long",
+            language,
+            year=local.year,
+            month=local.month,
+            day=local.day,
+            hour=local.hour,
+            minute=local.minute,
+        )
+
+    def _texts(self, key: str, **values: object) -> tuple[str, str]:
+        ja, en = (
+            self._catalog.text(
+                key,
+                language,
+                **{k: v(language) if callable(v) else v for k, v in values.items()},
+            )
+            for language in LANGUAGES
+        )
+        return ja, en
+
+    def event_reminder(self, event: Event) -> NewBroadcast:
+        # Reminders promise "never twice": a send cut short by a crash is not repeated.
+        return NewBroadcast(
+            "reminder", *self._event_texts("events.reminder", event), resend_in_flight=False
+        )
+
+    def event_cancelled(self, event: Event) -> NewBroadcast:
+        return NewBroadcast("event_cancelled", *self._event_texts("events.cancelled", event))
+
+    def _event_texts(self, key: str, event: Event) -> tuple[str, str]:
+        return self._texts(
+            key,
+            title=event.title,
+            time=lambda language: self.time(event.starts_at, language),
+            place=event.place,
+        )
+
+    def poll_opened(
+        self, question_ja: str, question_en: str | None, closes_at: datetime, district: str | None
+    ) -> NewBroadcast:
+        ja, en = self._texts(
+            "polls.announcement",
+            question=lambda language: (
+                question_en if language == "en" and question_en else question_ja
+            ),
+            time=lambda language: self.time(closes_at, language),
+        )
+        return NewBroadcast("poll_announcement", ja, en, district=district)
+
+    def _shift_texts(self, key: str, shift: Shift, route: Route) -> tuple[str, str]:
+        return self._texts(
+            key,
+            route=route.name,
+            time=lambda language: self.time(shift.starts_at, language),
+            place=route.meeting_point,
+            reason=shift.cancel_reason or "",
+        )
+
+    def shift_promoted(self, shift: Shift, route: Route) -> NewBroadcast:
+        return NewBroadcast("shift_promoted", *self._shift_texts("watch.promoted", shift, route))
+
+    def shift_cancelled(self, shift: Shift, route: Route) -> NewBroadcast:
+        return NewBroadcast("shift_cancelled", *self._shift_texts("watch.cancelled", shift, route))
+
+    def shift_reminder(self, shift: Shift, route: Route, kind: str) -> NewBroadcast:
+        key = "watch.reminder_evening" if kind == "evening" else "watch.reminder_hour"
+        return NewBroadcast(
+            "reminder", *self._shift_texts(key, shift, route), resend_in_flight=False
+        )

@@ -1,0 +1,496 @@
+"""School-route watch: routes, shifts, sign-ups with a waitlist, and shift reminders."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+import aiosqlite
+
+from bot.storage.database import Database
+from bot.storage.events import ReminderOutcome
+from bot.storage.outbox import NewBroadcast, insert_broadcast
+from bot.storage.timestamps import from_db, to_db
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    id: int
+    key: str
+    name_ja: str
+    name_en: str | None
+    district: str | None
+    meeting_point_ja: str
+    meeting_point_en: str | None
+    note_ja: str | None
+    note_en: str | None
+
+    def name(self, language: str) -> str:
+        return self.name_en if language == "en" and self.name_en else self.name_ja
+
+    def meeting_point(self, language: str) -> str:
+        if language == "en" and self.meeting_point_en:
+            return self.meeting_point_en
+        return self.meeting_point_ja
+
+    def note(self, language: str) -> str | None:
+        return self.note_en if language == "en" and self.note_en else self.note_ja
+
+
+@dataclass(frozen=True, slots=True)
+class Shift:
+    id: int
+    route_id: int
+    starts_at: datetime
+    ends_at: datetime
+    capacity: int
+    cancelled_at: datetime | None
+    cancel_reason: str | None
+    confirmed: int
+    waitlisted: int
+
+    @property
+    def free(self) -> int:
+        return max(0, self.capacity - self.confirmed)
+
+    def is_open(self, now: datetime) -> bool:
+        return self.cancelled_at is None and self.starts_at > now
+
+
+@dataclass(frozen=True, slots=True)
+class NewRoute:
+    key: str
+    name_ja: str
+    name_en: str | None
+    district: str | None
+    meeting_point_ja: str
+    meeting_point_en: str | None
+    note_ja: str | None
+    note_en: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewShift:
+    route_key: str
+    starts_at: datetime
+    ends_at: datetime
+    capacity: int
+
+
+@dataclass(frozen=True, slots=True)
+class LoadResult:
+    routes_added: int
+    shifts_added: int
+    shifts_changed: int
+    unchanged: int
+
+
+class SignupOutcome(StrEnum):
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    ALREADY = "already"
+    OVERLAP = "overlap"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True, slots=True)
+class Signup:
+    shift: Shift
+    route: Route
+    status: str
+    waitlist_position: int | None  # 1 for the first in line
+
+
+@dataclass(frozen=True, slots=True)
+class RosterLine:
+    shift: Shift
+    route: Route
+    volunteers: list[str]
+    waitlist: list[str]
+
+
+# Remind times of a shift: [(kind, due)], computed by the caller from its settings.
+ReminderTimes = Callable[[datetime], list[tuple[str, datetime]]]
+ShiftNotice = Callable[[Shift, Route], NewBroadcast]
+ShiftReminder = Callable[[Shift, Route, str], NewBroadcast]
+
+_SHIFT_COLUMNS = (
+    "s.id, s.route_id, s.starts_at, s.ends_at, s.capacity, s.cancelled_at, s.cancel_reason,"
+    " (SELECT count(*) FROM watch_signups c WHERE c.shift_id = s.id AND c.status = 'confirmed')"
+    " AS confirmed,"
+    " (SELECT count(*) FROM watch_signups w WHERE w.shift_id = s.id AND w.status = 'waitlisted')"
+    " AS waitlisted"
+)
+_NAME = "CASE WHEN r.display_name IS NOT NULL THEN r.display_name ELSE '(no name)' END"
+
+
+class WatchRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def load(
+        self,
+        routes: list[NewRoute],
+        shifts: list[NewShift],
+        now: datetime,
+        reminder_times: ReminderTimes,
+    ) -> LoadResult:
+        """Add or update routes and shifts from a file, in one transaction; loading the same
+        file again changes nothing."""
+        shifts_added = shifts_changed = unchanged = 0
+        async with self._db.transaction() as conn:
+            routes_before = await _count(conn, "watch_routes")
+            for route in routes:
+                await conn.execute(
+                    "INSERT INTO watch_routes (key, name_ja, name_en, district, meeting_point_ja,"
+                    " meeting_point_en, note_ja, note_en) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT (key) DO UPDATE SET name_ja = excluded.name_ja,"
+                    " name_en = excluded.name_en, district = excluded.district,"
+                    " meeting_point_ja = excluded.meeting_point_ja,"
+                    " meeting_point_en = excluded.meeting_point_en,"
+                    " note_ja = excluded.note_ja, note_en = excluded.note_en",
+                    (
+                        route.key,
+                        route.name_ja,
+                        route.name_en,
+                        route.district,
+                        route.meeting_point_ja,
+                        route.meeting_point_en,
+                        route.note_ja,
+                        route.note_en,
+                    ),
+                )
+            routes_added = await _count(conn, "watch_routes") - routes_before
+            async with conn.execute("SELECT key, id FROM watch_routes") as cursor:
+                route_ids = {row[0]: row[1] for row in await cursor.fetchall()}
+            for shift in shifts:
+                route_id = route_ids[shift.route_key]
+                async with conn.execute(
+                    "SELECT id, ends_at, capacity FROM watch_shifts"
+                    " WHERE route_id = ? AND starts_at = ?",
+                    (route_id, to_db(shift.starts_at)),
+                ) as cursor:
+                    existing = await cursor.fetchone()
+                if existing is None:
+                    cursor = await conn.execute(
+                        "INSERT INTO watch_shifts (route_id, starts_at, ends_at, capacity)"
+                        " VALUES (?, ?, ?, ?)",
+                        (route_id, to_db(shift.starts_at), to_db(shift.ends_at), shift.capacity),
+                    )
+                    await conn.executemany(
+                        "INSERT OR IGNORE INTO shift_reminders (shift_id, kind, due_at)"
+                        " VALUES (?, ?, ?)",
+                        [
+                            (cursor.lastrowid, kind, to_db(due))
+                            for kind, due in reminder_times(shift.starts_at)
+                            if due > now
+                        ],
+                    )
+                    shifts_added += 1
+                elif (existing[1], existing[2]) != (to_db(shift.ends_at), shift.capacity):
+                    await conn.execute(
+                        "UPDATE watch_shifts SET ends_at = ?, capacity = ? WHERE id = ?",
+                        (to_db(shift.ends_at), shift.capacity, existing[0]),
+                    )
+                    shifts_changed += 1
+                else:
+                    unchanged += 1
+        return LoadResult(routes_added, shifts_added, shifts_changed, unchanged)
+
+    async def routes_for(self, district: str | None) -> list[Route]:
+        rows = await self._db.fetch_all(
+            "SELECT * FROM watch_routes WHERE district IS NULL OR district = ? ORDER BY key",
+            (district,),
+        )
+        return [_route(row) for row in rows]
+
+    async def route(self, route_id: int) -> Route | None:
+        row = await self._db.fetch_one("SELECT * FROM watch_routes WHERE id = ?", (route_id,))
+        return _route(row) if row else None
+
+    async def shift(self, shift_id: int) -> Shift | None:
+        row = await self._db.fetch_one(
+            f"SELECT {_SHIFT_COLUMNS} FROM watch_shifts s WHERE s.id = ?", (shift_id,)
+        )
+        return _shift(row) if row else None
+
+    async def upcoming_shifts(self, route_id: int, now: datetime, limit: int) -> list[Shift]:
+        rows = await self._db.fetch_all(
+            f"SELECT {_SHIFT_COLUMNS} FROM watch_shifts s WHERE s.route_id = ?"
+            " AND s.cancelled_at IS NULL AND s.starts_at > ? ORDER BY s.starts_at LIMIT ?",
+            (route_id, to_db(now), limit),
+        )
+        return [_shift(row) for row in rows]
+
+    async def sign_up(
+        self, shift_id: int, resident_id: int, now: datetime
+    ) -> tuple[SignupOutcome, int | None]:
+        """Confirm while places are free, else waitlist; refuse overlaps. One transaction, so
+        simultaneous sign-ups are served strictly in turn. Returns the waitlist position too."""
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                f"SELECT {_SHIFT_COLUMNS} FROM watch_shifts s WHERE s.id = ?", (shift_id,)
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is None or not _shift(row).is_open(now):
+                return SignupOutcome.CLOSED, None
+            shift = _shift(row)
+            async with conn.execute(
+                "SELECT g.shift_id FROM watch_signups g JOIN watch_shifts s ON s.id = g.shift_id"
+                " WHERE g.resident_id = ? AND s.cancelled_at IS NULL"
+                " AND s.starts_at < ? AND s.ends_at > ?",
+                (resident_id, to_db(shift.ends_at), to_db(shift.starts_at)),
+            ) as cursor:
+                clashes = [r[0] for r in await cursor.fetchall()]
+            if shift_id in clashes:
+                return SignupOutcome.ALREADY, None
+            if clashes:
+                return SignupOutcome.OVERLAP, None
+            status = "confirmed" if shift.confirmed < shift.capacity else "waitlisted"
+            await conn.execute(
+                "INSERT INTO watch_signups (shift_id, resident_id, status, created_at)"
+                " VALUES (?, ?, ?, ?)",
+                (shift_id, resident_id, status, to_db(now)),
+            )
+        if status == "confirmed":
+            return SignupOutcome.CONFIRMED, None
+        return SignupOutcome.WAITLISTED, shift.waitlisted + 1
+
+    async def withdraw(
+        self, shift_id: int, resident_id: int, now: datetime, promoted: ShiftNotice
+    ) -> tuple[bool, int | None]:
+        """Leave a shift; a freed place goes at once to the first on the waitlist, who is told
+        (in the same transaction). Returns (left, promoted resident id or None)."""
+        async with self._db.transaction() as conn:
+            return await _withdraw(conn, shift_id, resident_id, now, promoted)
+
+    async def withdraw_everywhere(
+        self, resident_id: int, now: datetime, promoted: ShiftNotice
+    ) -> int:
+        """Leave every shift still ahead (/forget), promoting whoever waits for each place."""
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                "SELECT g.shift_id FROM watch_signups g JOIN watch_shifts s ON s.id = g.shift_id"
+                " WHERE g.resident_id = ? AND s.starts_at > ?",
+                (resident_id, to_db(now)),
+            ) as cursor:
+                shift_ids = [row[0] for row in await cursor.fetchall()]
+            for shift_id in shift_ids:
+                await _withdraw(conn, shift_id, resident_id, now, promoted)
+        return len(shift_ids)
+
+    async def signups_of(self, resident_id: int, now: datetime) -> list[Signup]:
+        rows = await self._db.fetch_all(
+            f"SELECT {_SHIFT_COLUMNS}, g.status,"
+            " (SELECT count(*) FROM watch_signups e WHERE e.shift_id = g.shift_id"
+            " AND e.status = 'waitlisted' AND e.id <= g.id) AS place"
+            " FROM watch_signups g JOIN watch_shifts s ON s.id = g.shift_id"
+            " WHERE g.resident_id = ? AND s.starts_at > ? AND s.cancelled_at IS NULL"
+            " ORDER BY s.starts_at",
+            (resident_id, to_db(now)),
+        )
+        signups = []
+        for row in rows:
+            shift = _shift(row)
+            route = await self.route(shift.route_id)
+            assert route is not None
+            place = row["place"] if row["status"] == "waitlisted" else None
+            signups.append(Signup(shift, route, row["status"], place))
+        return signups
+
+    async def cancel_shift(
+        self, shift_id: int, reason: str, now: datetime, notice: ShiftNotice
+    ) -> int | None:
+        """Cancel a shift and its reminders and tell everyone on it or waiting, in one
+        transaction. Returns the notice's broadcast id, or None if nothing changed."""
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE watch_shifts SET cancelled_at = ?, cancel_reason = ?"
+                " WHERE id = ? AND cancelled_at IS NULL",
+                (to_db(now), reason, shift_id),
+            )
+            if cursor.rowcount != 1:
+                return None
+            await conn.execute(
+                "UPDATE shift_reminders SET state = 'cancelled', settled_at = ?"
+                " WHERE shift_id = ? AND state = 'pending'",
+                (to_db(now), shift_id),
+            )
+            shift, route = await _shift_and_route(conn, shift_id)
+            return await insert_broadcast(
+                conn,
+                notice(shift, route),
+                now,
+                "SELECT resident_id FROM watch_signups WHERE shift_id = ?",
+                (shift_id,),
+            )
+
+    async def roster(
+        self, start: datetime, end: datetime, route_key: str | None
+    ) -> list[RosterLine]:
+        rows = await self._db.fetch_all(
+            f"SELECT {_SHIFT_COLUMNS} FROM watch_shifts s JOIN watch_routes w ON w.id = s.route_id"
+            " WHERE s.starts_at >= ? AND s.starts_at < ? AND (? IS NULL OR w.key = ?)"
+            " ORDER BY s.starts_at, w.key",
+            (to_db(start), to_db(end), route_key, route_key),
+        )
+        lines = []
+        for row in rows:
+            shift = _shift(row)
+            route = await self.route(shift.route_id)
+            assert route is not None
+            people = await self._db.fetch_all(
+                f"SELECT g.status, {_NAME} FROM watch_signups g JOIN residents r"
+                " ON r.id = g.resident_id WHERE g.shift_id = ? ORDER BY g.id",
+                (shift.id,),
+            )
+            lines.append(
+                RosterLine(
+                    shift,
+                    route,
+                    [p[1] for p in people if p[0] == "confirmed"],
+                    [p[1] for p in people if p[0] == "waitlisted"],
+                )
+            )
+        return lines
+
+    async def signup_count(self, resident_id: int, now: datetime) -> int:
+        row = await self._db.fetch_one(
+            "SELECT count(*) FROM watch_signups g JOIN watch_shifts s ON s.id = g.shift_id"
+            " WHERE g.resident_id = ? AND s.starts_at > ?",
+            (resident_id, to_db(now)),
+        )
+        return int(row[0]) if row else 0
+
+    async def pending_reminders(self) -> list[tuple[int, datetime]]:
+        rows = await self._db.fetch_all(
+            "SELECT id, due_at FROM shift_reminders WHERE state = 'pending' ORDER BY due_at"
+        )
+        return [(row[0], from_db(row[1])) for row in rows]
+
+    async def reminders_of(self, shift_id: int) -> list[tuple[str, datetime, str]]:
+        rows = await self._db.fetch_all(
+            "SELECT kind, due_at, state FROM shift_reminders WHERE shift_id = ? ORDER BY due_at",
+            (shift_id,),
+        )
+        return [(row[0], from_db(row[1]), row[2]) for row in rows]
+
+    async def fire_due(
+        self, now: datetime, grace: timedelta, compose: ShiftReminder
+    ) -> ReminderOutcome:
+        """Queue due shift reminders to the volunteers confirmed now, once each; skip late ones."""
+        queued: list[int] = []
+        skipped: list[tuple[int, datetime]] = []
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                "SELECT id, shift_id, kind, due_at FROM shift_reminders"
+                " WHERE state = 'pending' AND due_at <= ? ORDER BY due_at",
+                (to_db(now),),
+            ) as cursor:
+                due = await cursor.fetchall()
+            for reminder_id, shift_id, kind, due_text in due:
+                due_at = from_db(due_text)
+                shift, route = await _shift_and_route(conn, shift_id)
+                if now - due_at > grace or not shift.is_open(now):
+                    await conn.execute(
+                        "UPDATE shift_reminders SET state = 'skipped', settled_at = ?"
+                        " WHERE id = ?",
+                        (to_db(now), reminder_id),
+                    )
+                    skipped.append((reminder_id, due_at))
+                    continue
+                broadcast_id = await insert_broadcast(
+                    conn,
+                    compose(shift, route, kind),
+                    now,
+                    "SELECT resident_id FROM watch_signups WHERE shift_id = ?"
+                    " AND status = 'confirmed'",
+                    (shift_id,),
+                )
+                await conn.execute(
+                    "UPDATE shift_reminders SET state = 'sent', settled_at = ?, broadcast_id = ?"
+                    " WHERE id = ?",
+                    (to_db(now), broadcast_id, reminder_id),
+                )
+                queued.append(reminder_id)
+        return ReminderOutcome(queued, skipped)
+
+
+async def _withdraw(
+    conn: aiosqlite.Connection,
+    shift_id: int,
+    resident_id: int,
+    now: datetime,
+    promoted: ShiftNotice,
+) -> tuple[bool, int | None]:
+    cursor = await conn.execute(
+        "DELETE FROM watch_signups WHERE shift_id = ? AND resident_id = ? RETURNING status",
+        (shift_id, resident_id),
+    )
+    left = await cursor.fetchone()
+    if left is None:
+        return False, None
+    if left[0] != "confirmed":
+        return True, None
+    cursor = await conn.execute(
+        "UPDATE watch_signups SET status = 'confirmed' WHERE id = (SELECT id FROM watch_signups"
+        " WHERE shift_id = ? AND status = 'waitlisted' ORDER BY id LIMIT 1)"
+        " RETURNING resident_id",
+        (shift_id,),
+    )
+    first = await cursor.fetchone()
+    if first is None:
+        return True, None
+    shift, route = await _shift_and_route(conn, shift_id)
+    if shift.is_open(now):
+        await insert_broadcast(conn, promoted(shift, route), now, "SELECT ?", (first[0],))
+    return True, int(first[0])
+
+
+async def _count(conn: aiosqlite.Connection, table: str) -> int:
+    async with conn.execute(f"SELECT count(*) FROM {table}") as cursor:  # our own table name
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def _shift_and_route(conn: aiosqlite.Connection, shift_id: int) -> tuple[Shift, Route]:
+    async with conn.execute(
+        f"SELECT {_SHIFT_COLUMNS} FROM watch_shifts s WHERE s.id = ?", (shift_id,)
+    ) as cursor:
+        shift_row = await cursor.fetchone()
+    assert shift_row is not None
+    shift = _shift(shift_row)
+    async with conn.execute("SELECT * FROM watch_routes WHERE id = ?", (shift.route_id,)) as c:
+        route_row = await c.fetchone()
+    assert route_row is not None
+    return shift, _route(route_row)
+
+
+def _route(row: aiosqlite.Row) -> Route:
+    return Route(
+        id=row["id"],
+        key=row["key"],
+        name_ja=row["name_ja"],
+        name_en=row["name_en"],
+        district=row["district"],
+        meeting_point_ja=row["meeting_point_ja"],
+        meeting_point_en=row["meeting_point_en"],
+        note_ja=row["note_ja"],
+        note_en=row["note_en"],
+    )
+
+
+def _shift(row: aiosqlite.Row) -> Shift:
+    return Shift(
+        id=row["id"],
+        route_id=row["route_id"],
+        starts_at=from_db(row["starts_at"]),
+        ends_at=from_db(row["ends_at"]),
+        capacity=row["capacity"],
+        cancelled_at=from_db(row["cancelled_at"]) if row["cancelled_at"] else None,
+        cancel_reason=row["cancel_reason"],
+        confirmed=row["confirmed"],
+        waitlisted=row["waitlisted"],
+    )
