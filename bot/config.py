@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -58,6 +59,10 @@ class Settings(BaseSettings):
     delivery_lease_seconds: float = Field(
         120.0, gt=0, validation_alias=_env("CHIIKI_DELIVERY_LEASE_SECONDS")
     )
+    watch_evening_reminder: str = Field(
+        "18:00", pattern=r"^\d{1,2}:\d{2}$", validation_alias=_env("CHIIKI_WATCH_EVENING_REMINDER")
+    )
+    watch_hour_reminder: bool = Field(True, validation_alias=_env("CHIIKI_WATCH_HOUR_REMINDER"))
     reminder_grace_minutes: float = Field(
         60.0, ge=0, validation_alias=_env("CHIIKI_REMINDER_GRACE_MINUTES")
     )
@@ -89,6 +94,19 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def watch_evening_time(self) -> time:
+        hour, minute = (int(part) for part in self.watch_evening_reminder.split(":"))
+        return time(hour, minute)
+
+    @field_validator("watch_evening_reminder")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        hour, minute = (int(part) for part in value.split(":"))
+        if not (0 <= hour < 24 and 0 <= minute < 60):
+            raise ValueError("a time of day like 18:00")
+        return value
 
 
 def _setting_name(location: tuple[int | str, ...]) -> str:

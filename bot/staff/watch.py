@@ -1,0 +1,228 @@
+"""School-route watch files: routes and shifts (single dates or weekly rules), and rosters."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from bot.content import Pack
+from bot.errors import ChiikiError
+from bot.storage.watch import NewRoute, NewShift, ReminderTimes, RosterLine
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+MAX_RULE_DAYS = 366
+_TIME_WINDOW = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
+
+Short = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+Key = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
+
+
+class WatchFileError(ChiikiError):
+    """A watch file is invalid; the message names the file and the field."""
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Text(_Spec):
+    ja: Short
+    en: Short | None = None
+
+
+def _plain(value: Any) -> Any:
+    return {"ja": value} if isinstance(value, str) else value
+
+
+class RouteSpec(_Spec):
+    id: Key
+    name: Text
+    district: str | None = None
+    meeting_point: Text
+    note: Text | None = None
+
+    @field_validator("name", "meeting_point", "note", mode="before")
+    @classmethod
+    def _plain_text(cls, value: Any) -> Any:
+        return _plain(value)
+
+
+def parse_window(text: str) -> tuple[time, time]:
+    match = _TIME_WINDOW.match(text.strip())
+    if match is None:
+        raise ValueError(f"{text!r} is not a time window like 07:20-08:10")
+    h1, m1, h2, m2 = (int(part) for part in match.groups())
+    start, end = time(h1, m1), time(h2, m2)
+    if end <= start:
+        raise ValueError(f"{text!r} ends before it starts")
+    return start, end
+
+
+class ShiftSpec(_Spec):
+    route: Key
+    date: date | None = None
+    weekdays: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] | None = None
+    start: date | None = Field(None, alias="from")
+    until: date | None = None
+    time: str
+    capacity: int = Field(ge=1, le=100)
+
+    @field_validator("time")
+    @classmethod
+    def _window(cls, value: str) -> str:
+        parse_window(value)
+        return value
+
+    @model_validator(mode="after")
+    def _one_kind_of_rule(self) -> ShiftSpec:
+        weekly = (self.weekdays, self.start, self.until)
+        if self.date is not None:
+            if any(part is not None for part in weekly):
+                raise ValueError("give either date, or weekdays with from and until, not both")
+        elif any(part is None for part in weekly) or not self.weekdays:
+            raise ValueError("give a date, or weekdays with from and until")
+        elif self.until < self.start:  # type: ignore[operator]
+            raise ValueError("until is before from")
+        elif (self.until - self.start).days > MAX_RULE_DAYS:  # type: ignore[operator]
+            raise ValueError(f"a weekly rule spans at most {MAX_RULE_DAYS} days")
+        return self
+
+    def days(self) -> list[date]:
+        if self.date is not None:
+            return [self.date]
+        assert self.start and self.until and self.weekdays
+        wanted = {WEEKDAYS.index(day) for day in self.weekdays}
+        span = (self.until - self.start).days + 1
+        days = (self.start + timedelta(days=n) for n in range(span))
+        return [day for day in days if day.weekday() in wanted]
+
+
+class WatchFile(_Spec):
+    routes: list[RouteSpec] = Field(min_length=1)
+    shifts: list[ShiftSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _known_routes(self) -> WatchFile:
+        keys = {route.id for route in self.routes}
+        if len(keys) != len(self.routes):
+            raise ValueError("routes: an id is used twice")
+        for index, shift in enumerate(self.shifts):
+            if shift.route not in keys:
+                raise ValueError(f"shifts.{index}.route: no route {shift.route!r} in this file")
+        return self
+
+
+def load_watch_file(path: Path) -> WatchFile:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise WatchFileError(f"{path}: cannot read: {exc}") from None
+    try:
+        return WatchFile.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        raise WatchFileError(f"{path}: {where}: {first['msg']}") from None
+
+
+def plan_load(
+    spec: WatchFile, pack: Pack, tz: ZoneInfo, source: str = "watch"
+) -> tuple[list[NewRoute], list[NewShift]]:
+    """Routes and concrete shifts (in the city's time zone) from a checked file."""
+    for index, route in enumerate(spec.routes):
+        if route.district is not None and pack.district(route.district) is None:
+            known = ", ".join(d.id for d in pack.districts) or "none in this pack"
+            raise WatchFileError(
+                f"{source}: routes.{index}.district: unknown {route.district!r} (known: {known})"
+            )
+    routes = [
+        NewRoute(
+            key=r.id,
+            name_ja=r.name.ja,
+            name_en=r.name.en,
+            district=r.district,
+            meeting_point_ja=r.meeting_point.ja,
+            meeting_point_en=r.meeting_point.en,
+            note_ja=r.note.ja if r.note else None,
+            note_en=r.note.en if r.note else None,
+        )
+        for r in spec.routes
+    ]
+    shifts = []
+    for rule in spec.shifts:
+        start, end = parse_window(rule.time)
+        for day in rule.days():
+            shifts.append(
+                NewShift(
+                    rule.route,
+                    datetime.combine(day, start, tz),
+                    datetime.combine(day, end, tz),
+                    rule.capacity,
+                )
+            )
+    return routes, shifts
+
+
+def reminder_times(tz: ZoneInfo, evening: time, hour_before: bool) -> ReminderTimes:
+    """The evening before at `evening` (local time), and one hour before when wanted."""
+
+    def times(starts_at: datetime) -> list[tuple[str, datetime]]:
+        local = starts_at.astimezone(tz)
+        due = [("evening", datetime.combine(local.date() - timedelta(days=1), evening, tz))]
+        if hour_before:
+            due.append(("hour", starts_at - timedelta(hours=1)))
+        return due
+
+    return times
+
+
+def roster_csv(lines: list[RosterLine], tz: ZoneInfo) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(
+        [
+            "shift",
+            "date",
+            "start",
+            "end",
+            "route",
+            "capacity",
+            "free",
+            "volunteers",
+            "waitlist",
+            "state",
+        ]
+    )
+    for line in lines:
+        start, end = line.shift.starts_at.astimezone(tz), line.shift.ends_at.astimezone(tz)
+        writer.writerow(
+            [
+                line.shift.id,
+                start.date().isoformat(),
+                start.strftime("%H:%M"),
+                end.strftime("%H:%M"),
+                line.route.name_ja,
+                line.shift.capacity,
+                line.shift.free,
+                " / ".join(line.volunteers),
+                " / ".join(line.waitlist),
+                "cancelled" if line.shift.cancelled_at else "planned",
+            ]
+        )
+    return out.getvalue()
