@@ -504,3 +504,104 @@ def event_cancel(event_id: int) -> None:
         await _deliver_with_progress(runtime, broadcast_id)
 
     _run_staff(work)
+
+
+@main.group()
+def watch() -> None:
+    """School-route watch (登下校見守り): routes, shifts, rosters."""
+
+
+@watch.command("load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_friendly_errors
+def watch_load(file: Path) -> None:
+    """Add routes and shifts from a YAML file (see README); loading it again changes nothing."""
+    from bot.staff.watch import load_watch_file, plan_load, reminder_times
+    from bot.storage.watch import WatchRepository
+
+    spec = load_watch_file(file)
+
+    async def work(db: Database, pack: Pack, settings: Settings) -> str:
+        routes, shifts = plan_load(spec, pack, settings.tz, str(file))
+        times = reminder_times(
+            settings.tz, settings.watch_evening_time, settings.watch_hour_reminder
+        )
+        result = await WatchRepository(db).load(routes, shifts, datetime.now(UTC), times)
+        return (
+            f"routes added {result.routes_added}; shifts added {result.shifts_added}, "
+            f"changed {result.shifts_changed}, unchanged {result.unchanged}"
+        )
+
+    click.echo(_run_with_database(work))
+
+
+@watch.command("roster")
+@click.option("--date", "day", help="One day, YYYY-MM-DD (default: the next 14 days).")
+@click.option("--route", help="One route id.")
+@click.option("--csv", "as_csv", is_flag=True, help="CSV for a spreadsheet.")
+@_friendly_errors
+def watch_roster(day: str | None, route: str | None, as_csv: bool) -> None:
+    """Who is on which shift, the places still free, and who is waiting."""
+    from datetime import date, timedelta
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from bot.errors import ChiikiError
+    from bot.staff.watch import roster_csv
+    from bot.storage.watch import WatchRepository
+
+    async def work(db: Database, pack: Pack, settings: Settings) -> str | Table:
+        if day is None:
+            start = datetime.now(settings.tz)
+            end = start + timedelta(days=14)
+        else:
+            try:
+                first = date.fromisoformat(day)
+            except ValueError:
+                raise ChiikiError(f"--date: {day!r} is not YYYY-MM-DD") from None
+            start = datetime.combine(first, datetime.min.time(), settings.tz)
+            end = start + timedelta(days=1)
+        lines = await WatchRepository(db).roster(start, end, route)
+        if as_csv:
+            return roster_csv(lines, settings.tz)
+        table = Table("id", "when", "route", "volunteers", "free", "waitlist", "state")
+        for line in lines:
+            table.add_row(
+                str(line.shift.id),
+                line.shift.starts_at.astimezone(settings.tz).strftime("%m-%d %H:%M"),
+                line.route.name_ja,
+                ", ".join(line.volunteers) or "-",
+                str(line.shift.free),
+                ", ".join(line.waitlist) or "-",
+                "cancelled" if line.shift.cancelled_at else "planned",
+            )
+        return table
+
+    output = _run_with_database(work)
+    if isinstance(output, str):
+        click.echo(output, nl=False)
+    else:
+        Console().print(output)
+
+
+@watch.command("cancel-shift")
+@click.argument("shift_id", type=int)
+@click.option(
+    "--reason", required=True, help="Told to everyone on the shift (rain, school closure)."
+)
+@_friendly_errors
+def watch_cancel_shift(shift_id: int, reason: str) -> None:
+    """Cancel a shift: everyone signed up or waiting is told why."""
+    from bot.errors import ChiikiError
+
+    async def work(runtime: Runtime) -> None:
+        broadcast_id = await runtime.services.watch.cancel_shift(
+            shift_id, reason, runtime.services.clock(), runtime.services.notices.shift_cancelled
+        )
+        if broadcast_id is None:
+            raise ChiikiError(f"no shift {shift_id}, or it is already cancelled")
+        click.echo(f"shift {shift_id} cancelled; telling its volunteers")
+        await _deliver_with_progress(runtime, broadcast_id)
+
+    _run_staff(work)

@@ -29,6 +29,7 @@ from bot.storage.inbound_events import InboundEventRepository
 from bot.storage.outbox import OutboxRepository
 from bot.storage.polls import PollRepository
 from bot.storage.residents import ResidentRepository
+from bot.storage.watch import WatchRepository
 from handlers.context import Services
 from handlers.dispatcher import Dispatcher
 from handlers.menu import command_list
@@ -84,6 +85,7 @@ async def open_runtime(
             conversations=ConversationRepository(db),
             polls=PollRepository(db),
             events=EventRepository(db),
+            watch=WatchRepository(db),
             pack=pack,
             catalog=catalog,
             notices=notices,
@@ -149,7 +151,9 @@ async def open_runtime(
         duties = Duties(
             polls=services.polls,
             events=services.events,
+            watch=services.watch,
             compose_reminder=notices.event_reminder,
+            compose_shift_reminder=notices.shift_reminder,
             reminder_grace=timedelta(minutes=settings.reminder_grace_minutes),
             wake_delivery=delivery.wake.set,
             clock=clock,

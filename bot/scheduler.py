@@ -17,8 +17,9 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.core.clock import Clock
-from bot.storage.events import ComposeReminder, EventRepository
+from bot.storage.events import ComposeReminder, EventRepository, ReminderOutcome
 from bot.storage.polls import PollRepository
+from bot.storage.watch import ShiftReminder, WatchRepository
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +64,9 @@ class Duties:
 
     polls: PollRepository
     events: EventRepository
+    watch: WatchRepository
     compose_reminder: ComposeReminder
+    compose_shift_reminder: ShiftReminder
     reminder_grace: timedelta
     wake_delivery: Callable[[], None]
     clock: Clock
@@ -78,9 +81,10 @@ async def close_due_polls(duties: Duties) -> list[int]:
 
 async def fire_due_reminders(duties: Duties) -> list[int]:
     """Queue due reminders in the outbox (once each); skip and log the ones too late."""
-    outcome = await duties.events.fire_due(
-        duties.clock(), duties.reminder_grace, duties.compose_reminder
-    )
+    now = duties.clock()
+    events = await duties.events.fire_due(now, duties.reminder_grace, duties.compose_reminder)
+    shifts = await duties.watch.fire_due(now, duties.reminder_grace, duties.compose_shift_reminder)
+    outcome = ReminderOutcome(events.queued + shifts.queued, events.skipped + shifts.skipped)
     for reminder_id, due in outcome.skipped:
         logger.warning(
             "reminder %d due %s skipped: more than %s late (or the event has begun)",
@@ -102,6 +106,8 @@ async def sweep(timers: Timers, duties: Duties) -> None:
         timers.at(f"poll-close:{poll.id}", poll.closes_at, close_due_polls, duties)
     for reminder_id, due in await duties.events.pending_reminders():
         timers.at(f"reminder:{reminder_id}", due, fire_due_reminders, duties)
+    for reminder_id, due in await duties.watch.pending_reminders():
+        timers.at(f"shift-reminder:{reminder_id}", due, fire_due_reminders, duties)
 
 
 async def start_timers(timers: Timers, duties: Duties) -> None:

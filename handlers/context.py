@@ -13,6 +13,7 @@ from bot.storage.conversations import ConversationRepository
 from bot.storage.events import EventRepository
 from bot.storage.polls import PollRepository
 from bot.storage.residents import Resident, ResidentRepository
+from bot.storage.watch import WatchRepository
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +24,7 @@ class Services:
     conversations: ConversationRepository
     polls: PollRepository
     events: EventRepository
+    watch: WatchRepository
     pack: Pack
     catalog: Catalog
     notices: Notices

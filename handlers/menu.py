@@ -12,6 +12,7 @@ from handlers.routing import Request
 MAIN_MENU = (
     ("polls", "menu.polls"),
     ("events", "menu.events"),
+    ("watch", "menu.watch"),
     ("goals", "menu.goals"),
     ("roles", "menu.roles"),
     ("about", "menu.about"),
@@ -25,6 +26,7 @@ COMMAND_LIST = (
     ("start", "command.start"),
     ("polls", "menu.polls"),
     ("events", "menu.events"),
+    ("watch", "menu.watch"),
     ("goals", "menu.goals"),
     ("roles", "menu.roles"),
     ("about", "menu.about"),

@@ -26,7 +26,10 @@ async def show_my_data(request: Request, ctx: HandlerContext) -> list[Reply]:
         ctx.t("mydata.user_id", user_id=resident.platform_user_id),
         ctx.t("mydata.language", language=LANGUAGE_NAMES[resident.language]),
         ctx.t("mydata.district", district=district_name(ctx)),
-        ctx.t("mydata.consent_given" if resident.consent_at else "mydata.consent_none"),
+        ctx.t("mydata.consent_given", name=resident.display_name)
+        if resident.consent_at and resident.display_name
+        else ctx.t("mydata.consent_none"),
+        ctx.t("mydata.watch", count=await ctx.services.watch.signup_count(resident.id, ctx.now)),
         ctx.t("mydata.reachable" if resident.reachable else "mydata.unreachable"),
         ctx.t("mydata.since", date=resident.created_at.astimezone(tz).strftime("%Y-%m-%d")),
         ctx.t("mydata.ballots", count=await ctx.services.polls.ballots_by(resident.id)),
@@ -66,6 +69,10 @@ async def answer_forget(request: Request, ctx: HandlerContext) -> list[Reply]:
         return [Reply(ctx.t("forget.kept"), main_menu(ctx))]
     if state is None or state.state != CONFIRM_FORGET:
         return await ask_to_forget(request, ctx)
+    # Leaving each shift first lets the next on its waitlist take the place (and be told).
+    await ctx.services.watch.withdraw_everywhere(
+        ctx.resident.id, ctx.now, ctx.services.notices.shift_promoted
+    )
     await ctx.services.residents.delete(ctx.resident.id)
     # The answer is built before the row is gone from memory; nothing is stored after this.
     return [Reply(ctx.t("forget.done"), (back_to_menu(ctx),))]

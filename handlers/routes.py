@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers import about, events, menu, polls, privacy, settings
+from handlers import about, events, menu, polls, privacy, settings, watch
 from handlers.routing import Route, Router, in_state, on_choice, on_command
 
 # Words a resident may type instead of a command (compared after NFKC folding and lower-casing).
@@ -12,6 +12,7 @@ _WORDS_FOR_COMMAND: dict[str, tuple[str, ...]] = {
     "help": ("ヘルプ", "使い方", "help", "?"),
     "polls": ("アンケート", "投票", "polls", "poll"),
     "events": ("イベント", "行事", "会議", "events"),
+    "watch": ("見守り", "みまもり", "watch"),
     "goals": ("目標", "基本理念", "理念", "goals"),
     "roles": ("役割", "roles"),
     "about": ("地域づくりとは", "地域づくり", "条例", "about"),
@@ -53,6 +54,13 @@ def build_router() -> Router:
         Route("event-subscribe", on_choice(events.SUBSCRIBE_CHOICE), events.subscribe),
         Route("event-unsubscribe", on_choice(events.UNSUBSCRIBE_CHOICE), events.unsubscribe),
         Route("event-follow", on_choice(events.FOLLOW_CHOICE), events.follow),
+        Route("watch", on_command("watch"), watch.show_watch),
+        Route("watch-route", on_choice(watch.ROUTE_CHOICE), watch.show_route),
+        Route("watch-shift", on_choice(watch.SHIFT_CHOICE), watch.show_shift),
+        Route("watch-join", on_choice(watch.JOIN_CHOICE), watch.join),
+        Route("watch-leave", on_choice(watch.LEAVE_CHOICE), watch.leave),
+        Route("watch-consent", on_choice(watch.CONSENT_CHOICE), watch.answer_consent),
+        Route("watch-name", in_state(watch.ASKING_NAME), watch.receive_name),
         Route("mydata", on_command("mydata"), privacy.show_my_data),
         Route("forget", on_command("forget"), privacy.ask_to_forget),
         Route("forget-answer", on_choice(privacy.FORGET_CHOICE), privacy.answer_forget),

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
@@ -76,10 +77,10 @@ def parse_window(text: str) -> tuple[time, time]:
 
 class ShiftSpec(_Spec):
     route: Key
-    date: date | None = None
+    date: dt.date | None = None
     weekdays: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] | None = None
-    start: date | None = Field(None, alias="from")
-    until: date | None = None
+    start: dt.date | None = Field(None, alias="from")
+    until: dt.date | None = None
     time: str
     capacity: int = Field(ge=1, le=100)
 
@@ -103,7 +104,7 @@ class ShiftSpec(_Spec):
             raise ValueError(f"a weekly rule spans at most {MAX_RULE_DAYS} days")
         return self
 
-    def days(self) -> list[date]:
+    def days(self) -> list[dt.date]:
         if self.date is not None:
             return [self.date]
         assert self.start and self.until and self.weekdays
@@ -137,8 +138,12 @@ def load_watch_file(path: Path) -> WatchFile:
         return WatchFile.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "(top level)"
-        raise WatchFileError(f"{path}: {where}: {first['msg']}") from None
+        message = first["msg"].removeprefix("Value error, ")
+        where = ".".join(str(part) for part in first["loc"])
+        # A whole-file check names its own field in the message.
+        raise WatchFileError(
+            f"{path}: {where}: {message}" if where else f"{path}: {message}"
+        ) from None
 
 
 def plan_load(
