@@ -7,19 +7,18 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import (
     AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
     StringConstraints,
-    ValidationError,
     field_validator,
 )
 
 from bot.content import Pack
 from bot.errors import ChiikiError
+from bot.staff.files import load_yaml_model
 from bot.storage.events import EventRepository, NewEvent
 
 DEFAULT_REMIND_BEFORE = ("1d", "1h")
@@ -85,16 +84,7 @@ class EventSpec(_Spec):
 
 
 def load_event_file(path: Path) -> EventSpec:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise EventFileError(f"{path}: cannot read: {exc}") from None
-    try:
-        return EventSpec.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "(top level)"
-        raise EventFileError(f"{path}: {where}: {first['msg']}") from None
+    return load_yaml_model(path, EventSpec, EventFileError)
 
 
 async def create_event(

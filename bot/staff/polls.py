@@ -8,20 +8,19 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import (
     AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
     StringConstraints,
-    ValidationError,
     field_validator,
 )
 
 from bot.content import Pack
 from bot.errors import ChiikiError
 from bot.notices import Notices
+from bot.staff.files import load_yaml_model
 from bot.storage.polls import NewPoll, Poll, PollRepository, Tally
 
 # A district with fewer ballots than this is merged into "other" in exports.
@@ -73,16 +72,7 @@ class PollSpec(_Spec):
 
 
 def load_poll_file(path: Path) -> PollSpec:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise PollFileError(f"{path}: cannot read: {exc}") from None
-    try:
-        return PollSpec.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "(top level)"
-        raise PollFileError(f"{path}: {where}: {first['msg']}") from None
+    return load_yaml_model(path, PollSpec, PollFileError)
 
 
 async def create_poll(

@@ -11,19 +11,18 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     StringConstraints,
-    ValidationError,
     field_validator,
     model_validator,
 )
 
 from bot.content import Pack
 from bot.errors import ChiikiError
+from bot.staff.files import load_yaml_model
 from bot.storage.watch import NewRoute, NewShift, ReminderTimes, RosterLine
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -130,20 +129,7 @@ class WatchFile(_Spec):
 
 
 def load_watch_file(path: Path) -> WatchFile:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise WatchFileError(f"{path}: cannot read: {exc}") from None
-    try:
-        return WatchFile.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        message = first["msg"].removeprefix("Value error, ")
-        where = ".".join(str(part) for part in first["loc"])
-        # A whole-file check names its own field in the message.
-        raise WatchFileError(
-            f"{path}: {where}: {message}" if where else f"{path}: {message}"
-        ) from None
+    return load_yaml_model(path, WatchFile, WatchFileError)
 
 
 def plan_load(

@@ -1,0 +1,29 @@
+"""Reading a staff YAML file into a pydantic model, with one error line naming the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from bot.errors import ChiikiError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def load_yaml_model(path: Path, model: type[M], error: type[ChiikiError]) -> M:
+    """Parse and validate `path`; raise `error` with "FILE: field: problem"."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise error(f"{path}: cannot read: {exc}") from None
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        message = first["msg"].removeprefix("Value error, ")
+        where = ".".join(str(part) for part in first["loc"])
+        # A whole-file check names its own field in its message.
+        raise error(f"{path}: {where}: {message}" if where else f"{path}: {message}") from None
