@@ -9,8 +9,6 @@ from typing import Annotated, Any
 
 from pydantic import (
     AwareDatetime,
-    BaseModel,
-    ConfigDict,
     Field,
     StringConstraints,
     field_validator,
@@ -18,7 +16,7 @@ from pydantic import (
 
 from bot.content import Pack
 from bot.errors import ChiikiError
-from bot.staff.files import load_yaml_model
+from bot.staff.files import StaffSpec, japanese_only, load_yaml_model
 from bot.storage.events import EventRepository, NewEvent
 
 DEFAULT_REMIND_BEFORE = ("1d", "1h")
@@ -33,22 +31,14 @@ class EventFileError(ChiikiError):
     """An event file is invalid; the message names the file and the field."""
 
 
-class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ShortText(_Spec):
+class ShortText(StaffSpec):
     ja: Short
     en: Short | None = None
 
 
-class LongText(_Spec):
+class LongText(StaffSpec):
     ja: Long = ""
     en: Long | None = None
-
-
-def _plain(value: Any) -> Any:
-    return {"ja": value} if isinstance(value, str) else value
 
 
 def parse_duration(text: str) -> timedelta:
@@ -59,7 +49,7 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
 
 
-class EventSpec(_Spec):
+class EventSpec(StaffSpec):
     title: ShortText
     description: LongText = LongText()
     place: ShortText
@@ -70,7 +60,7 @@ class EventSpec(_Spec):
     @field_validator("title", "description", "place", mode="before")
     @classmethod
     def _plain_text(cls, value: Any) -> Any:
-        return _plain(value)
+        return japanese_only(value)
 
     @field_validator("remind_before")
     @classmethod

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from bot.errors import ChiikiError
 
@@ -27,3 +27,14 @@ def load_yaml_model(path: Path, model: type[M], error: type[ChiikiError]) -> M:
         where = ".".join(str(part) for part in first["loc"])
         # A whole-file check names its own field in its message.
         raise error(f"{path}: {where}: {message}" if where else f"{path}: {message}") from None
+
+
+class StaffSpec(BaseModel):
+    """Base of every staff file model: an unknown field is an error, never ignored."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+def japanese_only(value: Any) -> Any:
+    """A plain string in a file means Japanese text with no English: {"ja": value}."""
+    return {"ja": value} if isinstance(value, str) else value

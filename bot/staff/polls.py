@@ -10,8 +10,6 @@ from typing import Annotated, Any
 
 from pydantic import (
     AwareDatetime,
-    BaseModel,
-    ConfigDict,
     Field,
     StringConstraints,
     field_validator,
@@ -20,7 +18,7 @@ from pydantic import (
 from bot.content import Pack
 from bot.errors import ChiikiError
 from bot.notices import Notices
-from bot.staff.files import load_yaml_model
+from bot.staff.files import StaffSpec, japanese_only, load_yaml_model
 from bot.storage.polls import NewPoll, Poll, PollRepository, Tally
 
 # A district with fewer ballots than this is merged into "other" in exports.
@@ -35,21 +33,17 @@ class PollFileError(ChiikiError):
     """A poll file is invalid; the message names the file and the field."""
 
 
-class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ChoiceSpec(_Spec):
+class ChoiceSpec(StaffSpec):
     ja: Label
     en: Label | None = None
 
 
-class QuestionSpec(_Spec):
+class QuestionSpec(StaffSpec):
     ja: Question
     en: Question | None = None
 
 
-class PollSpec(_Spec):
+class PollSpec(StaffSpec):
     question: QuestionSpec
     choices: list[ChoiceSpec] = Field(min_length=2, max_length=10)
     multiple: bool = False
@@ -61,13 +55,13 @@ class PollSpec(_Spec):
     @field_validator("question", mode="before")
     @classmethod
     def _plain_question(cls, value: Any) -> Any:
-        return {"ja": value} if isinstance(value, str) else value
+        return japanese_only(value)
 
     @field_validator("choices", mode="before")
     @classmethod
     def _plain_choices(cls, value: Any) -> Any:
         if isinstance(value, list):
-            return [{"ja": item} if isinstance(item, str) else item for item in value]
+            return [japanese_only(item) for item in value]
         return value
 
 

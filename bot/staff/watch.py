@@ -12,8 +12,6 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     StringConstraints,
     field_validator,
@@ -22,7 +20,7 @@ from pydantic import (
 
 from bot.content import Pack
 from bot.errors import ChiikiError
-from bot.staff.files import load_yaml_model
+from bot.staff.files import StaffSpec, japanese_only, load_yaml_model
 from bot.storage.watch import NewRoute, NewShift, ReminderTimes, RosterLine
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -37,20 +35,12 @@ class WatchFileError(ChiikiError):
     """A watch file is invalid; the message names the file and the field."""
 
 
-class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-
-class Text(_Spec):
+class Text(StaffSpec):
     ja: Short
     en: Short | None = None
 
 
-def _plain(value: Any) -> Any:
-    return {"ja": value} if isinstance(value, str) else value
-
-
-class RouteSpec(_Spec):
+class RouteSpec(StaffSpec):
     id: Key
     name: Text
     district: str | None = None
@@ -60,7 +50,7 @@ class RouteSpec(_Spec):
     @field_validator("name", "meeting_point", "note", mode="before")
     @classmethod
     def _plain_text(cls, value: Any) -> Any:
-        return _plain(value)
+        return japanese_only(value)
 
 
 def parse_window(text: str) -> tuple[time, time]:
@@ -74,7 +64,7 @@ def parse_window(text: str) -> tuple[time, time]:
     return start, end
 
 
-class ShiftSpec(_Spec):
+class ShiftSpec(StaffSpec):
     route: Key
     date: dt.date | None = None
     weekdays: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] | None = None
@@ -113,7 +103,7 @@ class ShiftSpec(_Spec):
         return [day for day in days if day.weekday() in wanted]
 
 
-class WatchFile(_Spec):
+class WatchFile(StaffSpec):
     routes: list[RouteSpec] = Field(min_length=1)
     shifts: list[ShiftSpec] = Field(default_factory=list)
 
