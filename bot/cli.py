@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -359,16 +358,16 @@ def broadcast(
     """Send a notice to residents, by district, within each platform's limits."""
     if context.invoked_subcommand is not None:
         return
-    from bot.staff.broadcast import BroadcastError, check_target, notice, plan_broadcast
+    from bot.staff.broadcast import BroadcastError, plan_broadcast, prepare_notice
 
     if not text_ja:
         raise BroadcastError("--text is required (the notice in Japanese)")
 
     async def work(runtime: Runtime) -> None:
-        pack = runtime.services.pack
-        check_target(pack, district, channel)
-        message = notice(pack, runtime.services.catalog, text_ja, text_en)
-        message = dataclasses.replace(message, district=district, channel=channel)
+        services = runtime.services
+        message = prepare_notice(
+            services.pack, services.catalog, text_ja, text_en, district, channel
+        )
         plan = await plan_broadcast(runtime.outbox, runtime.line, district, channel)
         for name, count in plan.audience.items():
             click.echo(f"{name}: {count} resident(s)")
@@ -516,17 +515,15 @@ def watch() -> None:
 @_friendly_errors
 def watch_load(file: Path) -> None:
     """Add routes and shifts from a YAML file (see README); loading it again changes nothing."""
-    from bot.staff.watch import load_watch_file, plan_load, reminder_times
+    from bot.staff.watch import load_watch, load_watch_file
     from bot.storage.watch import WatchRepository
 
     spec = load_watch_file(file)
 
     async def work(db: Database, pack: Pack, settings: Settings) -> str:
-        routes, shifts = plan_load(spec, pack, settings.tz, str(file))
-        times = reminder_times(
-            settings.tz, settings.watch_evening_time, settings.watch_hour_reminder
+        result = await load_watch(
+            spec, WatchRepository(db), pack, settings, datetime.now(UTC), str(file)
         )
-        result = await WatchRepository(db).load(routes, shifts, datetime.now(UTC), times)
         return (
             f"routes added {result.routes_added}; shifts added {result.shifts_added}, "
             f"changed {result.shifts_changed}, unchanged {result.unchanged}"
@@ -605,3 +602,62 @@ def watch_cancel_shift(shift_id: int, reason: str) -> None:
         await _deliver_with_progress(runtime, broadcast_id)
 
     _run_staff(work)
+
+
+@main.group()
+def staff() -> None:
+    """Staff accounts for the dashboard at /admin."""
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        return str(click.prompt("password", hide_input=True, confirmation_prompt=True))
+    return sys.stdin.readline().rstrip("\n")
+
+
+@staff.command("add")
+@click.argument("login")
+@_friendly_errors
+def staff_add(login: str) -> None:
+    """Add a staff account; the password is asked for (or read from standard input)."""
+    from bot.storage.staff import StaffRepository
+    from bot.web.admin.auth import StaffAccountError, check_login_name, hash_password
+
+    login = check_login_name(login)
+    password_hash = hash_password(_read_password())
+
+    async def work(db: Database, pack: Pack, settings: Settings) -> bool:
+        return await StaffRepository(db).add(login, password_hash, datetime.now(UTC))
+
+    if not _run_with_database(work):
+        raise StaffAccountError(f"{login!r} already exists")
+    click.echo(f"added {login}; log in at /admin")
+
+
+@staff.command("remove")
+@click.argument("login")
+@_friendly_errors
+def staff_remove(login: str) -> None:
+    """Remove a staff account and end its sessions."""
+    from bot.storage.staff import StaffRepository
+    from bot.web.admin.auth import StaffAccountError
+
+    async def work(db: Database, pack: Pack, settings: Settings) -> bool:
+        return await StaffRepository(db).remove(login)
+
+    if not _run_with_database(work):
+        raise StaffAccountError(f"no account {login!r}")
+    click.echo(f"removed {login}")
+
+
+@staff.command("list")
+@_friendly_errors
+def staff_list() -> None:
+    """Every staff login."""
+    from bot.storage.staff import StaffRepository
+
+    async def work(db: Database, pack: Pack, settings: Settings) -> list[str]:
+        return await StaffRepository(db).logins()
+
+    for login in _run_with_database(work):
+        click.echo(login)

@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     )
     line_api_base: str = Field("https://api.line.me", validation_alias=_env("LINE_API_BASE"))
 
+    # Signs the dashboard's session cookie; without it, staff log in again after a restart.
+    session_secret: SecretStr | None = Field(None, validation_alias=_env("CHIIKI_SESSION_SECRET"))
+    # Behind HTTPS (as in production), mark the cookie Secure so it never travels in clear text.
+    secure_cookies: bool = Field(False, validation_alias=_env("CHIIKI_SECURE_COOKIES"))
+
     # Telegram allows about 30 a second in all; a higher figure is for fake servers only.
     telegram_rate: float = Field(25.0, gt=0, validation_alias=_env("CHIIKI_TELEGRAM_RATE"))
     delivery_lease_seconds: float = Field(

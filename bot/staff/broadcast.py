@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -51,6 +52,21 @@ def notice(pack: Pack, catalog: Catalog, text_ja: str, text_en: str | None) -> N
         text_en=catalog.text("broadcast.notice", "en", city=city.en, text=text_en.strip())
         if text_en
         else None,
+    )
+
+
+def prepare_notice(
+    pack: Pack,
+    catalog: Catalog,
+    text_ja: str,
+    text_en: str | None,
+    district: str | None,
+    channel: str,
+) -> NewBroadcast:
+    """A checked staff notice to one district (or all) on one channel (or all)."""
+    check_target(pack, district, channel)
+    return dataclasses.replace(
+        notice(pack, catalog, text_ja, text_en), district=district, channel=channel
     )
 
 

@@ -18,10 +18,18 @@ from pydantic import (
     model_validator,
 )
 
+from bot.config import Settings
 from bot.content import Pack
 from bot.errors import ChiikiError
-from bot.staff.files import StaffSpec, japanese_only, load_yaml_model
-from bot.storage.watch import NewRoute, NewShift, ReminderTimes, RosterLine
+from bot.staff.files import StaffSpec, japanese_only, load_yaml_model, parse_yaml_model
+from bot.storage.watch import (
+    LoadResult,
+    NewRoute,
+    NewShift,
+    ReminderTimes,
+    RosterLine,
+    WatchRepository,
+)
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAX_RULE_DAYS = 366
@@ -122,6 +130,10 @@ def load_watch_file(path: Path) -> WatchFile:
     return load_yaml_model(path, WatchFile, WatchFileError)
 
 
+def parse_watch_file(text: str, source: str) -> WatchFile:
+    return parse_yaml_model(text, source, WatchFile, WatchFileError)
+
+
 def plan_load(
     spec: WatchFile, pack: Pack, tz: ZoneInfo, source: str = "watch"
 ) -> tuple[list[NewRoute], list[NewShift]]:
@@ -158,6 +170,20 @@ def plan_load(
                 )
             )
     return routes, shifts
+
+
+async def load_watch(
+    spec: WatchFile,
+    watch: WatchRepository,
+    pack: Pack,
+    settings: Settings,
+    now: datetime,
+    source: str,
+) -> LoadResult:
+    """Store a checked watch file's routes and shifts, with their reminders."""
+    routes, shifts = plan_load(spec, pack, settings.tz, source)
+    times = reminder_times(settings.tz, settings.watch_evening_time, settings.watch_hour_reminder)
+    return await watch.load(routes, shifts, now, times)
 
 
 def reminder_times(tz: ZoneInfo, evening: time, hour_before: bool) -> ReminderTimes:

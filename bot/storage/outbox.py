@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import aiosqlite
 
 from bot.storage.database import Database
-from bot.storage.timestamps import to_db
+from bot.storage.timestamps import from_db, to_db
 
 # Channels a broadcast can reach; the console is a developer's tool, never an audience.
 PUSH_CHANNELS = ("telegram", "line", "web")
@@ -26,6 +26,25 @@ class NewBroadcast:
 
     def channels(self) -> tuple[str, ...]:
         return PUSH_CHANNELS if self.channel == "all" else (self.channel,)
+
+
+@dataclass(frozen=True, slots=True)
+class BroadcastSummary:
+    id: int
+    kind: str
+    text_ja: str
+    district: str | None
+    channel: str
+    created_at: datetime
+    counts: dict[str, int]  # outbox rows per state
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def settled(self) -> int:
+        return self.counts["sent"] + self.counts["failed"] + self.counts["unreachable"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +101,7 @@ async def insert_broadcast(
     return broadcast_id
 
 
+_STATES = ("pending", "sending", "sent", "failed", "unreachable")
 _DISTRICT_AUDIENCE = "SELECT id FROM residents WHERE ? IS NULL OR district = ?"
 
 
@@ -239,9 +259,33 @@ class OutboxRepository:
             "SELECT state, count(*) FROM outbox WHERE broadcast_id = ? GROUP BY state",
             (broadcast_id,),
         )
-        counts = {"pending": 0, "sending": 0, "sent": 0, "failed": 0, "unreachable": 0}
+        counts = dict.fromkeys(_STATES, 0)
         counts.update({row[0]: int(row[1]) for row in rows})
         return counts
+
+    async def history(self, limit: int, broadcast_id: int | None = None) -> list[BroadcastSummary]:
+        """The newest broadcasts (or one of them) with their outbox rows counted by state."""
+        rows = await self._db.fetch_all(
+            "SELECT b.id, b.kind, b.text_ja, b.district, b.channel, b.created_at,"
+            + ", ".join(
+                f" sum(CASE WHEN o.state = '{state}' THEN 1 ELSE 0 END)" for state in _STATES
+            )
+            + " FROM broadcasts b LEFT JOIN outbox o ON o.broadcast_id = b.id"
+            " WHERE ? IS NULL OR b.id = ? GROUP BY b.id ORDER BY b.id DESC LIMIT ?",
+            (broadcast_id, broadcast_id, limit),
+        )
+        return [
+            BroadcastSummary(
+                row[0],
+                row[1],
+                row[2],
+                row[3],
+                row[4],
+                from_db(row[5]),
+                {state: int(row[6 + i] or 0) for i, state in enumerate(_STATES)},
+            )
+            for row in rows
+        ]
 
     async def unfinished(self) -> int:
         row = await self._db.fetch_one(

@@ -103,6 +103,14 @@ class ResidentRepository:
             cursor = await conn.execute("DELETE FROM residents WHERE id = ?", (resident_id,))
             return cursor.rowcount > 0
 
+    async def census(self) -> list[tuple[str, str | None, bool, int]]:
+        """(channel, district, reachable, residents) for every combination that has anyone."""
+        rows = await self._db.fetch_all(
+            "SELECT channel, district, reachable, count(*) FROM residents"
+            " GROUP BY channel, district, reachable ORDER BY district, channel"
+        )
+        return [(row[0], row[1], bool(row[2]), int(row[3])) for row in rows]
+
     async def _update(self, resident_id: int, column: str, value: object, now: datetime) -> None:
         # `column` is always one of our literals above, never user input.
         async with self._db.transaction() as conn:

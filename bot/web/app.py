@@ -12,13 +12,16 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from bot.channels.web import WebRequestError, parse_chat_request, render_replies
 from bot.config import Settings
 from bot.core import Channel, Reply
 from bot.errors import ConfigError
 from bot.runtime import Runtime, open_runtime
+from bot.web.admin.pages import AdminPages
+from bot.web.admin.site import Site
 from bot.web.bodies import parse_json, read_body
 from bot.web.webhooks import line_webhook, telegram_webhook
 
@@ -78,7 +81,9 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
 
 
-def _starlette(endpoints: _Endpoints, lifespan: object = None) -> Starlette:
+def _starlette(endpoints: _Endpoints, settings: Settings, lifespan: object = None) -> Starlette:
+    site = Site(endpoints._runtime)
+    secret = settings.session_secret.get_secret_value() if settings.session_secret else None
     routes = [
         Route("/", endpoints.index),
         Route("/chat", endpoints.chat),
@@ -86,6 +91,12 @@ def _starlette(endpoints: _Endpoints, lifespan: object = None) -> Starlette:
         Route("/healthz", endpoints.health),
         Route("/webhook/telegram", endpoints.telegram, methods=["POST"]),
         Route("/webhook/line", endpoints.line, methods=["POST"]),
+        Mount(
+            "/admin",
+            routes=AdminPages(site).routes(),
+            middleware=site.middleware(secret, settings.secure_cookies),
+        ),
+        Mount("/static", StaticFiles(packages=[("bot.web", "static")]), name="static"),
     ]
     return Starlette(
         routes=routes,
@@ -96,7 +107,7 @@ def _starlette(endpoints: _Endpoints, lifespan: object = None) -> Starlette:
 
 def build_web_app(runtime: Runtime) -> Starlette:
     """The app over a runtime the caller opened (tests, embedding)."""
-    return _starlette(_Endpoints(runtime))
+    return _starlette(_Endpoints(runtime), runtime.settings)
 
 
 def build_app(settings: Settings, telegram_polling: bool = False) -> Starlette:
@@ -127,4 +138,4 @@ def build_app(settings: Settings, telegram_polling: bool = False) -> Starlette:
                     with contextlib.suppress(asyncio.CancelledError):
                         await poller
 
-    return _starlette(endpoints, lifespan)
+    return _starlette(endpoints, settings, lifespan)

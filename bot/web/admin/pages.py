@@ -1,0 +1,429 @@
+"""The dashboard's pages: overview, polls, watch, events and broadcasts.
+
+Each page calls the same staff functions as the `chiiki` command, so a rule (a poll's closing
+time in the future, the LINE quota, small districts merged in exports) holds in both.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from bot.errors import ChiikiError
+from bot.staff.broadcast import plan_broadcast, prepare_notice
+from bot.staff.events import create_event
+from bot.staff.polls import create_poll, merge_small_groups, results_csv
+from bot.staff.watch import load_watch, parse_watch_file, roster_csv
+from bot.storage.outbox import NewBroadcast
+from bot.web.admin.auth import LoginOutcome, csrf_matches, new_csrf_token
+from bot.web.admin.forms import event_spec, poll_spec
+from bot.web.admin.site import LANGUAGES, Page, Site, read_form
+
+ROSTER_DAYS = 14
+HISTORY_LENGTH = 30
+MAX_UPLOAD_BYTES = 256 * 1024
+
+
+def _csv(text: str, filename: str) -> Response:
+    # A BOM lets Excel, which staff open CSV files with, read the Japanese correctly.
+    return Response(
+        "\ufeff" + text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def _see(path: str) -> Response:
+    return RedirectResponse(path, status_code=303)
+
+
+def _number(request: Request, name: str) -> int | None:
+    value = request.path_params.get(name)
+    return value if isinstance(value, int) else None
+
+
+class AdminPages:
+    def __init__(self, site: Site) -> None:
+        self.site = site
+
+    def routes(self) -> list[BaseRoute]:
+        staff = self.site.staff_only
+        return [
+            Route("/login", self.login_form, methods=["GET"]),
+            Route("/login", self.login, methods=["POST"]),
+            Route("/logout", staff(self.logout), methods=["POST"]),
+            Route("/language", staff(self.language), methods=["POST"]),
+            Route("/", staff(self.overview)),
+            Route("/polls", staff(self.polls)),
+            Route("/polls", staff(self.create_poll), methods=["POST"]),
+            Route("/polls/{poll_id:int}", staff(self.poll)),
+            Route("/polls/{poll_id:int}/results.json", staff(self.poll_results)),
+            Route("/polls/{poll_id:int}/results.csv", staff(self.poll_csv)),
+            Route("/polls/{poll_id:int}/close", staff(self.close_poll), methods=["POST"]),
+            Route("/watch", staff(self.watch)),
+            Route("/watch", staff(self.load_watch), methods=["POST"]),
+            Route("/watch/roster.csv", staff(self.roster_csv)),
+            Route(
+                "/watch/shifts/{shift_id:int}/cancel", staff(self.cancel_shift), methods=["POST"]
+            ),
+            Route("/events", staff(self.events)),
+            Route("/events", staff(self.create_event), methods=["POST"]),
+            Route("/events/{event_id:int}/cancel", staff(self.cancel_event), methods=["POST"]),
+            Route("/broadcasts", staff(self.broadcasts)),
+            Route("/broadcasts/preview", staff(self.preview_broadcast), methods=["POST"]),
+            Route("/broadcasts", staff(self.send_broadcast), methods=["POST"]),
+            Route("/broadcasts/{broadcast_id:int}", staff(self.broadcast)),
+            Route("/broadcasts/{broadcast_id:int}/progress.json", staff(self.progress)),
+        ]
+
+    # Logging in and out
+
+    async def login_form(self, request: Request) -> Response:
+        return self.site.render(request, self.site.language(request), "admin/login.html")
+
+    async def login(self, request: Request) -> Response:
+        site, language = self.site, self.site.language(request)
+        form = await read_form(request)
+        if not csrf_matches(request.session.get("csrf"), form.get("csrf_token")):
+            return site.render(request, language, "admin/login.html", 403, error="expired")
+        runtime = site.get_runtime()
+        login, password = form.get("login"), form.get("password")
+        if not isinstance(login, str) or not isinstance(password, str):
+            return site.render(request, language, "admin/login.html", 400, error="wrong")
+        address = request.client.host if request.client else "unknown"
+        result = await site.authenticator(runtime).log_in(
+            login, password, address, runtime.services.clock()
+        )
+        if result.outcome == LoginOutcome.THROTTLED:
+            return site.render(request, language, "admin/login.html", 429, error="throttled")
+        if result.outcome != LoginOutcome.OK:
+            return site.render(request, language, "admin/login.html", 401, error="wrong")
+        # A new session and a new CSRF token: nothing chosen before login carries over.
+        request.session.clear()
+        request.session.update(token=result.session_token, csrf=new_csrf_token(), lang=language)
+        return _see("/admin/")
+
+    async def logout(self, page: Page) -> Response:
+        token = page.request.session.get("token")
+        await self.site.authenticator(page.runtime).log_out(
+            token if isinstance(token, str) else None
+        )
+        page.request.session.clear()
+        return _see("/admin/login")
+
+    async def language(self, page: Page) -> Response:
+        chosen = page.field("lang")
+        if chosen in LANGUAGES:
+            page.request.session["lang"] = chosen
+        back = page.field("back")
+        return _see(back if back.startswith("/admin/") else "/admin/")
+
+    def render(self, page: Page, template: str, status: int = 200, **context: object) -> Response:
+        return self.site.render(
+            page.request,
+            page.language,
+            template,
+            status,
+            login=page.login,
+            pack=page.runtime.services.pack,
+            **context,
+        )
+
+    # Overview
+
+    async def overview(self, page: Page) -> Response:
+        services = page.runtime.services
+        census = await services.residents.census()
+        channels = sorted({row[0] for row in census})
+        districts: dict[str | None, dict[str, int]] = {}
+        unreachable = 0
+        for channel, district, reachable, count in census:
+            if reachable:
+                row = districts.setdefault(district, {})
+                row[channel] = row.get(channel, 0) + count
+            else:
+                unreachable += count
+        events = [
+            e
+            for e in await services.events.all()
+            if e.cancelled_at is None and e.starts_at > page.now
+        ]
+        shifts = await services.watch.roster(page.now, page.now + timedelta(days=7), None)
+        polls = [
+            (poll, (await services.polls.tally(poll.id)).ballots)
+            for poll in await services.polls.open_for(None, page.now)
+        ]
+        return self.render(
+            page,
+            "admin/overview.html",
+            channels=channels,
+            districts=districts,
+            unreachable=unreachable,
+            total=sum(row[3] for row in census),
+            events=events[:5],
+            shifts=[line for line in shifts if line.shift.cancelled_at is None][:8],
+            polls=polls,
+        )
+
+    # Polls
+
+    async def polls(self, page: Page, error: str | None = None) -> Response:
+        services = page.runtime.services
+        rows = [
+            (poll, (await services.polls.tally(poll.id)).ballots)
+            for poll in await services.polls.all()
+        ]
+        rows.sort(key=lambda row: row[0].id, reverse=True)
+        return self.render(
+            page,
+            "admin/polls.html",
+            400 if error else 200,
+            rows=rows,
+            now=page.now,
+            error=error,
+            values=page.form or {},
+        )
+
+    async def create_poll(self, page: Page) -> Response:
+        services = page.runtime.services
+        try:
+            spec = poll_spec(page)
+            poll_id, announcement = await create_poll(
+                spec, services.polls, services.pack, page.now, "form", services.notices
+            )
+        except ChiikiError as exc:
+            return await self.polls(page, error=str(exc))
+        if announcement is not None:
+            page.runtime.delivery.wake.set()
+        return _see(f"/admin/polls/{poll_id}")
+
+    async def poll(self, page: Page) -> Response:
+        polls = page.runtime.services.polls
+        poll_id = _number(page.request, "poll_id")
+        item = await polls.get(poll_id) if poll_id is not None else None
+        if item is None:
+            return self.render(page, "admin/missing.html", 404)
+        tally = await polls.tally(item.id)
+        groups = merge_small_groups(await polls.tally_by_district(item.id))
+        return self.render(
+            page,
+            "admin/poll.html",
+            poll=item,
+            tally=tally,
+            groups=groups,
+            comments=len(await polls.comments(item.id)),
+            open=item.is_open(page.now),
+        )
+
+    async def poll_results(self, page: Page) -> Response:
+        polls = page.runtime.services.polls
+        poll_id = _number(page.request, "poll_id")
+        item = await polls.get(poll_id) if poll_id is not None else None
+        if item is None:
+            return JSONResponse({"error": "no such poll"}, status_code=404)
+        tally = await polls.tally(item.id)
+        return JSONResponse(
+            {
+                "ballots": tally.ballots,
+                "counts": {str(c.position): tally.counts.get(c.position, 0) for c in item.choices},
+                "open": item.is_open(page.now),
+            }
+        )
+
+    async def poll_csv(self, page: Page) -> Response:
+        polls = page.runtime.services.polls
+        poll_id = _number(page.request, "poll_id")
+        item = await polls.get(poll_id) if poll_id is not None else None
+        if item is None:
+            return self.render(page, "admin/missing.html", 404)
+        text = results_csv(
+            item, await polls.tally(item.id), await polls.tally_by_district(item.id)
+        )
+        return _csv(text, f"poll-{item.id}.csv")
+
+    async def close_poll(self, page: Page) -> Response:
+        poll_id = _number(page.request, "poll_id")
+        if poll_id is not None:
+            await page.runtime.services.polls.close(poll_id, page.now)
+        return _see(f"/admin/polls/{poll_id}")
+
+    # School-route watch
+
+    async def watch(self, page: Page, message: str | None = None, error: bool = False) -> Response:
+        lines = await page.runtime.services.watch.roster(
+            page.now - timedelta(hours=12), page.now + timedelta(days=ROSTER_DAYS), None
+        )
+        return self.render(
+            page,
+            "admin/watch.html",
+            400 if error else 200,
+            lines=lines,
+            days=ROSTER_DAYS,
+            message=message,
+            error=error,
+        )
+
+    async def load_watch(self, page: Page) -> Response:
+        upload = page.form.get("file") if page.form is not None else None
+        raw = await upload.read(MAX_UPLOAD_BYTES + 1) if hasattr(upload, "read") else b""
+        source = getattr(upload, "filename", None) or "upload"
+        try:
+            if not raw:
+                raise ChiikiError("file: choose a watch file (YAML) to load")
+            if len(raw) > MAX_UPLOAD_BYTES:
+                raise ChiikiError(f"{source}: larger than {MAX_UPLOAD_BYTES // 1024} KB")
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise ChiikiError(f"{source}: not UTF-8 text") from None
+            spec = parse_watch_file(text, source)
+            services = page.runtime.services
+            result = await load_watch(
+                spec, services.watch, services.pack, page.runtime.settings, page.now, source
+            )
+        except ChiikiError as exc:
+            return await self.watch(page, str(exc), error=True)
+        summary = self.site.t(page.language)(
+            "watch.loaded",
+            routes=result.routes_added,
+            added=result.shifts_added,
+            changed=result.shifts_changed,
+            unchanged=result.unchanged,
+        )
+        return await self.watch(page, summary)
+
+    async def roster_csv(self, page: Page) -> Response:
+        lines = await page.runtime.services.watch.roster(
+            page.now - timedelta(hours=12), page.now + timedelta(days=ROSTER_DAYS), None
+        )
+        return _csv(roster_csv(lines, page.runtime.settings.tz), "watch-roster.csv")
+
+    async def cancel_shift(self, page: Page) -> Response:
+        services = page.runtime.services
+        shift_id = _number(page.request, "shift_id")
+        reason = page.field("reason")[:200]
+        if not reason:
+            return await self.watch(page, self.site.t(page.language)("watch.reason_needed"), True)
+        if shift_id is not None:
+            queued = await services.watch.cancel_shift(
+                shift_id, reason, page.now, services.notices.shift_cancelled
+            )
+            if queued is not None:
+                page.runtime.delivery.wake.set()
+        return _see("/admin/watch")
+
+    # Events
+
+    async def events(self, page: Page, error: str | None = None) -> Response:
+        events = page.runtime.services.events
+        rows = []
+        for item in sorted(await events.all(), key=lambda e: e.starts_at, reverse=True):
+            rows.append(
+                (item, await events.audience_size(item.id), await events.reminders_of(item.id))
+            )
+        return self.render(
+            page,
+            "admin/events.html",
+            400 if error else 200,
+            rows=rows,
+            now=page.now,
+            error=error,
+            values=page.form or {},
+        )
+
+    async def create_event(self, page: Page) -> Response:
+        services = page.runtime.services
+        try:
+            await create_event(event_spec(page), services.events, services.pack, page.now, "form")
+        except ChiikiError as exc:
+            return await self.events(page, error=str(exc))
+        return _see("/admin/events")
+
+    async def cancel_event(self, page: Page) -> Response:
+        services = page.runtime.services
+        event_id = _number(page.request, "event_id")
+        item = await services.events.get(event_id) if event_id is not None else None
+        if item is not None:
+            queued = await services.events.cancel(
+                item.id, services.notices.event_cancelled(item), page.now
+            )
+            if queued is not None:
+                page.runtime.delivery.wake.set()
+        return _see("/admin/events")
+
+    # Broadcasts
+
+    async def broadcasts(self, page: Page, error: str | None = None) -> Response:
+        return self.render(
+            page,
+            "admin/broadcasts.html",
+            400 if error else 200,
+            history=await page.runtime.outbox.history(HISTORY_LENGTH),
+            error=error,
+            values=page.form or {},
+        )
+
+    def _notice(self, page: Page) -> NewBroadcast:
+        services = page.runtime.services
+        return prepare_notice(
+            services.pack,
+            services.catalog,
+            page.field("text_ja"),
+            page.field("text_en") or None,
+            page.field("district") or None,
+            page.field("channel") or "all",
+        )
+
+    async def preview_broadcast(self, page: Page) -> Response:
+        try:
+            message = self._notice(page)
+            plan = await plan_broadcast(
+                page.runtime.outbox, page.runtime.line, message.district, message.channel
+            )
+        except ChiikiError as exc:
+            return await self.broadcasts(page, error=str(exc))
+        return self.render(
+            page, "admin/broadcast_preview.html", message=message, plan=plan, values=page.form
+        )
+
+    async def send_broadcast(self, page: Page) -> Response:
+        runtime = page.runtime
+        try:
+            message = self._notice(page)
+            plan = await plan_broadcast(
+                runtime.outbox, runtime.line, message.district, message.channel
+            )
+        except ChiikiError as exc:
+            return await self.broadcasts(page, error=str(exc))
+        if plan.exceeds_quota and not page.checked("force"):
+            return self.render(
+                page,
+                "admin/broadcast_preview.html",
+                400,
+                message=message,
+                plan=plan,
+                values=page.form,
+                error=self.site.t(page.language)("broadcast.over_quota"),
+            )
+        broadcast_id = await runtime.outbox.create(message, page.now)
+        runtime.delivery.wake.set()
+        return _see(f"/admin/broadcasts/{broadcast_id}")
+
+    async def broadcast(self, page: Page) -> Response:
+        broadcast_id = _number(page.request, "broadcast_id")
+        found = await page.runtime.outbox.history(1, broadcast_id or 0)
+        if not found:
+            return self.render(page, "admin/missing.html", 404)
+        return self.render(page, "admin/broadcast.html", item=found[0])
+
+    async def progress(self, page: Page) -> Response:
+        broadcast_id = _number(page.request, "broadcast_id")
+        found = await page.runtime.outbox.history(1, broadcast_id or 0)
+        if not found:
+            return JSONResponse({"error": "no such broadcast"}, status_code=404)
+        item = found[0]
+        percent = 100 if item.total == 0 else round(100 * item.settled / item.total)
+        return JSONResponse({**item.counts, "total": item.total, "percent": percent})

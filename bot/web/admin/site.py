@@ -1,0 +1,174 @@
+"""The dashboard's frame: session cookie, who is logged in, CSRF checks, rendering in ja/en."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import yaml
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.templating import Jinja2Templates
+
+from bot.runtime import Runtime
+from bot.storage.staff import StaffRepository
+from bot.web.admin.auth import SESSION_LIFETIME, Authenticator, csrf_matches, new_csrf_token
+
+LANGUAGES = ("ja", "en")
+SESSION_COOKIE = "chiiki_staff"
+# Forms are small; an upload (a watch file) is the largest thing staff send.
+MAX_FORM_BYTES = 512 * 1024
+_TEMPLATES = Path(str(files("bot.web").joinpath("templates")))
+_SECURITY_HEADERS = {
+    # Bars are drawn with style attributes; scripts only from our own files.
+    "Content-Security-Policy": (
+        "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none';"
+        " form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+def load_admin_texts() -> dict[str, dict[str, str]]:
+    raw = yaml.safe_load(files("bot.web.admin").joinpath("texts.yaml").read_text("utf-8"))
+    return {key: dict(value) for key, value in raw.items()}
+
+
+@dataclass
+class Page:
+    """One request by a logged-in staff member."""
+
+    request: Request
+    runtime: Runtime
+    login: str
+    language: str
+    form: FormData | None
+
+    @property
+    def now(self) -> datetime:
+        return self.runtime.services.clock()
+
+    def field(self, name: str) -> str:
+        value = self.form.get(name) if self.form is not None else None
+        return value.strip() if isinstance(value, str) else ""
+
+    def checked(self, name: str) -> bool:
+        return self.field(name) in {"on", "1", "true"}
+
+
+Handler = Callable[[Page], Awaitable[Response]]
+
+
+class Site:
+    """Shared by every dashboard page: templates, texts and the login check."""
+
+    def __init__(self, get_runtime: Callable[[], Runtime]) -> None:
+        self.get_runtime = get_runtime
+        self.texts = load_admin_texts()
+        self.templates = Jinja2Templates(directory=str(_TEMPLATES))
+
+    def middleware(self, secret: str | None, secure_cookie: bool) -> list[Middleware]:
+        return [
+            Middleware(
+                SessionMiddleware,
+                # Without a configured secret, sessions last until the next restart.
+                secret_key=secret or secrets.token_urlsafe(32),
+                session_cookie=SESSION_COOKIE,
+                max_age=int(SESSION_LIFETIME.total_seconds()),
+                path="/admin",
+                same_site="strict",
+                https_only=secure_cookie,
+            )
+        ]
+
+    def authenticator(self, runtime: Runtime) -> Authenticator:
+        return Authenticator(StaffRepository(runtime.db))
+
+    def language(self, request: Request) -> str:
+        chosen = request.session.get("lang")
+        return chosen if chosen in LANGUAGES else "ja"
+
+    def csrf_token(self, request: Request) -> str:
+        token = request.session.get("csrf")
+        if not isinstance(token, str) or not token:
+            token = new_csrf_token()
+            request.session["csrf"] = token
+        return token
+
+    def t(self, language: str) -> Callable[..., str]:
+        def translate(key: str, **values: Any) -> str:
+            entry = self.texts.get(key)
+            if entry is None:
+                raise KeyError(f"admin text {key!r} is missing from texts.yaml")
+            text = entry.get(language) or entry["ja"]
+            return text.format(**values) if values else text
+
+        return translate
+
+    def render(
+        self, request: Request, language: str, template: str, status: int = 200, **context: Any
+    ) -> Response:
+        runtime = self.get_runtime()
+        tz = runtime.settings.tz
+        response = self.templates.TemplateResponse(
+            request,
+            template,
+            {
+                "t": self.t(language),
+                "lang": language,
+                "csrf": self.csrf_token(request),
+                "city": runtime.services.pack.municipality.name.get(language),
+                "local": lambda moment, pattern="%Y-%m-%d %H:%M": (
+                    moment.astimezone(tz).strftime(pattern) if moment else ""
+                ),
+                **context,
+            },
+            status_code=status,
+        )
+        response.headers.update(_SECURITY_HEADERS)
+        return response
+
+    def staff_only(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+        """Refuse anyone not logged in; on a POST, refuse a form without the session's token."""
+
+        async def endpoint(request: Request) -> Response:
+            runtime = self.get_runtime()
+            token = request.session.get("token")
+            login = await self.authenticator(runtime).who(
+                token if isinstance(token, str) else None, runtime.services.clock()
+            )
+            if login is None:
+                if request.method == "GET" and not request.url.path.endswith((".json", ".csv")):
+                    return RedirectResponse("/admin/login", status_code=303)
+                return PlainTextResponse("login required", status_code=401)
+            form = None
+            if request.method == "POST":
+                form = await read_form(request)
+                if not csrf_matches(request.session.get("csrf"), form.get("csrf_token")):
+                    return PlainTextResponse(
+                        "this form has expired: reload the page and try again", status_code=403
+                    )
+            page = Page(request, runtime, login, self.language(request), form)
+            response = await handler(page)
+            response.headers.update(_SECURITY_HEADERS)
+            return response
+
+        return endpoint
+
+
+async def read_form(request: Request) -> FormData:
+    length = request.headers.get("content-length")
+    if length is not None and (not length.isdigit() or int(length) > MAX_FORM_BYTES):
+        raise HTTPException(413, "the form is too large")
+    return await request.form(max_files=1, max_fields=200)
