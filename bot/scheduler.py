@@ -24,6 +24,9 @@ from bot.storage.watch import ShiftReminder, WatchRepository
 logger = logging.getLogger(__name__)
 
 SWEEP_SECONDS = 60
+# Reminder timers are armed only this far ahead: every sweep arms the next stretch, so 100,000
+# reminders spread over months cost the scheduler a few timers, not 100,000.
+TIMER_HORIZON = timedelta(seconds=3 * SWEEP_SECONDS)
 
 Job = Callable[..., Awaitable[Any]]
 
@@ -104,10 +107,13 @@ async def sweep(timers: Timers, duties: Duties) -> None:
     await fire_due_reminders(duties)
     for poll in await duties.polls.still_open():
         timers.at(f"poll-close:{poll.id}", poll.closes_at, close_due_polls, duties)
-    for reminder_id, due in await duties.events.pending_reminders():
-        timers.at(f"reminder:{reminder_id}", due, fire_due_reminders, duties)
-    for reminder_id, due in await duties.watch.pending_reminders():
-        timers.at(f"shift-reminder:{reminder_id}", due, fire_due_reminders, duties)
+    until = duties.clock() + TIMER_HORIZON
+    due_times = set(await duties.events.due_times(until)) | set(
+        await duties.watch.due_times(until)
+    )
+    # One timer per instant: a thousand reminders due together are queued by one wake-up.
+    for due in sorted(due_times):
+        timers.at(f"reminders-at:{due.isoformat()}", due, fire_due_reminders, duties)
 
 
 async def start_timers(timers: Timers, duties: Duties) -> None:

@@ -25,6 +25,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import Application, CallbackContext, TypeHandler
 
 from bot.channels.base import HandleMessage, MarkUnreachable
+from bot.channels.telegram_http import AiohttpRequest
 from bot.core import Channel, IncomingMessage, Reply, split_text
 from bot.delivery import RetryPolicy, send_with_retries
 from bot.errors import PermanentDeliveryError, RetryableDeliveryError
@@ -140,9 +141,9 @@ class TelegramChannel:
             .base_url(api_base)
             .updater(None)
             .job_queue(None)
-            .connect_timeout(5)
-            .read_timeout(10)
-            .write_timeout(10)
+            .request(AiohttpRequest(connection_pool_size=64))
+            # Long polling (getUpdates) holds its connection open: a pool of its own.
+            .get_updates_request(AiohttpRequest(connection_pool_size=1))
             .build()
         )
         self.application.add_handler(TypeHandler(Update, self._on_update))

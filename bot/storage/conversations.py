@@ -39,21 +39,14 @@ class ConversationRepository:
         expires_at: datetime,
         data: dict[str, Any] | None = None,
     ) -> None:
-        async with self._db.transaction() as conn:
-            await conn.execute(
-                "INSERT INTO conversation_state (resident_id, state, data, expires_at)"
-                " VALUES (?, ?, ?, ?) ON CONFLICT (resident_id) DO UPDATE SET"
-                " state = excluded.state, data = excluded.data, expires_at = excluded.expires_at",
-                (
-                    resident_id,
-                    state,
-                    json.dumps(data or {}, ensure_ascii=False),
-                    to_db(expires_at),
-                ),
-            )
+        await self._db.execute(
+            "INSERT INTO conversation_state (resident_id, state, data, expires_at)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT (resident_id) DO UPDATE SET"
+            " state = excluded.state, data = excluded.data, expires_at = excluded.expires_at",
+            (resident_id, state, json.dumps(data or {}, ensure_ascii=False), to_db(expires_at)),
+        )
 
     async def leave(self, resident_id: int) -> None:
-        async with self._db.transaction() as conn:
-            await conn.execute(
-                "DELETE FROM conversation_state WHERE resident_id = ?", (resident_id,)
-            )
+        await self._db.execute(
+            "DELETE FROM conversation_state WHERE resident_id = ?", (resident_id,)
+        )

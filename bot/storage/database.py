@@ -36,13 +36,23 @@ class Database:
                 raise
             await self._connection.execute("COMMIT")
 
+    async def execute(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
+        """One statement, committed on its own (the connection is in autocommit mode), in one
+        trip to the database thread; with RETURNING, the rows it returns.
+
+        Every trip to aiosqlite's thread costs a wake-up on each side while the lock is held,
+        so the hot paths (the inbox, a resident's state) use single statements, not BEGIN … COMMIT.
+        """
+        async with self._lock:
+            return list(await self._connection.execute_fetchall(sql, tuple(params)))
+
     async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
-        async with self._lock, self._connection.execute(sql, tuple(params)) as cursor:
-            return await cursor.fetchone()
+        rows = await self.fetch_all(sql, params)
+        return rows[0] if rows else None
 
     async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
-        async with self._lock, self._connection.execute(sql, tuple(params)) as cursor:
-            return list(await cursor.fetchall())
+        async with self._lock:
+            return list(await self._connection.execute_fetchall(sql, tuple(params)))
 
     async def rollback(self) -> None:
         async with self._lock:

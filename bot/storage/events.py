@@ -196,11 +196,14 @@ class EventRepository:
         )
         return int(row[0]) if row else 0
 
-    async def pending_reminders(self) -> list[tuple[int, datetime]]:
+    async def due_times(self, until: datetime) -> list[datetime]:
+        """The distinct times pending reminders fall due, up to `until`."""
         rows = await self._db.fetch_all(
-            "SELECT id, due_at FROM reminders WHERE state = 'pending' ORDER BY due_at"
+            "SELECT DISTINCT due_at FROM reminders WHERE state = 'pending' AND due_at <= ?"
+            " ORDER BY due_at",
+            (to_db(until),),
         )
-        return [(row[0], from_db(row[1])) for row in rows]
+        return [from_db(row[0]) for row in rows]
 
     async def reminders_of(self, event_id: int) -> list[tuple[datetime, str]]:
         rows = await self._db.fetch_all(

@@ -55,24 +55,19 @@ class ResidentRepository:
         self, channel: str, platform_user_id: str, language: str, now: datetime
     ) -> Resident:
         """The resident for this identity; a first contact creates it. Contact means reachable."""
+        known = await self.find(channel, platform_user_id)
+        if known is not None and known.reachable:
+            return known  # the usual case: a read, nothing written
         stamp = to_db(now)
-        async with self._db.transaction() as conn:
-            await conn.execute(
-                "INSERT INTO residents"
-                " (channel, platform_user_id, language, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?)"
-                " ON CONFLICT (channel, platform_user_id) DO UPDATE SET reachable = 1,"
-                " updated_at = CASE WHEN reachable = 0"
-                " THEN excluded.updated_at ELSE updated_at END",
-                (channel, platform_user_id, language, stamp, stamp),
-            )
-            async with conn.execute(
-                "SELECT * FROM residents WHERE channel = ? AND platform_user_id = ?",
-                (channel, platform_user_id),
-            ) as cursor:
-                row = await cursor.fetchone()
-        assert row is not None  # just inserted or updated inside this transaction
-        return _resident(row)
+        rows = await self._db.execute(
+            "INSERT INTO residents"
+            " (channel, platform_user_id, language, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (channel, platform_user_id) DO UPDATE SET reachable = 1,"
+            " updated_at = excluded.updated_at RETURNING *",
+            (channel, platform_user_id, language, stamp, stamp),
+        )
+        return _resident(rows[0])
 
     async def set_language(self, resident_id: int, language: str, now: datetime) -> None:
         await self._update(resident_id, "language", language, now)
@@ -113,8 +108,7 @@ class ResidentRepository:
 
     async def _update(self, resident_id: int, column: str, value: object, now: datetime) -> None:
         # `column` is always one of our literals above, never user input.
-        async with self._db.transaction() as conn:
-            await conn.execute(
-                f"UPDATE residents SET {column} = ?, updated_at = ? WHERE id = ?",
-                (value, to_db(now), resident_id),
-            )
+        await self._db.execute(
+            f"UPDATE residents SET {column} = ?, updated_at = ? WHERE id = ?",
+            (value, to_db(now), resident_id),
+        )

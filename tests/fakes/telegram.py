@@ -33,6 +33,7 @@ class FakeTelegram:
     delivered: Counter[int] = field(default_factory=Counter)
     refused_429: int = 0
     send_seconds: float = 0.0  # how long sendMessage takes to answer
+    first_sent_at: dict[int, float] = field(default_factory=dict)  # chat → wall-clock time
     _recent: deque[float] = field(default_factory=deque)
     _message_id: int = 0
 
@@ -88,6 +89,7 @@ class FakeTelegram:
                 raise AssertionError(f"Telegram would refuse text of {len(text)} characters")
             self._message_id += 1
             self.delivered[int(params["chat_id"])] += 1
+            self.first_sent_at.setdefault(int(params["chat_id"]), time.time())
             return {
                 "message_id": self._message_id,
                 "date": int(time.time()),
