@@ -139,7 +139,7 @@ async def closed_loop(
 async def open_loop(
     base: str, updates: list[dict[str, Any]], rate: float
 ) -> tuple[list[float], dict[int, float]]:
-    """Post at a fixed rate whatever the answers; return ack latencies and each chat's send time."""
+    """Post at a fixed rate whatever the answers; return ack latencies and send times by chat."""
     latencies: list[float] = []
     sent_at: dict[int, float] = {}
     async with aiohttp.ClientSession(base, connector=aiohttp.TCPConnector(limit=500)) as http:

@@ -252,7 +252,8 @@ class TelegramChannel:
 
     async def send_text(self, chat_id: str, text: str) -> None:
         """One outbox message, tried once: the outbox decides about retries and pauses."""
-        await call_telegram(self._initialize, SINGLE_ATTEMPT)
+        if not self._initialized:
+            await call_telegram(self._initialize, SINGLE_ATTEMPT)
         send = functools.partial(self.bot.send_message, int(chat_id), text[:TEXT_LIMIT])
         await call_telegram(send, SINGLE_ATTEMPT)
 

@@ -66,10 +66,13 @@ class OutboxWorker:
         self._line = line
         self.settings = settings or DeliverySettings()
         self.owner = uuid.uuid4().hex
-        self._limiter = AsyncLimiter(self.settings.telegram_per_second, 1)
+        # One send every 1/rate seconds, never a burst: Telegram counts over a sliding second.
+        self._limiter = AsyncLimiter(1, 1 / self.settings.telegram_per_second)
         self._in_flight = asyncio.Semaphore(self.settings.telegram_in_flight)
         self._paused_until = 0.0  # monotonic; a Telegram 429 pauses every send
         self._last_sent_to: dict[str, float] = {}
+        self._sent_batch: list[int] = []
+        self._flush: asyncio.Task[None] | None = None
         self.wake = asyncio.Event()
         self.on_progress: ProgressCallback | None = None
 
@@ -159,8 +162,21 @@ class OutboxWorker:
             except DeliveryError as exc:
                 await self._after_failure([recipient.outbox_id], recipient.attempts, exc)
                 return
-            await self._outbox.mark_sent([recipient.outbox_id], self._clock())
-            self._report("sent", 1)
+            await self._record_sent(recipient.outbox_id)
+
+    async def _record_sent(self, outbox_id: int) -> None:
+        """Record a send together with the others that finished meanwhile: one transaction for
+        many, yet the caller still holds its slot until its own outcome is stored."""
+        self._sent_batch.append(outbox_id)
+        if self._flush is None:
+            self._flush = asyncio.create_task(self._flush_sent())
+        await asyncio.shield(self._flush)
+
+    async def _flush_sent(self) -> None:
+        await asyncio.sleep(0)  # let the sends finishing in this same moment join
+        batch, self._sent_batch, self._flush = self._sent_batch, [], None
+        await self._outbox.mark_sent(batch, self._clock())
+        self._report("sent", len(batch))
 
     async def _send_one_telegram(self, recipient: Recipient) -> None:
         """Send, waiting out 429s (which pause every send); raise what is not a 429."""
