@@ -53,7 +53,7 @@ def _run_with_database(work: Callable[[Database, Pack, Settings], Awaitable[T]])
     pack = load_pack(settings.content_dir, settings.pack)
 
     async def run() -> T:
-        db = await open_database(settings.db)
+        db = await open_database(settings.db, settings.db_busy_timeout_ms)
         try:
             await apply_migrations(db, settings.migrations_dir)
             return await work(db, pack, settings)
@@ -109,7 +109,7 @@ def migrate() -> None:
     settings = _settings()
 
     async def run() -> list[int]:
-        db = await open_database(settings.db)
+        db = await open_database(settings.db, settings.db_busy_timeout_ms)
         try:
             return await apply_migrations(db, settings.migrations_dir)
         finally:

@@ -27,6 +27,11 @@ class Settings(BaseSettings):
     )
 
     db: str = Field("data/chiiki.db", validation_alias=_env("CHIIKI_DB"))
+    # How long a write waits for another connection's lock before the request is answered 503
+    # (the platforms then deliver the webhook again).
+    db_busy_timeout_ms: int = Field(
+        5000, ge=0, le=60_000, validation_alias=_env("CHIIKI_DB_BUSY_TIMEOUT_MS")
+    )
     pack: str = Field("tomioka", validation_alias=_env("CHIIKI_PACK"))
     content_dir: Path = Field(
         PROJECT_ROOT / "content", validation_alias=_env("CHIIKI_CONTENT_DIR")

@@ -15,9 +15,12 @@ from typing import Any
 
 from bot.channels.base import PlatformChannel
 from bot.core.clock import Clock
-from bot.storage.inbound_events import InboundEventRepository
+from bot.storage.inbound_events import MAX_ATTEMPTS, InboundEventRepository
 
 logger = logging.getLogger(__name__)
+
+# A failed event is tried again after 1, 2, 4 … seconds.
+RETRY_SECONDS = 1.0
 
 
 class _KeyedLocks:
@@ -97,9 +100,13 @@ class InboundProcessor:
             try:
                 await platform.process(event.payload)
             except Exception:
-                # Left pending: the next start tries again, up to MAX_ATTEMPTS in all.
+                # Left pending and tried again shortly (the database may have been busy, the
+                # platform down), and again at the next start: MAX_ATTEMPTS in all.
                 logger.exception(
                     "%s event %s failed (attempt %d)", channel, event_id, event.attempts
                 )
+                if event.attempts < MAX_ATTEMPTS:
+                    delay = RETRY_SECONDS * 2 ** (event.attempts - 1)
+                    asyncio.get_running_loop().call_later(delay, self._spawn, channel, event_id)
                 return
         await self._events.mark_handled(channel, event_id, self._clock())

@@ -76,7 +76,7 @@ async def open_runtime(
     notices = Notices(catalog, settings.tz)
     policy = retry_policy or RetryPolicy()
     async with AsyncExitStack() as stack:
-        db = await open_database(settings.db)
+        db = await open_database(settings.db, settings.db_busy_timeout_ms)
         stack.push_async_callback(db.close)
         await apply_migrations(db, settings.migrations_dir)
         residents = ResidentRepository(db)

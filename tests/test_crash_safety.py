@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -82,3 +83,102 @@ async def test_kill_9_mid_broadcast_then_resume(tmp_path: Path, content_dir: Pat
     assert duplicates <= IN_FLIGHT  # only sends in flight at the kill came twice
     assert len(line.delivered) == LINE_RECIPIENTS
     assert set(line.delivered.values()) == {1}  # LINE: nothing twice, thanks to the retry keys
+
+
+async def test_kill_9_in_a_burst_of_votes_then_restart(tmp_path: Path, content_dir: Path) -> None:
+    """Every vote whose webhook got a 200 is counted; the rest come again (as Telegram sends
+    an update until it is acknowledged) and are counted once."""
+    import socket
+    from datetime import UTC, datetime, timedelta
+
+    import httpx
+
+    from bot.staff.polls import PollSpec, create_poll
+    from tests.platforms import WEBHOOK_SECRET, telegram_callback
+
+    telegram = FakeTelegram()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    async with serve_on_loopback(telegram.app()) as telegram_base:
+        environ = {
+            "CHIIKI_DB": str(tmp_path / "chiiki.db"),
+            "CHIIKI_CONTENT_DIR": str(content_dir),
+            "TELEGRAM_BOT_TOKEN": telegram.token,
+            "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "TELEGRAM_API_BASE": f"{telegram_base}/bot",
+            "CHIIKI_LOG_LEVEL": "WARNING",
+        }
+        settings = make_settings(tmp_path, content_dir, **environ)
+        async with open_runtime(settings, serving=False) as runtime:
+            spec = PollSpec.model_validate(
+                {
+                    "question": "公園の名前は？",
+                    "choices": ["さくら", "もみじ", "いちょう"],
+                    "closes_at": datetime.now(UTC) + timedelta(days=7),
+                }
+            )
+            now = datetime.now(UTC)
+            await create_poll(spec, runtime.services.polls, runtime.services.pack, now)
+        env = {**os.environ, **environ}
+        base = f"http://127.0.0.1:{port}"
+        voters = 300
+        updates = [telegram_callback(f"vote:1:{n % 3 + 1}", 5000 + n) for n in range(voters)]
+        headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
+
+        async def started_server() -> asyncio.subprocess.Process:
+            server = await chiiki(env, "serve", "--port", str(port))
+            async with httpx.AsyncClient(base_url=base) as http:
+                for _ in range(300):
+                    try:
+                        if (await http.get("/healthz")).status_code == 200:
+                            return server
+                    except httpx.TransportError:
+                        pass
+                    await asyncio.sleep(0.05)
+            raise AssertionError("chiiki serve did not start")
+
+        server = await started_server()
+        acknowledged: set[int] = set()
+        async with httpx.AsyncClient(base_url=base, timeout=5) as http:
+            gate = asyncio.Semaphore(20)
+
+            async def post(update: dict[str, object]) -> None:
+                async with gate:
+                    response = await http.post("/webhook/telegram", json=update, headers=headers)
+                    if response.status_code == 200:
+                        acknowledged.add(int(update["update_id"]))  # type: ignore[call-overload]
+
+            burst = [asyncio.create_task(post(u)) for u in updates]
+            await wait_for(lambda: len(acknowledged) >= 100)
+            server.send_signal(signal.SIGKILL)
+            await server.wait()
+            await asyncio.gather(*burst, return_exceptions=True)
+        assert 100 <= len(acknowledged) < voters  # really cut off in the middle
+
+        server = await started_server()
+        try:
+            async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+                for update in updates:  # the unacknowledged again, and the rest as duplicates
+                    response = await http.post("/webhook/telegram", json=update, headers=headers)
+                    assert response.status_code == 200
+
+            def counted() -> tuple[int, int]:
+                with sqlite3.connect(tmp_path / "chiiki.db") as conn:
+                    handled = conn.execute(
+                        "SELECT count(*) FROM inbound_events WHERE handled_at IS NOT NULL"
+                    ).fetchone()[0]
+                    ballots = conn.execute("SELECT count(*) FROM ballots").fetchone()[0]
+                return handled, ballots
+
+            await wait_for(lambda: counted() == (voters, voters), seconds=60)
+        finally:
+            server.send_signal(signal.SIGTERM)
+            await server.wait()
+    with sqlite3.connect(tmp_path / "chiiki.db") as conn:
+        per_choice = dict(
+            conn.execute(
+                "SELECT position, count(*) FROM ballot_choices GROUP BY position"
+            ).fetchall()
+        )
+    assert per_choice == {1: 100, 2: 100, 3: 100}

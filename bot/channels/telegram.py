@@ -217,14 +217,20 @@ class TelegramChannel:
 
     def ordering_key(self, payload: dict[str, Any]) -> str | None:
         for kind in ("message", "callback_query", "my_chat_member"):
-            sender = (payload.get(kind) or {}).get("from") or {}
-            if "id" in sender:
+            part = payload.get(kind)
+            sender = part.get("from") if isinstance(part, dict) else None
+            if isinstance(sender, dict) and "id" in sender:
                 return str(sender["id"])
         return None
 
     async def process(self, payload: dict[str, Any]) -> None:
         await self._initialize()
-        update = Update.de_json(payload, self.bot)
+        try:
+            update = Update.de_json(payload, self.bot)
+        except (TypeError, KeyError, ValueError, AttributeError):
+            # Not shaped like anything Telegram sends: trying again would not help.
+            logger.warning("ignored an update that is not a readable Telegram Update")
+            return
         await self.application.process_update(update)
         failure = self._failures.pop(update.update_id, None)
         if failure is not None:

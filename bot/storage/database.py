@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -75,7 +76,14 @@ class Database:
         await self._connection.close()
 
 
-async def open_database(target: str) -> Database:
+def is_busy(exc: BaseException) -> bool:
+    """Another connection held the write lock longer than the busy timeout."""
+    return isinstance(exc, sqlite3.OperationalError) and (
+        "locked" in str(exc) or "busy" in str(exc)
+    )
+
+
+async def open_database(target: str, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Database:
     """Open (creating folders as needed) the SQLite file `target`, or ':memory:'."""
     path = target.removeprefix("sqlite:///")
     if path != ":memory:":
@@ -85,5 +93,5 @@ async def open_database(target: str) -> Database:
     await connection.execute("PRAGMA journal_mode=WAL")
     await connection.execute("PRAGMA synchronous=NORMAL")
     await connection.execute("PRAGMA foreign_keys=ON")
-    await connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    await connection.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
     return Database(connection)

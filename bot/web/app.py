@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.resources import files
@@ -20,12 +22,15 @@ from bot.config import Settings
 from bot.core import Channel, Reply
 from bot.errors import ConfigError
 from bot.runtime import Runtime, open_runtime
+from bot.storage.database import is_busy
 from bot.web.admin.pages import AdminPages
 from bot.web.admin.site import Site
 from bot.web.bodies import parse_json, read_body
 from bot.web.webhooks import line_webhook, telegram_webhook
 
 CHAT_BODY_LIMIT = 16 * 1024
+
+logger = logging.getLogger(__name__)
 
 
 class _Endpoints:
@@ -81,6 +86,16 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
 
 
+async def _database_busy(request: Request, exc: Exception) -> Response:
+    if not is_busy(exc):
+        raise exc
+    # Nothing was written (the statement never ran); the platform delivers the event again.
+    logger.warning("database busy: answered 503 to %s", request.url.path)
+    return JSONResponse(
+        {"error": "busy, try again"}, status_code=503, headers={"Retry-After": "1"}
+    )
+
+
 def _starlette(endpoints: _Endpoints, settings: Settings, lifespan: object = None) -> Starlette:
     site = Site(endpoints._runtime)
     secret = settings.session_secret.get_secret_value() if settings.session_secret else None
@@ -100,7 +115,7 @@ def _starlette(endpoints: _Endpoints, settings: Settings, lifespan: object = Non
     ]
     return Starlette(
         routes=routes,
-        exception_handlers={HTTPException: _http_error},
+        exception_handlers={HTTPException: _http_error, sqlite3.OperationalError: _database_busy},
         lifespan=lifespan,  # type: ignore[arg-type]
     )
 
