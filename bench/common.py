@@ -71,19 +71,18 @@ def percentile(values: Sequence[float], share: float) -> float:
 
 def peak_rss_mb(pid: int | None = None) -> float:
     """VmHWM: the most resident memory the process has used so far."""
-    status = Path(f"/proc/{pid or os.getpid()}/status").read_text()
-    for line in status.splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmHWM in /proc (not Linux?)")
+    return _status_mb("VmHWM", pid)
 
 
 def rss_mb(pid: int | None = None) -> float:
-    status = Path(f"/proc/{pid or os.getpid()}/status").read_text()
-    for line in status.splitlines():
-        if line.startswith("VmRSS:"):
+    return _status_mb("VmRSS", pid)
+
+
+def _status_mb(field: str, pid: int | None) -> float:
+    for line in Path(f"/proc/{pid or os.getpid()}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS in /proc (not Linux?)")
+    raise RuntimeError(f"no {field} in /proc (not Linux?)")
 
 
 def machine() -> dict[str, Any]:

@@ -17,7 +17,8 @@ from bot.staff.broadcast import plan_broadcast, prepare_notice
 from bot.staff.events import create_event
 from bot.staff.polls import create_poll, merge_small_groups, results_csv
 from bot.staff.watch import load_watch, parse_watch_file, roster_csv
-from bot.storage.outbox import NewBroadcast
+from bot.storage.outbox import BroadcastSummary, NewBroadcast
+from bot.storage.polls import Poll
 from bot.web.admin.auth import LoginOutcome, csrf_matches, new_csrf_token
 from bot.web.admin.forms import event_spec, poll_spec
 from bot.web.admin.site import LANGUAGES, Page, Site, read_form
@@ -43,6 +44,17 @@ def _see(path: str) -> Response:
 def _number(request: Request, name: str) -> int | None:
     value = request.path_params.get(name)
     return value if isinstance(value, int) else None
+
+
+async def _poll(page: Page) -> Poll | None:
+    poll_id = _number(page.request, "poll_id")
+    return await page.runtime.services.polls.get(poll_id) if poll_id is not None else None
+
+
+async def _broadcast(page: Page) -> BroadcastSummary | None:
+    broadcast_id = _number(page.request, "broadcast_id")
+    found = await page.runtime.outbox.history(1, broadcast_id or 0)
+    return found[0] if found else None
 
 
 class AdminPages:
@@ -202,8 +214,7 @@ class AdminPages:
 
     async def poll(self, page: Page) -> Response:
         polls = page.runtime.services.polls
-        poll_id = _number(page.request, "poll_id")
-        item = await polls.get(poll_id) if poll_id is not None else None
+        item = await _poll(page)
         if item is None:
             return self.render(page, "admin/missing.html", 404)
         tally = await polls.tally(item.id)
@@ -220,8 +231,7 @@ class AdminPages:
 
     async def poll_results(self, page: Page) -> Response:
         polls = page.runtime.services.polls
-        poll_id = _number(page.request, "poll_id")
-        item = await polls.get(poll_id) if poll_id is not None else None
+        item = await _poll(page)
         if item is None:
             return JSONResponse({"error": "no such poll"}, status_code=404)
         tally = await polls.tally(item.id)
@@ -235,8 +245,7 @@ class AdminPages:
 
     async def poll_csv(self, page: Page) -> Response:
         polls = page.runtime.services.polls
-        poll_id = _number(page.request, "poll_id")
-        item = await polls.get(poll_id) if poll_id is not None else None
+        item = await _poll(page)
         if item is None:
             return self.render(page, "admin/missing.html", 404)
         text = results_csv(
@@ -413,17 +422,14 @@ class AdminPages:
         return _see(f"/admin/broadcasts/{broadcast_id}")
 
     async def broadcast(self, page: Page) -> Response:
-        broadcast_id = _number(page.request, "broadcast_id")
-        found = await page.runtime.outbox.history(1, broadcast_id or 0)
-        if not found:
+        item = await _broadcast(page)
+        if item is None:
             return self.render(page, "admin/missing.html", 404)
-        return self.render(page, "admin/broadcast.html", item=found[0])
+        return self.render(page, "admin/broadcast.html", item=item)
 
     async def progress(self, page: Page) -> Response:
-        broadcast_id = _number(page.request, "broadcast_id")
-        found = await page.runtime.outbox.history(1, broadcast_id or 0)
-        if not found:
+        item = await _broadcast(page)
+        if item is None:
             return JSONResponse({"error": "no such broadcast"}, status_code=404)
-        item = found[0]
         percent = 100 if item.total == 0 else round(100 * item.settled / item.total)
         return JSONResponse({**item.counts, "total": item.total, "percent": percent})
