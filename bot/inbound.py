@@ -57,6 +57,7 @@ class InboundProcessor:
         self._locks = _KeyedLocks()
         # Keep references: asyncio holds tasks weakly, and a collected task stops mid-run.
         self._tasks: set[asyncio.Task[None]] = set()
+        self._retries: set[asyncio.TimerHandle] = set()
 
     async def accept(self, channel: str, events: list[tuple[str, dict[str, Any]]]) -> int:
         """Store events and start handling the new ones; return how many were new."""
@@ -82,6 +83,20 @@ class InboundProcessor:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
+    def stop_retries(self) -> None:
+        """At shutdown: retries not yet due are left to the next start."""
+        for handle in self._retries:
+            handle.cancel()
+        self._retries.clear()
+
+    def _retry_later(self, channel: str, event_id: str, delay: float) -> None:
+        def retry() -> None:
+            self._retries.discard(handle)
+            self._spawn(channel, event_id)
+
+        handle = asyncio.get_running_loop().call_later(delay, retry)
+        self._retries.add(handle)
+
     def _spawn(self, channel: str, event_id: str) -> None:
         task = asyncio.create_task(self._handle(channel, event_id))
         self._tasks.add(task)
@@ -106,7 +121,6 @@ class InboundProcessor:
                     "%s event %s failed (attempt %d)", channel, event_id, event.attempts
                 )
                 if event.attempts < MAX_ATTEMPTS:
-                    delay = RETRY_SECONDS * 2 ** (event.attempts - 1)
-                    asyncio.get_running_loop().call_later(delay, self._spawn, channel, event_id)
+                    self._retry_later(channel, event_id, RETRY_SECONDS * 2 ** (event.attempts - 1))
                 return
         await self._events.mark_handled(channel, event_id, self._clock())

@@ -130,6 +130,7 @@ async def open_runtime(
         inbox = InboundProcessor(InboundEventRepository(db), channels, clock)
 
         async def finish_inbox() -> None:
+            inbox.stop_retries()
             try:
                 await asyncio.wait_for(inbox.drain(), SHUTDOWN_GRACE_SECONDS)
             except TimeoutError:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -121,6 +122,28 @@ async def test_a_failure_that_outlasts_the_retries_keeps_the_update_for_later(
         await second.runtime.inbox.drain()
         sent = second.telegram.sent("sendMessage")
         assert len(sent) == 1 and "地域づくり協議会" in sent[0]["text"]
+
+
+async def test_a_failed_update_is_tried_again_shortly_without_a_restart(
+    platforms: Platforms,
+) -> None:
+    from bot import inbound
+
+    events = platforms.runtime.inbox._events
+    update = telegram_text("/system", user_id=909)
+    inbound.RETRY_SECONDS = 0.05  # the module's 1 s, shortened for the test
+    try:
+        platforms.telegram.fail_next = 4  # outlasts the send retries of the first attempt
+        await platforms.post_telegram(update)
+        assert await events.pending() == [("telegram", str(update["update_id"]))]
+        for _ in range(100):
+            if not await events.pending():
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        inbound.RETRY_SECONDS = 1.0
+    assert await events.pending() == []
+    assert platforms.telegram.delivered[909] >= 1
 
 
 async def test_long_text_is_split_within_4096(platforms: Platforms) -> None:
