@@ -61,6 +61,16 @@ line_like = st.lists(
 )
 
 
+async def post_raw_telegram(platforms: Platforms, body: bytes) -> int:
+    """Bytes to the Telegram webhook with the right secret, as a platform (or not) might."""
+    response = await platforms.http.post(
+        "/webhook/telegram",
+        content=body,
+        headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET},
+    )
+    return response.status_code
+
+
 def snapshot(db_path: Path) -> dict[str, int]:
     with sqlite3.connect(db_path) as conn:
         return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
@@ -118,12 +128,7 @@ async def test_malformed_telegram_bodies_are_refused_and_change_nothing(
 ) -> None:
     platforms, db = site
     before = snapshot(db)
-    response = await platforms.http.post(
-        "/webhook/telegram",
-        content=body,
-        headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET},
-    )
-    assert response.status_code == 400
+    assert await post_raw_telegram(platforms, body) == 400
     assert snapshot(db) == before
 
 
@@ -168,19 +173,9 @@ async def test_huge_strings_and_bodies(site: tuple[Platforms, Path]) -> None:
     assert any(call["chat_id"] == 55 for call in platforms.telegram.sent("sendMessage"))
     before = snapshot(db)
     too_big = b'{"update_id": 1, "pad": "' + b"x" * (1024 * 1024 + 10) + b'"}'
-    response = await platforms.http.post(
-        "/webhook/telegram",
-        content=too_big,
-        headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET},
-    )
-    assert response.status_code == 413
+    assert await post_raw_telegram(platforms, too_big) == 413
     invalid_utf8 = b'{"update_id": 5, "message": {"text": "\xff\xfe"}}'
-    response = await platforms.http.post(
-        "/webhook/telegram",
-        content=invalid_utf8,
-        headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET},
-    )
-    assert response.status_code == 400
+    assert await post_raw_telegram(platforms, invalid_utf8) == 400
     assert snapshot(db) == before
 
 

@@ -52,8 +52,7 @@ class Database:
         return rows[0] if rows else None
 
     async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
-        async with self._lock:
-            return list(await self._connection.execute_fetchall(sql, tuple(params)))
+        return await self.execute(sql, params)
 
     async def rollback(self) -> None:
         async with self._lock:

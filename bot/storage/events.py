@@ -197,13 +197,7 @@ class EventRepository:
         return int(row[0]) if row else 0
 
     async def due_times(self, until: datetime) -> list[datetime]:
-        """The distinct times pending reminders fall due, up to `until`."""
-        rows = await self._db.fetch_all(
-            "SELECT DISTINCT due_at FROM reminders WHERE state = 'pending' AND due_at <= ?"
-            " ORDER BY due_at",
-            (to_db(until),),
-        )
-        return [from_db(row[0]) for row in rows]
+        return await pending_due_times(self._db, "reminders", until)
 
     async def reminders_of(self, event_id: int) -> list[tuple[datetime, str]]:
         rows = await self._db.fetch_all(
@@ -253,6 +247,17 @@ class EventRepository:
                 )
                 queued.append(reminder_id)
         return ReminderOutcome(queued, skipped)
+
+
+async def pending_due_times(db: Database, table: str, until: datetime) -> list[datetime]:
+    """The distinct times pending reminders in `table` fall due, up to `until` (event and
+    shift reminders share this shape)."""
+    rows = await db.fetch_all(
+        f"SELECT DISTINCT due_at FROM {table} WHERE state = 'pending' AND due_at <= ?"
+        " ORDER BY due_at",
+        (to_db(until),),
+    )
+    return [from_db(row[0]) for row in rows]
 
 
 def _event(row: aiosqlite.Row) -> Event:

@@ -255,13 +255,9 @@ class OutboxRepository:
             )
 
     async def progress(self, broadcast_id: int) -> dict[str, int]:
-        rows = await self._db.fetch_all(
-            "SELECT state, count(*) FROM outbox WHERE broadcast_id = ? GROUP BY state",
-            (broadcast_id,),
-        )
-        counts = dict.fromkeys(_STATES, 0)
-        counts.update({row[0]: int(row[1]) for row in rows})
-        return counts
+        """This broadcast's outbox rows counted by state."""
+        found = await self.history(1, broadcast_id)
+        return found[0].counts if found else dict.fromkeys(_STATES, 0)
 
     async def history(self, limit: int, broadcast_id: int | None = None) -> list[BroadcastSummary]:
         """The newest broadcasts (or one of them) with their outbox rows counted by state."""

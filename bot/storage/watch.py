@@ -10,7 +10,7 @@ from enum import StrEnum
 import aiosqlite
 
 from bot.storage.database import Database
-from bot.storage.events import ReminderOutcome
+from bot.storage.events import ReminderOutcome, pending_due_times
 from bot.storage.outbox import NewBroadcast, insert_broadcast
 from bot.storage.timestamps import from_db, to_db
 
@@ -365,13 +365,7 @@ class WatchRepository:
         return int(row[0]) if row else 0
 
     async def due_times(self, until: datetime) -> list[datetime]:
-        """The distinct times pending reminders fall due, up to `until`."""
-        rows = await self._db.fetch_all(
-            "SELECT DISTINCT due_at FROM shift_reminders WHERE state = 'pending' AND due_at <= ?"
-            " ORDER BY due_at",
-            (to_db(until),),
-        )
-        return [from_db(row[0]) for row in rows]
+        return await pending_due_times(self._db, "shift_reminders", until)
 
     async def reminders_of(self, shift_id: int) -> list[tuple[str, datetime, str]]:
         rows = await self._db.fetch_all(

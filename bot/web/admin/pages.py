@@ -19,9 +19,9 @@ from bot.staff.polls import create_poll, merge_small_groups, results_csv
 from bot.staff.watch import load_watch, parse_watch_file, roster_csv
 from bot.storage.outbox import BroadcastSummary, NewBroadcast
 from bot.storage.polls import Poll
-from bot.web.admin.auth import LoginOutcome, csrf_matches, new_csrf_token
+from bot.web.admin.auth import LoginOutcome, new_csrf_token
 from bot.web.admin.forms import event_spec, poll_spec
-from bot.web.admin.site import LANGUAGES, Page, Site, read_form
+from bot.web.admin.site import LANGUAGES, Page, Site, read_checked_form
 
 ROSTER_DAYS = 14
 HISTORY_LENGTH = 30
@@ -98,8 +98,8 @@ class AdminPages:
 
     async def login(self, request: Request) -> Response:
         site, language = self.site, self.site.language(request)
-        form = await read_form(request)
-        if not csrf_matches(request.session.get("csrf"), form.get("csrf_token")):
+        form = await read_checked_form(request)
+        if form is None:
             return site.render(request, language, "admin/login.html", 403, error="expired")
         runtime = site.get_runtime()
         login, password = form.get("login"), form.get("password")

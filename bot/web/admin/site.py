@@ -154,8 +154,8 @@ class Site:
                 return PlainTextResponse("login required", status_code=401)
             form = None
             if request.method == "POST":
-                form = await read_form(request)
-                if not csrf_matches(request.session.get("csrf"), form.get("csrf_token")):
+                form = await read_checked_form(request)
+                if form is None:
                     return PlainTextResponse(
                         "this form has expired: reload the page and try again", status_code=403
                     )
@@ -167,7 +167,13 @@ class Site:
         return endpoint
 
 
-async def read_form(request: Request) -> FormData:
+async def read_checked_form(request: Request) -> FormData | None:
+    """The posted form, or None when it lacks this session's CSRF token."""
+    form = await _read_form(request)
+    return form if csrf_matches(request.session.get("csrf"), form.get("csrf_token")) else None
+
+
+async def _read_form(request: Request) -> FormData:
     length = request.headers.get("content-length")
     if length is not None and (not length.isdigit() or int(length) > MAX_FORM_BYTES):
         raise HTTPException(413, "the form is too large")
