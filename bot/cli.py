@@ -506,6 +506,75 @@ def event_cancel(event_id: int) -> None:
 
 
 @main.group()
+def outcome() -> None:
+    """What came of a poll or a meeting (円卓会議), told to everyone who took part."""
+
+
+@outcome.command("add")
+@click.option("--poll", "poll_id", type=int, help="The poll this outcome is about.")
+@click.option("--event", "event_id", type=int, help="The meeting (event) it is about.")
+@click.option("--decided", required=True, help="What was decided, in Japanese.")
+@click.option("--decided-en", default=None, help="The same in English (optional).")
+@click.option("--decided-easy", default=None, help="The same in やさしい日本語 (optional).")
+@click.option(
+    "--next", "next_actors", required=True, help="Who acts next: actor ids, comma-separated."
+)
+@_friendly_errors
+def outcome_add(
+    poll_id: int | None,
+    event_id: int | None,
+    decided: str,
+    decided_en: str | None,
+    decided_easy: str | None,
+    next_actors: str,
+) -> None:
+    """Record an outcome and tell the poll's voters or the meeting's followers."""
+    from bot.staff.outcomes import OutcomeError, new_outcome, record_outcome
+
+    if (poll_id is None) == (event_id is None):
+        raise OutcomeError("give either --poll ID or --event ID")
+
+    async def work(runtime: Runtime) -> None:
+        services = runtime.services
+        kind, subject_id = ("poll", poll_id) if poll_id is not None else ("event", event_id)
+        assert subject_id is not None
+        spec = new_outcome(
+            services.pack,
+            kind,
+            subject_id,
+            decided,
+            decided_en,
+            decided_easy,
+            next_actors.split(","),
+        )
+        outcome_id, broadcast_id = await record_outcome(
+            services.outcomes, services.notices, services.pack, spec, services.clock()
+        )
+        click.echo(f"recorded outcome {outcome_id}; telling everyone who took part")
+        if broadcast_id is not None:
+            await _deliver_with_progress(runtime, broadcast_id)
+
+    _run_staff(work)
+
+
+@outcome.command("list")
+@_friendly_errors
+def outcome_list() -> None:
+    """The latest outcomes."""
+    from bot.storage.outcomes import OutcomeRepository
+
+    async def work(db: Database, pack: Pack, settings: Settings) -> list[str]:
+        return [
+            f"{o.id}\t{o.created_at.astimezone(settings.tz):%Y-%m-%d}\t{o.subject.kind}"
+            f" {o.subject.id}\t{' '.join(o.next_actors)}\t{o.decided_ja}"
+            for o in await OutcomeRepository(db).recent(50)
+        ]
+
+    for line in _run_with_database(work):
+        click.echo(line)
+
+
+@main.group()
 def watch() -> None:
     """School-route watch (登下校見守り): routes, shifts, rosters."""
 

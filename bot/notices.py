@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.content import LANGUAGES, Catalog
 from bot.storage.events import Event
 from bot.storage.outbox import NewBroadcast
+from bot.storage.outcomes import NewOutcome, Subject
 from bot.storage.watch import Route, Shift
 
 
@@ -28,8 +30,10 @@ class Notices:
             minute=local.minute,
         )
 
-    def _texts(self, key: str, **values: object) -> tuple[str, str]:
-        ja, en = (
+    def _texts(self, key: str, **values: object) -> tuple[str, ...]:
+        """The phrase in every language, in LANGUAGES order (ja, en, easy); a callable value is
+        asked for the text in each language."""
+        return tuple(
             self._catalog.text(
                 key,
                 language,
@@ -37,7 +41,6 @@ class Notices:
             )
             for language in LANGUAGES
         )
-        return ja, en
 
     def event_reminder(self, event: Event) -> NewBroadcast:
         # Reminders promise "never twice": a send cut short by a crash is not repeated.
@@ -48,7 +51,7 @@ class Notices:
     def event_cancelled(self, event: Event) -> NewBroadcast:
         return NewBroadcast("event_cancelled", *self._event_texts("events.cancelled", event))
 
-    def _event_texts(self, key: str, event: Event) -> tuple[str, str]:
+    def _event_texts(self, key: str, event: Event) -> tuple[str, ...]:
         return self._texts(
             key,
             title=event.title,
@@ -59,16 +62,26 @@ class Notices:
     def poll_opened(
         self, question_ja: str, question_en: str | None, closes_at: datetime, district: str | None
     ) -> NewBroadcast:
-        ja, en = self._texts(
+        texts = self._texts(
             "polls.announcement",
             question=lambda language: (
                 question_en if language == "en" and question_en else question_ja
             ),
             time=lambda language: self.time(closes_at, language),
         )
-        return NewBroadcast("poll_announcement", ja, en, district=district)
+        return NewBroadcast("poll_announcement", *texts, district=district)
 
-    def _shift_texts(self, key: str, shift: Shift, route: Route) -> tuple[str, str]:
+    def outcome(
+        self, subject: Subject, outcome: NewOutcome, actors: Callable[[str], str]
+    ) -> NewBroadcast:
+        return NewBroadcast(
+            "outcome",
+            *self._texts(
+                "outcomes.notice", subject=subject.title, decided=outcome.decided, actors=actors
+            ),
+        )
+
+    def _shift_texts(self, key: str, shift: Shift, route: Route) -> tuple[str, ...]:
         return self._texts(
             key,
             route=route.name,

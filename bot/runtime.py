@@ -14,7 +14,7 @@ from bot.channels.base import PlatformChannel
 from bot.channels.line import REQUEST_TIMEOUT_SECONDS, LineChannel
 from bot.channels.telegram import TelegramChannel
 from bot.config import Settings
-from bot.content import LANGUAGES, load_catalog, load_pack
+from bot.content import load_catalog, load_pack
 from bot.core import Channel
 from bot.core.clock import Clock, utc_now
 from bot.delivery import RetryPolicy
@@ -26,7 +26,9 @@ from bot.storage import Database, apply_migrations, open_database
 from bot.storage.conversations import ConversationRepository
 from bot.storage.events import EventRepository
 from bot.storage.inbound_events import InboundEventRepository
+from bot.storage.links import LinkRepository
 from bot.storage.outbox import OutboxRepository
+from bot.storage.outcomes import OutcomeRepository
 from bot.storage.polls import PollRepository
 from bot.storage.residents import ResidentRepository
 from bot.storage.watch import WatchRepository
@@ -86,6 +88,8 @@ async def open_runtime(
             polls=PollRepository(db),
             events=EventRepository(db),
             watch=WatchRepository(db),
+            links=LinkRepository(db),
+            outcomes=OutcomeRepository(db),
             pack=pack,
             catalog=catalog,
             notices=notices,
@@ -110,7 +114,8 @@ async def open_runtime(
             )
             stack.push_async_callback(telegram.stop)
             if serving:
-                await telegram.start({lang: command_list(catalog, lang) for lang in LANGUAGES})
+                # Telegram picks the list by the app's language (ISO 639-1): ja and en only.
+                await telegram.start({lang: command_list(catalog, lang) for lang in ("ja", "en")})
             channels[Channel.TELEGRAM] = telegram
         if settings.line_channel_secret and settings.line_channel_access_token:
             line = LineChannel(

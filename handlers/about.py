@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.content.schema import Actor
 from bot.core import Choice, Reply
 from bot.core.choices import encode_choice
 from handlers.context import HandlerContext
@@ -9,6 +10,7 @@ from handlers.menu import back_to_menu, command_choice
 from handlers.routing import Request
 
 GOAL_CHOICE = "goal"
+ACTOR_CHOICE = "actor"
 
 
 def source_line(ctx: HandlerContext, source_id: str) -> str:
@@ -65,12 +67,26 @@ async def show_goal(request: Request, ctx: HandlerContext) -> list[Reply]:
 async def show_roles(request: Request, ctx: HandlerContext) -> list[Reply]:
     actors = ctx.pack.actors
     blocks = [ctx.t("roles.heading")]
-    for actor in actors.items:
-        roles = "\n".join(f"・{ctx.local(role)}" for role in actor.roles)
-        blocks.append(f"■ {ctx.local(actor.name)}\n{ctx.local(actor.who)}\n{roles}")
+    blocks += [_actor_block(ctx, actor) for actor in actors.items]
     blocks.append(source_line(ctx, actors.source))
     choices = (command_choice(ctx, "goals", "menu.goals"), back_to_menu(ctx))
     return [Reply("\n\n".join(blocks), choices)]
+
+
+async def show_actor(request: Request, ctx: HandlerContext) -> list[Reply]:
+    """One actor's roles (linked from an outcome's "who acts next")."""
+    assert request.choice is not None
+    actor = ctx.pack.actor(request.choice.args[0]) if request.choice.args else None
+    if actor is None:
+        return await show_roles(request, ctx)
+    text = "\n\n".join((_actor_block(ctx, actor), source_line(ctx, ctx.pack.actors.source)))
+    choices = (command_choice(ctx, "roles", "menu.roles"), back_to_menu(ctx))
+    return [Reply(text, choices)]
+
+
+def _actor_block(ctx: HandlerContext, actor: Actor) -> str:
+    roles = "\n".join(f"・{ctx.local(role)}" for role in actor.roles)
+    return f"■ {ctx.local(actor.name)}\n{ctx.local(actor.who)}\n{roles}"
 
 
 async def show_about(request: Request, ctx: HandlerContext) -> list[Reply]:

@@ -11,6 +11,8 @@ from bot.core.clock import Clock
 from bot.notices import Notices
 from bot.storage.conversations import ConversationRepository
 from bot.storage.events import EventRepository
+from bot.storage.links import LinkRepository
+from bot.storage.outcomes import OutcomeRepository
 from bot.storage.polls import PollRepository
 from bot.storage.residents import Resident, ResidentRepository
 from bot.storage.watch import WatchRepository
@@ -25,6 +27,8 @@ class Services:
     polls: PollRepository
     events: EventRepository
     watch: WatchRepository
+    links: LinkRepository
+    outcomes: OutcomeRepository
     pack: Pack
     catalog: Catalog
     notices: Notices

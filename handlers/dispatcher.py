@@ -34,6 +34,9 @@ class Dispatcher:
         resident = await self._services.residents.get_or_create(
             message.channel, message.user_id, language_from_hint(message.language_hint), now
         )
+        if resident.linked_to is not None:
+            # Another channel of a linked resident: they act as the one resident they are.
+            resident = await self._services.residents.get(resident.linked_to) or resident
         ctx = HandlerContext(self._services, resident, now)
         route_name, replies = await self._answer(message, ctx)
         logger.info(

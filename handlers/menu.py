@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from bot.content import Catalog
+from bot.content import EASY, Catalog
 from bot.core import Choice, Reply
 from bot.core.choices import COMMAND_CHOICE, encode_choice
 from handlers.context import HandlerContext
 from handlers.routing import Request
+
+# The choice that sets the language (handled in handlers.settings, which imports this module).
+LANGUAGE_CHOICE = "lang"
 
 # The main menu, in the order residents see it: (command, catalog key of its label).
 MAIN_MENU = (
@@ -65,7 +68,7 @@ async def menu(request: Request, ctx: HandlerContext) -> list[Reply]:
 
 
 async def help_(request: Request, ctx: HandlerContext) -> list[Reply]:
-    return [Reply(ctx.t("help.text"), main_menu(ctx))]
+    return [Reply(ctx.t("help.text"), main_menu(ctx)), *await _easier_words_if_lost(ctx)]
 
 
 async def contact(request: Request, ctx: HandlerContext) -> list[Reply]:
@@ -80,4 +83,17 @@ async def contact(request: Request, ctx: HandlerContext) -> list[Reply]:
 
 async def not_understood(request: Request, ctx: HandlerContext) -> list[Reply]:
     key = "fallback.stale_choice" if request.message.data else "fallback.unknown"
-    return [Reply(ctx.t(key), main_menu(ctx))]
+    return [Reply(ctx.t(key), main_menu(ctx)), *await _easier_words_if_lost(ctx)]
+
+
+# A resident who asks for help (or is not understood) this often is offered やさしい日本語.
+HELP_ASKS_BEFORE_OFFER = 2
+
+
+async def _easier_words_if_lost(ctx: HandlerContext) -> list[Reply]:
+    if ctx.language != "ja":
+        return []
+    if not await ctx.services.residents.count_help_ask(ctx.resident.id, HELP_ASKS_BEFORE_OFFER):
+        return []
+    offer = Choice(ctx.t("language.offer_button"), encode_choice(LANGUAGE_CHOICE, EASY))
+    return [Reply(ctx.t("language.offer"), (offer, back_to_menu(ctx)))]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers import about, events, menu, polls, privacy, settings, watch
+from handlers import about, events, link, menu, outcomes, polls, privacy, settings, watch
 from handlers.routing import Route, Router, in_state, on_choice, on_command
 
 # Words a resident may type instead of a command (compared after NFKC folding and lower-casing).
@@ -21,6 +21,9 @@ _WORDS_FOR_COMMAND: dict[str, tuple[str, ...]] = {
     "settings": ("設定", "settings"),
     "mydata": ("マイデータ", "わたしのデータ", "私のデータ", "mydata"),
     "forget": ("データ削除", "forget"),
+    "link": ("つなぐ", "アプリをつなぐ", "link"),
+    "outcomes": ("結果", "けっか", "決まったこと", "outcomes"),
+    "easy": ("やさしい日本語", "やさしいにほんご", "やさしい にほんご"),
 }
 KEYWORDS: dict[str, str] = {
     word: command for command, words in _WORDS_FOR_COMMAND.items() for word in words
@@ -61,6 +64,12 @@ def build_router() -> Router:
         Route("watch-leave", on_choice(watch.LEAVE_CHOICE), watch.leave),
         Route("watch-consent", on_choice(watch.CONSENT_CHOICE), watch.answer_consent),
         Route("watch-name", in_state(watch.ASKING_NAME), watch.receive_name),
+        Route("easy", on_command("easy"), settings.use_easy_japanese),
+        Route("link", on_command("link"), link.show_link),
+        Route("link-choice", on_choice(link.LINK_CHOICE), link.choose),
+        Route("link-code", in_state(link.ENTERING_CODE), link.receive_code),
+        Route("outcomes", on_command("outcomes"), outcomes.list_outcomes),
+        Route("actor", on_choice(about.ACTOR_CHOICE), about.show_actor),
         Route("mydata", on_command("mydata"), privacy.show_my_data),
         Route("forget", on_command("forget"), privacy.ask_to_forget),
         Route("forget-answer", on_choice(privacy.FORGET_CHOICE), privacy.answer_forget),

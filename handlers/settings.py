@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 
-from bot.content import LANGUAGES
+from bot.content import EASY, LANGUAGES
 from bot.core import MAX_CHOICES, Choice, Reply
 from bot.core.choices import encode_choice
 from handlers.context import HandlerContext
-from handlers.menu import back_to_menu, command_choice, main_menu, start
+from handlers.menu import LANGUAGE_CHOICE, back_to_menu, command_choice, main_menu, start
 from handlers.routing import Request
 
-LANGUAGE_CHOICE = "lang"
 DISTRICT_CHOICE = "district"
 # A page of districts leaves room for "previous", "next" and "back" within LINE's 13 items.
 DISTRICTS_PER_PAGE = MAX_CHOICES - 3
-LANGUAGE_NAMES = {"ja": "日本語", "en": "English"}
+LANGUAGE_NAMES = {"ja": "日本語", "en": "English", "easy": "やさしい日本語"}
 
 
 def district_name(ctx: HandlerContext) -> str:
@@ -56,9 +55,18 @@ async def choose_language(request: Request, ctx: HandlerContext) -> list[Reply]:
     code = request.choice.args[0] if request.choice.args else ""
     if code not in LANGUAGES:
         return await show_settings(request, ctx)
+    return await _set_language(ctx, code)
+
+
+async def _set_language(ctx: HandlerContext, code: str) -> list[Reply]:
     await ctx.services.residents.set_language(ctx.resident.id, code, ctx.now)
     ctx = dataclasses.replace(ctx, resident=dataclasses.replace(ctx.resident, language=code))
     return [Reply(ctx.t("settings.language_set", language=LANGUAGE_NAMES[code]), main_menu(ctx))]
+
+
+async def use_easy_japanese(request: Request, ctx: HandlerContext) -> list[Reply]:
+    """Typing やさしい日本語 switches to it at once."""
+    return await _set_language(ctx, EASY)
 
 
 async def choose_district(request: Request, ctx: HandlerContext) -> list[Reply]:

@@ -125,13 +125,13 @@ def test_every_key_the_code_uses_is_in_the_catalog() -> None:
 
 def test_a_catalog_entry_missing_a_language_is_refused(tmp_path: Path) -> None:
     (tmp_path / "messages.yaml").write_text("hello: {ja: こんにちは}\n", encoding="utf-8")
-    with pytest.raises(PackError, match="hello: missing en"):
+    with pytest.raises(PackError, match="hello: missing en, easy"):
         load_catalog(tmp_path)
 
 
 def test_catalog_placeholders_must_agree_between_languages(tmp_path: Path) -> None:
     (tmp_path / "messages.yaml").write_text(
-        'hi: {ja: "{name}さん", en: "Hi {nmae}"}\n', encoding="utf-8"
+        'hi: {ja: "{name}さん", en: "Hi {nmae}", easy: "{name}さん"}\n', encoding="utf-8"
     )
     with pytest.raises(PackError, match="different placeholders"):
         load_catalog(tmp_path)

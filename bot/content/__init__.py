@@ -2,9 +2,10 @@
 
 from bot.content.catalog import Catalog, load_catalog
 from bot.content.loader import check_packs, list_packs, load_pack
-from bot.content.schema import LANGUAGES, Pack, Text
+from bot.content.schema import EASY, LANGUAGES, Pack, Text
 
 __all__ = [
+    "EASY",
     "LANGUAGES",
     "Catalog",
     "Pack",

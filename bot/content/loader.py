@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from bot.content.schema import Pack
+from bot.content.schema import Pack, missing_texts
 from bot.errors import PackError
 
 PACK_FILE = "pack.yaml"
@@ -37,13 +37,18 @@ def load_pack(content_dir: Path, name: str) -> Pack:
 
 
 def check_packs(content_dir: Path) -> list[str]:
-    """Validate every pack; return one line per problem (empty when all are good)."""
+    """Validate every pack; return one line per problem, text missing in a language included
+    (the bot shows Japanese in its place, but a resident who chose another language should not
+    have to read it)."""
     problems = []
     for name in list_packs(content_dir):
         try:
-            load_pack(content_dir, name)
+            pack = load_pack(content_dir, name)
         except PackError as exc:
             problems.append(str(exc))
+            continue
+        path = content_dir / name / PACK_FILE
+        problems += [f"{path}: {gap}: missing" for gap in missing_texts(pack)]
     return problems
 
 

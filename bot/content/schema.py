@@ -1,7 +1,8 @@
 """The shape of a content pack, validated by pydantic.
 
-A pack explains one municipality's community-building ordinance. Every text exists in every
-language, and every section names the source page it was written from.
+A pack explains one municipality's community-building ordinance. Every text exists in Japanese
+and English; やさしい日本語 (easy Japanese) where the pack has written it, Japanese otherwise
+(`chiiki content check` lists what is missing). Every section names its source page.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-LANGUAGES = ("ja", "en")
+LANGUAGES = ("ja", "en", "easy")
+EASY = "easy"
 
 # Ids travel inside choice data (`goal:<id>`), so they stay short and plain.
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,23}$")]
@@ -27,9 +29,14 @@ class Text(_Model):
 
     ja: NonEmpty
     en: NonEmpty
+    easy: NonEmpty | None = None
 
     def get(self, language: str) -> str:
-        return self.en if language == "en" else self.ja
+        if language == "en":
+            return self.en
+        if language == EASY and self.easy:
+            return self.easy
+        return self.ja
 
 
 class Source(_Model):
@@ -168,6 +175,25 @@ class Pack(_Model):
 
     def district(self, district_id: str) -> District | None:
         return next((d for d in self.districts if d.id == district_id), None)
+
+
+def missing_texts(node: object, where: str = "") -> list[str]:
+    """Where a pack text has no version in some language (only `easy` may be left out)."""
+    if isinstance(node, Text):
+        return [f"{where} ({language})" for language in LANGUAGES if not getattr(node, language)]
+    if isinstance(node, BaseModel):
+        items: list[tuple[str, object]] = [
+            (name, getattr(node, name)) for name in type(node).model_fields
+        ]
+    elif isinstance(node, dict):
+        items = [(str(key), value) for key, value in node.items()]
+    elif isinstance(node, list):
+        items = [(str(index), value) for index, value in enumerate(node)]
+    else:
+        return []
+    return [
+        gap for name, value in items for gap in missing_texts(value, f"{where}.{name}".lstrip("."))
+    ]
 
 
 def _unique(ids: list[str], where: str) -> set[str]:

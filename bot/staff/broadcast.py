@@ -52,6 +52,10 @@ def notice(pack: Pack, catalog: Catalog, text_ja: str, text_en: str | None) -> N
         text_en=catalog.text("broadcast.notice", "en", city=city.en, text=text_en.strip())
         if text_en
         else None,
+        # Staff write Japanese; easy-Japanese readers get it under the easy heading.
+        text_easy=catalog.text(
+            "broadcast.notice", "easy", city=city.get("easy"), text=text_ja.strip()
+        ),
     )
 
 

@@ -13,6 +13,10 @@ from bot.storage.database import Database
 logger = logging.getLogger(__name__)
 
 _FILE_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+# A migration that rebuilds a table other tables refer to (SQLite cannot alter a CHECK) starts
+# with this line: it runs with foreign keys off, as sqlite.org/lang_altertable.html prescribes,
+# and is refused if any reference is left dangling.
+REBUILDS_TABLES = "-- chiiki: rebuilds tables"
 
 _TRACKING_TABLE = """
 CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -68,22 +72,37 @@ async def apply_migrations(db: Database, folder: Path) -> list[int]:
     for migration in migrations:
         if migration.version in applied:
             continue
-        # executescript commits any open transaction first, so the transaction lives in the script.
-        script = (
-            "BEGIN IMMEDIATE;\n"
-            f"{migration.sql}\n;\n"
-            "INSERT INTO schema_migrations (version, name) "
-            f"VALUES ({migration.version}, '{migration.name}');\n"
-            "COMMIT;"
-        )
         try:
-            await db.execute_script(script)
+            await _apply(db, migration)
         except Exception as exc:
             if db.in_transaction:
                 await db.rollback()
             raise MigrationError(
                 f"migration {migration.version:04d}_{migration.name}.sql failed: {exc}"
             ) from exc
+        finally:
+            await db.execute("PRAGMA foreign_keys=ON")
         logger.info("applied migration %04d_%s", migration.version, migration.name)
         done.append(migration.version)
     return done
+
+
+async def _apply(db: Database, migration: Migration) -> None:
+    rebuilds = migration.sql.startswith(REBUILDS_TABLES)
+    if rebuilds:
+        # Only outside a transaction does this pragma take effect; DROP TABLE would cascade else.
+        await db.execute("PRAGMA foreign_keys=OFF")
+    # executescript commits any open transaction first, so the transaction lives in the script.
+    await db.execute_script(
+        "BEGIN IMMEDIATE;\n"
+        f"{migration.sql}\n;\n"
+        "INSERT INTO schema_migrations (version, name) "
+        f"VALUES ({migration.version}, '{migration.name}');\n"
+    )
+    if rebuilds:
+        dangling = await db.fetch_all("PRAGMA foreign_key_check")
+        if dangling:
+            raise MigrationError(
+                f"{len(dangling)} references left dangling, e.g. {tuple(dangling[0])}"
+            )
+    await db.execute("COMMIT")

@@ -20,6 +20,7 @@ class NewBroadcast:
     kind: str
     text_ja: str
     text_en: str | None = None
+    text_easy: str | None = None
     district: str | None = None
     channel: str = "all"
     resend_in_flight: bool = True
@@ -73,16 +74,17 @@ async def insert_broadcast(
 ) -> int:
     """Write a broadcast and its outbox rows inside the caller's transaction.
 
-    `audience_sql` selects resident ids; only reachable residents on the broadcast's channels
-    get a row.
+    `audience_sql` selects resident (person) ids; each gets one row, addressed to the channel
+    that receives their notices, when it is reachable and one of the broadcast's channels.
     """
     cursor = await conn.execute(
-        "INSERT INTO broadcasts (kind, text_ja, text_en, district, channel, resend_in_flight,"
-        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO broadcasts (kind, text_ja, text_en, text_easy, district, channel,"
+        " resend_in_flight, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (
             broadcast.kind,
             broadcast.text_ja,
             broadcast.text_en,
+            broadcast.text_easy,
             broadcast.district,
             broadcast.channel,
             int(broadcast.resend_in_flight),
@@ -94,15 +96,19 @@ async def insert_broadcast(
     channels = broadcast.channels()
     await conn.execute(
         "INSERT INTO outbox (broadcast_id, resident_id, channel, next_attempt_at)"
-        f" SELECT ?, r.id, r.channel, ? FROM residents r WHERE r.reachable = 1"
-        f" AND r.channel IN ({','.join('?' * len(channels))}) AND r.id IN ({audience_sql})",
+        " SELECT ?, r.id, r.channel, ? FROM residents r"
+        " WHERE r.reachable = 1 AND r.receives_notices = 1"
+        f" AND r.channel IN ({','.join('?' * len(channels))})"
+        f" AND coalesce(r.linked_to, r.id) IN ({audience_sql})",
         (broadcast_id, to_db(now), *channels, *audience_params),
     )
     return broadcast_id
 
 
 _STATES = ("pending", "sending", "sent", "failed", "unreachable")
-_DISTRICT_AUDIENCE = "SELECT id FROM residents WHERE ? IS NULL OR district = ?"
+DISTRICT_AUDIENCE = (
+    "SELECT id FROM residents WHERE linked_to IS NULL AND (? IS NULL OR district = ?)"
+)
 
 
 class OutboxRepository:
@@ -113,9 +119,10 @@ class OutboxRepository:
         """Reachable residents per channel that a broadcast would reach."""
         channels = NewBroadcast("", "", channel=channel).channels()
         rows = await self._db.fetch_all(
-            "SELECT channel, count(*) FROM residents WHERE reachable = 1"
+            "SELECT channel, count(*) FROM residents"
+            " WHERE reachable = 1 AND receives_notices = 1"
             f" AND channel IN ({','.join('?' * len(channels))})"
-            " AND (? IS NULL OR district = ?) GROUP BY channel",
+            f" AND coalesce(linked_to, id) IN ({DISTRICT_AUDIENCE}) GROUP BY channel",
             (*channels, district, district),
         )
         counts = {name: 0 for name in channels}
@@ -126,7 +133,7 @@ class OutboxRepository:
         """A broadcast to everyone reachable (in its district, if any), in one transaction."""
         async with self._db.transaction() as conn:
             return await insert_broadcast(
-                conn, broadcast, now, _DISTRICT_AUDIENCE, (broadcast.district, broadcast.district)
+                conn, broadcast, now, DISTRICT_AUDIENCE, (broadcast.district, broadcast.district)
             )
 
     async def create_for(
@@ -351,7 +358,9 @@ async def _recipients(conn: aiosqlite.Connection, outbox_ids: list[int]) -> list
         return []
     async with conn.execute(
         "SELECT o.id, o.resident_id, r.platform_user_id, o.attempts,"
-        " CASE WHEN r.language = 'en' AND b.text_en IS NOT NULL THEN b.text_en ELSE b.text_ja END"
+        " CASE WHEN r.language = 'en' AND b.text_en IS NOT NULL THEN b.text_en"
+        " WHEN r.language = 'easy' AND b.text_easy IS NOT NULL THEN b.text_easy"
+        " ELSE b.text_ja END"
         " FROM outbox o JOIN residents r ON r.id = o.resident_id"
         " JOIN broadcasts b ON b.id = o.broadcast_id"
         f" WHERE o.id IN ({','.join('?' * len(outbox_ids))}) ORDER BY o.id",

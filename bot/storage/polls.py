@@ -10,7 +10,7 @@ from enum import StrEnum
 import aiosqlite
 
 from bot.storage.database import Database
-from bot.storage.outbox import NewBroadcast, insert_broadcast
+from bot.storage.outbox import DISTRICT_AUDIENCE, NewBroadcast, insert_broadcast
 from bot.storage.timestamps import from_db, to_db
 
 
@@ -115,7 +115,7 @@ class PollRepository:
                     conn,
                     announcement,
                     now,
-                    "SELECT id FROM residents WHERE ? IS NULL OR district = ?",
+                    DISTRICT_AUDIENCE,
                     (poll.district, poll.district),
                 )
         return poll_id, broadcast_id

@@ -1,4 +1,7 @@
-"""Residents: one row per platform identity, holding only what the bot needs."""
+"""Residents: one row per platform identity, holding only what the bot needs.
+
+A row with `linked_to` set is another channel of that resident (see bot.storage.links).
+"""
 
 from __future__ import annotations
 
@@ -23,6 +26,13 @@ class Resident:
     reachable: bool
     created_at: datetime
     updated_at: datetime
+    linked_to: int | None = None
+    receives_notices: bool = True
+
+    @property
+    def person_id(self) -> int:
+        """The row that holds this resident's doings, whichever channel they write from."""
+        return self.linked_to or self.id
 
 
 def _resident(row: aiosqlite.Row) -> Resident:
@@ -37,6 +47,8 @@ def _resident(row: aiosqlite.Row) -> Resident:
         reachable=bool(row["reachable"]),
         created_at=from_db(row["created_at"]),
         updated_at=from_db(row["updated_at"]),
+        linked_to=row["linked_to"],
+        receives_notices=bool(row["receives_notices"]),
     )
 
 
@@ -49,6 +61,10 @@ class ResidentRepository:
             "SELECT * FROM residents WHERE channel = ? AND platform_user_id = ?",
             (channel, platform_user_id),
         )
+        return _resident(row) if row else None
+
+    async def get(self, resident_id: int) -> Resident | None:
+        row = await self._db.fetch_one("SELECT * FROM residents WHERE id = ?", (resident_id,))
         return _resident(row) if row else None
 
     async def get_or_create(
@@ -70,7 +86,22 @@ class ResidentRepository:
         return _resident(rows[0])
 
     async def set_language(self, resident_id: int, language: str, now: datetime) -> None:
-        await self._update(resident_id, "language", language, now)
+        """Every linked channel of the resident speaks the chosen language; help asks restart."""
+        await self._db.execute(
+            "UPDATE residents SET language = ?, help_asks = 0, updated_at = ?"
+            " WHERE id = ? OR linked_to = ?",
+            (language, to_db(now), resident_id, resident_id),
+        )
+
+    async def count_help_ask(self, resident_id: int, offer_at: int) -> bool:
+        """Count one more ask for help; True (and the count restarts) when it reaches
+        `offer_at`, the moment to offer easier words."""
+        rows = await self._db.execute(
+            "UPDATE residents SET help_asks = CASE WHEN help_asks + 1 >= ? THEN 0"
+            " ELSE help_asks + 1 END WHERE id = ? RETURNING help_asks",
+            (offer_at, resident_id),
+        )
+        return bool(rows) and rows[0][0] == 0
 
     async def set_district(self, resident_id: int, district: str | None, now: datetime) -> None:
         await self._update(resident_id, "district", district, now)
@@ -85,24 +116,42 @@ class ResidentRepository:
             )
 
     async def mark_unreachable(self, channel: str, platform_user_id: str, now: datetime) -> None:
+        """Stop sending to this identity; a linked resident's notices move to a channel that
+        still reaches them."""
         async with self._db.transaction() as conn:
             await conn.execute(
                 "UPDATE residents SET reachable = 0, updated_at = ?"
                 " WHERE channel = ? AND platform_user_id = ?",
                 (to_db(now), channel, platform_user_id),
             )
+            cursor = await conn.execute(
+                "UPDATE residents SET receives_notices = 1 WHERE id = (SELECT s.id"
+                " FROM residents u JOIN residents s"
+                " ON coalesce(s.linked_to, s.id) = coalesce(u.linked_to, u.id) AND s.id <> u.id"
+                " WHERE u.channel = ? AND u.platform_user_id = ? AND u.receives_notices = 1"
+                " AND s.reachable = 1 ORDER BY s.id LIMIT 1)",
+                (channel, platform_user_id),
+            )
+            if cursor.rowcount:
+                await conn.execute(
+                    "UPDATE residents SET receives_notices = 0"
+                    " WHERE channel = ? AND platform_user_id = ?",
+                    (channel, platform_user_id),
+                )
 
     async def delete(self, resident_id: int) -> bool:
-        """Delete the resident and, by cascade, everything linked to them."""
+        """Delete the resident and, by cascade, everything linked to them (other channels too)."""
         async with self._db.transaction() as conn:
             cursor = await conn.execute("DELETE FROM residents WHERE id = ?", (resident_id,))
             return cursor.rowcount > 0
 
     async def census(self) -> list[tuple[str, str | None, bool, int]]:
         """(channel, district, reachable, residents) for every combination that has anyone."""
+        # A linked channel counts where it is, in its person's district.
         rows = await self._db.fetch_all(
-            "SELECT channel, district, reachable, count(*) FROM residents"
-            " GROUP BY channel, district, reachable ORDER BY district, channel"
+            "SELECT r.channel, p.district, r.reachable, count(*) FROM residents r"
+            " JOIN residents p ON p.id = coalesce(r.linked_to, r.id)"
+            " GROUP BY r.channel, p.district, r.reachable ORDER BY p.district, r.channel"
         )
         return [(row[0], row[1], bool(row[2]), int(row[3])) for row in rows]
 

@@ -1,0 +1,69 @@
+"""Recording what came of a poll or a meeting; the CLI and the dashboard both use this."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.content import Pack
+from bot.errors import ChiikiError
+from bot.notices import Notices
+from bot.storage.outcomes import NewOutcome, OutcomeRepository
+
+MAX_DECIDED_CHARS = 500
+SUBJECT_KINDS = ("poll", "event")
+
+
+class OutcomeError(ChiikiError):
+    """A staff entry that cannot be recorded; the message says which field and why."""
+
+
+def new_outcome(
+    pack: Pack,
+    kind: str,
+    subject_id: int,
+    decided_ja: str,
+    decided_en: str | None,
+    decided_easy: str | None,
+    next_actors: list[str],
+) -> NewOutcome:
+    """A checked outcome: a known subject kind, the decision in Japanese, actors of the pack."""
+    if kind not in SUBJECT_KINDS:
+        raise OutcomeError(f"subject: a poll or an event, not {kind!r}")
+    texts = {"decided": decided_ja, "decided-en": decided_en, "decided-easy": decided_easy}
+    for name, text in texts.items():
+        if text is not None and len(text.strip()) > MAX_DECIDED_CHARS:
+            raise OutcomeError(f"--{name}: at most {MAX_DECIDED_CHARS} characters")
+    if not decided_ja.strip():
+        raise OutcomeError("--decided: what was decided, in Japanese, is required")
+    actor_ids = [a.strip() for a in next_actors if a.strip()]
+    known = [a.id for a in pack.actors.items]
+    unknown = [a for a in actor_ids if a not in known]
+    if unknown or not actor_ids:
+        raise OutcomeError(
+            f"--next: one or more of {', '.join(known)} (got {', '.join(unknown) or 'none'})"
+        )
+    return NewOutcome(
+        kind,
+        subject_id,
+        decided_ja.strip(),
+        (decided_en or "").strip() or None,
+        (decided_easy or "").strip() or None,
+        tuple(dict.fromkeys(actor_ids)),
+    )
+
+
+async def record_outcome(
+    outcomes: OutcomeRepository, notices: Notices, pack: Pack, outcome: NewOutcome, now: datetime
+) -> tuple[int, int | None]:
+    """Store the outcome and queue the notice to everyone who took part."""
+
+    def actors(language: str) -> str:
+        names = (pack.actor(a) for a in outcome.next_actors)
+        return "、".join(a.name.get(language) for a in names if a is not None)
+
+    recorded = await outcomes.add(
+        outcome, lambda subject, new: notices.outcome(subject, new, actors), now
+    )
+    if recorded is None:
+        raise OutcomeError(f"there is no {outcome.kind} {outcome.subject_id}")
+    return recorded

@@ -1,0 +1,192 @@
+"""One resident across channels: /link codes, the attempts limit, merging and unlinking.
+
+A person is one residents row (the one that issued the code); each other channel is a row whose
+`linked_to` names it. Everything the person does is kept on the person's row; identity rows keep
+only what is addressed to that channel (outbox rows, the web mailbox).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+import aiosqlite
+
+from bot.storage.database import Database
+from bot.storage.timestamps import to_db
+
+CODE_DIGITS = 8
+CODE_LIFETIME = timedelta(minutes=10)
+# Wrong codes an identity may type in the window before it must wait: with 8 digits and a few
+# live codes, finding one by trying would take millions of accounts.
+MAX_FAILURES = 5
+FAILURE_WINDOW = timedelta(minutes=15)
+
+# Tables whose rows belong to the person and move to it on linking; where the person already
+# has the same row (a ballot in the same poll, the same shift), the person's own row is kept.
+PERSON_TABLES = ("ballots", "event_subscriptions", "event_followers", "watch_signups")
+# Tables addressed to one channel identity; they stay where they are.
+IDENTITY_TABLES = ("outbox", "web_mailbox", "link_failures")
+# Tables emptied for the identity on linking.
+DROPPED_TABLES = ("conversation_state", "link_codes")
+
+
+class LinkOutcome(StrEnum):
+    LINKED = "linked"
+    WRONG = "wrong"
+    LOCKED = "locked"
+    SAME = "same"
+    ALREADY_LINKED = "already_linked"
+
+
+@dataclass(frozen=True, slots=True)
+class LinkResult:
+    outcome: LinkOutcome
+    person_id: int | None = None
+    tries_left: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    id: int
+    channel: str
+    platform_user_id: str
+    receives_notices: bool
+    reachable: bool
+
+
+def normalize_code(text: str) -> str:
+    """The digits of a typed code: spaces and hyphens are allowed, full width is folded already."""
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+def _hash(code: str) -> str:
+    return hashlib.sha256(code.encode("ascii")).hexdigest()
+
+
+class LinkRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def issue_code(self, person_id: int, now: datetime) -> str:
+        """A fresh code for the person; any earlier code of theirs stops working."""
+        code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+        async with self._db.transaction() as conn:
+            await conn.execute("DELETE FROM link_codes WHERE resident_id = ?", (person_id,))
+            await conn.execute(
+                "INSERT INTO link_codes (code_hash, resident_id, expires_at) VALUES (?, ?, ?)",
+                (_hash(code), person_id, to_db(now + CODE_LIFETIME)),
+            )
+        return code
+
+    async def redeem(
+        self, identity_id: int, linked_to: int | None, typed: str, now: datetime
+    ) -> LinkResult:
+        """Join the identity that typed a code to the person who issued it."""
+        code = normalize_code(typed)
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                "SELECT count(*) FROM link_failures WHERE resident_id = ? AND failed_at > ?",
+                (identity_id, to_db(now - FAILURE_WINDOW)),
+            ) as cursor:
+                row = await cursor.fetchone()
+            failures = int(row[0]) if row else 0
+            if failures >= MAX_FAILURES:
+                return LinkResult(LinkOutcome.LOCKED)
+            async with conn.execute(
+                "SELECT resident_id FROM link_codes WHERE code_hash = ? AND expires_at > ?",
+                (_hash(code), to_db(now)),
+            ) as cursor:
+                found = await cursor.fetchone()
+            if found is None or len(code) != CODE_DIGITS:
+                await conn.execute(
+                    "INSERT INTO link_failures (resident_id, failed_at) VALUES (?, ?)",
+                    (identity_id, to_db(now)),
+                )
+                return LinkResult(LinkOutcome.WRONG, tries_left=MAX_FAILURES - failures - 1)
+            person_id = int(found[0])
+            if person_id in (identity_id, linked_to):
+                return LinkResult(LinkOutcome.SAME, person_id)
+            if linked_to is not None:
+                return LinkResult(LinkOutcome.ALREADY_LINKED)
+            await conn.execute("DELETE FROM link_codes WHERE resident_id = ?", (person_id,))
+            await _merge(conn, identity_id, person_id, now)
+        return LinkResult(LinkOutcome.LINKED, person_id)
+
+    async def identities(self, person_id: int) -> list[Identity]:
+        rows = await self._db.fetch_all(
+            "SELECT id, channel, platform_user_id, receives_notices, reachable FROM residents"
+            " WHERE id = ? OR linked_to = ? ORDER BY id",
+            (person_id, person_id),
+        )
+        return [Identity(r[0], r[1], r[2], bool(r[3]), bool(r[4])) for r in rows]
+
+    async def unlink(self, person_id: int, identity_id: int, now: datetime) -> bool:
+        """Detach one channel; it starts afresh, the person keeps what was done so far."""
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE residents SET linked_to = NULL, receives_notices = 1, updated_at = ?"
+                " WHERE id = ? AND linked_to = ?",
+                (to_db(now), identity_id, person_id),
+            )
+            if cursor.rowcount == 0:
+                return False
+            # If the detached channel was the one getting notices, the person's own row takes over.
+            await conn.execute(
+                "UPDATE residents SET receives_notices = 1 WHERE id = ? AND NOT EXISTS"
+                " (SELECT 1 FROM residents WHERE linked_to = ? AND receives_notices = 1)",
+                (person_id, person_id),
+            )
+        return True
+
+    async def send_notices_to(self, person_id: int, identity_id: int) -> bool:
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE residents SET receives_notices = (id = ?) WHERE id = ? OR linked_to = ?",
+                (identity_id, person_id, person_id),
+            )
+            async with conn.execute(
+                "SELECT count(*) FROM residents WHERE receives_notices = 1"
+                " AND (id = ? OR linked_to = ?)",
+                (person_id, person_id),
+            ) as check:
+                row = await check.fetchone()
+            if cursor.rowcount == 0 or row is None or row[0] != 1:
+                raise LookupError(f"identity {identity_id} is not a channel of {person_id}")
+        return True
+
+
+async def _merge(
+    conn: aiosqlite.Connection, identity_id: int, person_id: int, now: datetime
+) -> None:
+    """Move the identity's own doings (and any channels already linked to it) to the person."""
+    for table in PERSON_TABLES:
+        # Table names are our literals above, never input.
+        await conn.execute(
+            f"UPDATE OR IGNORE {table} SET resident_id = ? WHERE resident_id = ?",
+            (person_id, identity_id),
+        )
+        await conn.execute(f"DELETE FROM {table} WHERE resident_id = ?", (identity_id,))
+    for table in DROPPED_TABLES:
+        await conn.execute(f"DELETE FROM {table} WHERE resident_id = ?", (identity_id,))
+    # What the person has not set yet is taken from the identity (district, roster consent).
+    await conn.execute(
+        "UPDATE residents SET"
+        " district = coalesce(district, (SELECT district FROM residents WHERE id = :identity)),"
+        " consent_at = CASE WHEN display_name IS NULL"
+        "   THEN (SELECT consent_at FROM residents WHERE id = :identity) ELSE consent_at END,"
+        " display_name = coalesce(display_name,"
+        "   (SELECT display_name FROM residents WHERE id = :identity)),"
+        " updated_at = :now WHERE id = :person",
+        {"identity": identity_id, "person": person_id, "now": to_db(now)},
+    )
+    await conn.execute(
+        "UPDATE residents SET linked_to = :person, receives_notices = 0, district = NULL,"
+        " display_name = NULL, consent_at = NULL, help_asks = 0,"
+        " language = (SELECT language FROM residents WHERE id = :person), updated_at = :now"
+        " WHERE id = :identity OR linked_to = :identity",
+        {"identity": identity_id, "person": person_id, "now": to_db(now)},
+    )

@@ -1,0 +1,141 @@
+"""Outcomes: what came of a poll or a meeting, who acts next, and telling those who took part."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from bot.storage.database import Database
+from bot.storage.outbox import NewBroadcast, insert_broadcast
+from bot.storage.timestamps import from_db, to_db
+
+# Who took part: a poll's voters; a meeting's residents who asked to be reminded of it.
+_PARTICIPANTS = {
+    "poll": "SELECT resident_id FROM ballots WHERE poll_id = ? AND resident_id IS NOT NULL",
+    "event": "SELECT resident_id FROM event_subscriptions WHERE event_id = ?",
+}
+_SUBJECT = {
+    "poll": "SELECT question_ja, question_en FROM polls WHERE id = ?",
+    "event": "SELECT title_ja, title_en FROM events WHERE id = ?",
+}
+
+
+def _pick(language: str, ja: str, en: str | None, easy: str | None = None) -> str:
+    if language == "en" and en:
+        return en
+    if language == "easy" and easy:
+        return easy
+    return ja
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    kind: str  # "poll" or "event"
+    id: int
+    title_ja: str
+    title_en: str | None
+
+    def title(self, language: str) -> str:
+        return _pick(language, self.title_ja, self.title_en)
+
+
+@dataclass(frozen=True, slots=True)
+class NewOutcome:
+    kind: str
+    subject_id: int
+    decided_ja: str
+    decided_en: str | None
+    decided_easy: str | None
+    next_actors: tuple[str, ...]
+
+    def decided(self, language: str) -> str:
+        return _pick(language, self.decided_ja, self.decided_en, self.decided_easy)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    id: int
+    subject: Subject
+    decided_ja: str
+    decided_en: str | None
+    decided_easy: str | None
+    next_actors: tuple[str, ...]
+    created_at: datetime
+    broadcast_id: int | None
+
+    def decided(self, language: str) -> str:
+        return _pick(language, self.decided_ja, self.decided_en, self.decided_easy)
+
+
+ComposeNotice = Callable[[Subject, NewOutcome], NewBroadcast]
+
+
+class OutcomeRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def add(
+        self, outcome: NewOutcome, compose: ComposeNotice, now: datetime
+    ) -> tuple[int, int | None] | None:
+        """Record the outcome and, in the same transaction, the notice to everyone who took
+        part. None when the poll or event does not exist."""
+        async with self._db.transaction() as conn:
+            subject = await _subject(conn, outcome.kind, outcome.subject_id)
+            if subject is None:
+                return None
+            broadcast_id = await insert_broadcast(
+                conn, compose(subject, outcome), now, _PARTICIPANTS[outcome.kind], (subject.id,)
+            )
+            cursor = await conn.execute(
+                "INSERT INTO outcomes (poll_id, event_id, decided_ja, decided_en, decided_easy,"
+                " next_actors, broadcast_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    subject.id if subject.kind == "poll" else None,
+                    subject.id if subject.kind == "event" else None,
+                    outcome.decided_ja,
+                    outcome.decided_en,
+                    outcome.decided_easy,
+                    " ".join(outcome.next_actors),
+                    broadcast_id,
+                    to_db(now),
+                ),
+            )
+            assert cursor.lastrowid is not None
+            return cursor.lastrowid, broadcast_id
+
+    async def recent(self, limit: int = 10) -> list[Outcome]:
+        rows = await self._db.fetch_all(
+            "SELECT o.*, coalesce(p.question_ja, e.title_ja) AS title_ja,"
+            " coalesce(p.question_en, e.title_en) AS title_en"
+            " FROM outcomes o LEFT JOIN polls p ON p.id = o.poll_id"
+            " LEFT JOIN events e ON e.id = o.event_id ORDER BY o.created_at DESC, o.id DESC"
+            " LIMIT ?",
+            (limit,),
+        )
+        return [_outcome(row) for row in rows]
+
+
+async def _subject(conn: aiosqlite.Connection, kind: str, subject_id: int) -> Subject | None:
+    if kind not in _SUBJECT:
+        return None
+    async with conn.execute(_SUBJECT[kind], (subject_id,)) as cursor:
+        row = await cursor.fetchone()
+    return Subject(kind, subject_id, row[0], row[1]) if row else None
+
+
+def _outcome(row: aiosqlite.Row) -> Outcome:
+    kind = "poll" if row["poll_id"] is not None else "event"
+    subject = Subject(kind, row["poll_id"] or row["event_id"], row["title_ja"], row["title_en"])
+    return Outcome(
+        id=row["id"],
+        subject=subject,
+        decided_ja=row["decided_ja"],
+        decided_en=row["decided_en"],
+        decided_easy=row["decided_easy"],
+        next_actors=tuple(row["next_actors"].split()),
+        created_at=from_db(row["created_at"]),
+        broadcast_id=row["broadcast_id"],
+    )

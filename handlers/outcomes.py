@@ -1,0 +1,47 @@
+"""/outcomes: what came of polls and meetings, and who acts next."""
+
+from __future__ import annotations
+
+from bot.core import MAX_CHOICES, Choice, Reply
+from bot.core.choices import encode_choice
+from handlers.about import ACTOR_CHOICE
+from handlers.context import HandlerContext
+from handlers.menu import back_to_menu
+from handlers.routing import Request
+
+SHOWN = 5
+
+
+def actor_names(ctx: HandlerContext, actor_ids: tuple[str, ...]) -> str:
+    names = [ctx.local(a.name) for a in map(ctx.pack.actor, actor_ids) if a is not None]
+    return "、".join(names)
+
+
+async def list_outcomes(request: Request, ctx: HandlerContext) -> list[Reply]:
+    outcomes = await ctx.services.outcomes.recent(SHOWN)
+    if not outcomes:
+        return [Reply(ctx.t("outcomes.none"), (back_to_menu(ctx),))]
+    blocks = [ctx.t("outcomes.heading")]
+    acting: list[str] = []
+    for outcome in outcomes:
+        day = outcome.created_at.astimezone(ctx.services.timezone)
+        blocks.append(
+            ctx.t(
+                "outcomes.item",
+                subject=outcome.subject.title(ctx.language),
+                date=ctx.t("date.long", year=day.year, month=day.month, day=day.day),
+                decided=outcome.decided(ctx.language),
+                actors=actor_names(ctx, outcome.next_actors),
+            )
+        )
+        acting += [a for a in outcome.next_actors if a not in acting and ctx.pack.actor(a)]
+    # Each actor acting next links to what the content pack says that actor does.
+    choices = [
+        Choice(
+            ctx.t("outcomes.role_button", actor=ctx.local(actor.name)),
+            encode_choice(ACTOR_CHOICE, actor.id),
+        )
+        for actor in (ctx.pack.actor(a) for a in acting[: MAX_CHOICES - 1])
+        if actor is not None
+    ]
+    return [Reply("\n\n".join(blocks), (*choices, back_to_menu(ctx)))]
