@@ -11,6 +11,7 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_vali
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import ConfigError
+from bot.storage.retention import RetentionRules, Rule, check_rule
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -77,6 +78,27 @@ class Settings(BaseSettings):
         60.0, ge=0, validation_alias=_env("CHIIKI_REMINDER_GRACE_MINUTES")
     )
 
+    # How long each kind of data is kept (see bot/retention.py): fiscal-year, forever or e.g. 180d.
+    retain_roster_names: str = Field(
+        "fiscal-year", validation_alias=_env("CHIIKI_RETAIN_ROSTER_NAMES")
+    )
+    retain_comments: str = Field("180d", validation_alias=_env("CHIIKI_RETAIN_COMMENTS"))
+    retain_event_ids: str = Field("7d", validation_alias=_env("CHIIKI_RETAIN_EVENT_IDS"))
+    retention_run_at: str = Field(
+        "03:30", pattern=r"^\d{1,2}:\d{2}$", validation_alias=_env("CHIIKI_RETENTION_RUN_AT")
+    )
+
+    @field_validator("retain_roster_names", "retain_comments", "retain_event_ids")
+    @classmethod
+    def _retention_rule(cls, value: str) -> str:
+        return check_rule(value)
+
+    @property
+    def retention(self) -> RetentionRules:
+        return RetentionRules(
+            Rule(self.retain_roster_names), Rule(self.retain_comments), Rule(self.retain_event_ids)
+        )
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
@@ -110,7 +132,12 @@ class Settings(BaseSettings):
         hour, minute = (int(part) for part in self.watch_evening_reminder.split(":"))
         return time(hour, minute)
 
-    @field_validator("watch_evening_reminder")
+    @property
+    def retention_time(self) -> time:
+        hour, minute = (int(part) for part in self.retention_run_at.split(":"))
+        return time(hour, minute)
+
+    @field_validator("watch_evening_reminder", "retention_run_at")
     @classmethod
     def _clock_time(cls, value: str) -> str:
         hour, minute = (int(part) for part in value.split(":"))

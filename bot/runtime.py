@@ -31,6 +31,7 @@ from bot.storage.outbox import OutboxRepository
 from bot.storage.outcomes import OutcomeRepository
 from bot.storage.polls import PollRepository
 from bot.storage.residents import ResidentRepository
+from bot.storage.retention import apply_retention
 from bot.storage.watch import WatchRepository
 from handlers.context import Services
 from handlers.dispatcher import Dispatcher
@@ -95,6 +96,7 @@ async def open_runtime(
             notices=notices,
             clock=clock,
             timezone=settings.tz,
+            retention=settings.retention,
         )
         dispatcher = Dispatcher(build_router(), services)
 
@@ -167,6 +169,14 @@ async def open_runtime(
         if serving:
             stack.callback(timers.shutdown)
             await start_timers(timers, duties)
+            timers.daily(
+                "retention",
+                settings.retention_time,
+                _run_retention,
+                db,
+                settings,
+                clock,
+            )
             await inbox.resume_pending()
             worker = asyncio.create_task(delivery.run())
             stack.push_async_callback(_cancel, worker)
@@ -189,3 +199,10 @@ async def _cancel(task: asyncio.Task[None]) -> None:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+
+
+async def _run_retention(db: Database, settings: Settings, clock: Clock) -> None:
+    try:
+        await apply_retention(db, settings.retention, clock(), settings.tz)
+    except Exception:
+        logger.exception("retention job failed; it runs again tomorrow")

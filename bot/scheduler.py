@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -50,6 +50,18 @@ class Timers:
         """Wake `job(*args)` at `when`; the same id replaces the earlier timer."""
         self._scheduler.add_job(
             job, "date", run_date=when, id=job_id, replace_existing=True, args=args
+        )
+
+    def daily(self, job_id: str, at: time, job: Job, *args: Any) -> None:
+        """Wake `job(*args)` every day at `at`, in the scheduler's time zone."""
+        self._scheduler.add_job(
+            job,
+            "cron",
+            hour=at.hour,
+            minute=at.minute,
+            id=job_id,
+            replace_existing=True,
+            args=args,
         )
 
     def every(self, job_id: str, seconds: float, job: Job, *args: Any) -> None:

@@ -15,6 +15,7 @@ from bot.storage.links import LinkRepository
 from bot.storage.outcomes import OutcomeRepository
 from bot.storage.polls import PollRepository
 from bot.storage.residents import Resident, ResidentRepository
+from bot.storage.retention import RetentionRules
 from bot.storage.watch import WatchRepository
 
 
@@ -34,6 +35,7 @@ class Services:
     notices: Notices
     clock: Clock
     timezone: ZoneInfo
+    retention: RetentionRules
 
 
 @dataclass(frozen=True, slots=True)

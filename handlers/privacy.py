@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.core import Choice, Reply
 from bot.core.choices import encode_choice
 from handlers.context import HandlerContext
+from handlers.link import channel_name
 from handlers.menu import back_to_menu, main_menu
 from handlers.routing import Request
 from handlers.settings import LANGUAGE_NAMES, district_name
@@ -20,15 +21,33 @@ CONFIRMATION_TTL = timedelta(minutes=10)
 async def show_my_data(request: Request, ctx: HandlerContext) -> list[Reply]:
     resident = ctx.resident
     tz = ctx.now.tzinfo
-    lines = [
-        ctx.t("mydata.heading"),
-        ctx.t("mydata.channel", channel=resident.channel),
-        ctx.t("mydata.user_id", user_id=resident.platform_user_id),
+    identities = await ctx.services.links.identities(resident.id)
+    lines = [ctx.t("mydata.heading")]
+    for identity in identities:
+        lines.append(ctx.t("mydata.channel", channel=channel_name(ctx, identity.channel)))
+        lines.append(ctx.t("mydata.user_id", user_id=identity.platform_user_id))
+    if len(identities) > 1:
+        names = "、".join(channel_name(ctx, i.channel) for i in identities)
+        receiver = next((i for i in identities if i.receives_notices), identities[0])
+        preferred = channel_name(ctx, receiver.channel)
+        lines.append(ctx.t("mydata.linked", channels=names, preferred=preferred))
+    lines += [
         ctx.t("mydata.language", language=LANGUAGE_NAMES[resident.language]),
         ctx.t("mydata.district", district=district_name(ctx)),
-        ctx.t("mydata.consent_given", name=resident.display_name)
-        if resident.consent_at and resident.display_name
-        else ctx.t("mydata.consent_none"),
+    ]
+    retention = ctx.services.retention
+    if resident.consent_at and resident.display_name:
+        lines.append(ctx.t("mydata.consent_given", name=resident.display_name))
+        lines += _deleted_on(
+            ctx, retention.roster_names.expires(resident.consent_at, ctx.services.timezone)
+        )
+    else:
+        lines.append(ctx.t("mydata.consent_none"))
+    comments = await ctx.services.polls.comment_times(resident.id)
+    if comments:
+        lines.append(ctx.t("mydata.comments", count=len(comments)))
+        lines += _deleted_on(ctx, retention.comments.expires(comments[0], ctx.services.timezone))
+    lines += [
         ctx.t("mydata.watch", count=await ctx.services.watch.signup_count(resident.id, ctx.now)),
         ctx.t("mydata.reachable" if resident.reachable else "mydata.unreachable"),
         ctx.t("mydata.since", date=resident.created_at.astimezone(tz).strftime("%Y-%m-%d")),
@@ -47,6 +66,15 @@ async def show_my_data(request: Request, ctx: HandlerContext) -> list[Reply]:
         back_to_menu(ctx),
     )
     return [Reply("\n".join(lines), choices)]
+
+
+def _deleted_on(ctx: HandlerContext, moment: datetime | None) -> list[str]:
+    """'→ deleted on …' under an item a retention rule will remove (the day it is gone by)."""
+    if moment is None:
+        return []
+    day = moment.astimezone(ctx.services.timezone)
+    date = ctx.t("date.long", year=day.year, month=day.month, day=day.day)
+    return [ctx.t("mydata.deleted_on", date=date)]
 
 
 async def ask_to_forget(request: Request, ctx: HandlerContext) -> list[Reply]:

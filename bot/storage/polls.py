@@ -219,10 +219,10 @@ class PollRepository:
         """Attach a comment to the resident's ballot while the poll is open."""
         async with self._db.transaction() as conn:
             cursor = await conn.execute(
-                "UPDATE ballots SET comment = ?, updated_at = ? WHERE poll_id = ?"
-                " AND resident_id = ? AND EXISTS (SELECT 1 FROM polls WHERE id = ?"
-                " AND allow_comment = 1 AND closed_at IS NULL AND closes_at > ?)",
-                (comment, to_db(now), poll_id, resident_id, poll_id, to_db(now)),
+                "UPDATE ballots SET comment = ?, commented_at = ?, updated_at = ?"
+                " WHERE poll_id = ? AND resident_id = ? AND EXISTS (SELECT 1 FROM polls"
+                " WHERE id = ? AND allow_comment = 1 AND closed_at IS NULL AND closes_at > ?)",
+                (comment, to_db(now), to_db(now), poll_id, resident_id, poll_id, to_db(now)),
             )
             return cursor.rowcount == 1
 
@@ -233,6 +233,15 @@ class PollRepository:
             (poll_id, resident_id),
         )
         return frozenset(row[0] for row in rows) if rows else None
+
+    async def comment_times(self, resident_id: int) -> list[datetime]:
+        """When each of the resident's comments was written, oldest first."""
+        rows = await self._db.fetch_all(
+            "SELECT commented_at FROM ballots WHERE resident_id = ? AND comment IS NOT NULL"
+            " ORDER BY commented_at",
+            (resident_id,),
+        )
+        return [from_db(row[0]) for row in rows if row[0]]
 
     async def ballots_by(self, resident_id: int) -> int:
         row = await self._db.fetch_one(

@@ -1,0 +1,106 @@
+"""Retention: how long each kind of stored data is kept, and the daily job that removes it.
+
+A rule is "fiscal-year" (kept until the end of the Japanese fiscal year, 31 March, in which it
+was stored), "<N>d" (N days after it was stored) or "forever".
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.storage.database import Database
+from bot.storage.timestamps import to_db
+
+logger = logging.getLogger(__name__)
+
+FISCAL_YEAR = "fiscal-year"
+FOREVER = "forever"
+_DAYS = re.compile(r"^(\d{1,5})d$")
+# Link codes and wrong-code records are only needed while they can matter.
+LINK_RECORDS_KEPT = timedelta(days=1)
+
+
+def check_rule(value: str) -> str:
+    if value in (FISCAL_YEAR, FOREVER) or _DAYS.match(value):
+        return value
+    raise ValueError(f"use {FISCAL_YEAR}, {FOREVER} or a number of days like 180d, not {value!r}")
+
+
+def fiscal_year_start(day: date) -> date:
+    """1 April of the fiscal year `day` falls in."""
+    return date(day.year if day.month >= 4 else day.year - 1, 4, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    text: str
+
+    def expires(self, stored_at: datetime, tz: ZoneInfo) -> datetime | None:
+        """When something stored at `stored_at` is removed; None for never."""
+        if self.text == FOREVER:
+            return None
+        if self.text == FISCAL_YEAR:
+            start = fiscal_year_start(stored_at.astimezone(tz).date())
+            return datetime.combine(date(start.year + 1, 4, 1), time(), tz)
+        match = _DAYS.match(self.text)
+        assert match is not None
+        return stored_at + timedelta(days=int(match.group(1)))
+
+    def cutoff(self, now: datetime, tz: ZoneInfo) -> datetime | None:
+        """Whatever was stored before this moment is due for removal now."""
+        if self.text == FOREVER:
+            return None
+        if self.text == FISCAL_YEAR:
+            return datetime.combine(fiscal_year_start(now.astimezone(tz).date()), time(), tz)
+        match = _DAYS.match(self.text)
+        assert match is not None
+        return now - timedelta(days=int(match.group(1)))
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionRules:
+    roster_names: Rule
+    comments: Rule
+    event_ids: Rule
+
+
+async def apply_retention(
+    db: Database, rules: RetentionRules, now: datetime, tz: ZoneInfo
+) -> dict[str, int]:
+    """Remove what the rules say is due, and nothing else; return and log counts per kind."""
+    removed: dict[str, int] = {}
+    async with db.transaction() as conn:
+        if (cutoff := rules.roster_names.cutoff(now, tz)) is not None:
+            cursor = await conn.execute(
+                "UPDATE residents SET display_name = NULL, consent_at = NULL, updated_at = ?"
+                " WHERE display_name IS NOT NULL AND consent_at < ?",
+                (to_db(now), to_db(cutoff)),
+            )
+            removed["roster_names"] = cursor.rowcount
+        if (cutoff := rules.comments.cutoff(now, tz)) is not None:
+            cursor = await conn.execute(
+                "UPDATE ballots SET comment = NULL, commented_at = NULL"
+                " WHERE comment IS NOT NULL AND commented_at < ?",
+                (to_db(cutoff),),
+            )
+            removed["comments"] = cursor.rowcount
+        if (cutoff := rules.event_ids.cutoff(now, tz)) is not None:
+            # Only handled events: one still waiting to be handled is not ours to drop.
+            cursor = await conn.execute(
+                "DELETE FROM inbound_events WHERE handled_at IS NOT NULL AND handled_at < ?",
+                (to_db(cutoff),),
+            )
+            removed["event_ids"] = cursor.rowcount
+        old = to_db(now - LINK_RECORDS_KEPT)
+        cursor = await conn.execute("DELETE FROM link_codes WHERE expires_at < ?", (to_db(now),))
+        removed["link_codes"] = cursor.rowcount
+        cursor = await conn.execute("DELETE FROM link_failures WHERE failed_at < ?", (old,))
+        removed["link_failures"] = cursor.rowcount
+    logger.info(
+        "retention removed %s", " ".join(f"{kind}={count}" for kind, count in removed.items())
+    )
+    return removed

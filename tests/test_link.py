@@ -1,0 +1,189 @@
+"""/link: one resident across channels, one ballot, codes that expire and cannot be guessed."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from bot.core import Channel
+from bot.runtime import Runtime
+from bot.storage.links import DROPPED_TABLES, IDENTITY_TABLES, MAX_FAILURES, PERSON_TABLES
+from bot.storage.outbox import NewBroadcast
+from tests.conftest import FakeClock, Resident
+from tests.test_polls import new_poll
+
+
+def code_in(resident: Resident) -> str:
+    match = re.search(r"/link (\d{4} \d{4})", resident.text())
+    assert match, resident.text()
+    return match.group(1)
+
+
+async def linked_pair(runtime: Runtime) -> tuple[Resident, Resident]:
+    on_web = Resident(runtime, "web-user", Channel.WEB)
+    on_telegram = Resident(runtime, "42", Channel.TELEGRAM)
+    await on_web.say("/link")
+    await on_telegram.say(f"/link {code_in(on_web)}")
+    assert "つなぎました" in on_telegram.text(), on_telegram.text()
+    return on_web, on_telegram
+
+
+async def test_a_linked_resident_cannot_vote_twice(runtime: Runtime, clock: FakeClock) -> None:
+    poll_id = await new_poll(runtime, clock)
+    on_web, on_telegram = await linked_pair(runtime)
+    for resident, choice in ((on_web, "土曜"), (on_telegram, "日曜")):
+        await resident.say("/polls")
+        await resident.tap("1. 防災訓練はいつがよいですか")
+        await resident.tap(choice)
+    assert "回答を変更しました" in on_telegram.text()
+    tally = await runtime.services.polls.tally(poll_id)
+    assert tally.ballots == 1 and tally.counts == {2: 1}
+
+
+async def test_ballots_cast_before_linking_are_merged_into_one(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    poll_id = await new_poll(runtime, clock)
+    on_web = Resident(runtime, "web-user", Channel.WEB)
+    on_telegram = Resident(runtime, "42", Channel.TELEGRAM)
+    for resident, choice in ((on_web, "土曜"), (on_telegram, "日曜")):
+        await resident.say("/polls")
+        await resident.tap("1. 防災訓練はいつがよいですか")
+        await resident.tap(choice)
+    assert (await runtime.services.polls.tally(poll_id)).ballots == 2
+    await on_web.say("/link")
+    await on_telegram.say(f"/link {code_in(on_web)}")
+    tally = await runtime.services.polls.tally(poll_id)
+    assert tally.ballots == 1 and tally.counts == {1: 1}  # the code's owner's answer stays
+
+
+async def test_settings_and_data_are_shared_and_notices_go_to_one_channel(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    on_web, on_telegram = await linked_pair(runtime)
+    await on_telegram.say("/settings")
+    await on_telegram.tap("English")
+    await on_web.say("/menu")
+    assert "What would you like to know?" in on_web.text()
+    await on_web.say("/mydata")
+    assert "Telegram" in on_web.text() and "web chat" in on_web.text()
+    outbox = runtime.outbox
+    broadcast_id = await outbox.create(NewBroadcast("notice", "お知らせ", "Notice"), clock.now)
+    rows = await runtime.db.fetch_all(
+        "SELECT o.channel FROM outbox o WHERE broadcast_id = ?", (broadcast_id,)
+    )
+    assert [row[0] for row in rows] == ["web"]
+    await on_telegram.say("/link")
+    await on_telegram.tap("Get notices on Telegram")
+    broadcast_id = await outbox.create(NewBroadcast("notice", "お知らせ"), clock.now)
+    rows = await runtime.db.fetch_all(
+        "SELECT o.channel FROM outbox o WHERE broadcast_id = ?", (broadcast_id,)
+    )
+    assert [row[0] for row in rows] == ["telegram"]
+
+
+async def test_an_expired_code_is_refused(runtime: Runtime, clock: FakeClock) -> None:
+    on_web = Resident(runtime, "web-user", Channel.WEB)
+    on_line = Resident(runtime, "U1", Channel.LINE)
+    await on_web.say("/link")
+    code = code_in(on_web)
+    clock.advance(minutes=10, seconds=1)
+    await on_line.say(f"/link {code}")
+    assert "時間が切れています" in on_line.text()
+    assert await runtime.services.residents.find("line", "U1") is not None
+    assert len(await runtime.services.links.identities(1)) == 1
+
+
+async def test_a_code_works_once_and_only_the_newest_works(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    on_web = Resident(runtime, "web-user", Channel.WEB)
+    await on_web.say("/link")
+    first = code_in(on_web)
+    await on_web.say("/link")
+    second = code_in(on_web)
+    on_line = Resident(runtime, "U1", Channel.LINE)
+    await on_line.say(f"/link {first}")
+    assert "番号がちがうか" in on_line.text()
+    await on_line.say(f"/link {second}")
+    assert "つなぎました" in on_line.text()
+    other = Resident(runtime, "U2", Channel.LINE)
+    await other.say(f"/link {second}")
+    assert "番号がちがうか" in other.text()
+
+
+async def test_guessing_is_stopped_after_a_few_wrong_codes(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    on_web = Resident(runtime, "web-user", Channel.WEB)
+    await on_web.say("/link")
+    right = code_in(on_web)
+    guesser = Resident(runtime, "99", Channel.TELEGRAM)
+    for n in range(MAX_FAILURES):
+        await guesser.say(f"/link {n:08d}")
+        assert "番号がちがうか" in guesser.text()
+    await guesser.say(f"/link {right}")  # even the right code waits until the window passes
+    assert "受け付けられません" in guesser.text()
+    assert len(await runtime.services.links.identities(1)) == 1
+    clock.advance(minutes=16)
+    await on_web.say("/link")
+    await guesser.say(f"/link {code_in(on_web)}")
+    assert "つなぎました" in guesser.text()
+
+
+async def test_typing_the_code_after_the_button_and_unlinking(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    on_web = Resident(runtime, "web-user", Channel.WEB)
+    on_line = Resident(runtime, "U1", Channel.LINE)
+    await on_web.say("/link")
+    code = code_in(on_web)
+    await on_line.say("つなぐ")
+    await on_line.tap("番号を入力する")
+    await on_line.say(code.replace(" ", "-"))
+    assert "つなぎました" in on_line.text()
+    await on_web.say("/link")
+    await on_web.tap("LINEのつながりをはずす")
+    assert "はずしました" in on_web.text()
+    assert len(await runtime.services.links.identities(1)) == 1
+    line_row = await runtime.services.residents.find("line", "U1")
+    assert line_row is not None and line_row.linked_to is None and line_row.receives_notices
+
+
+async def test_a_linked_channel_cannot_join_a_second_resident(runtime: Runtime) -> None:
+    on_web, on_telegram = await linked_pair(runtime)
+    stranger = Resident(runtime, "U9", Channel.LINE)
+    await stranger.say("/link")
+    await on_telegram.say(f"/link {code_in(stranger)}")
+    assert "ほかのアプリとつながっています" in on_telegram.text()
+    await on_web.say("/link")
+    await on_telegram.say(f"/link {code_in(on_web)}")
+    assert "もうつながっています" in on_telegram.text()
+
+
+async def test_forget_on_either_channel_deletes_both(runtime: Runtime) -> None:
+    _, on_telegram = await linked_pair(runtime)
+    await on_telegram.say("/forget")
+    await on_telegram.tap("はい、消します")
+    rows = await runtime.db.fetch_all("SELECT count(*) FROM residents")
+    assert rows[0][0] == 0
+
+
+async def test_every_table_referring_to_residents_is_handled_on_linking(runtime: Runtime) -> None:
+    tables = await runtime.db.fetch_all(
+        "SELECT m.name FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f"
+        " WHERE m.type = 'table' AND f.\"table\" = 'residents' AND m.name <> 'residents'"
+    )
+    handled = {*PERSON_TABLES, *IDENTITY_TABLES, *DROPPED_TABLES}
+    assert {row[0] for row in tables} == handled
+
+
+async def test_notices_move_to_a_channel_that_still_reaches_the_resident(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    await linked_pair(runtime)
+    await runtime.services.residents.mark_unreachable("web", "web-user", clock.now + timedelta(1))
+    telegram = await runtime.services.residents.find("telegram", "42")
+    assert telegram is not None and telegram.receives_notices
+    counts = await runtime.outbox.audience(None, "all")
+    assert counts == {"telegram": 1, "line": 0, "web": 0}
