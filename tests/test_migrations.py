@@ -86,3 +86,34 @@ async def test_a_misnamed_migration_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(MigrationError, match="NNNN_lowercase_name"):
         await apply_migrations(db, folder)
     await db.close()
+
+
+async def test_rebuilding_residents_keeps_every_row_that_refers_to_them(tmp_path: Path) -> None:
+    # Migrations up to 0006, some data, then 0007 (which rebuilds residents with foreign keys off).
+    older = tmp_path / "older"
+    older.mkdir()
+    for path in sorted(MIGRATIONS.glob("000[1-6]_*.sql")):
+        (older / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    db = await open_database(str(tmp_path / "kept.db"))
+    await apply_migrations(db, older)
+    await db.execute_script(
+        "INSERT INTO residents (id, channel, platform_user_id, language, created_at, updated_at)"
+        " VALUES (7, 'line', 'U7', 'en', '2026-01-01', '2026-01-01');"
+        "INSERT INTO polls (id, question_ja, closes_at, created_at)"
+        " VALUES (1, '質問', '2027-01-01', '2026-01-01');"
+        "INSERT INTO ballots (poll_id, resident_id, comment, cast_at, updated_at)"
+        " VALUES (1, 7, 'ひとこと', '2026-01-02', '2026-01-03');"
+    )
+    assert await apply_migrations(db, MIGRATIONS) == [7]
+    resident = await db.fetch_one("SELECT language, receives_notices FROM residents WHERE id = 7")
+    ballot = await db.fetch_one("SELECT resident_id, commented_at FROM ballots")
+    foreign_keys = await db.fetch_one("PRAGMA foreign_keys")
+    await db.execute("DELETE FROM residents WHERE id = 7")
+    orphan = await db.fetch_one("SELECT resident_id FROM ballots")
+    await db.close()
+    assert resident is not None and tuple(resident) == ("en", 1)
+    assert ballot is not None and tuple(ballot) == (7, "2026-01-03")
+    assert foreign_keys is not None and foreign_keys[0] == 1
+    assert (
+        orphan is not None and orphan[0] is None
+    )  # ON DELETE SET NULL still points at the new table

@@ -1,0 +1,71 @@
+"""やさしい日本語: chosen in /settings, offered to a resident who seems lost, in packs too."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from bot.cli import main
+from bot.runtime import Runtime
+from bot.storage.outbox import NewBroadcast
+from tests.conftest import FakeClock, Resident
+from tests.test_content import CONTENT, write_pack
+
+
+async def test_easy_japanese_is_chosen_in_settings_and_used_for_pack_texts(
+    resident: Resident,
+) -> None:
+    await resident.say("/settings")
+    await resident.tap("やさしい日本語")
+    assert "ことばを やさしい日本語 に しました" in resident.text()
+    await resident.say("/goals")
+    assert "地域（ちいき）を 知ろう" in resident.labels()
+    await resident.tap("地域（ちいき）を 知ろう")
+    assert "自分の 地域（ちいき）や 地域づくりに 目を むけましょう" in resident.text()
+
+
+async def test_asking_for_help_twice_offers_easy_japanese(resident: Resident) -> None:
+    await resident.say("/help")
+    assert "やさしい日本語にする" not in resident.labels()
+    await resident.say("？？？")
+    assert "やさしい日本語にする" in resident.labels()
+    await resident.tap("やさしい日本語にする")
+    await resident.say("/menu")
+    assert resident.text() == "知りたいことを えらんでください。"
+    await resident.say("/help")  # already easy: not offered again
+    assert "やさしい 日本語に する" not in resident.labels()
+
+
+async def test_typing_the_words_switches_at_once(resident: Resident) -> None:
+    await resident.say("やさしい日本語")
+    await resident.say("/mydata")
+    assert "・ことば: やさしい日本語" in resident.text()
+
+
+async def test_notices_are_sent_in_easy_japanese(runtime: Runtime, clock: FakeClock) -> None:
+    resident = Resident(runtime)
+    await resident.say("やさしい日本語")
+    broadcast = NewBroadcast("notice", "お知らせ", "Notice", "おしらせ")
+    await runtime.outbox.create(broadcast, clock.now)
+    rows = await runtime.db.fetch_all(
+        "SELECT CASE WHEN r.language = 'easy' THEN b.text_easy END FROM outbox o"
+        " JOIN residents r ON r.id = o.resident_id JOIN broadcasts b ON b.id = o.broadcast_id"
+    )
+    assert [row[0] for row in rows] == ["おしらせ"]
+    await runtime.delivery.deliver_due()
+    mailbox = await runtime.outbox.take_mailbox("web", "u1", clock.now)
+    assert mailbox == ["おしらせ"]
+
+
+def test_content_check_reports_a_text_missing_in_easy_japanese(tmp_path: Path) -> None:
+    (tmp_path / "messages.yaml").write_text(
+        (CONTENT / "messages.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    write_pack(tmp_path, "plain", lambda raw: raw["vision"]["statement"].pop("easy"))
+    result = CliRunner().invoke(
+        main, ["content", "check"], env={"CHIIKI_CONTENT_DIR": str(tmp_path)}
+    )
+    assert result.exit_code == 1
+    assert "plain/pack.yaml: vision.statement (easy): missing" in result.output
+    assert result.output.count("missing") == 1

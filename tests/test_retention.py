@@ -1,0 +1,128 @@
+"""Retention: the daily job removes exactly what the rules say, and /mydata says when."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.config import load_settings
+from bot.errors import ConfigError
+from bot.runtime import Runtime
+from bot.storage.retention import RetentionRules, Rule, apply_retention
+from bot.storage.timestamps import to_db
+from tests.conftest import FakeClock, Resident
+from tests.test_polls import new_poll
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+RULES = RetentionRules(Rule("fiscal-year"), Rule("180d"), Rule("7d"))
+
+
+def test_fiscal_year_and_day_rules() -> None:
+    stored = datetime(2026, 11, 23, 3, tzinfo=UTC)
+    assert Rule("fiscal-year").expires(stored, TOKYO) == datetime(2027, 4, 1, tzinfo=TOKYO)
+    march = datetime(2027, 3, 31, 14, 59, tzinfo=UTC)  # 23:59 on 31 March in Tokyo
+    assert Rule("fiscal-year").expires(march, TOKYO) == datetime(2027, 4, 1, tzinfo=TOKYO)
+    assert Rule("180d").expires(stored, TOKYO) == stored + timedelta(days=180)
+    assert Rule("forever").expires(stored, TOKYO) is None
+    assert Rule("fiscal-year").cutoff(datetime(2027, 4, 1, 1, tzinfo=TOKYO), TOKYO) == datetime(
+        2027, 4, 1, tzinfo=TOKYO
+    )
+
+
+def test_a_malformed_rule_is_refused_naming_the_setting(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="CHIIKI_RETAIN_COMMENTS"):
+        load_settings({"CHIIKI_RETAIN_COMMENTS": "six months"})
+
+
+async def _resident_row(runtime: Runtime, user: str, consent_at: datetime | None) -> int:
+    residents = runtime.services.residents
+    resident = await residents.get_or_create("web", user, "ja", consent_at or datetime.now(UTC))
+    if consent_at is not None:
+        await residents.give_consent(resident.id, f"name-{user}", consent_at)
+    return resident.id
+
+
+async def test_the_job_removes_exactly_what_the_rules_say(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    now = datetime(2027, 4, 2, 3, tzinfo=TOKYO)
+    db = runtime.db
+    await _resident_row(runtime, "last-year", datetime(2027, 3, 31, 12, tzinfo=TOKYO))
+    await _resident_row(runtime, "this-year", datetime(2027, 4, 1, 9, tzinfo=TOKYO))
+    await _resident_row(runtime, "no-name", None)
+    poll_id = await new_poll(runtime, clock, comment=True)
+    for user, written in (("old", now - timedelta(days=181)), ("new", now - timedelta(days=179))):
+        resident = await _resident_row(runtime, f"c-{user}", None)
+        await db.execute(
+            "INSERT INTO ballots (poll_id, resident_id, comment, commented_at, cast_at,"
+            " updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (poll_id, resident, f"comment-{user}", to_db(written), to_db(written), to_db(written)),
+        )
+    for event_id, handled in (
+        ("e-old", now - timedelta(days=8)),
+        ("e-new", now - timedelta(days=6)),
+    ):
+        await db.execute(
+            "INSERT INTO inbound_events (channel, event_id, received_at, handled_at)"
+            " VALUES ('telegram', ?, ?, ?)",
+            (event_id, to_db(handled), to_db(handled)),
+        )
+    await db.execute(
+        "INSERT INTO inbound_events (channel, event_id, received_at, payload)"
+        " VALUES ('telegram', 'e-pending', ?, '{}')",
+        (to_db(now - timedelta(days=30)),),
+    )
+
+    removed = await apply_retention(db, RULES, now, TOKYO)
+
+    assert removed["roster_names"] == 1 and removed["comments"] == 1 and removed["event_ids"] == 1
+    names = await db.fetch_all("SELECT platform_user_id, display_name FROM residents ORDER BY id")
+    assert [tuple(row) for row in names][:3] == [
+        ("last-year", None),
+        ("this-year", "name-this-year"),
+        ("no-name", None),
+    ]
+    comments = await db.fetch_all("SELECT comment FROM ballots ORDER BY id")
+    assert [row[0] for row in comments] == [None, "comment-new"]
+    assert (await db.fetch_one("SELECT count(*) FROM ballots"))[0] == 2  # the votes stay
+    events = await db.fetch_all("SELECT event_id FROM inbound_events ORDER BY event_id")
+    assert [row[0] for row in events] == ["e-new", "e-pending"]
+    again = await apply_retention(db, RULES, now, TOKYO)
+    assert again["roster_names"] == again["comments"] == again["event_ids"] == 0
+
+
+async def test_forever_keeps_everything(runtime: Runtime, clock: FakeClock) -> None:
+    await _resident_row(runtime, "named", datetime(2020, 5, 1, tzinfo=TOKYO))
+    rules = RetentionRules(Rule("forever"), Rule("forever"), Rule("forever"))
+    removed = await apply_retention(runtime.db, rules, datetime(2030, 1, 1, tzinfo=TOKYO), TOKYO)
+    assert "roster_names" not in removed
+    row = await runtime.db.fetch_one("SELECT display_name FROM residents")
+    assert row is not None and row[0] == "name-named"
+
+
+async def test_mydata_shows_when_the_name_and_comments_will_be_deleted(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    resident = Resident(runtime)
+    await resident.say("/start")
+    stored = await runtime.services.residents.find("web", "u1")
+    assert stored is not None
+    await runtime.services.residents.give_consent(stored.id, "やまだ", clock.now)
+    poll_id = await new_poll(runtime, clock, comment=True)
+    await runtime.services.polls.vote(poll_id, stored.id, None, frozenset({1}), clock.now)
+    await runtime.services.polls.set_comment(poll_id, stored.id, "よい企画です", clock.now)
+    await resident.say("/mydata")
+    text = resident.text()
+    assert "・名簿に載せる名前: やまだ" in text
+    assert "2027年4月1日に自動で消えます" in text  # end of the fiscal year the name was given
+    comment_gone = (clock.now + timedelta(days=180)).astimezone(TOKYO)
+    assert (
+        f"{comment_gone.year}年{comment_gone.month}月{comment_gone.day}日に自動で消えます" in text
+    )
+
+
+async def test_the_daily_job_is_armed_when_serving(runtime: Runtime) -> None:
+    assert "retention" in runtime.timers.job_ids()
