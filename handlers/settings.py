@@ -46,7 +46,7 @@ async def show_settings(request: Request, ctx: HandlerContext) -> list[Reply]:
         choices.append(Choice(ctx.t("settings.choose_district"), _page_data(0)))
     else:
         text += "\n" + ctx.t("settings.districts_not_set_up")
-    choices.append(back_to_menu(ctx))
+    choices += [command_choice(ctx, "link", "menu.link"), back_to_menu(ctx)]
     return [Reply(text, tuple(choices))]
 
 

@@ -385,3 +385,32 @@ def test_staff_add_reads_the_password_and_refuses_short_ones(tmp_path: Path) -> 
     assert runner.invoke(main, ["staff", "list"], env=env).output.split() == []
     bad = runner.invoke(main, ["staff", "add", "bad name!"], input="x" * 12 + "\n", env=env)
     assert bad.exit_code == 2
+
+
+async def test_an_outcome_is_recorded_and_the_voters_told(
+    runtime: Runtime, staff: httpx.AsyncClient, clock: FakeClock
+) -> None:
+    from tests.test_polls import new_poll
+
+    poll_id = await new_poll(runtime, clock)
+    voter = Resident(runtime, "voter")
+    await voter.say("/polls")
+    await voter.tap("1. 防災訓練はいつがよいですか")
+    await voter.tap("土曜")
+    page = await staff.get("/admin/outcomes")
+    assert f'value="poll:{poll_id}"' in page.text and 'value="groups"' in page.text
+    refused = await post_form(
+        staff, "/admin/outcomes", {"subject": f"poll:{poll_id}", "decided_ja": "土曜に実施"}
+    )
+    assert refused.status_code == 400 and "--next" in refused.text
+    assert await runtime.services.outcomes.recent() == []
+    recorded = await post_form(
+        staff,
+        "/admin/outcomes",
+        {"subject": f"poll:{poll_id}", "decided_ja": "土曜に実施", "next": ["groups", "city"]},  # type: ignore[dict-item]
+    )
+    assert recorded.status_code == 303
+    assert recorded.headers["location"].startswith("/admin/broadcasts/")
+    (outcome,) = await runtime.services.outcomes.recent()
+    assert outcome.next_actors == ("groups", "city") and outcome.decided_ja == "土曜に実施"
+    assert "土曜に実施" in (await staff.get("/admin/outcomes")).text

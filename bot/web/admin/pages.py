@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Route
 from bot.errors import ChiikiError
 from bot.staff.broadcast import plan_broadcast, prepare_notice
 from bot.staff.events import create_event
+from bot.staff.outcomes import new_outcome, record_outcome
 from bot.staff.polls import create_poll, merge_small_groups, results_csv
 from bot.staff.watch import load_watch, parse_watch_file, roster_csv
 from bot.storage.outbox import BroadcastSummary, NewBroadcast
@@ -84,6 +85,8 @@ class AdminPages:
             Route("/events", staff(self.events)),
             Route("/events", staff(self.create_event), methods=["POST"]),
             Route("/events/{event_id:int}/cancel", staff(self.cancel_event), methods=["POST"]),
+            Route("/outcomes", staff(self.outcomes)),
+            Route("/outcomes", staff(self.add_outcome), methods=["POST"]),
             Route("/broadcasts", staff(self.broadcasts)),
             Route("/broadcasts/preview", staff(self.preview_broadcast), methods=["POST"]),
             Route("/broadcasts", staff(self.send_broadcast), methods=["POST"]),
@@ -362,6 +365,47 @@ class AdminPages:
             if queued is not None:
                 page.runtime.delivery.wake.set()
         return _see("/admin/events")
+
+    # Outcomes
+
+    async def outcomes(self, page: Page, error: str | None = None) -> Response:
+        services = page.runtime.services
+        polls = sorted(await services.polls.all(), key=lambda p: p.id, reverse=True)
+        events = sorted(await services.events.all(), key=lambda e: e.starts_at, reverse=True)
+        subjects = [(f"poll:{p.id}", p.question_ja) for p in polls]
+        subjects += [(f"event:{e.id}", e.title_ja) for e in events]
+        return self.render(
+            page,
+            "admin/outcomes.html",
+            400 if error else 200,
+            outcomes=await services.outcomes.recent(50),
+            subjects=subjects,
+            actors=services.pack.actors.items,
+            error=error,
+            values=page.form or {},
+            chosen=page.form.getlist("next") if page.form else [],
+        )
+
+    async def add_outcome(self, page: Page) -> Response:
+        services = page.runtime.services
+        kind, _, number = page.field("subject").partition(":")
+        try:
+            spec = new_outcome(
+                services.pack,
+                kind,
+                int(number) if number.isdigit() else 0,
+                page.field("decided_ja"),
+                page.field("decided_en") or None,
+                page.field("decided_easy") or None,
+                [str(value) for value in page.form.getlist("next")] if page.form else [],
+            )
+            _, broadcast_id = await record_outcome(
+                services.outcomes, services.notices, services.pack, spec, page.now
+            )
+        except ChiikiError as exc:
+            return await self.outcomes(page, error=str(exc))
+        page.runtime.delivery.wake.set()
+        return _see(f"/admin/broadcasts/{broadcast_id}" if broadcast_id else "/admin/outcomes")
 
     # Broadcasts
 
