@@ -17,7 +17,8 @@ def channel_name(ctx: HandlerContext, channel: str) -> str:
     return ctx.t(f"channel.{channel}")
 
 
-def _channels_line(ctx: HandlerContext, identities: list[Identity]) -> tuple[str, str]:
+def channel_names(ctx: HandlerContext, identities: list[Identity]) -> tuple[str, str]:
+    """The resident's channels, and the one that receives their notices."""
     names = "、".join(channel_name(ctx, i.channel) for i in identities)
     receiver = next((i for i in identities if i.receives_notices), identities[0])
     return names, channel_name(ctx, receiver.channel)
@@ -33,7 +34,7 @@ async def show_link(request: Request, ctx: HandlerContext) -> list[Reply]:
     identities = await ctx.services.links.identities(ctx.resident.id)
     choices = [Choice(ctx.t("link.enter_button"), encode_choice(LINK_CHOICE, "enter"))]
     if len(identities) > 1:
-        names, preferred = _channels_line(ctx, identities)
+        names, preferred = channel_names(ctx, identities)
         lines.append(ctx.t("link.linked", channels=names, preferred=preferred))
         for identity in identities:
             name = channel_name(ctx, identity.channel)
@@ -88,7 +89,7 @@ async def _redeem(request: Request, ctx: HandlerContext, typed: str) -> list[Rep
             person = await ctx.services.residents.get(result.person_id)
             assert person is not None
             identities = await ctx.services.links.identities(person.id)
-            names, preferred = _channels_line(ctx, identities)
+            names, preferred = channel_names(ctx, identities)
             text = ctx.t("link.done", channels=names, preferred=preferred)
             return [Reply(text, main_menu(ctx))]
         case LinkOutcome.WRONG:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from bot.core import Choice, Reply
 from bot.core.choices import encode_choice
 from handlers.context import HandlerContext
-from handlers.link import channel_name
+from handlers.link import channel_name, channel_names
 from handlers.menu import back_to_menu, main_menu
 from handlers.routing import Request
 from handlers.settings import LANGUAGE_NAMES, district_name
@@ -27,9 +27,7 @@ async def show_my_data(request: Request, ctx: HandlerContext) -> list[Reply]:
         lines.append(ctx.t("mydata.channel", channel=channel_name(ctx, identity.channel)))
         lines.append(ctx.t("mydata.user_id", user_id=identity.platform_user_id))
     if len(identities) > 1:
-        names = "、".join(channel_name(ctx, i.channel) for i in identities)
-        receiver = next((i for i in identities if i.receives_notices), identities[0])
-        preferred = channel_name(ctx, receiver.channel)
+        names, preferred = channel_names(ctx, identities)
         lines.append(ctx.t("mydata.linked", channels=names, preferred=preferred))
     lines += [
         ctx.t("mydata.language", language=LANGUAGE_NAMES[resident.language]),
