@@ -187,3 +187,26 @@ async def test_notices_move_to_a_channel_that_still_reaches_the_resident(
     assert telegram is not None and telegram.receives_notices
     counts = await runtime.outbox.audience(None, "all")
     assert counts == {"telegram": 1, "line": 0, "web": 0}
+
+
+async def test_shifts_merge_and_a_shared_shift_keeps_its_confirmed_place(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    from tests.test_watch import load
+
+    await load(runtime, clock, {**WATCH_ONE_PLACE})
+    watch, residents = runtime.services.watch, runtime.services.residents
+    on_web = await residents.get_or_create("web", "web-user", "ja", clock.now)
+    on_telegram = await residents.get_or_create("telegram", "42", "ja", clock.now)
+    assert (await watch.sign_up(1, on_telegram.id, clock.now))[0] == "confirmed"
+    assert (await watch.sign_up(1, on_web.id, clock.now))[0] == "waitlisted"
+    await linked_pair(runtime)
+    rows = await runtime.db.fetch_all("SELECT resident_id, status FROM watch_signups")
+    assert [tuple(row) for row in rows] == [(on_web.id, "confirmed")]
+    assert await watch.signup_count(on_web.id, clock.now) == 1
+
+
+WATCH_ONE_PLACE = {
+    "routes": [{"id": "east", "name": {"ja": "東ルート"}, "meeting_point": "公民館前"}],
+    "shifts": [{"route": "east", "date": "2026-11-25", "time": "07:20-08:10", "capacity": 1}],
+}

@@ -163,6 +163,14 @@ async def _merge(
     conn: aiosqlite.Connection, identity_id: int, person_id: int, now: datetime
 ) -> None:
     """Move the identity's own doings (and any channels already linked to it) to the person."""
+    # Both signed up for one shift: the person keeps the confirmed place if either had it, so
+    # dropping the identity's row frees no place that the waitlist would then be owed.
+    await conn.execute(
+        "UPDATE watch_signups SET status = 'confirmed' WHERE resident_id = ?"
+        " AND status = 'waitlisted' AND shift_id IN (SELECT shift_id FROM watch_signups"
+        " WHERE resident_id = ? AND status = 'confirmed')",
+        (person_id, identity_id),
+    )
     for table in PERSON_TABLES:
         # Table names are our literals above, never input.
         await conn.execute(
