@@ -86,9 +86,7 @@ async def _redeem(request: Request, ctx: HandlerContext, typed: str) -> list[Rep
     match result.outcome:
         case LinkOutcome.LINKED:
             assert result.person_id is not None
-            person = await ctx.services.residents.get(result.person_id)
-            assert person is not None
-            identities = await ctx.services.links.identities(person.id)
+            identities = await ctx.services.links.identities(result.person_id)
             names, preferred = channel_names(ctx, identities)
             text = ctx.t("link.done", channels=names, preferred=preferred)
             return [Reply(text, main_menu(ctx))]

@@ -29,11 +29,6 @@ class Resident:
     linked_to: int | None = None
     receives_notices: bool = True
 
-    @property
-    def person_id(self) -> int:
-        """The row that holds this resident's doings, whichever channel they write from."""
-        return self.linked_to or self.id
-
 
 def _resident(row: aiosqlite.Row) -> Resident:
     return Resident(
