@@ -506,6 +506,49 @@ def event_cancel(event_id: int) -> None:
 
 
 @main.group()
+def line() -> None:
+    """The LINE official account."""
+
+
+@line.command("rich-menu")
+@click.option(
+    "--image",
+    "image_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also save the drawn picture here (to check it before residents see it).",
+)
+@_friendly_errors
+def line_rich_menu(image_out: Path | None) -> None:
+    """Draw the rich menu from the pack, upload it and make it the default (replacing ours)."""
+    from bot.channels.line_rich_menu import (
+        MENU_NAME,
+        draw_menu_image,
+        find_font,
+        menu_buttons,
+        rich_menu_body,
+    )
+    from bot.errors import ChiikiError
+
+    async def work(runtime: Runtime) -> None:
+        services = runtime.services
+        buttons = menu_buttons(services.catalog)
+        image = draw_menu_image(services.pack, buttons, find_font(runtime.settings.font))
+        if image_out is not None:
+            image_out.write_bytes(image)
+        if runtime.line is None:
+            raise ChiikiError(
+                "LINE is not configured: set LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN"
+            )
+        body = rich_menu_body(services.pack, services.catalog, buttons)
+        menu_id = await runtime.line.replace_rich_menu(
+            body, image, runtime.settings.line_data_api_base, MENU_NAME
+        )
+        click.echo(f"rich menu {menu_id} is now the default ({len(buttons)} buttons)")
+
+    _run_staff(work)
+
+
+@main.group()
 def outcome() -> None:
     """What came of a poll or a meeting (円卓会議), told to everyone who took part."""
 

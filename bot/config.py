@@ -59,6 +59,12 @@ class Settings(BaseSettings):
         None, validation_alias=_env("LINE_CHANNEL_ACCESS_TOKEN")
     )
     line_api_base: str = Field("https://api.line.me", validation_alias=_env("LINE_API_BASE"))
+    # Uploads (the rich menu picture) go to LINE's separate data host.
+    line_data_api_base: str = Field(
+        "https://api-data.line.me", validation_alias=_env("LINE_DATA_API_BASE")
+    )
+    # A font with Japanese glyphs for pictures chiiki draws; Debian's Noto CJK when unset.
+    font: Path | None = Field(None, validation_alias=_env("CHIIKI_FONT"))
 
     # Signs the dashboard's session cookie; without it, staff log in again after a restart.
     session_secret: SecretStr | None = Field(None, validation_alias=_env("CHIIKI_SESSION_SECRET"))

@@ -73,6 +73,7 @@ async def open_platforms(
             LINE_CHANNEL_SECRET=fake_line.SECRET,
             LINE_CHANNEL_ACCESS_TOKEN=line.access_token,
             LINE_API_BASE=line_base,
+            LINE_DATA_API_BASE=line_base,
             **extra,
         )
         async with open_runtime(

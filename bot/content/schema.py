@@ -51,9 +51,21 @@ class _Sourced(_Model):
     source: Slug
 
 
+Colour = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
+
+
+class Theme(_Model):
+    """The city's colours, for pictures chiiki draws (the LINE rich menu)."""
+
+    primary: Colour = "#2e7d32"
+    background: Colour = "#ffffff"
+    text: Colour = "#1b1b1b"
+
+
 class Municipality(_Model):
     name: Text
     prefecture: Text
+    theme: Theme = Theme()
 
 
 class Contact(_Sourced):

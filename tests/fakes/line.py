@@ -40,6 +40,9 @@ class FakeLine:
     multicast_seconds: float = 0.0  # how long every multicast takes to answer
     quota_limit: int | None = None
     quota_used: int = 0
+    rich_menus: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rich_menu_images: dict[str, bytes] = field(default_factory=dict)
+    default_rich_menu: str | None = None
     _issued_tokens: set[str] = field(default_factory=set)
     _accepted_retry_keys: set[str] = field(default_factory=set)
     _counter: itertools.count[int] = field(default_factory=itertools.count)
@@ -52,6 +55,12 @@ class FakeLine:
                 Route("/v2/bot/message/multicast", self._multicast, methods=["POST"]),
                 Route("/v2/bot/message/quota", self._quota, methods=["GET"]),
                 Route("/v2/bot/message/quota/consumption", self._consumption, methods=["GET"]),
+                Route("/v2/bot/richmenu", self._create_rich_menu, methods=["POST"]),
+                Route("/v2/bot/richmenu/list", self._list_rich_menus, methods=["GET"]),
+                Route("/v2/bot/richmenu/{menu_id}", self._delete_rich_menu, methods=["DELETE"]),
+                # On the real platform this one is served by api-data.line.me.
+                Route("/v2/bot/richmenu/{menu_id}/content", self._menu_image, methods=["POST"]),
+                Route("/v2/bot/user/all/richmenu/{menu_id}", self._default_menu, methods=["POST"]),
             ]
         )
 
@@ -126,6 +135,63 @@ class FakeLine:
     async def _consumption(self, request: Request) -> JSONResponse:
         return JSONResponse({"totalUsage": self.quota_used})
 
+    # Rich menus, checked as LINE documents them (size, areas inside it, image size and type).
+
+    def _authorized(self, request: Request) -> bool:
+        return request.headers.get("authorization") == f"Bearer {self.access_token}"
+
+    async def _create_rich_menu(self, request: Request) -> JSONResponse:
+        body = await request.json()
+        self.calls.append(("richmenu", body, dict(request.headers)))
+        if not self._authorized(request):
+            return _error(401, "Authentication failed")
+        problem = _check_rich_menu(body)
+        if problem:
+            return _error(400, problem)
+        menu_id = f"richmenu-{next(self._counter)}"
+        self.rich_menus[menu_id] = body
+        return JSONResponse({"richMenuId": menu_id})
+
+    async def _list_rich_menus(self, request: Request) -> JSONResponse:
+        menus = [{"richMenuId": key, **body} for key, body in self.rich_menus.items()]
+        return JSONResponse({"richmenus": menus})
+
+    async def _delete_rich_menu(self, request: Request) -> JSONResponse:
+        menu_id = request.path_params["menu_id"]
+        self.calls.append(("delete richmenu", {"id": menu_id}, dict(request.headers)))
+        if self.rich_menus.pop(menu_id, None) is None:
+            return _error(404, "Not found")
+        self.rich_menu_images.pop(menu_id, None)
+        if self.default_rich_menu == menu_id:
+            self.default_rich_menu = None
+        return JSONResponse({})
+
+    async def _menu_image(self, request: Request) -> JSONResponse:
+        menu_id = request.path_params["menu_id"]
+        image = await request.body()
+        if not self._authorized(request):
+            return _error(401, "Authentication failed")
+        if menu_id not in self.rich_menus:
+            return _error(404, "Not found")
+        if menu_id in self.rich_menu_images:
+            return _error(400, "An image has already been uploaded to the rich menu")
+        if request.headers.get("content-type") not in ("image/png", "image/jpeg"):
+            return _error(400, "Content-Type must be image/png or image/jpeg")
+        if len(image) > 1024 * 1024:
+            return _error(400, "The image is over 1 MB")
+        size = self.rich_menus[menu_id]["size"]
+        if _png_size(image) != (size["width"], size["height"]):
+            return _error(400, "The image does not match the rich menu size")
+        self.rich_menu_images[menu_id] = image
+        return JSONResponse({})
+
+    async def _default_menu(self, request: Request) -> JSONResponse:
+        menu_id = request.path_params["menu_id"]
+        if menu_id not in self.rich_menu_images:
+            return _error(400, "must upload richmenu image before applying it to user")
+        self.default_rich_menu = menu_id
+        return JSONResponse({})
+
     def _sent_messages(self, body: dict[str, Any]) -> JSONResponse:
         sent = [
             {"id": str(next(self._counter)), "quoteToken": f"q{next(self._counter)}"}
@@ -162,3 +228,38 @@ def _check_messages(messages: Any) -> str | None:
 
 def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"message": message}, status_code=status)
+
+
+def _png_size(image: bytes) -> tuple[int, int] | None:
+    if image[:8] != b"\x89PNG\r\n\x1a\n":
+        return None
+    return int.from_bytes(image[16:20], "big"), int.from_bytes(image[20:24], "big")
+
+
+def _check_rich_menu(body: dict[str, Any]) -> str | None:
+    size = body.get("size") or {}
+    width, height = size.get("width", 0), size.get("height", 0)
+    if not (800 <= width <= 2500 and height >= 250 and width / height >= 1.45):
+        return "size: width 800 to 2500, height 250 or more, width/height at least 1.45"
+    if not 0 < len(body.get("chatBarText", "")) <= 14:
+        return "chatBarText: 1 to 14 characters"
+    if not 0 < len(body.get("name", "")) <= 300:
+        return "name: 1 to 300 characters"
+    areas = body.get("areas") or []
+    if not 1 <= len(areas) <= 20:
+        return "areas: 1 to 20"
+    for area in areas:
+        b = area["bounds"]
+        if (
+            b["x"] < 0
+            or b["y"] < 0
+            or b["x"] + b["width"] > width
+            or b["y"] + b["height"] > height
+        ):
+            return "areas.bounds: outside the rich menu"
+        action = area["action"]
+        if action.get("type") == "postback" and not 0 < len(action.get("data", "")) <= 300:
+            return "areas.action.data: 1 to 300 characters"
+        if len(action.get("label", "")) > 20 or len(action.get("displayText", "")) > 300:
+            return "areas.action: label over 20 or displayText over 300 characters"
+    return None
