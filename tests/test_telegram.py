@@ -20,6 +20,8 @@ async def test_start_up_publishes_the_command_list_in_both_languages(platforms: 
     by_language = {c.get("language_code"): c["commands"] for c in commands}
     assert {"command": "goals", "description": "目標"} in by_language[None]
     assert {"command": "goals", "description": "Goals"} in by_language["en"]
+    (menu_button,) = platforms.telegram.sent("setChatMenuButton")
+    assert menu_button["menu_button"] == {"type": "commands"}
 
 
 async def test_goals_gets_one_message_with_an_inline_keyboard(platforms: Platforms) -> None:

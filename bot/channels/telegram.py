@@ -19,6 +19,7 @@ from telegram import (
     BotCommand,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    MenuButtonCommands,
     Update,
 )
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
@@ -165,9 +166,11 @@ class TelegramChannel:
         return self.application.bot
 
     async def start(self, commands: dict[str, list[tuple[str, str]]]) -> None:
-        """Log in (getMe) and publish the command list per language; failures are logged."""
+        """Log in (getMe), publish the command list per language and show it behind the menu
+        button beside the text field; failures are logged."""
         try:
             await self._initialize()
+            await self.bot.set_chat_menu_button(menu_button=MenuButtonCommands())
             for language, pairs in commands.items():
                 await self.bot.set_my_commands(
                     [BotCommand(command, description) for command, description in pairs],
