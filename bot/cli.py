@@ -523,11 +523,11 @@ def line_rich_menu(image_out: Path | None) -> None:
     from bot.channels.line_rich_menu import (
         MENU_NAME,
         draw_menu_image,
-        find_font,
         menu_buttons,
         rich_menu_body,
     )
     from bot.errors import ChiikiError
+    from bot.fonts import find_font
 
     async def work(runtime: Runtime) -> None:
         services = runtime.services

@@ -13,12 +13,14 @@ from datetime import timedelta
 from bot.channels.base import PlatformChannel
 from bot.channels.line import REQUEST_TIMEOUT_SECONDS, LineChannel
 from bot.channels.telegram import TelegramChannel
+from bot.charts import ChartRenderer
 from bot.config import Settings
 from bot.content import load_catalog, load_pack
 from bot.core import Channel
 from bot.core.clock import Clock, utc_now
 from bot.delivery import RetryPolicy
 from bot.delivery.outbox import DeliverySettings, OutboxWorker
+from bot.fonts import FontMissingError, find_font
 from bot.inbound import InboundProcessor
 from bot.notices import Notices
 from bot.scheduler import Duties, Timers, start_timers
@@ -57,6 +59,8 @@ class Runtime:
     line: LineChannel | None
     outbox: OutboxRepository
     delivery: OutboxWorker
+    # Draws poll charts; None when no Japanese font is installed (the text says the same).
+    charts: ChartRenderer | None = None
 
 
 @asynccontextmanager
@@ -99,6 +103,11 @@ async def open_runtime(
             retention=settings.retention,
         )
         dispatcher = Dispatcher(build_router(), services)
+        charts: ChartRenderer | None = None
+        try:
+            charts = ChartRenderer(find_font(settings.font), pack.municipality.theme.primary)
+        except FontMissingError as exc:
+            logger.warning("%s; poll results go without a chart", exc)
 
         async def mark_unreachable(channel: Channel, user_id: str) -> None:
             logger.info("a %s resident can no longer be reached", channel)
@@ -113,6 +122,7 @@ async def open_runtime(
                 dispatcher.handle,
                 mark_unreachable,
                 policy,
+                charts,
             )
             stack.push_async_callback(telegram.stop)
             if serving:
@@ -192,6 +202,7 @@ async def open_runtime(
             line,
             outbox,
             delivery,
+            charts,
         )
 
 

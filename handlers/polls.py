@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.core import Choice, Reply
+from bot.core import BarChart, Choice, Reply
 from bot.core.choices import encode_choice
 from bot.storage.polls import Poll, Tally, VoteOutcome
 from handlers.context import HandlerContext
@@ -198,8 +198,12 @@ async def _cast(request: Request, ctx: HandlerContext, picks: frozenset[int]) ->
 async def _results_reply(poll: Poll, ctx: HandlerContext, lead: str) -> Reply:
     tally = await ctx.services.polls.tally(poll.id)
     heading = ctx.t("polls.results", question=poll.question(ctx.language), ballots=tally.ballots)
-    text = lead + "\n\n" + format_tally(poll, tally, ctx.language, heading)
-    return Reply(text, (_polls_button(ctx), back_to_menu(ctx)))
+    summary = format_tally(poll, tally, ctx.language, heading)
+    bars = tuple((c.label(ctx.language), tally.counts.get(c.position, 0)) for c in poll.choices)
+    # In words for screen readers: the text bars (■■■) would be read out one by one.
+    alt = "\n".join([heading, *(f"{label}: {count}" for label, count in bars)])
+    chart = BarChart(heading, bars, alt)
+    return Reply(lead + "\n\n" + summary, (_polls_button(ctx), back_to_menu(ctx)), chart)
 
 
 async def ask_comment(request: Request, ctx: HandlerContext) -> list[Reply]:

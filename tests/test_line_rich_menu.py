@@ -15,11 +15,11 @@ from bot.channels.line_rich_menu import (
     MENU_NAME,
     WIDTH,
     draw_menu_image,
-    find_font,
     menu_buttons,
     rich_menu_body,
 )
 from bot.cli import main
+from bot.fonts import find_font
 from tests.conftest import FakeClock
 from tests.platforms import Platforms, line_event, open_platforms
 

@@ -32,15 +32,10 @@ MENU_ITEMS = (
     ("settings", "menu.settings"),
     ("help", "menu.help"),
 )
-# Debian's fonts-noto-cjk (installed by the Makefile); CHIIKI_FONT may name another.
-FONT_CANDIDATES = (
-    Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc"),
-    Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
-)
 
 
 class RichMenuError(ChiikiError):
-    """The menu cannot be drawn (no CJK font) or LINE refused it."""
+    """The menu picture cannot be made within LINE's limits."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,15 +50,6 @@ def menu_buttons(catalog: Catalog) -> list[MenuButton]:
         MenuButton(command, catalog.text(key, "ja"), catalog.text(key, "en"))
         for command, key in MENU_ITEMS
     ]
-
-
-def find_font(preferred: Path | None = None) -> Path:
-    for path in (preferred, *FONT_CANDIDATES):
-        if path is not None and path.is_file():
-            return path
-    raise RichMenuError(
-        "no Japanese font found: install Debian's fonts-noto-cjk (make fonts) or set CHIIKI_FONT"
-    )
 
 
 def _cell(index: int) -> tuple[int, int, int, int]:

@@ -27,6 +27,7 @@ from telegram.ext import Application, CallbackContext, TypeHandler
 
 from bot.channels.base import HandleMessage, MarkUnreachable
 from bot.channels.telegram_http import AiohttpRequest
+from bot.charts import ChartRenderer
 from bot.core import Channel, IncomingMessage, Reply, split_text
 from bot.delivery import RetryPolicy, send_with_retries
 from bot.errors import PermanentDeliveryError, RetryableDeliveryError
@@ -34,6 +35,7 @@ from bot.errors import PermanentDeliveryError, RetryableDeliveryError
 logger = logging.getLogger(__name__)
 
 TEXT_LIMIT = 4096
+PHOTO_CAPTION_LIMIT = 1024
 BUTTONS_PER_ROW = 2  # Telegram allows 8; two keeps Japanese labels readable on a phone
 ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
 POLL_TIMEOUT_SECONDS = 25
@@ -132,8 +134,10 @@ class TelegramChannel:
         handle: HandleMessage,
         mark_unreachable: MarkUnreachable,
         policy: RetryPolicy | None = None,
+        charts: ChartRenderer | None = None,
     ) -> None:
         self._handle = handle
+        self._charts = charts
         self._mark_unreachable = mark_unreachable
         self._policy = policy or RetryPolicy()
         self.application = (
@@ -267,12 +271,19 @@ class TelegramChannel:
         await call_telegram(send, SINGLE_ATTEMPT)
 
     async def send(self, chat_id: int, replies: Sequence[Reply]) -> None:
-        for text, keyboard in render(replies):
-            try:
-                send = functools.partial(
-                    self.bot.send_message, chat_id, text, reply_markup=keyboard
+        calls: list[Callable[[], Awaitable[object]]] = []
+        for reply in replies:
+            for text, keyboard in render([reply]):
+                calls.append(
+                    functools.partial(self.bot.send_message, chat_id, text, reply_markup=keyboard)
                 )
-                await call_telegram(send, self._policy)
+            if reply.chart is not None and self._charts is not None:
+                png = await self._charts.png(reply.chart)
+                caption = reply.chart.alt[:PHOTO_CAPTION_LIMIT]
+                calls.append(functools.partial(self.bot.send_photo, chat_id, png, caption=caption))
+        for call in calls:
+            try:
+                await call_telegram(call, self._policy)
             except PermanentDeliveryError as exc:
                 if exc.unreachable:
                     await self._mark_unreachable(Channel.TELEGRAM, str(chat_id))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from bot.core import Channel, IncomingMessage, Reply, split_text
@@ -40,14 +41,23 @@ def parse_chat_request(body: Any) -> IncomingMessage:
     )
 
 
-def render_replies(replies: list[Reply]) -> dict[str, Any]:
-    """The JSON the page renders: one bubble per text part, buttons under the last one."""
+def render_replies(
+    replies: list[Reply], chart_urls: Mapping[int, str] | None = None
+) -> dict[str, Any]:
+    """The JSON the page renders: one bubble per text part, buttons under the last one, and
+    a reply's chart (`chart_urls` by the reply's index) as a picture with its words as alt."""
     bubbles: list[dict[str, Any]] = []
-    for reply in replies:
+    for number, reply in enumerate(replies):
         parts = split_text(reply.text, TEXT_LIMIT)
         for index, part in enumerate(parts):
-            choices = reply.choices if index == len(parts) - 1 else ()
-            bubbles.append(
-                {"text": part, "choices": [{"label": c.label, "data": c.data} for c in choices]}
-            )
+            last = index == len(parts) - 1
+            choices = reply.choices if last else ()
+            bubble: dict[str, Any] = {
+                "text": part,
+                "choices": [{"label": c.label, "data": c.data} for c in choices],
+            }
+            url = (chart_urls or {}).get(number)
+            if last and url and reply.chart is not None:
+                bubble["image"] = {"url": url, "alt": reply.chart.alt}
+            bubbles.append(bubble)
     return {"replies": bubbles}

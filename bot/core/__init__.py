@@ -3,6 +3,7 @@
 from bot.core.messages import (
     MAX_CHOICE_DATA_BYTES,
     MAX_CHOICES,
+    BarChart,
     Channel,
     Choice,
     IncomingMessage,
@@ -13,6 +14,7 @@ from bot.core.text import normalize_input, split_text
 __all__ = [
     "MAX_CHOICES",
     "MAX_CHOICE_DATA_BYTES",
+    "BarChart",
     "Channel",
     "Choice",
     "IncomingMessage",

@@ -51,11 +51,22 @@ class Choice:
 
 
 @dataclass(frozen=True, slots=True)
+class BarChart:
+    """Counts to draw as a picture (poll results). The picture is drawn by the channel; `alt`
+    says the same in words, for screen readers and for channels that show no pictures."""
+
+    title: str
+    bars: tuple[tuple[str, int], ...]
+    alt: str
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
-    """One answer: text, optionally followed by choices."""
+    """One answer: text, optionally followed by choices, and a chart where one helps."""
 
     text: str
     choices: tuple[Choice, ...] = field(default=())
+    chart: BarChart | None = None
 
     def __post_init__(self) -> None:
         if len(self.choices) > MAX_CHOICES:

@@ -18,6 +18,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot.channels.web import WebRequestError, parse_chat_request, render_replies
+from bot.charts import ChartStore
 from bot.config import Settings
 from bot.core import Channel, Reply
 from bot.errors import ConfigError
@@ -39,6 +40,7 @@ class _Endpoints:
     def __init__(self, runtime: Runtime | None) -> None:
         self.runtime = runtime
         self.chat_page = files("bot.web").joinpath("static/chat.html").read_text(encoding="utf-8")
+        self.charts = ChartStore()
 
     def _runtime(self) -> Runtime:
         if self.runtime is None:
@@ -62,7 +64,22 @@ class _Endpoints:
         notices = await runtime.outbox.take_mailbox(
             message.channel, message.user_id, runtime.services.clock()
         )
-        return JSONResponse(render_replies([Reply(text) for text in notices] + replies))
+        shown = [Reply(text) for text in notices] + replies
+        chart_urls: dict[int, str] = {}
+        for index, reply in enumerate(shown):
+            if reply.chart is not None and runtime.charts is not None:
+                name = self.charts.put(await runtime.charts.png(reply.chart))
+                chart_urls[index] = f"/chat/charts/{name}.png"
+        return JSONResponse(render_replies(shown, chart_urls))
+
+    async def chart(self, request: Request) -> Response:
+        """A chart linked from a chat reply: its unguessable name is the key, and it lapses."""
+        png = self.charts.get(request.path_params["name"])
+        if png is None:
+            raise HTTPException(404, "this chart has expired; ask for the results again")
+        return Response(
+            png, media_type="image/png", headers={"Cache-Control": "private, max-age=600"}
+        )
 
     async def telegram(self, request: Request) -> Response:
         return await telegram_webhook(request, self._runtime())
@@ -103,6 +120,7 @@ def _starlette(endpoints: _Endpoints, settings: Settings, lifespan: object = Non
         Route("/", endpoints.index),
         Route("/chat", endpoints.chat),
         Route("/chat/api", endpoints.chat_api, methods=["POST"]),
+        Route("/chat/charts/{name}.png", endpoints.chart),
         Route("/healthz", endpoints.health),
         Route("/webhook/telegram", endpoints.telegram, methods=["POST"]),
         Route("/webhook/line", endpoints.line, methods=["POST"]),

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -96,6 +97,26 @@ class FakeTelegram:
                 "chat": {"id": int(params["chat_id"]), "type": "private"},
                 "text": text,
             }
+        if method == "sendPhoto":
+            photo, caption = params["photo"], params.get("caption", "")
+            if not isinstance(photo, bytes) or photo[:8] != b"\x89PNG\r\n\x1a\n":
+                raise AssertionError("this fake takes photos uploaded as PNG files")
+            if len(photo) > 10 * 1024 * 1024 or len(caption) > 1024:
+                raise AssertionError("Telegram would refuse a photo over 10 MB or a long caption")
+            self._message_id += 1
+            return {
+                "message_id": self._message_id,
+                "date": int(time.time()),
+                "chat": {"id": int(params["chat_id"]), "type": "private"},
+                "photo": [
+                    {
+                        "file_id": f"photo-{self._message_id}",
+                        "file_unique_id": "u",
+                        "width": 960,
+                        "height": 400,
+                    }
+                ],
+            }
         if method == "getUpdates":
             offset = int(params.get("offset") or 0)
             ready = [u for u in self.pending_updates if u["update_id"] >= offset]
@@ -112,6 +133,9 @@ async def _params(request: Request) -> dict[str, Any]:
     form = await request.form()
     params: dict[str, Any] = {}
     for key, value in form.items():
+        if isinstance(value, UploadFile):  # a photo or document sent as a file
+            params[key] = await value.read()
+            continue
         text = str(value)
         try:
             params[key] = json.loads(text)

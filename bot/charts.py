@@ -1,0 +1,95 @@
+"""Poll results drawn as a bar chart (matplotlib, no display), with Japanese labels."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import secrets
+import time
+from collections import OrderedDict
+from functools import lru_cache
+from pathlib import Path
+
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+
+from bot.core import BarChart
+
+# Enough for a phone screen and for LINE's image limits (at most 10 MB, any size).
+WIDTH_INCHES, DPI = 8.0, 120
+DEFAULT_COLOUR = "#2e7d32"
+
+
+def chart_figure(chart: BarChart, font_path: Path, colour: str = DEFAULT_COLOUR) -> Figure:
+    """The figure: one horizontal bar per choice, in the poll's order, its count at the end.
+
+    matplotlib's Figure is used without pyplot, so drawing keeps no global state and can run
+    in a worker thread.
+    """
+    font = FontProperties(fname=str(font_path))
+    labels = [label for label, _ in chart.bars]
+    counts = [count for _, count in chart.bars]
+    height = 1.2 + 0.6 * len(labels)
+    figure = Figure(figsize=(WIDTH_INCHES, height), dpi=DPI)
+    axes = figure.add_subplot()
+    positions = list(range(len(labels)))[::-1]  # the first choice on top
+    bars = axes.barh(positions, counts, color=colour)
+    axes.set_yticks(positions, labels, fontproperties=font)
+    axes.bar_label(bars, labels=[str(c) for c in counts], padding=4, fontproperties=font)
+    axes.set_title(chart.title, fontproperties=font, loc="left")
+    axes.set_xlim(0, max([*counts, 1]) * 1.15)
+    axes.xaxis.set_visible(False)
+    for side in ("top", "right", "bottom"):
+        axes.spines[side].set_visible(False)
+    figure.tight_layout()
+    return figure
+
+
+@lru_cache(maxsize=64)
+def chart_png(chart: BarChart, font_path: Path, colour: str = DEFAULT_COLOUR) -> bytes:
+    """The chart as PNG bytes; the same results asked for by many residents are drawn once."""
+    out = io.BytesIO()
+    chart_figure(chart, font_path, colour).savefig(out, format="png")
+    return out.getvalue()
+
+
+class ChartRenderer:
+    """Draws charts off the event loop (a chart takes tens of milliseconds of CPU)."""
+
+    def __init__(self, font_path: Path, colour: str = DEFAULT_COLOUR) -> None:
+        self._font_path = font_path
+        self._colour = colour  # the pack's theme colour
+
+    async def png(self, chart: BarChart) -> bytes:
+        return await asyncio.to_thread(chart_png, chart, self._font_path, self._colour)
+
+
+class ChartStore:
+    """Chart pictures kept briefly at unguessable names, for a page (or LINE) to fetch.
+
+    In memory: a picture is only needed while the reply that links it is being read, and a
+    lost one (a restart) costs nothing but the picture; the text says the same.
+    """
+
+    def __init__(self, lifetime_seconds: float = 600.0, capacity: int = 500) -> None:
+        self._lifetime = lifetime_seconds
+        self._capacity = capacity
+        self._items: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+
+    def put(self, png: bytes) -> str:
+        self._forget_old()
+        name = secrets.token_urlsafe(18)
+        self._items[name] = (time.monotonic() + self._lifetime, png)
+        while len(self._items) > self._capacity:
+            self._items.popitem(last=False)
+        return name
+
+    def get(self, name: str) -> bytes | None:
+        self._forget_old()
+        item = self._items.get(name)
+        return item[1] if item else None
+
+    def _forget_old(self) -> None:
+        now = time.monotonic()
+        while self._items and next(iter(self._items.values()))[0] < now:
+            self._items.popitem(last=False)

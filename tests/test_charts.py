@@ -1,0 +1,87 @@
+"""Poll results as a chart: right counts, sent as a Telegram photo, shown in the web chat."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import httpx
+from PIL import Image
+
+from bot.charts import ChartStore, chart_figure, chart_png
+from bot.core import BarChart
+from bot.fonts import find_font
+from bot.runtime import Runtime
+from bot.web import build_web_app
+from tests.conftest import FakeClock
+from tests.platforms import Platforms, telegram_callback, telegram_text
+from tests.test_polls import new_poll
+
+CHART = BarChart(
+    "【いまの結果】防災訓練（回答 3件）", (("土曜", 2), ("日曜", 1), ("平日の夜", 0)), "alt"
+)
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "build" / "screenshots"
+
+
+def test_the_chart_draws_one_bar_per_choice_with_its_count() -> None:
+    figure = chart_figure(CHART, find_font())
+    (axes,) = figure.axes
+    ticks = [t.get_text() for t in axes.get_yticklabels()]
+    tick_labels = dict(zip(axes.get_yticks(), ticks, strict=True))
+    bars = {tick_labels[p.get_y() + p.get_height() / 2]: p.get_width() for p in axes.patches}
+    assert bars == {"土曜": 2, "日曜": 1, "平日の夜": 0}
+    assert tick_labels[max(tick_labels)] == "土曜"  # the first choice is on top
+    assert [t.get_text() for t in axes.texts] == ["2", "1", "0"]
+    image = Image.open(io.BytesIO(chart_png(CHART, find_font())))
+    assert image.format == "PNG" and image.width == 960
+
+
+def test_stored_charts_lapse() -> None:
+    store = ChartStore(lifetime_seconds=0.0)
+    name = store.put(b"png")
+    assert len(name) >= 24 and store.get(name) is None
+    kept = ChartStore(lifetime_seconds=60.0, capacity=2)
+    names = [kept.put(bytes([n])) for n in range(3)]
+    assert kept.get(names[0]) is None and kept.get(names[2]) == bytes([2])
+
+
+async def test_results_come_with_a_photo_on_telegram(
+    platforms: Platforms, clock: FakeClock
+) -> None:
+    await new_poll(platforms.runtime, clock)
+    await platforms.post_telegram(telegram_text("/polls"))
+    keyboard = platforms.telegram.sent("sendMessage")[-1]["reply_markup"]["inline_keyboard"]
+    poll_button = keyboard[0][0]
+    await platforms.post_telegram(telegram_callback(poll_button["callback_data"]))
+    keyboard = platforms.telegram.sent("sendMessage")[-1]["reply_markup"]["inline_keyboard"]
+    await platforms.post_telegram(telegram_callback(keyboard[0][0]["callback_data"]))
+    (photo,) = platforms.telegram.sent("sendPhoto")
+    assert photo["chat_id"] == 111
+    assert photo["caption"].splitlines()[1:] == ["土曜: 1", "日曜: 0", "平日の夜: 0"]
+    assert Image.open(io.BytesIO(photo["photo"])).format == "PNG"
+
+
+async def test_the_web_chat_shows_the_chart_with_its_words_as_alt(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    await new_poll(runtime, clock)
+    transport = httpx.ASGITransport(app=build_web_app(runtime))
+    async with httpx.AsyncClient(transport=transport, base_url="http://chiiki") as http:
+
+        async def say(**payload: str) -> list[dict[str, object]]:
+            response = await http.post("/chat/api", json={"user": "w1", **payload})
+            return response.json()["replies"]
+
+        replies = await say(text="/polls")
+        poll = replies[-1]["choices"][0]["data"]  # type: ignore[index]
+        replies = await say(data=poll)
+        saturday = replies[-1]["choices"][0]["data"]  # type: ignore[index]
+        replies = await say(data=saturday)
+        (image,) = [r["image"] for r in replies if "image" in r]
+        assert "土曜: 1" in image["alt"]  # type: ignore[index]
+        picture = await http.get(image["url"])  # type: ignore[index]
+        assert picture.status_code == 200 and picture.headers["content-type"] == "image/png"
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        (SCREENSHOTS / "poll-chart.png").write_bytes(picture.content)
+        missing = await http.get("/chat/charts/not-a-chart.png")
+        assert missing.status_code == 404
