@@ -93,3 +93,25 @@ class ChartStore:
         now = time.monotonic()
         while self._items and next(iter(self._items.values()))[0] < now:
             self._items.popitem(last=False)
+
+
+CHART_PATH = "/chat/charts/{name}.png"
+
+
+class ChartPublisher:
+    """Draws a chart and keeps it at an unguessable address: a relative one for the web chat,
+    an absolute HTTPS one (CHIIKI_PUBLIC_URL) for LINE, which fetches pictures itself."""
+
+    def __init__(self, renderer: ChartRenderer, public_url: str | None = None) -> None:
+        self.renderer = renderer
+        self.store = ChartStore()
+        self._public_url = public_url.rstrip("/") if public_url else None
+
+    async def path(self, chart: BarChart) -> str:
+        return CHART_PATH.format(name=self.store.put(await self.renderer.png(chart)))
+
+    async def public_url(self, chart: BarChart) -> str | None:
+        """None when the service has no public address (then LINE gets the text only)."""
+        if self._public_url is None:
+            return None
+        return self._public_url + await self.path(chart)

@@ -59,6 +59,10 @@ class Settings(BaseSettings):
         None, validation_alias=_env("LINE_CHANNEL_ACCESS_TOKEN")
     )
     line_api_base: str = Field("https://api.line.me", validation_alias=_env("LINE_API_BASE"))
+    # The service's public HTTPS address (as the webhooks use); LINE fetches chart pictures there.
+    public_url: str | None = Field(
+        None, pattern=r"^https://[^\s/]+(/[^\s]*)?$", validation_alias=_env("CHIIKI_PUBLIC_URL")
+    )
     # Uploads (the rich menu picture) go to LINE's separate data host.
     line_data_api_base: str = Field(
         "https://api-data.line.me", validation_alias=_env("LINE_DATA_API_BASE")

@@ -13,7 +13,7 @@ from datetime import timedelta
 from bot.channels.base import PlatformChannel
 from bot.channels.line import REQUEST_TIMEOUT_SECONDS, LineChannel
 from bot.channels.telegram import TelegramChannel
-from bot.charts import ChartRenderer
+from bot.charts import ChartPublisher, ChartRenderer
 from bot.config import Settings
 from bot.content import load_catalog, load_pack
 from bot.core import Channel
@@ -60,7 +60,7 @@ class Runtime:
     outbox: OutboxRepository
     delivery: OutboxWorker
     # Draws poll charts; None when no Japanese font is installed (the text says the same).
-    charts: ChartRenderer | None = None
+    charts: ChartPublisher | None = None
 
 
 @asynccontextmanager
@@ -103,9 +103,10 @@ async def open_runtime(
             retention=settings.retention,
         )
         dispatcher = Dispatcher(build_router(), services)
-        charts: ChartRenderer | None = None
+        charts: ChartPublisher | None = None
         try:
-            charts = ChartRenderer(find_font(settings.font), pack.municipality.theme.primary)
+            renderer = ChartRenderer(find_font(settings.font), pack.municipality.theme.primary)
+            charts = ChartPublisher(renderer, settings.public_url)
         except FontMissingError as exc:
             logger.warning("%s; poll results go without a chart", exc)
 
@@ -139,6 +140,7 @@ async def open_runtime(
                 clock,
                 policy,
                 line_timeout or REQUEST_TIMEOUT_SECONDS,
+                charts,
             )
             stack.push_async_callback(line.stop)
             await line.start()

@@ -14,7 +14,7 @@ from bot.fonts import find_font
 from bot.runtime import Runtime
 from bot.web import build_web_app
 from tests.conftest import FakeClock
-from tests.platforms import Platforms, telegram_callback, telegram_text
+from tests.platforms import Platforms, line_event, open_platforms, telegram_callback, telegram_text
 from tests.test_polls import new_poll
 
 CHART = BarChart(
@@ -85,3 +85,56 @@ async def test_the_web_chat_shows_the_chart_with_its_words_as_alt(
         (SCREENSHOTS / "poll-chart.png").write_bytes(picture.content)
         missing = await http.get("/chat/charts/not-a-chart.png")
         assert missing.status_code == 404
+
+
+async def test_line_gets_the_chart_at_the_public_address(
+    tmp_path: Path, content_dir: Path, clock: FakeClock
+) -> None:
+    public = "https://chiiki.example.jp"
+    async with open_platforms(tmp_path, content_dir, clock, CHIIKI_PUBLIC_URL=public) as platforms:
+        await new_poll(platforms.runtime, clock)
+        line = platforms.line
+
+        async def tap(data: str) -> None:
+            event = line_event(
+                "postback", clock, replyToken=line.new_reply_token(), postback={"data": data}
+            )
+            await platforms.post_line([event])
+
+        await tap("cmd:polls")
+        quick = line.sent("reply")[-1]["messages"][-1]["quickReply"]["items"]
+        await tap(quick[0]["action"]["data"])
+        quick = line.sent("reply")[-1]["messages"][-1]["quickReply"]["items"]
+        await tap(quick[0]["action"]["data"])
+        messages = line.sent("reply")[-1]["messages"]
+        image = messages[-1]
+        assert image["type"] == "image" and image["quickReply"]["items"]
+        assert image["originalContentUrl"].startswith(public + "/chat/charts/")
+        path = image["originalContentUrl"].removeprefix(public)
+        picture = await platforms.http.get(path)
+        assert picture.status_code == 200 and picture.content[:4] == b"\x89PNG"
+
+
+async def test_without_a_public_address_line_gets_the_text_only(
+    platforms: Platforms, clock: FakeClock
+) -> None:
+    assert platforms.runtime.settings.public_url is None
+    await new_poll(platforms.runtime, clock)
+    line = platforms.line
+    for data in ("cmd:polls",):
+        event = line_event(
+            "postback", clock, replyToken=line.new_reply_token(), postback={"data": data}
+        )
+        await platforms.post_line([event])
+    quick = line.sent("reply")[-1]["messages"][-1]["quickReply"]["items"]
+    for _ in range(2):
+        event = line_event(
+            "postback",
+            clock,
+            replyToken=line.new_reply_token(),
+            postback={"data": quick[0]["action"]["data"]},
+        )
+        await platforms.post_line([event])
+        quick = line.sent("reply")[-1]["messages"][-1]["quickReply"]["items"]
+    assert all(m["type"] == "text" for m in line.sent("reply")[-1]["messages"])
+    assert "土曜" in line.sent("reply")[-1]["messages"][0]["text"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -19,6 +19,7 @@ from linebot.v3.messaging import (
     AsyncApiClient,
     AsyncMessagingApi,
     Configuration,
+    ImageMessage,
     MulticastRequest,
     PostbackAction,
     PushMessageRequest,
@@ -31,6 +32,7 @@ from linebot.v3.messaging import (
 from linebot.v3.webhook import SignatureValidator
 
 from bot.channels.base import HandleMessage, MarkUnreachable
+from bot.charts import ChartPublisher
 from bot.core import Channel, IncomingMessage, Reply, split_text
 from bot.core.choices import COMMAND_CHOICE, encode_choice
 from bot.core.clock import Clock
@@ -80,10 +82,13 @@ def _label(text: str) -> str:
     return text if len(text) <= LABEL_LIMIT else text[: LABEL_LIMIT - 1] + "…"
 
 
-def render(replies: Sequence[Reply]) -> list[TextMessage]:
-    """Text messages; choices become the quick reply of the reply's last part."""
-    messages: list[TextMessage] = []
-    for reply in replies:
+def render(
+    replies: Sequence[Reply], chart_urls: Mapping[int, str] | None = None
+) -> list[TextMessage | ImageMessage]:
+    """Text messages; choices become the quick reply of the reply's last part. A reply's chart
+    (`chart_urls` by the reply's index: HTTPS addresses LINE fetches) follows its text."""
+    messages: list[TextMessage | ImageMessage] = []
+    for number, reply in enumerate(replies):
         parts = split_text(reply.text, TEXT_LIMIT, measure=utf16_length)
         messages += [TextMessage(text=part) for part in parts[:-1]]
         quick_reply = None
@@ -95,7 +100,15 @@ def render(replies: Sequence[Reply]) -> list[TextMessage]:
                 for c in reply.choices[:QUICK_REPLY_ITEMS]
             ]
             quick_reply = QuickReply(items=items)
-        messages.append(TextMessage(text=parts[-1], quickReply=quick_reply))
+        url = (chart_urls or {}).get(number)
+        if url is None:
+            messages.append(TextMessage(text=parts[-1], quickReply=quick_reply))
+            continue
+        # The quick reply goes on the last message, the picture, so the buttons stay in view.
+        messages.append(TextMessage(text=parts[-1]))
+        messages.append(
+            ImageMessage(originalContentUrl=url, previewImageUrl=url, quickReply=quick_reply)
+        )
     return messages
 
 
@@ -143,7 +156,9 @@ class LineChannel:
         clock: Clock,
         policy: RetryPolicy | None = None,
         request_timeout: float = REQUEST_TIMEOUT_SECONDS,
+        charts: ChartPublisher | None = None,
     ) -> None:
+        self._charts = charts
         self._timeout = request_timeout
         self._validator = SignatureValidator(channel_secret)
         self._configuration = Configuration(access_token=access_token, host=api_base)
@@ -199,7 +214,13 @@ class LineChannel:
     async def send(self, user_id: str, replies: Sequence[Reply], reply_token: str | None) -> None:
         """Reply with the token when given (free), push the rest; stop if the user blocked us."""
         api = self._require_api()
-        messages: list[Any] = render(replies)
+        chart_urls: dict[int, str] = {}
+        for index, reply in enumerate(replies):
+            if reply.chart is not None and self._charts is not None:
+                url = await self._charts.public_url(reply.chart)
+                if url is not None:
+                    chart_urls[index] = url
+        messages: list[Any] = render(replies, chart_urls)
         batches = [
             messages[i : i + MESSAGES_PER_REQUEST]
             for i in range(0, len(messages), MESSAGES_PER_REQUEST)

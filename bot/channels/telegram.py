@@ -27,7 +27,7 @@ from telegram.ext import Application, CallbackContext, TypeHandler
 
 from bot.channels.base import HandleMessage, MarkUnreachable
 from bot.channels.telegram_http import AiohttpRequest
-from bot.charts import ChartRenderer
+from bot.charts import ChartPublisher
 from bot.core import Channel, IncomingMessage, Reply, split_text
 from bot.delivery import RetryPolicy, send_with_retries
 from bot.errors import PermanentDeliveryError, RetryableDeliveryError
@@ -134,7 +134,7 @@ class TelegramChannel:
         handle: HandleMessage,
         mark_unreachable: MarkUnreachable,
         policy: RetryPolicy | None = None,
-        charts: ChartRenderer | None = None,
+        charts: ChartPublisher | None = None,
     ) -> None:
         self._handle = handle
         self._charts = charts
@@ -278,7 +278,7 @@ class TelegramChannel:
                     functools.partial(self.bot.send_message, chat_id, text, reply_markup=keyboard)
                 )
             if reply.chart is not None and self._charts is not None:
-                png = await self._charts.png(reply.chart)
+                png = await self._charts.renderer.png(reply.chart)
                 caption = reply.chart.alt[:PHOTO_CAPTION_LIMIT]
                 calls.append(functools.partial(self.bot.send_photo, chat_id, png, caption=caption))
         for call in calls:

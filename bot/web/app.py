@@ -18,7 +18,6 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot.channels.web import WebRequestError, parse_chat_request, render_replies
-from bot.charts import ChartStore
 from bot.config import Settings
 from bot.core import Channel, Reply
 from bot.errors import ConfigError
@@ -40,7 +39,6 @@ class _Endpoints:
     def __init__(self, runtime: Runtime | None) -> None:
         self.runtime = runtime
         self.chat_page = files("bot.web").joinpath("static/chat.html").read_text(encoding="utf-8")
-        self.charts = ChartStore()
 
     def _runtime(self) -> Runtime:
         if self.runtime is None:
@@ -68,13 +66,13 @@ class _Endpoints:
         chart_urls: dict[int, str] = {}
         for index, reply in enumerate(shown):
             if reply.chart is not None and runtime.charts is not None:
-                name = self.charts.put(await runtime.charts.png(reply.chart))
-                chart_urls[index] = f"/chat/charts/{name}.png"
+                chart_urls[index] = await runtime.charts.path(reply.chart)
         return JSONResponse(render_replies(shown, chart_urls))
 
     async def chart(self, request: Request) -> Response:
         """A chart linked from a chat reply: its unguessable name is the key, and it lapses."""
-        png = self.charts.get(request.path_params["name"])
+        charts = self._runtime().charts
+        png = charts.store.get(request.path_params["name"]) if charts else None
         if png is None:
             raise HTTPException(404, "this chart has expired; ask for the results again")
         return Response(

@@ -213,6 +213,11 @@ def _check_messages(messages: Any) -> str | None:
     if not isinstance(messages, list) or not 1 <= len(messages) <= 5:
         return "messages must hold 1 to 5 message objects"
     for message in messages:
+        if message.get("type") == "image":
+            for key in ("originalContentUrl", "previewImageUrl"):
+                url = message.get(key, "")
+                if not url.startswith("https://") or len(url) > 2000:
+                    return f"{key}: an HTTPS address of at most 2000 characters"
         text = message.get("text", "")
         if len(text.encode("utf-16-le")) // 2 > 5000:
             return "text over 5000 characters"
