@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.core import Choice, Reply
+from bot.core import Card, Choice, Reply
 from bot.core.choices import encode_choice
 from bot.storage.events import Event
 from handlers.context import HandlerContext
@@ -31,14 +31,18 @@ async def list_events(request: Request, ctx: HandlerContext) -> list[Reply]:
     follow = await _follow_button(ctx)
     if not events:
         return [Reply(ctx.t("events.none"), (follow, back_to_menu(ctx)))]
-    lines = [ctx.t("events.heading")]
-    for n, event in enumerate(events, start=1):
-        lines.append(f"{n}. {ctx.local_time(event.starts_at)} {event.title(ctx.language)}")
-    choices = [
-        Choice(f"{n}. {event.title(ctx.language)}", encode_choice(EVENT_CHOICE, str(event.id)))
+    cards = tuple(
+        Card(
+            f"{n}. {event.title(ctx.language)}",
+            (
+                ctx.t("events.when", time=ctx.local_time(event.starts_at)),
+                ctx.t("events.where", place=event.place(ctx.language)),
+            ),
+            (Choice(ctx.t("events.open"), encode_choice(EVENT_CHOICE, str(event.id))),),
+        )
         for n, event in enumerate(events, start=1)
-    ]
-    return [Reply("\n".join(lines), (*choices, follow, back_to_menu(ctx)))]
+    )
+    return [Reply(ctx.t("events.heading"), (follow, back_to_menu(ctx)), cards=cards)]
 
 
 async def _event_for(request: Request, ctx: HandlerContext) -> Event | None:

@@ -89,16 +89,28 @@ class Resident:
     async def tap(self, label: str) -> list[Reply]:
         """Tap the choice with this label among the last replies."""
         for reply in self.last:
-            for choice in reply.choices:
+            for choice in reply.all_choices:
                 if choice.label == label:
                     message = IncomingMessage(self.channel, self.user_id, data=choice.data)
                     self.last = await self.runtime.dispatcher.handle(message)
                     return self.last
-        labels = [c.label for r in self.last for c in r.choices]
+        labels = [c.label for r in self.last for c in r.all_choices]
         raise AssertionError(f"no choice {label!r} among {labels}")
 
+    async def tap_card(self, title: str) -> list[Reply]:
+        """Tap the (first) button of the card with this title."""
+        for reply in self.last:
+            for card in reply.cards:
+                if card.title == title:
+                    message = IncomingMessage(
+                        self.channel, self.user_id, data=card.choices[0].data
+                    )
+                    self.last = await self.runtime.dispatcher.handle(message)
+                    return self.last
+        raise AssertionError(f"no card {title!r}")
+
     def text(self) -> str:
-        return "\n".join(reply.text for reply in self.last)
+        return "\n".join(reply.plain_text for reply in self.last)
 
     def labels(self) -> list[str]:
         return [choice.label for reply in self.last for choice in reply.choices]

@@ -44,7 +44,7 @@ async def test_residents_see_events_and_subscribe(
     event_id = await new_event(runtime, clock)
     await resident.say("イベント")
     assert "富岡地区 円卓会議" in resident.text()
-    await resident.tap("1. 富岡地区 円卓会議")
+    await resident.tap_card("1. 富岡地区 円卓会議")
     assert (
         "場所: 富岡公民館" in resident.text() and "日時: 2026年11月26日 18:00" in resident.text()
     )

@@ -62,7 +62,7 @@ async def test_a_meetings_followers_are_told(runtime: Runtime, clock: FakeClock)
     event_id = await new_event(runtime, clock)
     follower = Resident(runtime, "f", Channel.WEB)
     await follower.say("/events")
-    await follower.tap("1. 富岡地区 円卓会議")
+    await follower.tap_card("1. 富岡地区 円卓会議")
     await follower.tap("お知らせを受け取る")
     services = runtime.services
     spec = new_outcome(

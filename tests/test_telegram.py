@@ -154,7 +154,7 @@ async def test_long_text_is_split_within_4096(platforms: Platforms) -> None:
 
     messages = render([Reply("長い文です。" * 1500)])
     assert len(messages) == 3
-    assert all(len(text) <= 4096 for text, _ in messages)
+    assert all(len(text) <= 4096 for text, _, _ in messages)
 
 
 async def test_stickers_and_group_messages_get_a_polite_answer_or_none(

@@ -25,9 +25,9 @@ class ConsoleSession:
         blocks = []
         shown: tuple[Choice, ...] = ()
         for reply in replies:
-            blocks.append(reply.text)
-            if reply.choices:
-                shown = reply.choices
+            blocks.append(reply.plain_text)
+            if reply.all_choices:
+                shown = reply.all_choices
         if shown:
             blocks.append("\n".join(f"  [{n}] {c.label}" for n, c in enumerate(shown, start=1)))
         self._choices = shown

@@ -7,6 +7,7 @@ refused, the same messages go as a push (counted against the monthly quota) with
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -19,6 +20,7 @@ from linebot.v3.messaging import (
     AsyncApiClient,
     AsyncMessagingApi,
     Configuration,
+    FlexMessage,
     ImageMessage,
     MulticastRequest,
     PostbackAction,
@@ -33,7 +35,7 @@ from linebot.v3.webhook import SignatureValidator
 
 from bot.channels.base import HandleMessage, MarkUnreachable
 from bot.charts import ChartPublisher
-from bot.core import Channel, IncomingMessage, Reply, split_text
+from bot.core import Channel, Choice, IncomingMessage, Reply, split_text
 from bot.core.choices import COMMAND_CHOICE, encode_choice
 from bot.core.clock import Clock
 from bot.core.text import utf16_length
@@ -78,28 +80,85 @@ async def call_line(call: Callable[[], Awaitable[T]], policy: RetryPolicy) -> T 
     return await send_with_retries(attempt, policy)
 
 
-def _label(text: str) -> str:
-    return text if len(text) <= LABEL_LIMIT else text[: LABEL_LIMIT - 1] + "…"
+def _label(text: str, limit: int = LABEL_LIMIT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _quick_reply(choices: Sequence[Choice]) -> QuickReply | None:
+    if not choices:
+        return None
+    items = [
+        QuickReplyItem(
+            action=PostbackAction(label=_label(c.label), data=c.data, displayText=c.label)
+        )
+        for c in choices[:QUICK_REPLY_ITEMS]
+    ]
+    return QuickReply(items=items)
+
+
+FLEX_ALT_TEXT_LIMIT = 400
+FLEX_BUTTON_LABEL_LIMIT = 40
+FLEX_CAROUSEL_BYTES = 50_000  # LINE's limit for a carousel's JSON (a bubble: 30,000)
+
+
+def flex_cards(reply: Reply) -> dict[str, Any] | None:
+    """The reply's cards as a Flex bubble, or a carousel of them; None when over LINE's size
+    limit (the text is sent instead)."""
+    bubbles = []
+    for card in reply.cards:
+        body = [{"type": "text", "text": card.title, "weight": "bold", "size": "md", "wrap": True}]
+        body += [
+            {"type": "text", "text": line, "size": "sm", "color": "#555555", "wrap": True}
+            for line in card.lines
+        ]
+        bubble: dict[str, Any] = {
+            "type": "bubble",
+            "size": "kilo",
+            "body": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": body},
+        }
+        if card.choices:
+            buttons = [
+                {
+                    "type": "button",
+                    "style": "primary",
+                    "height": "sm",
+                    "action": {
+                        "type": "postback",
+                        "label": _label(c.label, FLEX_BUTTON_LABEL_LIMIT),
+                        "data": c.data,
+                        "displayText": c.label,
+                    },
+                }
+                for c in card.choices
+            ]
+            bubble["footer"] = {"type": "box", "layout": "vertical", "contents": buttons}
+        bubbles.append(bubble)
+    contents = bubbles[0] if len(bubbles) == 1 else {"type": "carousel", "contents": bubbles}
+    if len(json.dumps(contents, ensure_ascii=False).encode("utf-8")) > FLEX_CAROUSEL_BYTES:
+        return None
+    return contents
 
 
 def render(
     replies: Sequence[Reply], chart_urls: Mapping[int, str] | None = None
-) -> list[TextMessage | ImageMessage]:
+) -> list[TextMessage | ImageMessage | FlexMessage]:
     """Text messages; choices become the quick reply of the reply's last part. A reply's chart
     (`chart_urls` by the reply's index: HTTPS addresses LINE fetches) follows its text."""
-    messages: list[TextMessage | ImageMessage] = []
+    messages: list[TextMessage | ImageMessage | FlexMessage] = []
     for number, reply in enumerate(replies):
-        parts = split_text(reply.text, TEXT_LIMIT, measure=utf16_length)
+        contents = flex_cards(reply) if reply.cards else None
+        # Under the last message; without the Flex cards, their buttons join the quick reply.
+        quick_reply = _quick_reply(reply.choices if contents else reply.all_choices)
+        if contents is not None:
+            alt_text = _label(reply.plain_text, FLEX_ALT_TEXT_LIMIT)
+            messages.append(TextMessage(text=reply.text))
+            flex = {"type": "flex", "altText": alt_text, "contents": contents}
+            message = FlexMessage.from_dict(flex)
+            message.quick_reply = quick_reply
+            messages.append(message)
+            continue
+        parts = split_text(reply.plain_text, TEXT_LIMIT, measure=utf16_length)
         messages += [TextMessage(text=part) for part in parts[:-1]]
-        quick_reply = None
-        if reply.choices:
-            items = [
-                QuickReplyItem(
-                    action=PostbackAction(label=_label(c.label), data=c.data, displayText=c.label)
-                )
-                for c in reply.choices[:QUICK_REPLY_ITEMS]
-            ]
-            quick_reply = QuickReply(items=items)
         url = (chart_urls or {}).get(number)
         if url is None:
             messages.append(TextMessage(text=parts[-1], quickReply=quick_reply))

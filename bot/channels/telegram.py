@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import functools
+import html
 import logging
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
@@ -22,6 +23,7 @@ from telegram import (
     MenuButtonCommands,
     Update,
 )
+from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, CallbackContext, TypeHandler
 
@@ -75,20 +77,52 @@ async def call_telegram(call: Callable[[], Awaitable[T]], policy: RetryPolicy) -
 
 
 def render_keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
-    if not reply.choices:
-        return None
+    """A card's buttons get a row each, named with the card (they stand apart from its text);
+    the reply's own buttons follow, a few to a row."""
+    card_rows = [
+        [
+            InlineKeyboardButton(
+                card.title if len(card.choices) == 1 else f"{card.title}: {c.label}",
+                callback_data=c.data,
+            )
+            for c in card.choices
+        ]
+        for card in reply.cards
+        if card.choices
+    ]
     buttons = [InlineKeyboardButton(c.label, callback_data=c.data) for c in reply.choices]
-    rows = [buttons[i : i + BUTTONS_PER_ROW] for i in range(0, len(buttons), BUTTONS_PER_ROW)]
-    return InlineKeyboardMarkup(rows)
+    rows = card_rows + [
+        buttons[i : i + BUTTONS_PER_ROW] for i in range(0, len(buttons), BUTTONS_PER_ROW)
+    ]
+    return InlineKeyboardMarkup(rows) if rows else None
 
 
-def render(replies: Sequence[Reply]) -> list[tuple[str, InlineKeyboardMarkup | None]]:
-    """Each reply as one or more messages; the keyboard goes under the last part."""
-    messages: list[tuple[str, InlineKeyboardMarkup | None]] = []
+def cards_html(reply: Reply) -> str:
+    """The heading and each card (title in bold) in Telegram's HTML; every text is escaped,
+    since titles and places are written by staff and may hold <, > or &."""
+    blocks = [html.escape(reply.text)]
+    for card in reply.cards:
+        lines = "\n".join(html.escape(line) for line in card.lines)
+        blocks.append(f"<b>{html.escape(card.title)}</b>\n{lines}".rstrip("\n"))
+    return "\n\n".join(blocks)
+
+
+Rendered = tuple[str, InlineKeyboardMarkup | None, str | None]  # text, keyboard, parse mode
+
+
+def render(replies: Sequence[Reply]) -> list[Rendered]:
+    """Each reply as one or more messages; the keyboard goes under the last part. A reply with
+    cards is one HTML message when it fits, plain text otherwise."""
+    messages: list[Rendered] = []
     for reply in replies:
-        parts = split_text(reply.text, TEXT_LIMIT)
-        messages += [(part, None) for part in parts[:-1]]
-        messages.append((parts[-1], render_keyboard(reply)))
+        if reply.cards:
+            formatted = cards_html(reply)
+            if len(formatted) <= TEXT_LIMIT:
+                messages.append((formatted, render_keyboard(reply), ParseMode.HTML))
+                continue
+        parts = split_text(reply.plain_text, TEXT_LIMIT)
+        messages += [(part, None, None) for part in parts[:-1]]
+        messages.append((parts[-1], render_keyboard(reply), None))
     return messages
 
 
@@ -273,9 +307,15 @@ class TelegramChannel:
     async def send(self, chat_id: int, replies: Sequence[Reply]) -> None:
         calls: list[Callable[[], Awaitable[object]]] = []
         for reply in replies:
-            for text, keyboard in render([reply]):
+            for text, keyboard, parse_mode in render([reply]):
                 calls.append(
-                    functools.partial(self.bot.send_message, chat_id, text, reply_markup=keyboard)
+                    functools.partial(
+                        self.bot.send_message,
+                        chat_id,
+                        text,
+                        reply_markup=keyboard,
+                        parse_mode=parse_mode,
+                    )
                 )
             if reply.chart is not None and self._charts is not None:
                 png = await self._charts.renderer.png(reply.chart)

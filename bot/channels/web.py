@@ -56,6 +56,15 @@ def render_replies(
                 "text": part,
                 "choices": [{"label": c.label, "data": c.data} for c in choices],
             }
+            if last and reply.cards:
+                bubble["cards"] = [
+                    {
+                        "title": card.title,
+                        "lines": list(card.lines),
+                        "choices": [{"label": c.label, "data": c.data} for c in card.choices],
+                    }
+                    for card in reply.cards
+                ]
             url = (chart_urls or {}).get(number)
             if last and url and reply.chart is not None:
                 bubble["image"] = {"url": url, "alt": reply.chart.alt}

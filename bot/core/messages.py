@@ -9,6 +9,9 @@ from enum import StrEnum
 # and a reply's choices must fit LINE's quick reply (13 items).
 MAX_CHOICE_DATA_BYTES = 64
 MAX_CHOICES = 13
+# Cards fit a LINE carousel (12 bubbles) and a card's buttons a Flex footer row.
+MAX_CARDS = 10
+MAX_CARD_CHOICES = 3
 
 
 class Channel(StrEnum):
@@ -61,13 +64,45 @@ class BarChart:
 
 
 @dataclass(frozen=True, slots=True)
+class Card:
+    """One item of a list (an event): a title, a few lines, and its own buttons."""
+
+    title: str
+    lines: tuple[str, ...] = ()
+    choices: tuple[Choice, ...] = ()
+
+    def __post_init__(self) -> None:
+        if len(self.choices) > MAX_CARD_CHOICES:
+            raise ValueError(f"a card has at most {MAX_CARD_CHOICES} choices")
+
+    def plain_text(self) -> str:
+        return "\n".join((self.title, *self.lines))
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
-    """One answer: text, optionally followed by choices, and a chart where one helps."""
+    """One answer: text, optionally followed by cards and choices, and a chart where one helps.
+
+    With cards, `text` is their heading; `plain_text` says everything for channels (and
+    LINE's altText) that show no cards.
+    """
 
     text: str
     choices: tuple[Choice, ...] = field(default=())
     chart: BarChart | None = None
+    cards: tuple[Card, ...] = field(default=())
 
     def __post_init__(self) -> None:
         if len(self.choices) > MAX_CHOICES:
             raise ValueError(f"a reply has at most {MAX_CHOICES} choices, got {len(self.choices)}")
+        if len(self.cards) > MAX_CARDS:
+            raise ValueError(f"a reply has at most {MAX_CARDS} cards, got {len(self.cards)}")
+
+    @property
+    def plain_text(self) -> str:
+        return "\n\n".join((self.text, *(card.plain_text() for card in self.cards)))
+
+    @property
+    def all_choices(self) -> tuple[Choice, ...]:
+        """The cards' buttons, then the reply's, for channels that show one row of buttons."""
+        return (*(c for card in self.cards for c in card.choices), *self.choices)

@@ -7,6 +7,7 @@ import base64
 import hashlib
 import hmac
 import itertools
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -218,6 +219,10 @@ def _check_messages(messages: Any) -> str | None:
                 url = message.get(key, "")
                 if not url.startswith("https://") or len(url) > 2000:
                     return f"{key}: an HTTPS address of at most 2000 characters"
+        if message.get("type") == "flex":
+            problem = _check_flex(message)
+            if problem:
+                return problem
         text = message.get("text", "")
         if len(text.encode("utf-16-le")) // 2 > 5000:
             return "text over 5000 characters"
@@ -267,4 +272,23 @@ def _check_rich_menu(body: dict[str, Any]) -> str | None:
             return "areas.action.data: 1 to 300 characters"
         if len(action.get("label", "")) > 20 or len(action.get("displayText", "")) > 300:
             return "areas.action: label over 20 or displayText over 300 characters"
+    return None
+
+
+def _check_flex(message: dict[str, Any]) -> str | None:
+    """LINE's documented Flex limits: altText, carousel size, JSON size, button labels."""
+    if not 1 <= len(message.get("altText", "")) <= 400:
+        return "altText: 1 to 400 characters"
+    contents = message.get("contents") or {}
+    bubbles = contents.get("contents", []) if contents.get("type") == "carousel" else [contents]
+    if not 1 <= len(bubbles) <= 12 or any(b.get("type") != "bubble" for b in bubbles):
+        return "a carousel holds 1 to 12 bubbles"
+    size = len(json.dumps(contents, ensure_ascii=False).encode("utf-8"))
+    if size > (50_000 if contents.get("type") == "carousel" else 30_000):
+        return "flex message is too large"
+    for bubble in bubbles:
+        footer = (bubble.get("footer") or {}).get("contents", [])
+        for button in footer:
+            if len(button["action"].get("label", "")) > 40:
+                return "button label over 40 characters"
     return None
