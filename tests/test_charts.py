@@ -87,27 +87,26 @@ async def test_the_web_chat_shows_the_chart_with_its_words_as_alt(
         assert missing.status_code == 404
 
 
+async def answer_first_poll_on_line(platforms: Platforms, clock: FakeClock) -> list[dict]:
+    """Open /polls, the first poll and its first choice by tapping; the messages of the answer."""
+    line = platforms.line
+    data = "cmd:polls"
+    for _ in range(3):
+        event = line_event(
+            "postback", clock, replyToken=line.new_reply_token(), postback={"data": data}
+        )
+        await platforms.post_line([event])
+        data = line.sent("reply")[-1]["messages"][-1]["quickReply"]["items"][0]["action"]["data"]
+    return line.sent("reply")[-1]["messages"]
+
+
 async def test_line_gets_the_chart_at_the_public_address(
     tmp_path: Path, content_dir: Path, clock: FakeClock
 ) -> None:
     public = "https://chiiki.example.jp"
     async with open_platforms(tmp_path, content_dir, clock, CHIIKI_PUBLIC_URL=public) as platforms:
         await new_poll(platforms.runtime, clock)
-        line = platforms.line
-
-        async def tap(data: str) -> None:
-            event = line_event(
-                "postback", clock, replyToken=line.new_reply_token(), postback={"data": data}
-            )
-            await platforms.post_line([event])
-
-        await tap("cmd:polls")
-        quick = line.sent("reply")[-1]["messages"][-1]["quickReply"]["items"]
-        await tap(quick[0]["action"]["data"])
-        quick = line.sent("reply")[-1]["messages"][-1]["quickReply"]["items"]
-        await tap(quick[0]["action"]["data"])
-        messages = line.sent("reply")[-1]["messages"]
-        image = messages[-1]
+        image = (await answer_first_poll_on_line(platforms, clock))[-1]
         assert image["type"] == "image" and image["quickReply"]["items"]
         assert image["originalContentUrl"].startswith(public + "/chat/charts/")
         path = image["originalContentUrl"].removeprefix(public)
@@ -120,21 +119,6 @@ async def test_without_a_public_address_line_gets_the_text_only(
 ) -> None:
     assert platforms.runtime.settings.public_url is None
     await new_poll(platforms.runtime, clock)
-    line = platforms.line
-    for data in ("cmd:polls",):
-        event = line_event(
-            "postback", clock, replyToken=line.new_reply_token(), postback={"data": data}
-        )
-        await platforms.post_line([event])
-    quick = line.sent("reply")[-1]["messages"][-1]["quickReply"]["items"]
-    for _ in range(2):
-        event = line_event(
-            "postback",
-            clock,
-            replyToken=line.new_reply_token(),
-            postback={"data": quick[0]["action"]["data"]},
-        )
-        await platforms.post_line([event])
-        quick = line.sent("reply")[-1]["messages"][-1]["quickReply"]["items"]
-    assert all(m["type"] == "text" for m in line.sent("reply")[-1]["messages"])
-    assert "土曜" in line.sent("reply")[-1]["messages"][0]["text"]
+    messages = await answer_first_poll_on_line(platforms, clock)
+    assert all(m["type"] == "text" for m in messages)
+    assert "回答ありがとうございました" in messages[0]["text"] and "土曜" in messages[0]["text"]
