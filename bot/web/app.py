@@ -18,6 +18,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot.channels.web import WebRequestError, parse_chat_request, render_replies
+from bot.charts import CHART_PATH
 from bot.config import Settings
 from bot.core import Channel, Reply
 from bot.errors import ConfigError
@@ -118,7 +119,7 @@ def _starlette(endpoints: _Endpoints, settings: Settings, lifespan: object = Non
         Route("/", endpoints.index),
         Route("/chat", endpoints.chat),
         Route("/chat/api", endpoints.chat_api, methods=["POST"]),
-        Route("/chat/charts/{name}.png", endpoints.chart),
+        Route(CHART_PATH, endpoints.chart),
         Route("/healthz", endpoints.health),
         Route("/webhook/telegram", endpoints.telegram, methods=["POST"]),
         Route("/webhook/line", endpoints.line, methods=["POST"]),
