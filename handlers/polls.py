@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.core import BarChart, Choice, Reply
+from bot.core import BarChart, Card, Choice, Reply
 from bot.core.choices import encode_choice
 from bot.storage.polls import Poll, Tally, VoteOutcome
 from handlers.context import HandlerContext
@@ -58,16 +58,15 @@ async def list_polls(request: Request, ctx: HandlerContext) -> list[Reply]:
     polls = await ctx.services.polls.open_for(ctx.resident.district, ctx.now)
     if not polls:
         return [Reply(ctx.t("polls.none"), (back_to_menu(ctx),))]
-    shown = polls[:POLLS_LISTED]
-    lines = [ctx.t("polls.heading")]
-    for n, poll in enumerate(shown, start=1):
-        until = ctx.t("polls.until", time=ctx.local_time(poll.closes_at))
-        lines.append(f"{n}. {poll.question(ctx.language)}（{until}）")
-    choices = [
-        Choice(f"{n}. {p.question(ctx.language)}", encode_choice(OPEN_CHOICE, str(p.id)))
-        for n, p in enumerate(shown, start=1)
-    ]
-    return [Reply("\n".join(lines), (*choices, back_to_menu(ctx)))]
+    cards = tuple(
+        Card(
+            f"{n}. {poll.question(ctx.language)}",
+            (ctx.t("polls.until", time=ctx.local_time(poll.closes_at)),),
+            (Choice(ctx.t("polls.answer"), encode_choice(OPEN_CHOICE, str(poll.id))),),
+        )
+        for n, poll in enumerate(polls[:POLLS_LISTED], start=1)
+    )
+    return [Reply(ctx.t("polls.heading"), (back_to_menu(ctx),), cards=cards)]
 
 
 async def show_poll(request: Request, ctx: HandlerContext) -> list[Reply]:

@@ -210,7 +210,7 @@ async def test_a_poll_created_in_the_dashboard_takes_votes_and_reports_them(
     for n in range(3):
         voter = Resident(runtime, f"v{n}")
         await voter.say("/polls")
-        await voter.tap("1. 次の清掃活動の日は？")
+        await voter.tap_card("1. 次の清掃活動の日は？")
         await voter.tap("日曜日" if n else "土曜日")
     results = (await staff.get(f"/admin/polls/{poll_id}/results.json")).json()
     assert results == {"ballots": 3, "counts": {"1": 1, "2": 2}, "open": True}
@@ -395,7 +395,7 @@ async def test_an_outcome_is_recorded_and_the_voters_told(
     poll_id = await new_poll(runtime, clock)
     voter = Resident(runtime, "voter")
     await voter.say("/polls")
-    await voter.tap("1. 防災訓練はいつがよいですか")
+    await voter.tap_card("1. 防災訓練はいつがよいですか")
     await voter.tap("土曜")
     page = await staff.get("/admin/outcomes")
     assert f'value="poll:{poll_id}"' in page.text and 'value="groups"' in page.text

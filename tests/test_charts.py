@@ -73,7 +73,7 @@ async def test_the_web_chat_shows_the_chart_with_its_words_as_alt(
             return response.json()["replies"]
 
         replies = await say(text="/polls")
-        poll = replies[-1]["choices"][0]["data"]  # type: ignore[index]
+        poll = replies[-1]["cards"][0]["choices"][0]["data"]  # type: ignore[index]
         replies = await say(data=poll)
         saturday = replies[-1]["choices"][0]["data"]  # type: ignore[index]
         replies = await say(data=saturday)
@@ -90,14 +90,17 @@ async def test_the_web_chat_shows_the_chart_with_its_words_as_alt(
 async def answer_first_poll_on_line(platforms: Platforms, clock: FakeClock) -> list[dict]:
     """Open /polls, the first poll and its first choice by tapping; the messages of the answer."""
     line = platforms.line
-    data = "cmd:polls"
-    for _ in range(3):
+
+    async def tap(data: str) -> list[dict]:
         event = line_event(
             "postback", clock, replyToken=line.new_reply_token(), postback={"data": data}
         )
         await platforms.post_line([event])
-        data = line.sent("reply")[-1]["messages"][-1]["quickReply"]["items"][0]["action"]["data"]
-    return line.sent("reply")[-1]["messages"]
+        return line.sent("reply")[-1]["messages"]
+
+    polls = await tap("cmd:polls")  # a Flex card per poll, its button opens it
+    choices = await tap(polls[-1]["contents"]["footer"]["contents"][0]["action"]["data"])
+    return await tap(choices[-1]["quickReply"]["items"][0]["action"]["data"])
 
 
 async def test_line_gets_the_chart_at_the_public_address(

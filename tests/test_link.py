@@ -33,7 +33,7 @@ async def test_a_linked_resident_cannot_vote_twice(runtime: Runtime, clock: Fake
     on_web, on_telegram = await linked_pair(runtime)
     for resident, choice in ((on_web, "土曜"), (on_telegram, "日曜")):
         await resident.say("/polls")
-        await resident.tap("1. 防災訓練はいつがよいですか")
+        await resident.tap_card("1. 防災訓練はいつがよいですか")
         await resident.tap(choice)
     assert "回答を変更しました" in on_telegram.text()
     tally = await runtime.services.polls.tally(poll_id)
@@ -48,7 +48,7 @@ async def test_ballots_cast_before_linking_are_merged_into_one(
     on_telegram = Resident(runtime, "42", Channel.TELEGRAM)
     for resident, choice in ((on_web, "土曜"), (on_telegram, "日曜")):
         await resident.say("/polls")
-        await resident.tap("1. 防災訓練はいつがよいですか")
+        await resident.tap_card("1. 防災訓練はいつがよいですか")
         await resident.tap(choice)
     assert (await runtime.services.polls.tally(poll_id)).ballots == 2
     await on_web.say("/link")

@@ -20,7 +20,7 @@ from tests.test_polls import new_poll
 
 async def vote(resident: Resident, choice: str) -> None:
     await resident.say("/polls")
-    await resident.tap("1. 防災訓練はいつがよいですか")
+    await resident.tap_card("1. 防災訓練はいつがよいですか")
     await resident.tap(choice)
 
 

@@ -43,7 +43,7 @@ async def test_a_resident_votes_and_sees_counts_percentages_and_bars(
     poll_id = await new_poll(runtime, clock)
     await resident.say("アンケート")
     assert "防災訓練はいつがよいですか" in resident.text()
-    await resident.tap("1. 防災訓練はいつがよいですか")
+    await resident.tap_card("1. 防災訓練はいつがよいですか")
     assert resident.labels()[:3] == ["土曜", "日曜", "平日の夜"]
     await resident.tap("日曜")
     text = resident.text()
@@ -58,10 +58,10 @@ async def test_voting_again_replaces_the_ballot_and_says_so(
 ) -> None:
     poll_id = await new_poll(runtime, clock)
     await resident.say("/polls")
-    await resident.tap("1. 防災訓練はいつがよいですか")
+    await resident.tap_card("1. 防災訓練はいつがよいですか")
     await resident.tap("土曜")
     await resident.say("/polls")
-    await resident.tap("1. 防災訓練はいつがよいですか")
+    await resident.tap_card("1. 防災訓練はいつがよいですか")
     assert "前回の回答: 土曜" in resident.text()
     await resident.tap("平日の夜")
     assert "回答を変更しました" in resident.text()
@@ -74,7 +74,7 @@ async def test_multiple_choice_toggles_and_confirms(
 ) -> None:
     poll_id = await new_poll(runtime, clock, multiple=True)
     await resident.say("/polls")
-    await resident.tap("1. 防災訓練はいつがよいですか")
+    await resident.tap_card("1. 防災訓練はいつがよいですか")
     await resident.tap("決定")
     assert "一つ以上選んで" in resident.text()
     await resident.tap("☐ 土曜")
@@ -105,7 +105,7 @@ async def test_the_database_itself_refuses_a_second_ballot(
 ) -> None:
     poll_id = await new_poll(runtime, clock)
     await resident.say("/polls")
-    await resident.tap("1. 防災訓練はいつがよいですか")
+    await resident.tap_card("1. 防災訓練はいつがよいですか")
     await resident.tap("土曜")
     with pytest.raises(sqlite3.IntegrityError):
         async with runtime.db.transaction() as conn:
@@ -121,7 +121,7 @@ async def test_a_vote_on_a_closed_poll_is_refused_and_changes_nothing(
 ) -> None:
     poll_id = await new_poll(runtime, clock)
     await resident.say("/polls")
-    await resident.tap("1. 防災訓練はいつがよいですか")
+    await resident.tap_card("1. 防災訓練はいつがよいですか")
     paper = list(resident.last)
     await resident.tap("土曜")
     await runtime.services.polls.close(poll_id, clock.now)
@@ -138,7 +138,7 @@ async def test_a_vote_after_closes_at_is_refused_even_before_the_timer(
 ) -> None:
     poll_id = await new_poll(runtime, clock)
     await resident.say("/polls")
-    await resident.tap("1. 防災訓練はいつがよいですか")
+    await resident.tap_card("1. 防災訓練はいつがよいですか")
     clock.advance(days=8)
     await resident.tap("土曜")
     assert "締め切られました" in resident.text()
@@ -159,7 +159,7 @@ async def test_district_polls_reach_only_that_district(
         await outside.say("/polls")
         assert "ありません" in outside.text()
         await inside.say("/polls")
-        await inside.tap("1. 防災訓練はいつがよいですか")
+        await inside.tap_card("1. 防災訓練はいつがよいですか")
         paper = list(inside.last)
         outside.last = paper  # a forwarded button must not let an outsider vote
         await outside.tap("土曜")
@@ -291,7 +291,7 @@ async def test_forget_keeps_the_count_and_drops_the_link(
 ) -> None:
     poll_id = await new_poll(runtime, clock)
     await resident.say("/polls")
-    await resident.tap("1. 防災訓練はいつがよいですか")
+    await resident.tap_card("1. 防災訓練はいつがよいですか")
     await resident.tap("日曜")
     await resident.say("/mydata")
     assert "アンケートへの回答: 1件" in resident.text()
@@ -307,7 +307,7 @@ async def test_a_comment_of_at_most_200_characters(
 ) -> None:
     poll_id = await new_poll(runtime, clock, comment=True)
     await resident.say("/polls")
-    await resident.tap("1. 防災訓練はいつがよいですか")
+    await resident.tap_card("1. 防災訓練はいつがよいですか")
     await resident.tap("土曜")
     await resident.tap("ひとことコメント")
     await resident.say("あ" * 201)
@@ -358,8 +358,8 @@ async def test_english_residents_see_english_polls(runtime: Runtime, clock: Fake
     await new_poll(runtime, clock)
     message = IncomingMessage(Channel.WEB, "en1", text="/polls", language_hint="en")
     replies = await runtime.dispatcher.handle(message)
-    assert "When should the drill be?" in replies[0].text
-    assert "until" in replies[0].text
+    assert "When should the drill be?" in replies[0].plain_text
+    assert "until" in replies[0].plain_text
 
 
 async def test_an_announced_poll_is_queued_to_its_audience_with_the_poll(
