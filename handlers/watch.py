@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import timedelta
 
-from bot.core import Choice, Reply
+from bot.core import MAX_CARDS, Card, Choice, Reply
 from bot.core.choices import encode_choice
 from bot.storage.watch import Shift, SignupOutcome
 from handlers.context import HandlerContext
@@ -70,14 +70,15 @@ async def show_route(request: Request, ctx: HandlerContext) -> list[Reply]:
         lines.append(route.note(ctx.language) or "")
     if not shifts:
         lines.append(ctx.t("watch.no_shifts"))
-    choices = [
-        Choice(
-            f"{ctx.local_time(shift.starts_at)} {_places(ctx, shift)}",
-            encode_choice(SHIFT_CHOICE, str(shift.id)),
+    cards = tuple(
+        Card(
+            ctx.local_time(shift.starts_at),
+            (_places(ctx, shift),),
+            (Choice(ctx.t("watch.open"), encode_choice(SHIFT_CHOICE, str(shift.id))),),
         )
-        for shift in shifts
-    ]
-    return [Reply("\n".join(lines), (*choices, _watch_button(ctx)))]
+        for shift in shifts[:MAX_CARDS]
+    )
+    return [Reply("\n".join(lines), (_watch_button(ctx),), cards=cards)]
 
 
 async def show_shift(request: Request, ctx: HandlerContext) -> list[Reply]:

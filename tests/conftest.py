@@ -97,6 +97,9 @@ class Resident:
         labels = [c.label for r in self.last for c in r.all_choices]
         raise AssertionError(f"no choice {label!r} among {labels}")
 
+    def card_titles(self) -> list[str]:
+        return [card.title for reply in self.last for card in reply.cards]
+
     async def tap_card(self, title: str) -> list[Reply]:
         """Tap the (first) button of the card with this title."""
         for reply in self.last:

@@ -112,3 +112,22 @@ async def test_the_web_chat_shows_event_cards(runtime: Runtime, clock: FakeClock
         await page.screenshot(path=str(SCREENSHOTS / "web-chat-event-card.png"))
         await card.locator("button").click()
         await page.get_by_text("お知らせを受け取る").first.wait_for()
+
+
+async def test_polls_and_watch_shifts_are_cards_too(runtime: Runtime, clock: FakeClock) -> None:
+    from tests.conftest import Resident
+    from tests.test_polls import new_poll
+    from tests.test_watch import load
+
+    await new_poll(runtime, clock)
+    await load(runtime, clock)
+    resident = Resident(runtime)
+    await resident.say("/polls")
+    assert resident.card_titles() == ["1. 防災訓練はいつがよいですか"]
+    await resident.say("/watch")
+    await resident.tap("富岡小 東ルート")
+    (route,) = resident.last
+    assert len(route.cards) >= 2 and route.cards[0].lines == ("残り5人",)
+    assert all(c.choices[0].label == "詳しく見る・参加する" for c in route.cards)
+    contents = flex_cards(route)
+    assert contents is not None and len(contents["contents"]) == len(route.cards)

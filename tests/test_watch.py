@@ -126,7 +126,7 @@ async def test_first_sign_up_asks_name_and_consent(runtime: Runtime, clock: Fake
     await person.say("見守り")
     await person.tap("富岡小 東ルート")
     assert "集合場所: 東町公民館前" in person.text()
-    await person.tap(person.labels()[0])
+    await person.tap_card(person.card_titles()[0])
     await person.tap("参加する")
     assert "お名前を送ってください" in person.text()
     await person.say("やまだ")
@@ -139,7 +139,7 @@ async def test_first_sign_up_asks_name_and_consent(runtime: Runtime, clock: Fake
 
     await person.say("/watch")
     await person.tap("富岡小 東ルート")
-    await person.tap(person.labels()[0])
+    await person.tap_card(person.card_titles()[0])
     await person.tap("参加する")
     await person.say("やまだ")
     await person.tap("同意して登録")
@@ -185,7 +185,7 @@ async def test_a_cancellation_promotes_exactly_one_and_tells_them(
     for person in people:
         await person.say("/watch")
         await person.tap("富岡小 東ルート")
-        await person.tap(person.labels()[1])  # the 07:50 shift, two places
+        await person.tap_card(person.card_titles()[1])  # the 07:50 shift, two places
         await person.tap(person.labels()[0])
     assert "キャンセル待ち1番目" in people[2].text()
     await people[0].say("/watch mine")

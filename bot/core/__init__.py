@@ -1,6 +1,7 @@
 """The neutral vocabulary shared by channels and handlers. Imports nothing of ours."""
 
 from bot.core.messages import (
+    MAX_CARDS,
     MAX_CHOICE_DATA_BYTES,
     MAX_CHOICES,
     BarChart,
@@ -13,6 +14,7 @@ from bot.core.messages import (
 from bot.core.text import normalize_input, split_text
 
 __all__ = [
+    "MAX_CARDS",
     "MAX_CHOICES",
     "MAX_CHOICE_DATA_BYTES",
     "BarChart",
