@@ -106,7 +106,10 @@ class Settings(BaseSettings):
     @property
     def retention(self) -> RetentionRules:
         return RetentionRules(
-            Rule(self.retain_roster_names), Rule(self.retain_comments), Rule(self.retain_event_ids)
+            Rule(self.retain_roster_names),
+            Rule(self.retain_comments),
+            Rule(self.retain_event_ids),
+            self.retention_time,
         )
 
     @field_validator("timezone")

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from bot.core import Choice, Reply
 from bot.core.choices import encode_choice
+from bot.storage.retention import Rule
 from handlers.context import HandlerContext
 from handlers.link import channel_name, channel_names
 from handlers.menu import back_to_menu, main_menu
@@ -36,15 +37,13 @@ async def show_my_data(request: Request, ctx: HandlerContext) -> list[Reply]:
     retention = ctx.services.retention
     if resident.consent_at and resident.display_name:
         lines.append(ctx.t("mydata.consent_given", name=resident.display_name))
-        lines += _deleted_on(
-            ctx, retention.roster_names.expires(resident.consent_at, ctx.services.timezone)
-        )
+        lines += _deleted_on(ctx, retention.roster_names, resident.consent_at)
     else:
         lines.append(ctx.t("mydata.consent_none"))
     comments = await ctx.services.polls.comment_times(resident.id)
     if comments:
         lines.append(ctx.t("mydata.comments", count=len(comments)))
-        lines += _deleted_on(ctx, retention.comments.expires(comments[0], ctx.services.timezone))
+        lines += _deleted_on(ctx, retention.comments, comments[0])
     lines += [
         ctx.t("mydata.watch", count=await ctx.services.watch.signup_count(resident.id, ctx.now)),
         ctx.t("mydata.reachable" if resident.reachable else "mydata.unreachable"),
@@ -66,11 +65,11 @@ async def show_my_data(request: Request, ctx: HandlerContext) -> list[Reply]:
     return [Reply("\n".join(lines), choices)]
 
 
-def _deleted_on(ctx: HandlerContext, moment: datetime | None) -> list[str]:
-    """'→ deleted on …' under an item a retention rule will remove (the day it is gone by)."""
-    if moment is None:
+def _deleted_on(ctx: HandlerContext, rule: Rule, stored_at: datetime) -> list[str]:
+    """'→ deleted on …' under an item the daily retention job will remove."""
+    day = ctx.services.retention.removal_day(rule, stored_at, ctx.services.timezone)
+    if day is None:
         return []
-    day = moment.astimezone(ctx.services.timezone)
     date = ctx.t("date.long", year=day.year, month=day.month, day=day.day)
     return [ctx.t("mydata.deleted_on", date=date)]
 

@@ -118,7 +118,8 @@ async def test_mydata_shows_when_the_name_and_comments_will_be_deleted(
     text = resident.text()
     assert "・名簿に載せる名前: やまだ" in text
     assert "2027年4月1日に自動で消えます" in text  # end of the fiscal year the name was given
-    comment_gone = (clock.now + timedelta(days=180)).astimezone(TOKYO)
+    # Written at 18:00 Tokyo time: 180 days later the 03:30 run has passed, so the next day's.
+    comment_gone = (clock.now + timedelta(days=181)).astimezone(TOKYO)
     assert (
         f"{comment_gone.year}年{comment_gone.month}月{comment_gone.day}日に自動で消えます" in text
     )
@@ -126,3 +127,12 @@ async def test_mydata_shows_when_the_name_and_comments_will_be_deleted(
 
 async def test_the_daily_job_is_armed_when_serving(runtime: Runtime) -> None:
     assert "retention" in runtime.timers.job_ids()
+
+
+def test_the_removal_day_is_the_first_run_after_expiry() -> None:
+    rules = RetentionRules(Rule("fiscal-year"), Rule("1d"), Rule("7d"))
+    morning = datetime(2026, 11, 23, 2, 0, tzinfo=TOKYO)  # before 03:30
+    evening = datetime(2026, 11, 23, 18, 0, tzinfo=TOKYO)
+    assert str(rules.removal_day(rules.comments, morning, TOKYO)) == "2026-11-24"
+    assert str(rules.removal_day(rules.comments, evening, TOKYO)) == "2026-11-25"
+    assert str(rules.removal_day(rules.roster_names, evening, TOKYO)) == "2027-04-01"

@@ -66,6 +66,17 @@ class RetentionRules:
     roster_names: Rule
     comments: Rule
     event_ids: Rule
+    # When the daily job runs (city time): something is gone at the first run after it expires.
+    runs_at: time = time(3, 30)
+
+    def removal_day(self, rule: Rule, stored_at: datetime, tz: ZoneInfo) -> date | None:
+        """The day the daily job removes something stored at `stored_at` under `rule`."""
+        expires = rule.expires(stored_at, tz)
+        if expires is None:
+            return None
+        local = expires.astimezone(tz)
+        run = datetime.combine(local.date(), self.runs_at, tz)
+        return (run if run >= local else run + timedelta(days=1)).date()
 
 
 async def apply_retention(
