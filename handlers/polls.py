@@ -16,6 +16,7 @@ VOTE_CHOICE = "vote"
 PICK_CHOICE = "pick"
 CONFIRM_CHOICE = "pollok"
 COMMENT_CHOICE = "pollcmt"
+CHART_CHOICE = "pollchart"
 PICKING = "poll_picks"
 COMMENTING = "poll_comment"
 COMMENT_LIMIT = 200
@@ -197,12 +198,22 @@ async def _cast(request: Request, ctx: HandlerContext, picks: frozenset[int]) ->
 async def _results_reply(poll: Poll, ctx: HandlerContext, lead: str) -> Reply:
     tally = await ctx.services.polls.tally(poll.id)
     heading = ctx.t("polls.results", question=poll.question(ctx.language), ballots=tally.ballots)
-    summary = format_tally(poll, tally, ctx.language, heading)
+    text = lead + "\n\n" + format_tally(poll, tally, ctx.language, heading)
+    # The picture only on request: drawing one for every vote would slow a burst of votes.
+    chart = Choice(ctx.t("polls.chart_button"), encode_choice(CHART_CHOICE, str(poll.id)))
+    return Reply(text, (chart, _polls_button(ctx), back_to_menu(ctx)))
+
+
+async def show_chart(request: Request, ctx: HandlerContext) -> list[Reply]:
+    """The results as a picture, with the counts in words for screen readers."""
+    poll = await _poll_for(request, ctx)
+    if poll is None or (poll.district is not None and poll.district != ctx.resident.district):
+        return [Reply(ctx.t("polls.unknown"), (_polls_button(ctx),))]
+    tally = await ctx.services.polls.tally(poll.id)
+    heading = ctx.t("polls.results", question=poll.question(ctx.language), ballots=tally.ballots)
     bars = tuple((c.label(ctx.language), tally.counts.get(c.position, 0)) for c in poll.choices)
-    # In words for screen readers: the text bars (■■■) would be read out one by one.
     alt = "\n".join([heading, *(f"{label}: {count}" for label, count in bars)])
-    chart = BarChart(heading, bars, alt)
-    return Reply(lead + "\n\n" + summary, (_polls_button(ctx), back_to_menu(ctx)), chart)
+    return [Reply(alt, (_polls_button(ctx), back_to_menu(ctx)), BarChart(heading, bars, alt))]
 
 
 async def ask_comment(request: Request, ctx: HandlerContext) -> list[Reply]:

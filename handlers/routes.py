@@ -51,6 +51,7 @@ def build_router() -> Router:
         Route("poll-pick", on_choice(polls.PICK_CHOICE), polls.toggle_pick),
         Route("poll-confirm", on_choice(polls.CONFIRM_CHOICE), polls.confirm_picks),
         Route("poll-comment", on_choice(polls.COMMENT_CHOICE), polls.ask_comment),
+        Route("poll-chart", on_choice(polls.CHART_CHOICE), polls.show_chart),
         Route("poll-comment-text", in_state(polls.COMMENTING), polls.receive_comment),
         Route("events", on_command("events"), events.list_events),
         Route("event", on_choice(events.EVENT_CHOICE), events.show_event),

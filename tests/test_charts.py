@@ -55,6 +55,10 @@ async def test_results_come_with_a_photo_on_telegram(
     await platforms.post_telegram(telegram_callback(poll_button["callback_data"]))
     keyboard = platforms.telegram.sent("sendMessage")[-1]["reply_markup"]["inline_keyboard"]
     await platforms.post_telegram(telegram_callback(keyboard[0][0]["callback_data"]))
+    assert platforms.telegram.sent("sendPhoto") == []  # a vote is answered without a picture
+    keyboard = platforms.telegram.sent("sendMessage")[-1]["reply_markup"]["inline_keyboard"]
+    assert keyboard[0][0]["text"] == "グラフで見る"
+    await platforms.post_telegram(telegram_callback(keyboard[0][0]["callback_data"]))
     (photo,) = platforms.telegram.sent("sendPhoto")
     assert photo["chat_id"] == 111
     assert photo["caption"].splitlines()[1:] == ["土曜: 1", "日曜: 0", "平日の夜: 0"]
@@ -77,6 +81,10 @@ async def test_the_web_chat_shows_the_chart_with_its_words_as_alt(
         replies = await say(data=poll)
         saturday = replies[-1]["choices"][0]["data"]  # type: ignore[index]
         replies = await say(data=saturday)
+        assert not any("image" in r for r in replies)
+        chart_button = replies[-1]["choices"][0]  # type: ignore[index]
+        assert chart_button["label"] == "グラフで見る"  # type: ignore[index]
+        replies = await say(data=chart_button["data"])  # type: ignore[index]
         (image,) = [r["image"] for r in replies if "image" in r]
         assert "土曜: 1" in image["alt"]  # type: ignore[index]
         picture = await http.get(image["url"])  # type: ignore[index]
@@ -88,7 +96,8 @@ async def test_the_web_chat_shows_the_chart_with_its_words_as_alt(
 
 
 async def answer_first_poll_on_line(platforms: Platforms, clock: FakeClock) -> list[dict]:
-    """Open /polls, the first poll and its first choice by tapping; the messages of the answer."""
+    """Open /polls, the first poll, its first choice, then グラフで見る, by tapping; the
+    messages of the last answer."""
     line = platforms.line
 
     async def tap(data: str) -> list[dict]:
@@ -100,7 +109,9 @@ async def answer_first_poll_on_line(platforms: Platforms, clock: FakeClock) -> l
 
     polls = await tap("cmd:polls")  # a Flex card per poll, its button opens it
     choices = await tap(polls[-1]["contents"]["footer"]["contents"][0]["action"]["data"])
-    return await tap(choices[-1]["quickReply"]["items"][0]["action"]["data"])
+    answer = await tap(choices[-1]["quickReply"]["items"][0]["action"]["data"])
+    assert "回答ありがとうございました" in answer[0]["text"]
+    return await tap(answer[-1]["quickReply"]["items"][0]["action"]["data"])
 
 
 async def test_line_gets_the_chart_at_the_public_address(
@@ -124,4 +135,4 @@ async def test_without_a_public_address_line_gets_the_text_only(
     await new_poll(platforms.runtime, clock)
     messages = await answer_first_poll_on_line(platforms, clock)
     assert all(m["type"] == "text" for m in messages)
-    assert "回答ありがとうございました" in messages[0]["text"] and "土曜" in messages[0]["text"]
+    assert "土曜: 1" in messages[0]["text"]
