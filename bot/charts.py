@@ -9,11 +9,12 @@ import time
 from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
-
-from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
+from typing import TYPE_CHECKING
 
 from bot.core import BarChart
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 # Enough for a phone screen and for LINE's image limits (at most 10 MB, any size).
 WIDTH_INCHES, DPI = 8.0, 120
@@ -26,6 +27,10 @@ def chart_figure(chart: BarChart, font_path: Path, colour: str = DEFAULT_COLOUR)
     matplotlib's Figure is used without pyplot, so drawing keeps no global state and can run
     in a worker thread.
     """
+    # Imported on first use: matplotlib costs tens of MB that most processes never need.
+    from matplotlib.figure import Figure
+    from matplotlib.font_manager import FontProperties
+
     font = FontProperties(fname=str(font_path))
     labels = [label for label, _ in chart.bars]
     counts = [count for _, count in chart.bars]
