@@ -613,8 +613,8 @@ def outcome_list() -> None:
             for o in await OutcomeRepository(db).recent(50)
         ]
 
-    for line in _run_with_database(work):
-        click.echo(line)
+    for row in _run_with_database(work):
+        click.echo(row)
 
 
 @main.group()

@@ -57,19 +57,18 @@ async def choose(request: Request, ctx: HandlerContext) -> list[Reply]:
                 ctx.resident.id, ENTERING_CODE, ctx.now + CODE_LIFETIME
             )
             return [Reply(ctx.t("link.enter_prompt"), (back_to_menu(ctx),))]
-        case ("unlink", number) if number.isdigit():
+        case (("unlink" | "notify") as action, number) if number.isdigit():
+            # Only a channel of this resident: the number in a button is not trusted.
             identities = {i.id: i for i in await links.identities(ctx.resident.id)}
             identity = identities.get(int(number))
-            if identity and await links.unlink(ctx.resident.id, identity.id, ctx.now):
-                name = channel_name(ctx, identity.channel)
-                return [Reply(ctx.t("link.unlinked", channel=name), main_menu(ctx))]
-        case ("notify", number) if number.isdigit():
-            identities = {i.id: i for i in await links.identities(ctx.resident.id)}
-            identity = identities.get(int(number))
-            if identity is not None:
+            if identity is None:
+                return await show_link(request, ctx)
+            name = channel_name(ctx, identity.channel)
+            if action == "notify":
                 await links.send_notices_to(ctx.resident.id, identity.id)
-                name = channel_name(ctx, identity.channel)
                 return [Reply(ctx.t("link.notify_set", channel=name), main_menu(ctx))]
+            if await links.unlink(ctx.resident.id, identity.id, ctx.now):
+                return [Reply(ctx.t("link.unlinked", channel=name), main_menu(ctx))]
     return await show_link(request, ctx)
 
 

@@ -12,11 +12,6 @@ from handlers.routing import Request
 SHOWN = 5
 
 
-def actor_names(ctx: HandlerContext, actor_ids: tuple[str, ...]) -> str:
-    names = [ctx.local(a.name) for a in map(ctx.pack.actor, actor_ids) if a is not None]
-    return "、".join(names)
-
-
 async def list_outcomes(request: Request, ctx: HandlerContext) -> list[Reply]:
     outcomes = await ctx.services.outcomes.recent(SHOWN)
     if not outcomes:
@@ -31,7 +26,7 @@ async def list_outcomes(request: Request, ctx: HandlerContext) -> list[Reply]:
                 subject=outcome.subject.title(ctx.language),
                 date=ctx.t("date.long", year=day.year, month=day.month, day=day.day),
                 decided=outcome.decided(ctx.language),
-                actors=actor_names(ctx, outcome.next_actors),
+                actors=ctx.pack.actor_names(outcome.next_actors, ctx.language),
             )
         )
         acting += [a for a in outcome.next_actors if a not in acting and ctx.pack.actor(a)]

@@ -195,9 +195,14 @@ async def _cast(request: Request, ctx: HandlerContext, picks: frozenset[int]) ->
     return [reply]
 
 
-async def _results_reply(poll: Poll, ctx: HandlerContext, lead: str) -> Reply:
+async def _tally_and_heading(poll: Poll, ctx: HandlerContext) -> tuple[Tally, str]:
     tally = await ctx.services.polls.tally(poll.id)
     heading = ctx.t("polls.results", question=poll.question(ctx.language), ballots=tally.ballots)
+    return tally, heading
+
+
+async def _results_reply(poll: Poll, ctx: HandlerContext, lead: str) -> Reply:
+    tally, heading = await _tally_and_heading(poll, ctx)
     text = lead + "\n\n" + format_tally(poll, tally, ctx.language, heading)
     # The picture only on request: drawing one for every vote would slow a burst of votes.
     chart = Choice(ctx.t("polls.chart_button"), encode_choice(CHART_CHOICE, str(poll.id)))
@@ -209,8 +214,7 @@ async def show_chart(request: Request, ctx: HandlerContext) -> list[Reply]:
     poll = await _poll_for(request, ctx)
     if poll is None or (poll.district is not None and poll.district != ctx.resident.district):
         return [Reply(ctx.t("polls.unknown"), (_polls_button(ctx),))]
-    tally = await ctx.services.polls.tally(poll.id)
-    heading = ctx.t("polls.results", question=poll.question(ctx.language), ballots=tally.ballots)
+    tally, heading = await _tally_and_heading(poll, ctx)
     bars = tuple((c.label(ctx.language), tally.counts.get(c.position, 0)) for c in poll.choices)
     alt = "\n".join([heading, *(f"{label}: {count}" for label, count in bars)])
     return [Reply(alt, (_polls_button(ctx), back_to_menu(ctx)), BarChart(heading, bars, alt))]

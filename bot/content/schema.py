@@ -185,6 +185,11 @@ class Pack(_Model):
     def actor(self, actor_id: str) -> Actor | None:
         return next((a for a in self.actors.items if a.id == actor_id), None)
 
+    def actor_names(self, actor_ids: tuple[str, ...], language: str) -> str:
+        """The named actors in `language`, as a list a sentence can hold (市民、市)."""
+        actors = (self.actor(actor_id) for actor_id in actor_ids)
+        return "、".join(actor.name.get(language) for actor in actors if actor is not None)
+
     def district(self, district_id: str) -> District | None:
         return next((d for d in self.districts if d.id == district_id), None)
 

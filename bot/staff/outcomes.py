@@ -57,12 +57,12 @@ async def record_outcome(
 ) -> tuple[int, int | None]:
     """Store the outcome and queue the notice to everyone who took part."""
 
-    def actors(language: str) -> str:
-        names = (pack.actor(a) for a in outcome.next_actors)
-        return "、".join(a.name.get(language) for a in names if a is not None)
-
     recorded = await outcomes.add(
-        outcome, lambda subject, new: notices.outcome(subject, new, actors), now
+        outcome,
+        lambda subject, new: notices.outcome(
+            subject, new, lambda language: pack.actor_names(new.next_actors, language)
+        ),
+        now,
     )
     if recorded is None:
         raise OutcomeError(f"there is no {outcome.kind} {outcome.subject_id}")

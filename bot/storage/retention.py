@@ -46,9 +46,7 @@ class Rule:
         if self.text == FISCAL_YEAR:
             start = fiscal_year_start(stored_at.astimezone(tz).date())
             return datetime.combine(date(start.year + 1, 4, 1), time(), tz)
-        match = _DAYS.match(self.text)
-        assert match is not None
-        return stored_at + timedelta(days=int(match.group(1)))
+        return stored_at + self._days()
 
     def cutoff(self, now: datetime, tz: ZoneInfo) -> datetime | None:
         """Whatever was stored before this moment is due for removal now."""
@@ -56,9 +54,12 @@ class Rule:
             return None
         if self.text == FISCAL_YEAR:
             return datetime.combine(fiscal_year_start(now.astimezone(tz).date()), time(), tz)
+        return now - self._days()
+
+    def _days(self) -> timedelta:
         match = _DAYS.match(self.text)
-        assert match is not None
-        return now - timedelta(days=int(match.group(1)))
+        assert match is not None  # check_rule let only these three forms in
+        return timedelta(days=int(match.group(1)))
 
 
 @dataclass(frozen=True, slots=True)
