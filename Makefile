@@ -7,9 +7,12 @@ STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 # The LINE rich menu is drawn with Debian's Noto CJK font (`make fonts` on a server).
 FONT := /usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc
+# The suite runs a second time on PostgreSQL, in a throwaway cluster it starts itself
+# (tests/pg_cluster.py) with the server programs of Debian's package.
+PG_CTL := $(firstword $(wildcard /usr/lib/postgresql/*/bin/pg_ctl) $(shell command -v pg_ctl))
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test bench lint clean fonts
+.PHONY: run test test-sqlite test-postgresql bench lint clean fonts postgresql
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,11 +33,24 @@ $(FONT):
 
 fonts: $(FONT)
 
+postgresql:
+ifeq ($(PG_CTL),)
+	@echo "installing Debian's postgresql (the suite runs on PostgreSQL too)"
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		postgresql
+endif
+
 run: $(STAMP)
 	$(BIN)/chiiki serve
 
-test: $(STAMP) $(CHROMIUM) $(FONT)
+test: test-sqlite test-postgresql
+
+test-sqlite: $(STAMP) $(CHROMIUM) $(FONT) postgresql
 	$(BIN)/python -m pytest
+
+test-postgresql: $(STAMP) $(CHROMIUM) $(FONT) postgresql
+	CHIIKI_TEST_DB=postgresql $(BIN)/python -m pytest
 
 # Small sizes by default (under 3 minutes); `make bench BENCH_FLAGS=--full` for the full ones.
 BENCHMARKS := webhook broadcast scheduler

@@ -71,7 +71,7 @@ def vote(user: int, poll_id: int, position: int) -> dict[str, Any]:
     }
 
 
-def seed_poll(db: Path) -> None:
+def seed_poll(db: Path | str) -> None:
     """A three-choice poll for the votes, made the way staff make one."""
     from bot.config import load_settings
     from bot.content import load_pack

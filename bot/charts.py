@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import io
-import secrets
-import time
-from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.core import BarChart
+from bot.storage.chart_images import ChartImageRepository
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -69,37 +67,6 @@ class ChartRenderer:
         return await asyncio.to_thread(chart_png, chart, self._font_path, self._colour)
 
 
-class ChartStore:
-    """Chart pictures kept briefly at unguessable names, for a page (or LINE) to fetch.
-
-    In memory: a picture is only needed while the reply that links it is being read, and a
-    lost one (a restart) costs nothing but the picture; the text says the same.
-    """
-
-    def __init__(self, lifetime_seconds: float = 600.0, capacity: int = 500) -> None:
-        self._lifetime = lifetime_seconds
-        self._capacity = capacity
-        self._items: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
-
-    def put(self, png: bytes) -> str:
-        self._forget_old()
-        name = secrets.token_urlsafe(18)
-        self._items[name] = (time.monotonic() + self._lifetime, png)
-        while len(self._items) > self._capacity:
-            self._items.popitem(last=False)
-        return name
-
-    def get(self, name: str) -> bytes | None:
-        self._forget_old()
-        item = self._items.get(name)
-        return item[1] if item else None
-
-    def _forget_old(self) -> None:
-        now = time.monotonic()
-        while self._items and next(iter(self._items.values()))[0] < now:
-            self._items.popitem(last=False)
-
-
 CHART_PATH = "/chat/charts/{name}.png"
 
 
@@ -107,13 +74,18 @@ class ChartPublisher:
     """Draws a chart and keeps it at an unguessable address: a relative one for the web chat,
     an absolute HTTPS one (CHIIKI_PUBLIC_URL) for LINE, which fetches pictures itself."""
 
-    def __init__(self, renderer: ChartRenderer, public_url: str | None = None) -> None:
+    def __init__(
+        self,
+        renderer: ChartRenderer,
+        store: ChartImageRepository,
+        public_url: str | None = None,
+    ) -> None:
         self.renderer = renderer
-        self.store = ChartStore()
+        self.store = store
         self._public_url = public_url.rstrip("/") if public_url else None
 
     async def path(self, chart: BarChart) -> str:
-        return CHART_PATH.format(name=self.store.put(await self.renderer.png(chart)))
+        return CHART_PATH.format(name=await self.store.put(await self.renderer.png(chart)))
 
     async def public_url(self, chart: BarChart) -> str | None:
         """None when the service has no public address (then LINE gets the text only)."""

@@ -122,6 +122,45 @@ def migrate() -> None:
         click.echo("the database is up to date")
 
 
+@main.group()
+def db() -> None:
+    """The database itself."""
+
+
+@db.command("copy")
+@click.argument("sqlite_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("postgres_url")
+@_friendly_errors
+def db_copy(sqlite_file: Path, postgres_url: str) -> None:
+    """Copy everything in SQLITE_FILE into the empty PostgreSQL database at POSTGRES_URL.
+
+    Stop `chiiki serve` first, so nothing changes in the file while it is copied.
+    """
+    from bot.storage import open_database
+    from bot.storage.copy import copy_database
+    from bot.storage.database import is_postgres_target
+
+    if not is_postgres_target(postgres_url):
+        raise click.BadParameter("a postgresql://… address", param_hint="POSTGRES_URL")
+    settings = _settings()
+
+    async def run() -> dict[str, int]:
+        source = await open_database(str(sqlite_file), settings.db_busy_timeout_ms)
+        try:
+            target = await open_database(postgres_url, settings.db_busy_timeout_ms)
+            try:
+                return await copy_database(source, target, settings.migrations_dir)
+            finally:
+                await target.close()
+        finally:
+            await source.close()
+
+    copied = asyncio.run(run())
+    for table, rows in copied.items():
+        click.echo(f"{table}: {rows}")
+    click.echo(f"copied {sum(copied.values())} rows in {len(copied)} tables")
+
+
 @main.command()
 @click.option("--user", default="console", show_default=True, help="Resident id to chat as.")
 @_friendly_errors

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Mapping
 from datetime import time
 from pathlib import Path
@@ -42,6 +43,9 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", validation_alias=_env("CHIIKI_HOST"))
     port: int = Field(8080, ge=1, le=65535, validation_alias=_env("CHIIKI_PORT"))
+    # This instance's name among several on one database; the same across its restarts, so it
+    # takes back its own unfinished events at once. Default: host name and port.
+    instance: str | None = Field(None, min_length=1, validation_alias=_env("CHIIKI_INSTANCE"))
     timezone: str = Field("Asia/Tokyo", validation_alias=_env("CHIIKI_TIMEZONE"))
     log_level: str = Field("INFO", validation_alias=_env("CHIIKI_LOG_LEVEL"))
 
@@ -139,6 +143,10 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def instance_name(self) -> str:
+        return self.instance or f"{socket.gethostname()}:{self.port}"
 
     @property
     def watch_evening_time(self) -> time:

@@ -1,8 +1,10 @@
 """The inbox worker: every platform event is stored first, then handled once.
 
 A webhook stores its events (InboundEventRepository.accept) and answers 200 at once; the
-events are then handled in the background. A redelivered event id is refused by the database;
-an event left unhandled by a crash is picked up again at the next start.
+events are then handled in the background. A redelivered event id is refused by the database,
+so the same update reaching two instances is handled by one. An event is claimed by the
+instance handling it: one left unhandled by a crash is picked up by that instance at its next
+start, or by another once the claim is older than the lease (`take_over`).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from bot.channels.base import PlatformChannel
@@ -50,18 +53,24 @@ class InboundProcessor:
         events: InboundEventRepository,
         channels: Mapping[str, PlatformChannel],
         clock: Clock,
+        owner: str = "chiiki",
+        lease: timedelta = timedelta(minutes=2),
     ) -> None:
         self._events = events
         self._channels = channels
         self._clock = clock
+        self._owner = owner  # this instance's name, the same across its restarts
+        self._lease = lease
+        # Events being handled here now: never started a second time alongside.
+        self._running: set[tuple[str, str]] = set()
         self._locks = _KeyedLocks()
         # Keep references: asyncio holds tasks weakly, and a collected task stops mid-run.
         self._tasks: set[asyncio.Task[None]] = set()
-        self._retries: set[asyncio.TimerHandle] = set()
+        self._retries: dict[tuple[str, str], asyncio.TimerHandle] = {}
 
     async def accept(self, channel: str, events: list[tuple[str, dict[str, Any]]]) -> int:
         """Store events and start handling the new ones; return how many were new."""
-        fresh = await self._events.accept(channel, events, self._clock())
+        fresh = await self._events.accept(channel, events, self._clock(), self._owner)
         for event_id in fresh:
             self._spawn(channel, event_id)
         duplicates = len(events) - len(fresh)
@@ -70,12 +79,16 @@ class InboundProcessor:
         return len(fresh)
 
     async def resume_pending(self) -> int:
-        """Start handling what an earlier run stored but did not finish."""
-        pending = await self._events.pending()
+        """Start handling what this instance (before a restart) or a stopped one left behind."""
+        pending = [
+            key
+            for key in await self._events.pending(self._owner, self._clock() - self._lease)
+            if key not in self._running and key not in self._retries
+        ]
         for channel, event_id in pending:
             self._spawn(channel, event_id)
         if pending:
-            logger.info("resuming %d unhandled event(s) from before the restart", len(pending))
+            logger.info("resuming %d unhandled event(s) left by a stopped run", len(pending))
         return len(pending)
 
     async def drain(self) -> None:
@@ -85,29 +98,42 @@ class InboundProcessor:
 
     def stop_retries(self) -> None:
         """At shutdown: retries not yet due are left to the next start."""
-        for handle in self._retries:
+        for handle in self._retries.values():
             handle.cancel()
         self._retries.clear()
 
     def _retry_later(self, channel: str, event_id: str, delay: float) -> None:
+        key = (channel, event_id)
+
         def retry() -> None:
-            self._retries.discard(handle)
+            del self._retries[key]
             self._spawn(channel, event_id)
 
-        handle = asyncio.get_running_loop().call_later(delay, retry)
-        self._retries.add(handle)
+        self._retries[key] = asyncio.get_running_loop().call_later(delay, retry)
 
     def _spawn(self, channel: str, event_id: str) -> None:
+        key = (channel, event_id)
+        if key in self._running:
+            return
+        self._running.add(key)
         task = asyncio.create_task(self._handle(channel, event_id))
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+
+        def done(task: asyncio.Task[None]) -> None:
+            self._tasks.discard(task)
+            self._running.discard(key)
+
+        task.add_done_callback(done)
 
     async def _handle(self, channel: str, event_id: str) -> None:
         platform = self._channels.get(channel)
         if platform is None:
             logger.warning("no %s channel configured; event %s stays pending", channel, event_id)
             return
-        event = await self._events.start_attempt(channel, event_id)
+        now = self._clock()
+        event = await self._events.start_attempt(
+            channel, event_id, self._owner, now, now - self._lease
+        )
         if event is None:
             return
         key = platform.ordering_key(event.payload) or f"event:{event_id}"

@@ -25,6 +25,7 @@ from bot.inbound import InboundProcessor
 from bot.notices import Notices
 from bot.scheduler import Duties, Timers, start_timers
 from bot.storage import Database, apply_migrations, open_database
+from bot.storage.chart_images import ChartImageRepository
 from bot.storage.conversations import ConversationRepository
 from bot.storage.events import EventRepository
 from bot.storage.inbound_events import InboundEventRepository
@@ -106,7 +107,7 @@ async def open_runtime(
         charts: ChartPublisher | None = None
         try:
             renderer = ChartRenderer(find_font(settings.font), pack.municipality.theme.primary)
-            charts = ChartPublisher(renderer, settings.public_url)
+            charts = ChartPublisher(renderer, ChartImageRepository(db, clock), settings.public_url)
         except FontMissingError as exc:
             logger.warning("%s; poll results go without a chart", exc)
 
@@ -146,7 +147,10 @@ async def open_runtime(
             await line.start()
             channels[Channel.LINE] = line
 
-        inbox = InboundProcessor(InboundEventRepository(db), channels, clock)
+        lease = timedelta(seconds=settings.delivery_lease_seconds)
+        inbox = InboundProcessor(
+            InboundEventRepository(db), channels, clock, settings.instance_name, lease
+        )
 
         async def finish_inbox() -> None:
             inbox.stop_retries()
@@ -167,6 +171,7 @@ async def open_runtime(
                 lease_seconds=settings.delivery_lease_seconds,
             ),
         )
+        stack.push_async_callback(delivery.leave)
         timers = Timers(settings.tz)
         duties = Duties(
             polls=services.polls,
@@ -190,6 +195,8 @@ async def open_runtime(
                 clock,
             )
             await inbox.resume_pending()
+            # Events a stopped instance claimed are taken over once its claims pass the lease.
+            timers.every("inbox-takeover", lease.total_seconds() / 2, inbox.resume_pending)
             worker = asyncio.create_task(delivery.run())
             stack.push_async_callback(_cancel, worker)
         yield Runtime(

@@ -12,8 +12,23 @@ import yaml
 from bot.config import PROJECT_ROOT, Settings, load_settings
 from bot.core import Channel, IncomingMessage, Reply
 from bot.runtime import Runtime, open_runtime
+from tests import databases
 
 CONTENT = PROJECT_ROOT / "content"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    databases.start()  # a PostgreSQL cluster when CHIIKI_TEST_DB=postgresql
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    databases.stop()
+
+
+@pytest.fixture(autouse=True)
+def _drop_test_databases() -> Any:
+    yield
+    databases.drop_created()
 
 
 class FakeClock:
@@ -54,7 +69,7 @@ def content_dir(tmp_path: Path) -> Path:
 
 def make_settings(tmp_path: Path, content_dir: Path, **extra: str) -> Settings:
     environ = {
-        "CHIIKI_DB": str(tmp_path / "chiiki.db"),
+        "CHIIKI_DB": databases.database_for(tmp_path),
         "CHIIKI_CONTENT_DIR": str(content_dir),
         **extra,
     }

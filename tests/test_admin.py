@@ -22,6 +22,7 @@ from bot.web.admin.auth import MAX_FAILURES_PER_LOGIN
 from bot.web.admin.site import load_admin_texts
 from tests.admin_helpers import STAFF_PASSWORD, add_staff, csrf_of, log_in, post_form
 from tests.conftest import FakeClock, Resident, make_settings
+from tests.databases import database_for
 from tests.test_watch import WATCH_FILE
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "bot" / "web" / "templates" / "admin"
@@ -371,7 +372,7 @@ def test_every_dashboard_text_exists_in_japanese_and_english() -> None:
 
 
 def test_staff_add_reads_the_password_and_refuses_short_ones(tmp_path: Path) -> None:
-    env = {"CHIIKI_DB": str(tmp_path / "staff.db")}
+    env = {"CHIIKI_DB": database_for(tmp_path, "staff")}
     runner = CliRunner()
     short = runner.invoke(main, ["staff", "add", "kanri"], input="short\n", env=env)
     assert short.exit_code == 2 and "at least 10 characters" in short.output

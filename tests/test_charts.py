@@ -8,10 +8,11 @@ from pathlib import Path
 import httpx
 from PIL import Image
 
-from bot.charts import ChartStore, chart_figure, chart_png
+from bot.charts import chart_figure, chart_png
 from bot.core import BarChart
 from bot.fonts import find_font
 from bot.runtime import Runtime
+from bot.storage.chart_images import ChartImageRepository
 from bot.web import build_web_app
 from tests.conftest import FakeClock
 from tests.platforms import Platforms, line_event, open_platforms, telegram_callback, telegram_text
@@ -36,13 +37,19 @@ def test_the_chart_draws_one_bar_per_choice_with_its_count() -> None:
     assert image.format == "PNG" and image.width == 960
 
 
-def test_stored_charts_lapse() -> None:
-    store = ChartStore(lifetime_seconds=0.0)
-    name = store.put(b"png")
-    assert len(name) >= 24 and store.get(name) is None
-    kept = ChartStore(lifetime_seconds=60.0, capacity=2)
-    names = [kept.put(bytes([n])) for n in range(3)]
-    assert kept.get(names[0]) is None and kept.get(names[2]) == bytes([2])
+async def test_stored_charts_lapse_after_ten_minutes(runtime: Runtime, clock: FakeClock) -> None:
+    store = ChartImageRepository(runtime.db, clock)
+    first = await store.put(b"\x89PNG first")
+    assert len(first) >= 24 and await store.get(first) == b"\x89PNG first"
+    assert await store.get("not-a-name") is None
+    clock.advance(minutes=9)
+    assert await store.get(first) == b"\x89PNG first"
+    clock.advance(minutes=1)
+    assert await store.get(first) is None
+    later = await store.put(b"second")  # putting one clears the lapsed ones
+    left = await runtime.db.fetch_one("SELECT count(*) FROM chart_images")
+    assert left is not None and left[0] == 1
+    assert await store.get(later) == b"second"
 
 
 async def test_results_come_with_a_photo_on_telegram(

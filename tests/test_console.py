@@ -5,10 +5,15 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from bot.cli import main
+from tests.databases import database_for
 
 
 def run_chat(tmp_path: Path, content_dir: Path, lines: str, **env: str) -> str:
-    environ = {"CHIIKI_DB": str(tmp_path / "c.db"), "CHIIKI_CONTENT_DIR": str(content_dir), **env}
+    environ = {
+        "CHIIKI_DB": database_for(tmp_path, "c"),
+        "CHIIKI_CONTENT_DIR": str(content_dir),
+        **env,
+    }
     result = CliRunner().invoke(main, ["chat"], input=lines, env=environ)
     assert result.exit_code == 0, result.output
     return result.output
@@ -39,7 +44,10 @@ def test_matsumoto_about_and_roles(tmp_path: Path, content_dir: Path) -> None:
 
 def test_a_bad_setting_stops_with_one_line(tmp_path: Path, content_dir: Path) -> None:
     result = CliRunner().invoke(
-        main, ["chat"], input="", env={"CHIIKI_PORT": "nope", "CHIIKI_DB": str(tmp_path / "x")}
+        main,
+        ["chat"],
+        input="",
+        env={"CHIIKI_PORT": "nope", "CHIIKI_DB": database_for(tmp_path, "x")},
     )
     assert result.exit_code == 2
     assert result.output.strip().count("\n") == 0
@@ -47,7 +55,7 @@ def test_a_bad_setting_stops_with_one_line(tmp_path: Path, content_dir: Path) ->
 
 
 def test_migrate_command_reports_then_is_idempotent(tmp_path: Path) -> None:
-    env = {"CHIIKI_DB": str(tmp_path / "m.db")}
+    env = {"CHIIKI_DB": database_for(tmp_path, "m", migrated=False)}
     first = CliRunner().invoke(main, ["migrate"], env=env)
     assert first.exit_code == 0 and "applied: 0001" in first.output
     again = CliRunner().invoke(main, ["migrate"], env=env)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sqlite3
 import sys
 from pathlib import Path
 
 from bot.config import Settings
 from bot.runtime import open_runtime
 from tests.conftest import FakeClock, make_settings
+from tests.databases import database_for, scalar
 from tests.fakes import line as fake_line
 from tests.fakes.line import FakeLine
 from tests.fakes.server import serve_on_loopback
@@ -50,7 +50,7 @@ async def test_kill_9_mid_broadcast_then_resume(tmp_path: Path, content_dir: Pat
         serve_on_loopback(line.app()) as line_base,
     ):
         environ = {
-            "CHIIKI_DB": str(tmp_path / "chiiki.db"),
+            "CHIIKI_DB": database_for(tmp_path),
             "CHIIKI_CONTENT_DIR": str(content_dir),
             "TELEGRAM_BOT_TOKEN": telegram.token,
             "TELEGRAM_API_BASE": f"{telegram_base}/bot",
@@ -100,9 +100,10 @@ async def test_kill_9_in_a_burst_of_votes_then_restart(tmp_path: Path, content_d
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    target = database_for(tmp_path)
     async with serve_on_loopback(telegram.app()) as telegram_base:
         environ = {
-            "CHIIKI_DB": str(tmp_path / "chiiki.db"),
+            "CHIIKI_DB": target,
             "CHIIKI_CONTENT_DIR": str(content_dir),
             "TELEGRAM_BOT_TOKEN": telegram.token,
             "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
@@ -164,21 +165,19 @@ async def test_kill_9_in_a_burst_of_votes_then_restart(tmp_path: Path, content_d
                     assert response.status_code == 200
 
             def counted() -> tuple[int, int]:
-                with sqlite3.connect(tmp_path / "chiiki.db") as conn:
-                    handled = conn.execute(
-                        "SELECT count(*) FROM inbound_events WHERE handled_at IS NOT NULL"
-                    ).fetchone()[0]
-                    ballots = conn.execute("SELECT count(*) FROM ballots").fetchone()[0]
-                return handled, ballots
+                handled = scalar(
+                    target, "SELECT count(*) FROM inbound_events WHERE handled_at IS NOT NULL"
+                )
+                return handled, scalar(target, "SELECT count(*) FROM ballots")
 
             await wait_for(lambda: counted() == (voters, voters), seconds=60)
         finally:
             server.send_signal(signal.SIGTERM)
             await server.wait()
-    with sqlite3.connect(tmp_path / "chiiki.db") as conn:
-        per_choice = dict(
-            conn.execute(
-                "SELECT position, count(*) FROM ballot_choices GROUP BY position"
-            ).fetchall()
+    per_choice = {
+        position: scalar(
+            target, f"SELECT count(*) FROM ballot_choices WHERE position = {position}"
         )
+        for position in (1, 2, 3)
+    }
     assert per_choice == {1: 100, 2: 100, 3: 100}

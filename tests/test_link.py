@@ -170,10 +170,14 @@ async def test_forget_on_either_channel_deletes_both(runtime: Runtime) -> None:
 
 
 async def test_every_table_referring_to_residents_is_handled_on_linking(runtime: Runtime) -> None:
-    tables = await runtime.db.fetch_all(
-        "SELECT m.name FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f"
-        " WHERE m.type = 'table' AND f.\"table\" = 'residents' AND m.name <> 'residents'"
-    )
+    referring = {
+        "sqlite": "SELECT m.name FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f"
+        " WHERE m.type = 'table' AND f.\"table\" = 'residents' AND m.name <> 'residents'",
+        "postgresql": "SELECT DISTINCT c.conrelid::regclass::text FROM pg_constraint c"
+        " WHERE c.contype = 'f' AND c.confrelid = 'residents'::regclass"
+        " AND c.conrelid <> 'residents'::regclass",
+    }
+    tables = await runtime.db.fetch_all(referring[runtime.db.dialect])
     handled = {*PERSON_TABLES, *IDENTITY_TABLES, *DROPPED_TABLES}
     assert {row[0] for row in tables} == handled
 

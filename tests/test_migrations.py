@@ -7,34 +7,46 @@ import pytest
 from bot.config import PROJECT_ROOT
 from bot.errors import DatabaseTooNewError, MigrationError
 from bot.storage import apply_migrations, open_database
+from bot.storage.migrations import discover_migrations
+from bot.storage.postgres import numbered
+from tests.databases import POSTGRES, database_for
 
 MIGRATIONS = PROJECT_ROOT / "migrations"
+TABLES_SQL = (
+    "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+    if POSTGRES
+    else "SELECT name FROM sqlite_master WHERE type = 'table'"
+)
 
 
-async def table_names(db_path: str) -> set[str]:
-    db = await open_database(db_path)
+def empty(tmp_path: Path, name: str) -> str:
+    return database_for(tmp_path, name, migrated=False)
+
+
+async def table_names(target: str) -> set[str]:
+    db = await open_database(target)
     try:
-        rows = await db.fetch_all("SELECT name FROM sqlite_master WHERE type = 'table'")
-        return {row["name"] for row in rows}
+        return {row[0] for row in await db.fetch_all(TABLES_SQL)}
     finally:
         await db.close()
 
 
 async def test_a_fresh_database_gets_every_migration(tmp_path: Path) -> None:
-    path = str(tmp_path / "fresh.db")
+    path = empty(tmp_path, "fresh")
     db = await open_database(path)
     applied = await apply_migrations(db, MIGRATIONS)
-    journal = await db.fetch_one("PRAGMA journal_mode")
-    foreign_keys = await db.fetch_one("PRAGMA foreign_keys")
+    if not POSTGRES:
+        journal = await db.fetch_one("PRAGMA journal_mode")
+        foreign_keys = await db.fetch_one("PRAGMA foreign_keys")
+        assert journal is not None and journal[0] == "wal"
+        assert foreign_keys is not None and foreign_keys[0] == 1
     await db.close()
     assert applied == sorted(int(p.name[:4]) for p in MIGRATIONS.glob("*.sql"))
     assert {"residents", "conversation_state", "inbound_events"} <= await table_names(path)
-    assert journal is not None and journal[0] == "wal"
-    assert foreign_keys is not None and foreign_keys[0] == 1
 
 
 async def test_running_again_applies_nothing_and_keeps_data(tmp_path: Path) -> None:
-    path = str(tmp_path / "again.db")
+    path = empty(tmp_path, "again")
     db = await open_database(path)
     await apply_migrations(db, MIGRATIONS)
     await db.execute_script(
@@ -50,7 +62,7 @@ async def test_running_again_applies_nothing_and_keeps_data(tmp_path: Path) -> N
 
 
 async def test_a_newer_database_is_refused_with_advice(tmp_path: Path) -> None:
-    path = str(tmp_path / "newer.db")
+    path = empty(tmp_path, "newer")
     db = await open_database(path)
     await apply_migrations(db, MIGRATIONS)
     await db.execute_script(
@@ -66,7 +78,7 @@ async def test_a_failing_migration_leaves_nothing_behind(tmp_path: Path) -> None
     folder.mkdir()
     (folder / "0001_good.sql").write_text("CREATE TABLE good (id INTEGER);")
     (folder / "0002_bad.sql").write_text("CREATE TABLE half (id INTEGER);\nTHIS IS NOT SQL;")
-    path = str(tmp_path / "failing.db")
+    path = empty(tmp_path, "failing")
     db = await open_database(path)
     with pytest.raises(MigrationError, match="0002_bad"):
         await apply_migrations(db, folder)
@@ -82,7 +94,7 @@ async def test_a_misnamed_migration_file_is_refused(tmp_path: Path) -> None:
     folder = tmp_path / "migrations"
     folder.mkdir()
     (folder / "1_no_padding.sql").write_text("SELECT 1;")
-    db = await open_database(str(tmp_path / "x.db"))
+    db = await open_database(empty(tmp_path, "x"))
     with pytest.raises(MigrationError, match="NNNN_lowercase_name"):
         await apply_migrations(db, folder)
     await db.close()
@@ -92,9 +104,11 @@ async def test_rebuilding_residents_keeps_every_row_that_refers_to_them(tmp_path
     # Migrations up to 0006, some data, then 0007 (which rebuilds residents with foreign keys off).
     older = tmp_path / "older"
     older.mkdir()
-    for path in sorted(MIGRATIONS.glob("000[1-6]_*.sql")):
-        (older / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
-    db = await open_database(str(tmp_path / "kept.db"))
+    (older / "postgresql").mkdir()
+    for path in [*MIGRATIONS.glob("000[1-6]_*.sql"), *MIGRATIONS.glob("*/000[1-6]_*.sql")]:
+        copy = older / path.relative_to(MIGRATIONS)
+        copy.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    db = await open_database(empty(tmp_path, "kept"))
     await apply_migrations(db, older)
     await db.execute_script(
         "INSERT INTO residents (id, channel, platform_user_id, language, created_at, updated_at)"
@@ -104,16 +118,39 @@ async def test_rebuilding_residents_keeps_every_row_that_refers_to_them(tmp_path
         "INSERT INTO ballots (poll_id, resident_id, comment, cast_at, updated_at)"
         " VALUES (1, 7, 'ひとこと', '2026-01-02', '2026-01-03');"
     )
-    assert await apply_migrations(db, MIGRATIONS) == [7]
+    assert await apply_migrations(db, MIGRATIONS) == [7, 8]
     resident = await db.fetch_one("SELECT language, receives_notices FROM residents WHERE id = 7")
     ballot = await db.fetch_one("SELECT resident_id, commented_at FROM ballots")
-    foreign_keys = await db.fetch_one("PRAGMA foreign_keys")
+    if not POSTGRES:
+        foreign_keys = await db.fetch_one("PRAGMA foreign_keys")
+        assert foreign_keys is not None and foreign_keys[0] == 1
     await db.execute("DELETE FROM residents WHERE id = 7")
     orphan = await db.fetch_one("SELECT resident_id FROM ballots")
     await db.close()
     assert resident is not None and tuple(resident) == ("en", 1)
     assert ballot is not None and tuple(ballot) == (7, "2026-01-03")
-    assert foreign_keys is not None and foreign_keys[0] == 1
     assert (
         orphan is not None and orphan[0] is None
     )  # ON DELETE SET NULL still points at the new table
+
+
+def test_postgresql_has_its_own_file_only_where_the_sql_differs_and_never_a_stray_one(
+    tmp_path: Path,
+) -> None:
+    shared = discover_migrations(MIGRATIONS, "sqlite")
+    postgres = discover_migrations(MIGRATIONS, "postgresql")
+    assert [(m.version, m.name) for m in shared] == [(m.version, m.name) for m in postgres]
+    assert "GENERATED BY DEFAULT AS IDENTITY" in postgres[0].sql
+    assert "WITHOUT ROWID" not in "".join(m.sql for m in postgres)
+    folder = tmp_path / "migrations"
+    (folder / "postgresql").mkdir(parents=True)
+    (folder / "0001_one.sql").write_text("SELECT 1;")
+    (folder / "postgresql" / "0002_stray.sql").write_text("SELECT 1;")
+    with pytest.raises(MigrationError, match="no shared file"):
+        discover_migrations(folder, "postgresql")
+
+
+def test_placeholders_are_numbered_for_postgresql_except_inside_quotes() -> None:
+    assert numbered("SELECT ? WHERE a = ? AND b = '?' AND c = ?") == (
+        "SELECT $1 WHERE a = $2 AND b = '?' AND c = $3"
+    )

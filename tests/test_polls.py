@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from bot.scheduler import sweep
 from bot.staff.polls import PollFileError, PollSpec, create_poll, load_poll_file, results_csv
 from bot.web import build_web_app
 from tests.conftest import FakeClock, Resident, make_settings
+from tests.databases import INTEGRITY_ERRORS, database_for
 from tests.platforms import Platforms, telegram_callback
 
 
@@ -107,7 +107,7 @@ async def test_the_database_itself_refuses_a_second_ballot(
     await resident.say("/polls")
     await resident.tap_card("1. 防災訓練はいつがよいですか")
     await resident.tap("土曜")
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(INTEGRITY_ERRORS):
         async with runtime.db.transaction() as conn:
             await conn.execute(
                 "INSERT INTO ballots (poll_id, resident_id, cast_at, updated_at)"
@@ -228,10 +228,12 @@ def test_a_bad_poll_file_names_the_field_and_creates_nothing(
         load_poll_file(path)
     assert str(caught.value).startswith(f"{path}: {field}")
     result = CliRunner().invoke(
-        main, ["poll", "create", str(path)], env={"CHIIKI_DB": str(tmp_path / "p.db")}
+        main, ["poll", "create", str(path)], env={"CHIIKI_DB": database_for(tmp_path, "p")}
     )
     assert result.exit_code == 2 and field in result.output
-    listing = CliRunner().invoke(main, ["poll", "list"], env={"CHIIKI_DB": str(tmp_path / "p.db")})
+    listing = CliRunner().invoke(
+        main, ["poll", "list"], env={"CHIIKI_DB": database_for(tmp_path, "p")}
+    )
     assert "q" not in listing.output.split("answers")[-1]
 
 
@@ -246,7 +248,7 @@ async def test_a_past_closing_time_or_unknown_district_is_refused(
 
 
 def test_poll_commands_create_list_results_and_close(tmp_path: Path) -> None:
-    env = {"CHIIKI_DB": str(tmp_path / "p.db")}
+    env = {"CHIIKI_DB": database_for(tmp_path, "p")}
     path = tmp_path / "poll.yaml"
     path.write_text(
         "question: 公園の名前\nchoices: [さくら, もみじ]\ncloses_at: 2030-01-01T10:00:00+09:00\n",

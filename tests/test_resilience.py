@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import FakeClock
+from tests.databases import counts, hold_write_lock
 from tests.fakes import line as fake_line
 from tests.platforms import WEBHOOK_SECRET, Platforms, open_platforms, telegram_text
 
@@ -71,15 +70,14 @@ async def post_raw_telegram(platforms: Platforms, body: bytes) -> int:
     return response.status_code
 
 
-def snapshot(db_path: Path) -> dict[str, int]:
-    with sqlite3.connect(db_path) as conn:
-        return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
+def snapshot(target: str) -> dict[str, int]:
+    return counts(target, TABLES)
 
 
 @pytest.fixture
 async def site(tmp_path: Path, content_dir: Path, clock: FakeClock) -> Any:
     async with open_platforms(tmp_path, content_dir, clock) as platforms:
-        yield platforms, tmp_path / "chiiki.db"
+        yield platforms, platforms.runtime.settings.db
 
 
 @FUZZ
@@ -88,7 +86,7 @@ async def site(tmp_path: Path, content_dir: Path, clock: FakeClock) -> Any:
     secret=st.text(st.characters(min_codepoint=33, max_codepoint=126), max_size=40),
 )
 async def test_a_forged_telegram_secret_changes_nothing(
-    site: tuple[Platforms, Path], body: bytes, secret: str
+    site: tuple[Platforms, str], body: bytes, secret: str
 ) -> None:
     platforms, db = site
     before = snapshot(db)
@@ -105,7 +103,7 @@ async def test_a_forged_telegram_secret_changes_nothing(
 @FUZZ
 @given(body=st.binary(max_size=2000) | json_values.map(lambda v: json.dumps(v).encode()))
 async def test_a_wrongly_signed_line_body_changes_nothing(
-    site: tuple[Platforms, Path], body: bytes
+    site: tuple[Platforms, str], body: bytes
 ) -> None:
     platforms, db = site
     before = snapshot(db)
@@ -124,7 +122,7 @@ async def test_a_wrongly_signed_line_body_changes_nothing(
     | st.binary(max_size=300).filter(lambda b: not _is_json(b))
 )
 async def test_malformed_telegram_bodies_are_refused_and_change_nothing(
-    site: tuple[Platforms, Path], body: bytes
+    site: tuple[Platforms, str], body: bytes
 ) -> None:
     platforms, db = site
     before = snapshot(db)
@@ -135,7 +133,7 @@ async def test_malformed_telegram_bodies_are_refused_and_change_nothing(
 @FUZZ
 @given(update=telegram_like)
 async def test_odd_telegram_updates_never_get_a_500_or_stop_the_inbox(
-    site: tuple[Platforms, Path], update: dict[str, Any]
+    site: tuple[Platforms, str], update: dict[str, Any]
 ) -> None:
     platforms, db = site
     ballots = snapshot(db)["ballots"]
@@ -147,7 +145,7 @@ async def test_odd_telegram_updates_never_get_a_500_or_stop_the_inbox(
 @FUZZ
 @given(events=line_like)
 async def test_odd_signed_line_events_never_get_a_500(
-    site: tuple[Platforms, Path], events: list[dict[str, Any]]
+    site: tuple[Platforms, str], events: list[dict[str, Any]]
 ) -> None:
     platforms, db = site
     ballots = snapshot(db)["ballots"]
@@ -157,7 +155,7 @@ async def test_odd_signed_line_events_never_get_a_500(
 
 
 async def test_after_the_fuzzing_kind_of_input_a_real_update_is_still_answered(
-    site: tuple[Platforms, Path],
+    site: tuple[Platforms, str],
 ) -> None:
     platforms, _ = site
     odd = {"update_id": 7, "message": {"chat": "not an object", "text": ["x"]}}
@@ -166,7 +164,7 @@ async def test_after_the_fuzzing_kind_of_input_a_real_update_is_still_answered(
     assert any(call["chat_id"] == 321 for call in platforms.telegram.sent("sendMessage"))
 
 
-async def test_huge_strings_and_bodies(site: tuple[Platforms, Path]) -> None:
+async def test_huge_strings_and_bodies(site: tuple[Platforms, str]) -> None:
     platforms, db = site
     huge_text = telegram_text("あ" * 300_000, user_id=55)
     assert await platforms.post_telegram(huge_text) == 200
@@ -187,28 +185,12 @@ def _is_json(body: bytes) -> bool:
     return True
 
 
-def hold_write_lock(db: Path, seconds: float, locked: threading.Event) -> threading.Thread:
-    """Another connection (a staff command, a backup) holding the write lock for a while."""
-
-    def hold() -> None:
-        conn = sqlite3.connect(db, isolation_level=None)
-        conn.execute("BEGIN IMMEDIATE")
-        locked.set()
-        time.sleep(seconds)
-        conn.execute("COMMIT")
-        conn.close()
-
-    thread = threading.Thread(target=hold)
-    thread.start()
-    return thread
-
-
 async def test_a_briefly_locked_database_makes_the_webhook_wait_then_succeed(
     tmp_path: Path, content_dir: Path, clock: FakeClock
 ) -> None:
     async with open_platforms(tmp_path, content_dir, clock) as platforms:
         locked = threading.Event()
-        holder = hold_write_lock(tmp_path / "chiiki.db", 0.5, locked)
+        holder = hold_write_lock(platforms.runtime.settings.db, 0.5, locked)
         await asyncio.to_thread(locked.wait)
         status = await platforms.post_telegram(telegram_text("/goals", user_id=77))
         await asyncio.to_thread(holder.join)
@@ -224,12 +206,14 @@ async def test_a_database_locked_too_long_gets_a_503_and_the_redelivery_is_handl
     ) as platforms:
         update = telegram_text("/goals", user_id=78)
         locked = threading.Event()
-        holder = hold_write_lock(tmp_path / "chiiki.db", 1.0, locked)
+        holder = hold_write_lock(platforms.runtime.settings.db, 1.0, locked)
         await asyncio.to_thread(locked.wait)
         status = await platforms.post_telegram(update)
         await asyncio.to_thread(holder.join)
         assert status == 503
-        assert snapshot(tmp_path / "chiiki.db")["inbound_events"] == 0  # nothing half-written
+        assert (
+            snapshot(platforms.runtime.settings.db)["inbound_events"] == 0
+        )  # nothing half-written
         # Telegram delivers an update again until it gets a 200.
         assert await platforms.post_telegram(update) == 200
         replies = [c for c in platforms.telegram.sent("sendMessage") if c["chat_id"] == 78]

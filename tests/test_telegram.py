@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import FakeClock
+from tests.databases import database_for
 from tests.platforms import (
     Platforms,
     open_platforms,
@@ -131,20 +133,26 @@ async def test_a_failed_update_is_tried_again_shortly_without_a_restart(
 ) -> None:
     from bot import inbound
 
-    events = platforms.runtime.inbox._events
+    repository = platforms.runtime.inbox._events
+
+    async def pending() -> list[tuple[str, str]]:
+        return await repository.pending(
+            "anyone", platforms.runtime.services.clock() + timedelta(days=1)
+        )
+
     update = telegram_text("/system", user_id=909)
     inbound.RETRY_SECONDS = 0.05  # the module's 1 s, shortened for the test
     try:
         platforms.telegram.fail_next = 4  # outlasts the send retries of the first attempt
         await platforms.post_telegram(update)
-        assert await events.pending() == [("telegram", str(update["update_id"]))]
+        assert await pending() == [("telegram", str(update["update_id"]))]
         for _ in range(100):
-            if not await events.pending():
+            if not await pending():
                 break
             await asyncio.sleep(0.05)
     finally:
         inbound.RETRY_SECONDS = 1.0
-    assert await events.pending() == []
+    assert await pending() == []
     assert platforms.telegram.delivered[909] >= 1
 
 
@@ -236,7 +244,7 @@ async def test_set_webhook_command_registers_url_secret_and_update_types(
             "TELEGRAM_BOT_TOKEN": fake.token,
             "TELEGRAM_WEBHOOK_SECRET": "s3cret_token",
             "TELEGRAM_API_BASE": f"{base}/bot",
-            "CHIIKI_DB": str(tmp_path / "x.db"),
+            "CHIIKI_DB": database_for(tmp_path, "x"),
         }
         result = await asyncio.to_thread(
             CliRunner().invoke,

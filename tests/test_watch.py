@@ -21,6 +21,7 @@ from bot.staff.watch import (
     roster_csv,
 )
 from tests.conftest import FakeClock, Resident
+from tests.databases import database_for
 from tests.platforms import open_platforms, telegram_callback, telegram_text
 
 # The fake clock stands at 2026-11-23 18:00 in Tokyo (09:00 UTC), a Monday.
@@ -338,7 +339,7 @@ def test_watch_commands_load_roster_and_cancel(tmp_path: Path) -> None:
         ],
     }
     path.write_text(yaml.safe_dump(future, allow_unicode=True), "utf-8")
-    env = {"CHIIKI_DB": str(tmp_path / "w.db")}
+    env = {"CHIIKI_DB": database_for(tmp_path, "w")}
     runner = CliRunner()
     first = runner.invoke(main, ["watch", "load", str(path)], env=env)
     assert "routes added 1; shifts added 1" in first.output, first.output

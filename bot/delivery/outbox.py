@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -51,6 +52,9 @@ class DeliverySettings:
 ProgressCallback = Callable[[str, int], None]
 
 
+HEARTBEAT_SECONDS = 2.0
+
+
 class OutboxWorker:
     def __init__(
         self,
@@ -67,7 +71,10 @@ class OutboxWorker:
         self.settings = settings or DeliverySettings()
         self.owner = uuid.uuid4().hex
         # One send every 1/rate seconds, never a burst: Telegram counts over a sliding second.
-        self._limiter = AsyncLimiter(1, 1 / self.settings.telegram_per_second)
+        # Several workers on one database (instances, `chiiki broadcast`) share the rate.
+        self._workers = 1
+        self._limiter = AsyncLimiter(1, self.send_interval)
+        self._heartbeat_at = -math.inf  # monotonic
         self._in_flight = asyncio.Semaphore(self.settings.telegram_in_flight)
         self._paused_until = 0.0  # monotonic; a Telegram 429 pauses every send
         self._last_sent_to: dict[str, float] = {}
@@ -75,6 +82,32 @@ class OutboxWorker:
         self._flush: asyncio.Task[None] | None = None
         self.wake = asyncio.Event()
         self.on_progress: ProgressCallback | None = None
+
+    @property
+    def send_interval(self) -> float:
+        """Seconds between two Telegram sends of this worker: its share of the rate."""
+        return self._workers / self.settings.telegram_per_second
+
+    async def _heartbeat(self) -> None:
+        """Every few seconds: count the workers alive and take this one's share of the rate
+        (one that joins makes the others slow down at their next heartbeat)."""
+        every = min(HEARTBEAT_SECONDS, self.settings.lease_seconds / 4)
+        if time.monotonic() - self._heartbeat_at < every:
+            return
+        lease = timedelta(seconds=self.settings.lease_seconds)
+        workers = await self._outbox.heartbeat(self.owner, self._clock(), lease)
+        self._heartbeat_at = time.monotonic()
+        if workers != self._workers:
+            logger.info("%d delivery workers share the Telegram rate", workers)
+            self._workers = workers
+            self._limiter = AsyncLimiter(1, self.send_interval)
+
+    async def leave(self) -> None:
+        """At shutdown: drop out of the count, so the others take the whole rate at once."""
+        try:
+            await self._outbox.leave(self.owner)
+        except Exception:
+            logger.warning("could not say this delivery worker stopped", exc_info=True)
 
     async def deliver_due(self) -> int:
         """Send everything due now; return how many rows were settled or rescheduled."""
@@ -89,6 +122,7 @@ class OutboxWorker:
             self._report("failed", given_up)
         done = 0
         while True:
+            await self._heartbeat()
             handled = await self._deliver_web() + await self._deliver_line()
             handled += await self._deliver_telegram()
             if not handled:

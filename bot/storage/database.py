@@ -1,96 +1,99 @@
-"""One SQLite connection, opened with the pragmas chiiki relies on, and its transactions."""
+"""The database behind every repository: SQLite (the default) or PostgreSQL.
+
+Repositories write one SQL text for both, with `?` placeholders; the PostgreSQL side numbers
+them. Where the two must differ (row locks a SQLite file does not have), a repository asks the
+database for the clause, e.g. `db.skip_locked`.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
-from pathlib import Path
-from typing import Any
-
-import aiosqlite
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Protocol
 
 BUSY_TIMEOUT_MS = 5000
 
-
-class Database:
-    """An aiosqlite connection in autocommit mode, with explicit transactions.
-
-    aiosqlite hands every call to one thread, so two coroutines sharing the connection would
-    interleave their statements inside one transaction; the lock keeps each transaction whole.
-    """
-
-    def __init__(self, connection: aiosqlite.Connection) -> None:
-        self._connection = connection
-        self._lock = asyncio.Lock()
-
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """BEGIN IMMEDIATE … COMMIT, or ROLLBACK when the block raises."""
-        async with self._lock:
-            await self._connection.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._connection
-            except BaseException:
-                await self._connection.execute("ROLLBACK")
-                raise
-            await self._connection.execute("COMMIT")
-
-    async def execute(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
-        """One statement, committed on its own (the connection is in autocommit mode), in one
-        trip to the database thread; with RETURNING, the rows it returns.
-
-        Every trip to aiosqlite's thread costs a wake-up on each side while the lock is held,
-        so the hot paths (the inbox, a resident's state) use single statements, not BEGIN … COMMIT.
-        """
-        async with self._lock:
-            return list(await self._connection.execute_fetchall(sql, tuple(params)))
-
-    async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
-        rows = await self.fetch_all(sql, params)
-        return rows[0] if rows else None
-
-    async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
-        return await self.execute(sql, params)
-
-    async def rollback(self) -> None:
-        async with self._lock:
-            await self._connection.rollback()
-
-    async def execute_script(self, script: str) -> None:
-        """Run several statements; note sqlite3 commits any open transaction first."""
-        async with self._lock:
-            await self._connection.executescript(script)
-
-    @property
-    def in_transaction(self) -> bool:
-        return self._connection.in_transaction
-
-    async def ping(self) -> bool:
-        row = await self.fetch_one("SELECT 1")
-        return row is not None and row[0] == 1
-
-    async def close(self) -> None:
-        await self._connection.close()
+# A result row: sqlite3.Row or asyncpg.Record; both are read by position and by column name.
+Row = Any
 
 
-def is_busy(exc: BaseException) -> bool:
-    """Another connection held the write lock longer than the busy timeout."""
-    return isinstance(exc, sqlite3.OperationalError) and (
-        "locked" in str(exc) or "busy" in str(exc)
-    )
+class Cursor(Protocol):
+    rowcount: int
+
+    async def fetchone(self) -> Row | None: ...
+
+    async def fetchall(self) -> Sequence[Row]: ...
+
+
+class Connection(Protocol):
+    """What a repository uses inside a transaction (aiosqlite's names, so SQLite needs no
+    wrapper): `await conn.execute(sql, params)` gives a cursor."""
+
+    async def execute(self, sql: str, parameters: Iterable[Any] = ...) -> Any: ...
+
+    async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> Any: ...
+
+
+class Database(Protocol):
+    dialect: str  # "sqlite" or "postgresql"
+    # Appended to a SELECT that picks rows to claim: other instances skip rows one has locked.
+    skip_locked: str
+
+    def transaction(self) -> AbstractAsyncContextManager[Connection]:
+        """All statements inside commit together, or none; write transactions never interleave."""
+        ...
+
+    def claiming(self) -> AbstractAsyncContextManager[Connection]:
+        """A transaction for claims whose SELECT ends in `skip_locked`: on PostgreSQL it does
+        not wait for other writers, the row locks keep instances apart."""
+        ...
+
+    async def execute(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
+        """One statement committed on its own; with RETURNING, the rows it returns."""
+        ...
+
+    async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> Row | None: ...
+
+    async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[Row]: ...
+
+    async def execute_script(self, script: str) -> None: ...
+
+    async def ping(self) -> bool: ...
+
+    async def close(self) -> None: ...
+
+
+def is_postgres_target(target: str) -> bool:
+    return target.startswith(("postgresql://", "postgres://"))
 
 
 async def open_database(target: str, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Database:
-    """Open (creating folders as needed) the SQLite file `target`, or ':memory:'."""
-    path = target.removeprefix("sqlite:///")
-    if path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    connection = await aiosqlite.connect(path, isolation_level=None)
-    connection.row_factory = aiosqlite.Row
-    await connection.execute("PRAGMA journal_mode=WAL")
-    await connection.execute("PRAGMA synchronous=NORMAL")
-    await connection.execute("PRAGMA foreign_keys=ON")
-    await connection.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
-    return Database(connection)
+    """A `postgresql://` URL opens a PostgreSQL pool; anything else is an SQLite file (a plain
+    path, `sqlite:///path` or ':memory:')."""
+    if is_postgres_target(target):
+        from bot.storage.postgres import open_postgres  # asyncpg only where it is used
+
+        return await open_postgres(target, busy_timeout_ms)
+    from bot.storage.sqlite import open_sqlite
+
+    return await open_sqlite(target, busy_timeout_ms)
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Another connection held a lock longer than the busy timeout: worth trying again."""
+    if isinstance(exc, sqlite3.OperationalError):
+        return "locked" in str(exc) or "busy" in str(exc)
+    from bot.storage.postgres import is_postgres_busy
+
+    return is_postgres_busy(exc)
+
+
+__all__ = ["Connection", "Cursor", "Database", "Row", "inserted_id", "is_busy", "open_database"]
+
+
+async def inserted_id(cursor: Cursor) -> int:
+    """The id of the row an `INSERT … RETURNING id` made (both databases support RETURNING)."""
+    row = await cursor.fetchone()
+    assert row is not None, "the INSERT did not return an id"
+    return int(row[0])

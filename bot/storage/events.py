@@ -6,9 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import aiosqlite
-
-from bot.storage.database import Database
+from bot.storage.database import Database, Row, inserted_id
 from bot.storage.outbox import NewBroadcast, insert_broadcast
 from bot.storage.timestamps import from_db, to_db
 
@@ -63,7 +61,7 @@ class ReminderOutcome:
 _AUDIENCE = (
     "SELECT resident_id FROM event_subscriptions WHERE event_id = ?"
     " UNION SELECT f.resident_id FROM event_followers f JOIN residents r ON r.id = f.resident_id"
-    " WHERE ? IS NULL OR r.district = ?"
+    " WHERE CAST(? AS TEXT) IS NULL OR r.district = ?"
 )
 
 ComposeReminder = Callable[[Event], NewBroadcast]
@@ -79,7 +77,7 @@ class EventRepository:
             cursor = await conn.execute(
                 "INSERT INTO events (title_ja, title_en, description_ja, description_en,"
                 " place_ja, place_en, starts_at, district, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     event.title_ja,
                     event.title_en,
@@ -92,10 +90,9 @@ class EventRepository:
                     to_db(now),
                 ),
             )
-            event_id = cursor.lastrowid
-            assert event_id is not None
+            event_id = await inserted_id(cursor)
             await conn.executemany(
-                "INSERT OR IGNORE INTO reminders (event_id, due_at) VALUES (?, ?)",
+                "INSERT INTO reminders (event_id, due_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
                 [(event_id, to_db(due)) for due in sorted(remind_at) if due > now],
             )
         return event_id
@@ -142,8 +139,8 @@ class EventRepository:
     async def subscribe(self, event_id: int, resident_id: int, now: datetime) -> None:
         async with self._db.transaction() as conn:
             await conn.execute(
-                "INSERT OR IGNORE INTO event_subscriptions (event_id, resident_id, created_at)"
-                " VALUES (?, ?, ?)",
+                "INSERT INTO event_subscriptions (event_id, resident_id, created_at)"
+                " VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                 (event_id, resident_id, to_db(now)),
             )
 
@@ -165,8 +162,8 @@ class EventRepository:
         async with self._db.transaction() as conn:
             if following:
                 await conn.execute(
-                    "INSERT OR IGNORE INTO event_followers (resident_id, created_at)"
-                    " VALUES (?, ?)",
+                    "INSERT INTO event_followers (resident_id, created_at)"
+                    " VALUES (?, ?) ON CONFLICT DO NOTHING",
                     (resident_id, to_db(now)),
                 )
             else:
@@ -215,11 +212,13 @@ class EventRepository:
         """
         queued: list[int] = []
         skipped: list[tuple[int, datetime]] = []
-        async with self._db.transaction() as conn:
+        # Claimed row by row: another instance firing at the same moment skips these.
+        async with self._db.claiming() as conn:
             async with conn.execute(
                 "SELECT r.id AS reminder_id, r.due_at AS reminder_due, e.* FROM reminders r"
-                " JOIN events e ON e.id = r.event_id"
-                " WHERE r.state = 'pending' AND r.due_at <= ? ORDER BY r.due_at",
+                " JOIN events e ON e.id = r.event_id WHERE r.id IN (SELECT id FROM reminders"
+                " WHERE state = 'pending' AND due_at <= ?" + self._db.skip_locked + ")"
+                " ORDER BY r.due_at",
                 (to_db(now),),
             ) as cursor:
                 due = await cursor.fetchall()
@@ -260,7 +259,7 @@ async def pending_due_times(db: Database, table: str, until: datetime) -> list[d
     return [from_db(row[0]) for row in rows]
 
 
-def _event(row: aiosqlite.Row) -> Event:
+def _event(row: Row) -> Event:
     return Event(
         id=row["id"],
         title_ja=row["title_ja"],

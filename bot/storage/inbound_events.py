@@ -12,6 +12,8 @@ from bot.storage.timestamps import to_db
 
 # An event that failed this often is given up on (and logged), so one bad event cannot loop.
 MAX_ATTEMPTS = 5
+# An event is the instance's own, unclaimed, or claimed by an instance gone quiet.
+_CLAIMABLE = "(claimed_by = ? OR claimed_at IS NULL OR claimed_at < ?)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,18 +29,21 @@ class InboundEventRepository:
         self._db = db
 
     async def accept(
-        self, channel: str, events: list[tuple[str, dict[str, Any]]], now: datetime
+        self, channel: str, events: list[tuple[str, dict[str, Any]]], now: datetime, owner: str
     ) -> list[str]:
-        """Store new events in one statement; return the ids that were not seen before."""
+        """Store new events in one statement, claimed by `owner` (the instance that received
+        them); return the ids that were not seen before."""
         if not events:
             return []
         stamp = to_db(now)
         params: list[object] = []
         for event_id, payload in events:
             params += [channel, event_id, stamp, json.dumps(payload, ensure_ascii=False)]
+            params += [owner, stamp]
         rows = await self._db.execute(
-            "INSERT INTO inbound_events (channel, event_id, received_at, payload) VALUES "
-            + ", ".join(["(?, ?, ?, ?)"] * len(events))
+            "INSERT INTO inbound_events"
+            " (channel, event_id, received_at, payload, claimed_by, claimed_at) VALUES "
+            + ", ".join(["(?, ?, ?, ?, ?, ?)"] * len(events))
             + " ON CONFLICT DO NOTHING RETURNING event_id",
             params,
         )
@@ -50,13 +55,16 @@ class InboundEventRepository:
                 fresh.append(event_id)
         return fresh
 
-    async def start_attempt(self, channel: str, event_id: str) -> InboundEvent | None:
-        """Count one more attempt and return the event, or None if it is done or given up."""
+    async def start_attempt(
+        self, channel: str, event_id: str, owner: str, now: datetime, stale_before: datetime
+    ) -> InboundEvent | None:
+        """Claim the event for `owner` and count one more attempt; None if it is done, given
+        up, or claimed by another instance since `stale_before` (that one is still at it)."""
         rows = await self._db.execute(
-            "UPDATE inbound_events SET attempts = attempts + 1 WHERE channel = ?"
-            " AND event_id = ? AND handled_at IS NULL AND attempts < ?"
-            " RETURNING payload, attempts",
-            (channel, event_id, MAX_ATTEMPTS),
+            "UPDATE inbound_events SET attempts = attempts + 1, claimed_by = ?, claimed_at = ?"
+            " WHERE channel = ? AND event_id = ? AND handled_at IS NULL AND attempts < ?"
+            f" AND {_CLAIMABLE} RETURNING payload, attempts",
+            (owner, to_db(now), channel, event_id, MAX_ATTEMPTS, owner, to_db(stale_before)),
         )
         if not rows:
             return None
@@ -71,11 +79,12 @@ class InboundEventRepository:
             (to_db(now), channel, event_id),
         )
 
-    async def pending(self) -> list[tuple[str, str]]:
-        """(channel, event id) of events not yet handled, oldest first: the restart backlog."""
+    async def pending(self, owner: str, stale_before: datetime) -> list[tuple[str, str]]:
+        """(channel, event id) of events not yet handled that `owner` may take (its own from
+        before a restart, and those of instances silent since `stale_before`), oldest first."""
         rows = await self._db.fetch_all(
             "SELECT channel, event_id FROM inbound_events"
-            " WHERE handled_at IS NULL AND attempts < ? ORDER BY received_at",
-            (MAX_ATTEMPTS,),
+            f" WHERE handled_at IS NULL AND attempts < ? AND {_CLAIMABLE} ORDER BY received_at",
+            (MAX_ATTEMPTS, owner, to_db(stale_before)),
         )
         return [(row["channel"], row["event_id"]) for row in rows]

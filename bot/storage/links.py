@@ -13,9 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-import aiosqlite
-
-from bot.storage.database import Database
+from bot.storage.database import Connection, Database
 from bot.storage.timestamps import to_db
 
 CODE_DIGITS = 8
@@ -27,7 +25,13 @@ FAILURE_WINDOW = timedelta(minutes=15)
 
 # Tables whose rows belong to the person and move to it on linking; where the person already
 # has the same row (a ballot in the same poll, the same shift), the person's own row is kept.
-PERSON_TABLES = ("ballots", "event_subscriptions", "event_followers", "watch_signups")
+# Each with the column that, beside resident_id, makes a row unique (None: resident_id alone).
+PERSON_TABLES: dict[str, str | None] = {
+    "ballots": "poll_id",
+    "event_subscriptions": "event_id",
+    "event_followers": None,
+    "watch_signups": "shift_id",
+}
 # Tables addressed to one channel identity; they stay where they are.
 IDENTITY_TABLES = ("outbox", "web_mailbox", "link_failures")
 # Tables emptied for the identity on linking.
@@ -145,7 +149,8 @@ class LinkRepository:
     async def send_notices_to(self, person_id: int, identity_id: int) -> bool:
         async with self._db.transaction() as conn:
             cursor = await conn.execute(
-                "UPDATE residents SET receives_notices = (id = ?) WHERE id = ? OR linked_to = ?",
+                "UPDATE residents SET receives_notices = CASE WHEN id = ? THEN 1 ELSE 0 END"
+                " WHERE id = ? OR linked_to = ?",
                 (identity_id, person_id, person_id),
             )
             async with conn.execute(
@@ -159,9 +164,7 @@ class LinkRepository:
         return True
 
 
-async def _merge(
-    conn: aiosqlite.Connection, identity_id: int, person_id: int, now: datetime
-) -> None:
+async def _merge(conn: Connection, identity_id: int, person_id: int, now: datetime) -> None:
     """Move the identity's own doings (and any channels already linked to it) to the person."""
     # Both signed up for one shift: the person keeps the confirmed place if either had it, so
     # dropping the identity's row frees no place that the waitlist would then be owed.
@@ -171,11 +174,14 @@ async def _merge(
         " WHERE resident_id = ? AND status = 'confirmed')",
         (person_id, identity_id),
     )
-    for table in PERSON_TABLES:
-        # Table names are our literals above, never input.
+    for table, key in PERSON_TABLES.items():
+        # Rows the person already has an equal of stay behind and are deleted below. Table and
+        # column names are our literals above, never input.
+        same = f" AND theirs.{key} = {table}.{key}" if key else ""
         await conn.execute(
-            f"UPDATE OR IGNORE {table} SET resident_id = ? WHERE resident_id = ?",
-            (person_id, identity_id),
+            f"UPDATE {table} SET resident_id = ? WHERE resident_id = ? AND NOT EXISTS"
+            f" (SELECT 1 FROM {table} theirs WHERE theirs.resident_id = ?{same})",
+            (person_id, identity_id, person_id),
         )
         await conn.execute(f"DELETE FROM {table} WHERE resident_id = ?", (identity_id,))
     for table in DROPPED_TABLES:
@@ -183,18 +189,18 @@ async def _merge(
     # What the person has not set yet is taken from the identity (district, roster consent).
     await conn.execute(
         "UPDATE residents SET"
-        " district = coalesce(district, (SELECT district FROM residents WHERE id = :identity)),"
+        " district = coalesce(district, (SELECT district FROM residents WHERE id = ?)),"
         " consent_at = CASE WHEN display_name IS NULL"
-        "   THEN (SELECT consent_at FROM residents WHERE id = :identity) ELSE consent_at END,"
+        "   THEN (SELECT consent_at FROM residents WHERE id = ?) ELSE consent_at END,"
         " display_name = coalesce(display_name,"
-        "   (SELECT display_name FROM residents WHERE id = :identity)),"
-        " updated_at = :now WHERE id = :person",
-        {"identity": identity_id, "person": person_id, "now": to_db(now)},
+        "   (SELECT display_name FROM residents WHERE id = ?)),"
+        " updated_at = ? WHERE id = ?",
+        (identity_id, identity_id, identity_id, to_db(now), person_id),
     )
     await conn.execute(
-        "UPDATE residents SET linked_to = :person, receives_notices = 0, district = NULL,"
+        "UPDATE residents SET linked_to = ?, receives_notices = 0, district = NULL,"
         " display_name = NULL, consent_at = NULL, help_asks = 0,"
-        " language = (SELECT language FROM residents WHERE id = :person), updated_at = :now"
-        " WHERE id = :identity OR linked_to = :identity",
-        {"identity": identity_id, "person": person_id, "now": to_db(now)},
+        " language = (SELECT language FROM residents WHERE id = ?), updated_at = ?"
+        " WHERE id = ? OR linked_to = ?",
+        (person_id, person_id, to_db(now), identity_id, identity_id),
     )

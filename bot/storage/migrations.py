@@ -1,4 +1,8 @@
-"""Apply migrations/NNNN_name.sql in order, each in its own transaction, tracked in the db."""
+"""Apply migrations/NNNN_name.sql in order, each in its own transaction, tracked in the db.
+
+Where PostgreSQL needs other SQL (identity columns, ALTER instead of a table rebuild), the
+file of the same name in migrations/postgresql/ takes the shared file's place.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from pathlib import Path
 
 from bot.errors import DatabaseTooNewError, MigrationError
 from bot.storage.database import Database
+from bot.storage.sqlite import SqliteDatabase
 
 logger = logging.getLogger(__name__)
 
@@ -18,13 +23,23 @@ _FILE_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 # and is refused if any reference is left dangling.
 REBUILDS_TABLES = "-- chiiki: rebuilds tables"
 
-_TRACKING_TABLE = """
+_TRACKING_TABLE = {
+    "sqlite": """
 CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY,
     name TEXT NOT NULL,
     applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 );
-"""
+""",
+    "postgresql": """
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at TEXT NOT NULL
+        DEFAULT (to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))
+);
+""",
+}
 
 
 @dataclass(frozen=True)
@@ -34,10 +49,13 @@ class Migration:
     sql: str
 
 
-def discover_migrations(folder: Path) -> list[Migration]:
-    """Read every migration file; refuse stray names and repeated numbers."""
+def discover_migrations(folder: Path, dialect: str = "sqlite") -> list[Migration]:
+    """Read every migration file (the dialect's own where it has one); refuse stray names and
+    repeated numbers."""
+    own = {path.name: path for path in (folder / dialect).glob("*.sql")}
     found: dict[int, Migration] = {}
-    for path in sorted(folder.glob("*.sql")):
+    for shared in sorted(folder.glob("*.sql")):
+        path = own.pop(shared.name, shared)
         match = _FILE_NAME.match(path.name)
         if match is None:
             raise MigrationError(f"{path}: migration files are named NNNN_lowercase_name.sql")
@@ -45,11 +63,13 @@ def discover_migrations(folder: Path) -> list[Migration]:
         if version in found:
             raise MigrationError(f"{path}: version {version} is used twice")
         found[version] = Migration(version, match.group(2), path.read_text(encoding="utf-8"))
+    if own:
+        raise MigrationError(f"{folder / dialect}: {sorted(own)} have no shared file of that name")
     return [found[v] for v in sorted(found)]
 
 
 async def applied_versions(db: Database) -> set[int]:
-    await db.execute_script(_TRACKING_TABLE)
+    await db.execute_script(_TRACKING_TABLE[db.dialect])
     rows = await db.fetch_all("SELECT version FROM schema_migrations")
     return {int(row["version"]) for row in rows}
 
@@ -59,7 +79,7 @@ async def apply_migrations(db: Database, folder: Path) -> list[int]:
 
     Raises DatabaseTooNewError when the database knows a version this code does not.
     """
-    migrations = discover_migrations(folder)
+    migrations = discover_migrations(folder, db.dialect)
     known = {m.version for m in migrations}
     applied = await applied_versions(db)
     unknown = sorted(applied - known)
@@ -73,21 +93,47 @@ async def apply_migrations(db: Database, folder: Path) -> list[int]:
         if migration.version in applied:
             continue
         try:
-            await _apply(db, migration)
+            if isinstance(db, SqliteDatabase):
+                await _apply_sqlite(db, migration)
+            elif not await _apply_postgres(db, migration):
+                continue  # another instance starting at the same time applied it first
         except Exception as exc:
-            if db.in_transaction:
-                await db.rollback()
             raise MigrationError(
                 f"migration {migration.version:04d}_{migration.name}.sql failed: {exc}"
             ) from exc
-        finally:
-            await db.execute("PRAGMA foreign_keys=ON")
         logger.info("applied migration %04d_%s", migration.version, migration.name)
         done.append(migration.version)
     return done
 
 
-async def _apply(db: Database, migration: Migration) -> None:
+async def _apply_postgres(db: Database, migration: Migration) -> bool:
+    """Apply in one transaction (PostgreSQL's DDL is transactional); False if already there."""
+    async with db.transaction() as conn:
+        cursor = await conn.execute(
+            "SELECT 1 FROM schema_migrations WHERE version = ?", (migration.version,)
+        )
+        if await cursor.fetchone() is not None:
+            return False
+        await conn.execute_script(migration.sql)  # type: ignore[attr-defined]
+        await conn.execute(
+            "INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
+            (migration.version, migration.name),
+        )
+    return True
+
+
+async def _apply_sqlite(db: SqliteDatabase, migration: Migration) -> None:
+    try:
+        await _apply_sqlite_script(db, migration)
+    except Exception:
+        if db.in_transaction:
+            await db.rollback()
+        raise
+    finally:
+        await db.execute("PRAGMA foreign_keys=ON")
+
+
+async def _apply_sqlite_script(db: SqliteDatabase, migration: Migration) -> None:
     rebuilds = migration.sql.startswith(REBUILDS_TABLES)
     if rebuilds:
         # Only outside a transaction does this pragma take effect; DROP TABLE would cascade else.

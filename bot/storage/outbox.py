@@ -6,9 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import aiosqlite
-
-from bot.storage.database import Database
+from bot.storage.database import Connection, Database, inserted_id
 from bot.storage.timestamps import from_db, to_db
 
 # Channels a broadcast can reach; the console is a developer's tool, never an audience.
@@ -66,7 +64,7 @@ class LineBatch:
 
 
 async def insert_broadcast(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     broadcast: NewBroadcast,
     now: datetime,
     audience_sql: str,
@@ -79,7 +77,7 @@ async def insert_broadcast(
     """
     cursor = await conn.execute(
         "INSERT INTO broadcasts (kind, text_ja, text_en, text_easy, district, channel,"
-        " resend_in_flight, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        " resend_in_flight, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (
             broadcast.kind,
             broadcast.text_ja,
@@ -91,12 +89,11 @@ async def insert_broadcast(
             to_db(now),
         ),
     )
-    broadcast_id = cursor.lastrowid
-    assert broadcast_id is not None
+    broadcast_id = await inserted_id(cursor)
     channels = broadcast.channels()
     await conn.execute(
         "INSERT INTO outbox (broadcast_id, resident_id, channel, next_attempt_at)"
-        " SELECT ?, r.id, r.channel, ? FROM residents r"
+        " SELECT CAST(? AS INTEGER), r.id, r.channel, CAST(? AS TEXT) FROM residents r"
         " WHERE r.reachable = 1 AND r.receives_notices = 1"
         f" AND r.channel IN ({','.join('?' * len(channels))})"
         f" AND coalesce(r.linked_to, r.id) IN ({audience_sql})",
@@ -107,7 +104,8 @@ async def insert_broadcast(
 
 _STATES = ("pending", "sending", "sent", "failed", "unreachable")
 DISTRICT_AUDIENCE = (
-    "SELECT id FROM residents WHERE linked_to IS NULL AND (? IS NULL OR district = ?)"
+    "SELECT id FROM residents WHERE linked_to IS NULL"
+    " AND (CAST(? AS TEXT) IS NULL OR district = ?)"
 )
 
 
@@ -175,13 +173,32 @@ class OutboxRepository:
             )
             return released.rowcount, given_up.rowcount
 
-    async def claim_telegram(self, owner: str, now: datetime, limit: int) -> list[Recipient]:
+    async def heartbeat(self, owner: str, now: datetime, lease: timedelta) -> int:
+        """Say this delivery worker is alive; return how many are (itself included)."""
         async with self._db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO delivery_workers (owner, seen_at) VALUES (?, ?)"
+                " ON CONFLICT (owner) DO UPDATE SET seen_at = excluded.seen_at",
+                (owner, to_db(now)),
+            )
+            await conn.execute(
+                "DELETE FROM delivery_workers WHERE seen_at < ?", (to_db(now - lease),)
+            )
+            cursor = await conn.execute("SELECT count(*) FROM delivery_workers")
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 1
+
+    async def leave(self, owner: str) -> None:
+        """A worker stopping cleanly: the others need not wait out the lease to speed up."""
+        await self._db.execute("DELETE FROM delivery_workers WHERE owner = ?", (owner,))
+
+    async def claim_telegram(self, owner: str, now: datetime, limit: int) -> list[Recipient]:
+        async with self._db.claiming() as conn:
             cursor = await conn.execute(
                 "UPDATE outbox SET state = 'sending', claimed_by = ?, claimed_at = ?,"
                 " attempts = attempts + 1 WHERE id IN (SELECT id FROM outbox"
                 " WHERE channel = 'telegram' AND state = 'pending' AND next_attempt_at <= ?"
-                " ORDER BY id LIMIT ?) RETURNING id",
+                " ORDER BY id LIMIT ?" + self._db.skip_locked + ") RETURNING id",
                 (owner, to_db(now), to_db(now), limit),
             )
             ids = [row[0] for row in await cursor.fetchall()]
@@ -189,12 +206,13 @@ class OutboxRepository:
 
     async def claim_web(self, owner: str, now: datetime, limit: int) -> list[Recipient]:
         """Web residents get notices in their mailbox: delivering them is one transaction."""
-        async with self._db.transaction() as conn:
+        async with self._db.claiming() as conn:
             cursor = await conn.execute(
                 "UPDATE outbox SET state = 'sent', claimed_by = ?, claimed_at = ?, sent_at = ?,"
                 " attempts = attempts + 1 WHERE id IN (SELECT id FROM outbox"
                 " WHERE channel = 'web' AND state IN ('pending', 'sending')"
-                " AND next_attempt_at <= ? ORDER BY id LIMIT ?) RETURNING id",
+                " AND next_attempt_at <= ? ORDER BY id LIMIT ?" + self._db.skip_locked + ")"
+                " RETURNING id",
                 (owner, to_db(now), to_db(now), to_db(now), limit),
             )
             ids = [row[0] for row in await cursor.fetchall()]
@@ -274,7 +292,8 @@ class OutboxRepository:
                 f" sum(CASE WHEN o.state = '{state}' THEN 1 ELSE 0 END)" for state in _STATES
             )
             + " FROM broadcasts b LEFT JOIN outbox o ON o.broadcast_id = b.id"
-            " WHERE ? IS NULL OR b.id = ? GROUP BY b.id ORDER BY b.id DESC LIMIT ?",
+            " WHERE CAST(? AS INTEGER) IS NULL OR b.id = ?"
+            " GROUP BY b.id ORDER BY b.id DESC LIMIT ?",
             (broadcast_id, broadcast_id, limit),
         )
         return [
@@ -324,7 +343,7 @@ class OutboxRepository:
             )
 
 
-async def _new_line_batch(conn: aiosqlite.Connection, now: datetime, size: int) -> int | None:
+async def _new_line_batch(conn: Connection, now: datetime, size: int) -> int | None:
     """Group up to `size` pending LINE rows of one broadcast and language under a new key."""
     async with conn.execute(
         "SELECT o.broadcast_id, r.language FROM outbox o JOIN residents r ON r.id = o.resident_id"
@@ -339,10 +358,10 @@ async def _new_line_batch(conn: aiosqlite.Connection, now: datetime, size: int) 
     # The key is stored before the first try, so every retry of this batch carries it.
     cursor = await conn.execute(
         "INSERT INTO line_batches (broadcast_id, language, retry_key, created_at)"
-        " VALUES (?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?) RETURNING id",
         (broadcast_id, language, str(uuid.uuid4()), to_db(now)),
     )
-    batch_id = cursor.lastrowid
+    batch_id = await inserted_id(cursor)
     await conn.execute(
         "UPDATE outbox SET line_batch_id = ? WHERE id IN (SELECT o.id FROM outbox o"
         " JOIN residents r ON r.id = o.resident_id WHERE o.channel = 'line'"
@@ -353,7 +372,7 @@ async def _new_line_batch(conn: aiosqlite.Connection, now: datetime, size: int) 
     return batch_id
 
 
-async def _recipients(conn: aiosqlite.Connection, outbox_ids: list[int]) -> list[Recipient]:
+async def _recipients(conn: Connection, outbox_ids: list[int]) -> list[Recipient]:
     if not outbox_ids:
         return []
     async with conn.execute(

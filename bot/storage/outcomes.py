@@ -6,9 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
-from bot.storage.database import Database
+from bot.storage.database import Connection, Database, Row, inserted_id
 from bot.storage.outbox import NewBroadcast, insert_broadcast
 from bot.storage.timestamps import from_db, to_db
 
@@ -91,7 +89,8 @@ class OutcomeRepository:
             )
             cursor = await conn.execute(
                 "INSERT INTO outcomes (poll_id, event_id, decided_ja, decided_en, decided_easy,"
-                " next_actors, broadcast_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " next_actors, broadcast_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " RETURNING id",
                 (
                     subject.id if subject.kind == "poll" else None,
                     subject.id if subject.kind == "event" else None,
@@ -103,8 +102,7 @@ class OutcomeRepository:
                     to_db(now),
                 ),
             )
-            assert cursor.lastrowid is not None
-            return cursor.lastrowid, broadcast_id
+            return await inserted_id(cursor), broadcast_id
 
     async def recent(self, limit: int = 10) -> list[Outcome]:
         rows = await self._db.fetch_all(
@@ -118,7 +116,7 @@ class OutcomeRepository:
         return [_outcome(row) for row in rows]
 
 
-async def _subject(conn: aiosqlite.Connection, kind: str, subject_id: int) -> Subject | None:
+async def _subject(conn: Connection, kind: str, subject_id: int) -> Subject | None:
     if kind not in _SUBJECT:
         return None
     async with conn.execute(_SUBJECT[kind], (subject_id,)) as cursor:
@@ -126,7 +124,7 @@ async def _subject(conn: aiosqlite.Connection, kind: str, subject_id: int) -> Su
     return Subject(kind, subject_id, row[0], row[1]) if row else None
 
 
-def _outcome(row: aiosqlite.Row) -> Outcome:
+def _outcome(row: Row) -> Outcome:
     kind = "poll" if row["poll_id"] is not None else "event"
     subject = Subject(kind, row["poll_id"] or row["event_id"], row["title_ja"], row["title_en"])
     return Outcome(

@@ -7,9 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-import aiosqlite
-
-from bot.storage.database import Database
+from bot.storage.database import Database, Row, inserted_id
 from bot.storage.outbox import DISTRICT_AUDIENCE, NewBroadcast, insert_broadcast
 from bot.storage.timestamps import from_db, to_db
 
@@ -90,7 +88,8 @@ class PollRepository:
         async with self._db.transaction() as conn:
             cursor = await conn.execute(
                 "INSERT INTO polls (question_ja, question_en, multiple, allow_comment, announce,"
-                " district, closes_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " district, closes_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " RETURNING id",
                 (
                     poll.question_ja,
                     poll.question_en,
@@ -102,8 +101,7 @@ class PollRepository:
                     to_db(now),
                 ),
             )
-            poll_id = cursor.lastrowid
-            assert poll_id is not None
+            poll_id = await inserted_id(cursor)
             await conn.executemany(
                 "INSERT INTO poll_choices (poll_id, position, label_ja, label_en)"
                 " VALUES (?, ?, ?, ?)",
@@ -196,10 +194,10 @@ class PollRepository:
             if earlier is None:
                 cursor = await conn.execute(
                     "INSERT INTO ballots (poll_id, resident_id, district, cast_at, updated_at)"
-                    " VALUES (?, ?, ?, ?, ?)",
+                    " VALUES (?, ?, ?, ?, ?) RETURNING id",
                     (poll_id, resident_id, district, to_db(now), to_db(now)),
                 )
-                ballot_id = cursor.lastrowid
+                ballot_id = await inserted_id(cursor)
             else:
                 ballot_id = earlier["id"]
                 await conn.execute(
@@ -303,7 +301,7 @@ def _placeholders(count: int) -> str:
     return ",".join("?" * count)
 
 
-def _poll(row: aiosqlite.Row, choices: tuple[PollChoice, ...]) -> Poll:
+def _poll(row: Row, choices: tuple[PollChoice, ...]) -> Poll:
     return Poll(
         id=row["id"],
         question_ja=row["question_ja"],

@@ -8,9 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
-from bot.storage.database import Database
+from bot.storage.database import Database, Row
 from bot.storage.timestamps import from_db, to_db
 
 
@@ -30,7 +28,7 @@ class Resident:
     receives_notices: bool = True
 
 
-def _resident(row: aiosqlite.Row) -> Resident:
+def _resident(row: Row) -> Resident:
     return Resident(
         id=row["id"],
         channel=row["channel"],

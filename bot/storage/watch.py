@@ -7,9 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-import aiosqlite
-
-from bot.storage.database import Database
+from bot.storage.database import Connection, Database, Row, inserted_id
 from bot.storage.events import ReminderOutcome, pending_due_times
 from bot.storage.outbox import NewBroadcast, insert_broadcast
 from bot.storage.timestamps import from_db, to_db
@@ -176,14 +174,15 @@ class WatchRepository:
                 if existing is None:
                     cursor = await conn.execute(
                         "INSERT INTO watch_shifts (route_id, starts_at, ends_at, capacity)"
-                        " VALUES (?, ?, ?, ?)",
+                        " VALUES (?, ?, ?, ?) RETURNING id",
                         (route_id, to_db(shift.starts_at), to_db(shift.ends_at), shift.capacity),
                     )
+                    shift_id = await inserted_id(cursor)
                     await conn.executemany(
-                        "INSERT OR IGNORE INTO shift_reminders (shift_id, kind, due_at)"
-                        " VALUES (?, ?, ?)",
+                        "INSERT INTO shift_reminders (shift_id, kind, due_at)"
+                        " VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                         [
-                            (cursor.lastrowid, kind, to_db(due))
+                            (shift_id, kind, to_db(due))
                             for kind, due in reminder_times(shift.starts_at)
                             if due > now
                         ],
@@ -332,7 +331,8 @@ class WatchRepository:
     ) -> list[RosterLine]:
         rows = await self._db.fetch_all(
             f"SELECT {_SHIFT_COLUMNS} FROM watch_shifts s JOIN watch_routes w ON w.id = s.route_id"
-            " WHERE s.starts_at >= ? AND s.starts_at < ? AND (? IS NULL OR w.key = ?)"
+            " WHERE s.starts_at >= ? AND s.starts_at < ?"
+            " AND (CAST(? AS TEXT) IS NULL OR w.key = ?)"
             " ORDER BY s.starts_at, w.key",
             (to_db(start), to_db(end), route_key, route_key),
         )
@@ -380,10 +380,11 @@ class WatchRepository:
         """Queue due shift reminders to the volunteers confirmed now, once each; skip late ones."""
         queued: list[int] = []
         skipped: list[tuple[int, datetime]] = []
-        async with self._db.transaction() as conn:
+        # Claimed row by row: another instance firing at the same moment skips these.
+        async with self._db.claiming() as conn:
             async with conn.execute(
                 "SELECT id, shift_id, kind, due_at FROM shift_reminders"
-                " WHERE state = 'pending' AND due_at <= ? ORDER BY due_at",
+                " WHERE state = 'pending' AND due_at <= ? ORDER BY due_at" + self._db.skip_locked,
                 (to_db(now),),
             ) as cursor:
                 due = await cursor.fetchall()
@@ -416,7 +417,7 @@ class WatchRepository:
 
 
 async def _withdraw(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     shift_id: int,
     resident_id: int,
     now: datetime,
@@ -442,17 +443,19 @@ async def _withdraw(
         return True, None
     shift, route = await _shift_and_route(conn, shift_id)
     if shift.is_open(now):
-        await insert_broadcast(conn, promoted(shift, route), now, "SELECT ?", (first[0],))
+        await insert_broadcast(
+            conn, promoted(shift, route), now, "SELECT CAST(? AS INTEGER)", (first[0],)
+        )
     return True, int(first[0])
 
 
-async def _count(conn: aiosqlite.Connection, table: str) -> int:
+async def _count(conn: Connection, table: str) -> int:
     async with conn.execute(f"SELECT count(*) FROM {table}") as cursor:  # our own table name
         row = await cursor.fetchone()
     return int(row[0]) if row else 0
 
 
-async def _shift_and_route(conn: aiosqlite.Connection, shift_id: int) -> tuple[Shift, Route]:
+async def _shift_and_route(conn: Connection, shift_id: int) -> tuple[Shift, Route]:
     async with conn.execute(
         f"SELECT {_SHIFT_COLUMNS} FROM watch_shifts s WHERE s.id = ?", (shift_id,)
     ) as cursor:
@@ -465,7 +468,7 @@ async def _shift_and_route(conn: aiosqlite.Connection, shift_id: int) -> tuple[S
     return shift, _route(route_row)
 
 
-def _route(row: aiosqlite.Row) -> Route:
+def _route(row: Row) -> Route:
     return Route(
         id=row["id"],
         key=row["key"],
@@ -479,7 +482,7 @@ def _route(row: aiosqlite.Row) -> Route:
     )
 
 
-def _shift(row: aiosqlite.Row) -> Shift:
+def _shift(row: Row) -> Shift:
     return Shift(
         id=row["id"],
         route_id=row["route_id"],

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.resources import files
 
+import asyncpg
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -73,7 +74,7 @@ class _Endpoints:
     async def chart(self, request: Request) -> Response:
         """A chart linked from a chat reply: its unguessable name is the key, and it lapses."""
         charts = self._runtime().charts
-        png = charts.store.get(request.path_params["name"]) if charts else None
+        png = await charts.store.get(request.path_params["name"]) if charts else None
         if png is None:
             raise HTTPException(404, "this chart has expired; ask for the results again")
         return Response(
@@ -132,7 +133,11 @@ def _starlette(endpoints: _Endpoints, settings: Settings, lifespan: object = Non
     ]
     return Starlette(
         routes=routes,
-        exception_handlers={HTTPException: _http_error, sqlite3.OperationalError: _database_busy},
+        exception_handlers={
+            HTTPException: _http_error,
+            sqlite3.OperationalError: _database_busy,
+            asyncpg.PostgresError: _database_busy,
+        },
         lifespan=lifespan,  # type: ignore[arg-type]
     )
 

@@ -1,0 +1,95 @@
+"""`chiiki db copy`: everything in an SQLite file into an empty PostgreSQL database.
+
+Both are first brought to the same migration; then every table is copied in one PostgreSQL
+transaction, parents before children, and the identity counters are moved past the copied
+ids. A failure leaves the PostgreSQL database as empty as it was.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.errors import StorageError
+from bot.storage.database import Database
+from bot.storage.migrations import apply_migrations
+from bot.storage.postgres import PostgresDatabase
+from bot.storage.sqlite import SqliteDatabase
+
+CHUNK = 1000
+
+
+class CopyError(StorageError):
+    pass
+
+
+async def copy_database(source: Database, target: Database, migrations: Path) -> dict[str, int]:
+    """Copy `source` (SQLite) into `target` (PostgreSQL, no rows yet); return rows per table."""
+    if not isinstance(source, SqliteDatabase) or not isinstance(target, PostgresDatabase):
+        raise CopyError("copy goes from an SQLite file to a PostgreSQL database")
+    await apply_migrations(source, migrations)
+    await apply_migrations(target, migrations)
+    tables = await _tables_parents_first(source)
+    for table in tables:
+        row = await target.fetch_one(f"SELECT count(*) FROM {table}")  # our table names
+        if row is not None and row[0]:
+            raise CopyError(f"the PostgreSQL database is not empty ({table} has rows)")
+    copied: dict[str, int] = {}
+    async with target.transaction() as conn:
+        for table in tables:
+            columns = [
+                row["name"] for row in await source.fetch_all(f"PRAGMA table_info({table})")
+            ]
+            order = await _self_reference_order(source, table)
+            rows = await source.fetch_all(f"SELECT {', '.join(columns)} FROM {table}{order}")
+            insert = (
+                f"INSERT INTO {table} ({', '.join(columns)})"
+                f" VALUES ({', '.join('?' * len(columns))})"
+            )
+            for start in range(0, len(rows), CHUNK):
+                await conn.executemany(insert, [tuple(r) for r in rows[start : start + CHUNK]])
+            copied[table] = len(rows)
+            if "id" in columns:
+                # The next id handed out comes after the copied ones.
+                await conn.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+                    f" coalesce((SELECT max(id) FROM {table}), 0) + 1, false)"
+                )
+    return copied
+
+
+async def _tables_parents_first(db: Database) -> list[str]:
+    """Every table (but the migrations' own) after the tables it refers to."""
+    names = [
+        row[0]
+        for row in await db.fetch_all(
+            "SELECT name FROM sqlite_master WHERE type = 'table'"
+            " AND name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations' ORDER BY name"
+        )
+    ]
+    parents = {
+        name: {
+            row["table"]
+            for row in await db.fetch_all(f"PRAGMA foreign_key_list({name})")
+            if row["table"] != name
+        }
+        for name in names
+    }
+    ordered: list[str] = []
+    while len(ordered) < len(names):
+        ready = [n for n in names if n not in ordered and parents[n] <= set(ordered)]
+        if not ready:
+            raise CopyError(
+                f"tables refer to each other in a circle: {sorted(set(names) - set(ordered))}"
+            )
+        ordered += ready
+    return ordered
+
+
+async def _self_reference_order(db: Database, table: str) -> str:
+    """Rows a table's own rows refer to (residents.linked_to) go in first."""
+    own = [
+        row["from"]
+        for row in await db.fetch_all(f"PRAGMA foreign_key_list({table})")
+        if row["table"] == table
+    ]
+    return f" ORDER BY {own[0]} IS NOT NULL, {own[0]}" if own else ""

@@ -1,0 +1,94 @@
+"""One SQLite connection, opened with the pragmas chiiki relies on, and its transactions."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot.storage.database import Row
+
+
+class SqliteDatabase:
+    """An aiosqlite connection in autocommit mode, with explicit transactions.
+
+    aiosqlite hands every call to one thread, so two coroutines sharing the connection would
+    interleave their statements inside one transaction; the lock keeps each transaction whole.
+    """
+
+    dialect = "sqlite"
+    skip_locked = ""  # BEGIN IMMEDIATE already gives one writer at a time the whole file
+
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._connection = connection
+        self._lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """BEGIN IMMEDIATE … COMMIT, or ROLLBACK when the block raises."""
+        async with self._lock:
+            await self._connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._connection
+            except BaseException:
+                await self._connection.execute("ROLLBACK")
+                raise
+            await self._connection.execute("COMMIT")
+
+    def claiming(self) -> AbstractAsyncContextManager[aiosqlite.Connection]:
+        return self.transaction()  # one file, one writer: a claim is any transaction
+
+    async def execute(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
+        """One statement, committed on its own (the connection is in autocommit mode), in one
+        trip to the database thread; with RETURNING, the rows it returns.
+
+        Every trip to aiosqlite's thread costs a wake-up on each side while the lock is held,
+        so the hot paths (the inbox, a resident's state) use single statements, not BEGIN … COMMIT.
+        """
+        async with self._lock:
+            return list(await self._connection.execute_fetchall(sql, tuple(params)))
+
+    async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> Row | None:
+        rows = await self.fetch_all(sql, params)
+        return rows[0] if rows else None
+
+    async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
+        return await self.execute(sql, params)
+
+    async def rollback(self) -> None:
+        async with self._lock:
+            await self._connection.rollback()
+
+    async def execute_script(self, script: str) -> None:
+        """Run several statements; note sqlite3 commits any open transaction first."""
+        async with self._lock:
+            await self._connection.executescript(script)
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._connection.in_transaction
+
+    async def ping(self) -> bool:
+        row = await self.fetch_one("SELECT 1")
+        return row is not None and row[0] == 1
+
+    async def close(self) -> None:
+        await self._connection.close()
+
+
+async def open_sqlite(target: str, busy_timeout_ms: int) -> SqliteDatabase:
+    """Open (creating folders as needed) the SQLite file `target`, or ':memory:'."""
+    path = target.removeprefix("sqlite:///")
+    if path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    connection = await aiosqlite.connect(path, isolation_level=None)
+    connection.row_factory = aiosqlite.Row
+    await connection.execute("PRAGMA journal_mode=WAL")
+    await connection.execute("PRAGMA synchronous=NORMAL")
+    await connection.execute("PRAGMA foreign_keys=ON")
+    await connection.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+    return SqliteDatabase(connection)
