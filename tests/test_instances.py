@@ -7,19 +7,23 @@ import asyncio
 import os
 import signal
 import socket
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 
 from bot.delivery.outbox import HEARTBEAT_SECONDS
 from bot.runtime import open_runtime
+from bot.storage.inbound_events import InboundEventRepository
 from bot.storage.outbox import NewBroadcast
+from bot.web import build_web_app
 from tests.conftest import FakeClock, make_settings
 from tests.databases import scalar
 from tests.fakes import line as fake_line
 from tests.fakes.line import FakeLine
 from tests.fakes.server import serve_on_loopback
 from tests.fakes.telegram import FakeTelegram
+from tests.platforms import FAST_RETRIES, WEBHOOK_SECRET, Platforms, open_platforms, telegram_text
 from tests.test_broadcast import add_residents
 from tests.test_crash_safety import IN_FLIGHT, chiiki, wait_for
 
@@ -161,3 +165,43 @@ def _both_sending(target: str) -> bool:
         target, "SELECT count(DISTINCT claimed_by) FROM outbox WHERE claimed_by IS NOT NULL"
     )
     return owners >= 2
+
+
+async def test_the_same_update_posted_to_two_instances_is_answered_once(
+    tmp_path: Path, content_dir: Path, clock: FakeClock
+) -> None:
+    async with open_platforms(tmp_path, content_dir, clock, CHIIKI_INSTANCE="a") as platforms:
+        other = platforms.runtime.settings.model_copy(update={"instance": "b"})
+        async with open_runtime(other, clock=clock, retry_policy=FAST_RETRIES) as second:
+            transport = httpx.ASGITransport(app=build_web_app(second))
+            async with httpx.AsyncClient(transport=transport, base_url="http://b") as http_b:
+                update = telegram_text("/goals", user_id=4242)
+                headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
+                answers = await asyncio.gather(
+                    platforms.http.post("/webhook/telegram", json=update, headers=headers),
+                    http_b.post("/webhook/telegram", json=update, headers=headers),
+                )
+                await asyncio.gather(platforms.runtime.inbox.drain(), second.inbox.drain())
+    assert [a.status_code for a in answers] == [200, 200]  # both acknowledge the platform
+    replies = [c for c in platforms.telegram.sent("sendMessage") if c["chat_id"] == 4242]
+    assert len(replies) == 1
+
+
+async def test_an_event_left_by_a_stopped_instance_is_taken_over_after_the_lease(
+    platforms: Platforms, clock: FakeClock
+) -> None:
+    events = InboundEventRepository(platforms.runtime.db)
+    lease = timedelta(seconds=platforms.runtime.settings.delivery_lease_seconds)
+    update = telegram_text("/goals", user_id=5151)
+    key = ("telegram", str(update["update_id"]))
+    await events.accept("telegram", [(key[1], update)], clock.now, "gone")
+    assert await events.pending("other", clock.now - lease) == []  # "gone" may still be at it
+    assert await events.pending("gone", clock.now - lease) == [key]  # its own, after a restart
+    assert await platforms.runtime.inbox.resume_pending() == 0
+    clock.advance(seconds=lease.total_seconds() + 1)
+    assert await platforms.runtime.inbox.resume_pending() == 1
+    await platforms.runtime.inbox.drain()
+    assert [c for c in platforms.telegram.sent("sendMessage") if c["chat_id"] == 5151]
+    # "gone" comes back: the event is handled, nothing is left for it to take.
+    assert await events.start_attempt(*key, "gone", clock.now, clock.now - lease) is None
+    assert await events.pending("gone", clock.now - lease) == []
