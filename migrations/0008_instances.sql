@@ -16,3 +16,9 @@ CREATE TABLE chart_images (
     png BLOB NOT NULL,
     expires_at TEXT NOT NULL
 );
+
+-- Claims take the oldest due rows of a channel, in id order: with next_attempt_at in the
+-- index instead, every claim of 64 sorted all pending rows (a 100,000-resident broadcast
+-- slowed down as it went).
+DROP INDEX outbox_due;
+CREATE INDEX outbox_due ON outbox (channel, state, id);

@@ -8,6 +8,8 @@ above this layer (retries, 429 handling) is unchanged.
 
 from __future__ import annotations
 
+import json
+
 import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
@@ -65,16 +67,19 @@ class AiohttpRequest(BaseRequest):
             # aiohttp has no separate write timeout: reading the answer waits for both.
             sock_read=None if read is None or write is None else read + write,
         )
-        data: aiohttp.FormData | dict[str, str] | None = None
-        if request_data is not None:
-            data = (
-                _multipart(request_data)
-                if request_data.contains_files
-                else request_data.json_parameters
-            )
+        # A JSON body (the Bot API takes one for everything but uploads) costs less on both
+        # ends than the form fields PTB's own httpx request sends.
+        data: aiohttp.FormData | bytes | None = None
+        headers = {"User-Agent": self.USER_AGENT}
+        if request_data is not None and request_data.contains_files:
+            data = _multipart(request_data)
+        elif request_data is not None:
+            # `parameters`, not `json_payload`: that one nests JSON in strings, as form fields do.
+            data = json.dumps(request_data.parameters, ensure_ascii=False).encode()
+            headers["Content-Type"] = "application/json"
         try:
             async with self._session.request(
-                method, url, data=data, headers={"User-Agent": self.USER_AGENT}, timeout=timeout
+                method, url, data=data, headers=headers, timeout=timeout
             ) as response:
                 return response.status, await response.read()
         except TimeoutError as exc:
