@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import random
 import tempfile
 import time
 from contextlib import ExitStack
@@ -24,7 +23,7 @@ from pathlib import Path
 import httpx
 
 from bench.common import child, free_port, report, wait_ready
-from bench.webhook import CONCURRENCY, SECRET, TOKEN, closed_loop, message, seed_poll, vote
+from bench.webhook import CONCURRENCY, SECRET, TOKEN, closed_loop, mixed_updates, seed_poll
 from bot.config import load_settings
 from bot.runtime import open_runtime
 from bot.storage.outbox import NewBroadcast
@@ -107,13 +106,7 @@ def one_run(
             wait_ready(f"http://127.0.0.1:{port}/healthz", server, log)
             bases.append(f"http://127.0.0.1:{port}")
 
-        rng = random.Random(7)
-        updates = [
-            message(rng.randint(1, 2000), "/goals")
-            if n % 2
-            else vote(rng.randint(1, 2000), 1, rng.randint(1, 3))
-            for n in range(total)
-        ]
+        updates = mixed_updates(total)
         started = time.perf_counter()
         asyncio.run(spread(bases, updates))
         handled = "SELECT count(*) FROM inbound_events WHERE handled_at IS NOT NULL"

@@ -71,6 +71,17 @@ def vote(user: int, poll_id: int, position: int) -> dict[str, Any]:
     }
 
 
+def mixed_updates(total: int) -> list[dict[str, Any]]:
+    """Half "/goals", half votes on poll 1, from 2,000 residents (first contacts included)."""
+    rng = random.Random(7)
+    return [
+        message(rng.randint(1, 2000), "/goals")
+        if n % 2
+        else vote(rng.randint(1, 2000), 1, rng.randint(1, 3))
+        for n in range(total)
+    ]
+
+
 def seed_poll(db: Path | str) -> None:
     """A three-choice poll for the votes, made the way staff make one."""
     from bot.config import load_settings
@@ -200,14 +211,7 @@ def main() -> None:
         wait_ready(f"http://127.0.0.1:{chiiki_port}/healthz", server, work / "chiiki.log")
         chiiki_base, bare_base = f"http://127.0.0.1:{chiiki_port}", f"http://127.0.0.1:{bare_port}"
 
-        # Half "/goals", half votes, from 2,000 residents (first contacts included).
-        rng = random.Random(7)
-        updates = [
-            message(rng.randint(1, 2000), "/goals")
-            if n % 2
-            else vote(rng.randint(1, 2000), 1, rng.randint(1, 3))
-            for n in range(total)
-        ]
+        updates = mixed_updates(total)
         profiler = None
         if args.profile:
             profiler = subprocess.Popen(

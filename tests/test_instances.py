@@ -14,6 +14,7 @@ import httpx
 
 from bot.delivery.outbox import HEARTBEAT_SECONDS
 from bot.runtime import open_runtime
+from bot.scheduler import fire_due_reminders
 from bot.storage.inbound_events import InboundEventRepository
 from bot.storage.outbox import NewBroadcast
 from bot.web import build_web_app
@@ -26,6 +27,7 @@ from tests.fakes.telegram import FakeTelegram
 from tests.platforms import FAST_RETRIES, WEBHOOK_SECRET, Platforms, open_platforms, telegram_text
 from tests.test_broadcast import add_residents
 from tests.test_crash_safety import IN_FLIGHT, chiiki, wait_for
+from tests.test_events import new_event
 
 TEXT = "避難所開設のお知らせ"
 
@@ -205,3 +207,35 @@ async def test_an_event_left_by_a_stopped_instance_is_taken_over_after_the_lease
     # "gone" comes back: the event is handled, nothing is left for it to take.
     assert await events.start_attempt(*key, "gone", clock.now, clock.now - lease) is None
     assert await events.pending("gone", clock.now - lease) == []
+
+
+async def test_two_instances_firing_the_same_reminders_queue_each_once(
+    tmp_path: Path, content_dir: Path, clock: FakeClock
+) -> None:
+    first = make_settings(tmp_path, content_dir, CHIIKI_INSTANCE="first")
+    second = make_settings(tmp_path, content_dir, CHIIKI_INSTANCE="second")
+    async with (
+        open_runtime(first, clock=clock, serving=False) as a,
+        open_runtime(second, clock=clock, serving=False) as b,
+    ):
+        people = [
+            await a.services.residents.get_or_create("telegram", str(n), "ja", clock.now)
+            for n in range(30)
+        ]
+        for minutes in (0, 5, 10):  # three meetings, each reminded an hour before
+            starts_at = clock.now + timedelta(hours=2, minutes=minutes)
+            event_id = await new_event(a, clock, starts_at=starts_at.isoformat())
+            for person in people:
+                await a.services.events.subscribe(event_id, person.id, clock.now)
+        clock.advance(hours=1, minutes=15)  # all three reminders are due
+        queued = await asyncio.gather(
+            *(fire_due_reminders(runtime.duties) for runtime in (a, b, a, b))
+        )
+        states = await a.db.fetch_all("SELECT state FROM reminders")
+        broadcasts = await a.db.fetch_one("SELECT count(*) FROM broadcasts")
+        rows = await a.db.fetch_one("SELECT count(*) FROM outbox")
+    all_queued = [reminder for batch in queued for reminder in batch]
+    assert sorted(all_queued) == [1, 2, 3]  # each reminder queued by one instance, once
+    assert [row[0] for row in states] == ["sent"] * 3
+    assert broadcasts is not None and broadcasts[0] == 3
+    assert rows is not None and rows[0] == 3 * 30

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -154,3 +155,17 @@ def test_placeholders_are_numbered_for_postgresql_except_inside_quotes() -> None
     assert numbered("SELECT ? WHERE a = ? AND b = '?' AND c = ?") == (
         "SELECT $1 WHERE a = $2 AND b = '?' AND c = $3"
     )
+
+
+async def test_instances_starting_together_apply_each_migration_once(tmp_path: Path) -> None:
+    target = empty(tmp_path, "together")
+    databases = [await open_database(target) for _ in range(3)]
+    try:
+        applied = await asyncio.gather(*(apply_migrations(db, MIGRATIONS) for db in databases))
+        rows = await databases[0].fetch_all("SELECT version FROM schema_migrations")
+    finally:
+        for db in databases:
+            await db.close()
+    every = sorted(int(p.name[:4]) for p in MIGRATIONS.glob("*.sql"))
+    assert sorted(v for versions in applied for v in versions) == every  # each by one of them
+    assert sorted(row[0] for row in rows) == every

@@ -64,6 +64,20 @@ class Database(Protocol):
     async def close(self) -> None: ...
 
 
+class Queries:
+    """fetch_one and fetch_all on top of a database's own `execute`."""
+
+    async def execute(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
+        raise NotImplementedError
+
+    async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> Row | None:
+        rows = await self.execute(sql, params)
+        return rows[0] if rows else None
+
+    async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
+        return await self.execute(sql, params)
+
+
 def is_postgres_target(target: str) -> bool:
     return target.startswith(("postgresql://", "postgres://"))
 

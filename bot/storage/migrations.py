@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,7 +71,12 @@ def discover_migrations(folder: Path, dialect: str = "sqlite") -> list[Migration
 
 
 async def applied_versions(db: Database) -> set[int]:
-    await db.execute_script(_TRACKING_TABLE[db.dialect])
+    if isinstance(db, SqliteDatabase):
+        await db.execute_script(_TRACKING_TABLE["sqlite"])
+    else:
+        # Instances starting together: one creates the table while the others wait.
+        async with db.transaction() as conn:
+            await conn.execute_script(_TRACKING_TABLE["postgresql"])  # type: ignore[attr-defined]
     rows = await db.fetch_all("SELECT version FROM schema_migrations")
     return {int(row["version"]) for row in rows}
 
@@ -93,10 +100,8 @@ async def apply_migrations(db: Database, folder: Path) -> list[int]:
         if migration.version in applied:
             continue
         try:
-            if isinstance(db, SqliteDatabase):
-                await _apply_sqlite(db, migration)
-            elif not await _apply_postgres(db, migration):
-                continue  # another instance starting at the same time applied it first
+            if not await _apply(db, migration):
+                continue  # another process starting at the same time applied it first
         except Exception as exc:
             raise MigrationError(
                 f"migration {migration.version:04d}_{migration.name}.sql failed: {exc}"
@@ -106,49 +111,50 @@ async def apply_migrations(db: Database, folder: Path) -> list[int]:
     return done
 
 
-async def _apply_postgres(db: Database, migration: Migration) -> bool:
-    """Apply in one transaction (PostgreSQL's DDL is transactional); False if already there."""
-    async with db.transaction() as conn:
-        cursor = await conn.execute(
-            "SELECT 1 FROM schema_migrations WHERE version = ?", (migration.version,)
-        )
-        if await cursor.fetchone() is not None:
-            return False
-        await conn.execute_script(migration.sql)  # type: ignore[attr-defined]
-        await conn.execute(
-            "INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
-            (migration.version, migration.name),
-        )
-    return True
-
-
-async def _apply_sqlite(db: SqliteDatabase, migration: Migration) -> None:
-    try:
-        await _apply_sqlite_script(db, migration)
-    except Exception:
-        if db.in_transaction:
-            await db.rollback()
-        raise
-    finally:
-        await db.execute("PRAGMA foreign_keys=ON")
-
-
-async def _apply_sqlite_script(db: SqliteDatabase, migration: Migration) -> None:
-    rebuilds = migration.sql.startswith(REBUILDS_TABLES)
+async def _apply(db: Database, migration: Migration) -> bool:
+    """Apply one migration in one transaction, unless another process did meanwhile (False)."""
+    sqlite = isinstance(db, SqliteDatabase)
+    rebuilds = sqlite and migration.sql.startswith(REBUILDS_TABLES)
     if rebuilds:
         # Only outside a transaction does this pragma take effect; DROP TABLE would cascade else.
         await db.execute("PRAGMA foreign_keys=OFF")
-    # executescript commits any open transaction first, so the transaction lives in the script.
-    await db.execute_script(
-        "BEGIN IMMEDIATE;\n"
-        f"{migration.sql}\n;\n"
-        "INSERT INTO schema_migrations (version, name) "
-        f"VALUES ({migration.version}, '{migration.name}');\n"
-    )
-    if rebuilds:
-        dangling = await db.fetch_all("PRAGMA foreign_key_check")
-        if dangling:
-            raise MigrationError(
-                f"{len(dangling)} references left dangling, e.g. {tuple(dangling[0])}"
+    try:
+        async with db.transaction() as conn:
+            cursor = await conn.execute(
+                "SELECT 1 FROM schema_migrations WHERE version = ?", (migration.version,)
             )
-    await db.execute("COMMIT")
+            if await cursor.fetchone() is not None:
+                return False
+            if sqlite:
+                # One statement at a time: executescript would commit the open transaction.
+                for statement in _statements(migration.sql):
+                    await conn.execute(statement)
+            else:
+                await conn.execute_script(migration.sql)  # type: ignore[attr-defined]
+            if rebuilds:
+                cursor = await conn.execute("PRAGMA foreign_key_check")
+                dangling = await cursor.fetchall()
+                if dangling:
+                    raise MigrationError(
+                        f"{len(dangling)} references left dangling, e.g. {tuple(dangling[0])}"
+                    )
+            await conn.execute(
+                "INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
+                (migration.version, migration.name),
+            )
+    finally:
+        if rebuilds:
+            await db.execute("PRAGMA foreign_keys=ON")
+    return True
+
+
+def _statements(script: str) -> Iterator[str]:
+    """The statements of an SQL script, split where sqlite3 says one is complete."""
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            yield statement
+            statement = ""
+    if statement.strip():
+        yield statement

@@ -20,7 +20,7 @@ from typing import Any
 
 import asyncpg
 
-from bot.storage.database import Row
+from bot.storage.database import Queries, Row
 
 # pg_advisory_xact_lock key held by every write transaction (any constant; "chiiki" in ASCII).
 WRITERS_LOCK = 0x636869696B69
@@ -118,7 +118,7 @@ class PgConnection:
         await self._conn.execute(script)  # no arguments: the simple protocol, many statements
 
 
-class PostgresDatabase:
+class PostgresDatabase(Queries):
     dialect = "postgresql"
     skip_locked = " FOR UPDATE SKIP LOCKED"
 
@@ -142,13 +142,6 @@ class PostgresDatabase:
 
     async def execute(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
         return await (await _run(self._pool, sql, params)).fetchall()
-
-    async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> Row | None:
-        rows = await self.execute(sql, params)
-        return rows[0] if rows else None
-
-    async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
-        return await self.execute(sql, params)
 
     async def execute_script(self, script: str) -> None:
         async with self._pool.acquire() as conn:

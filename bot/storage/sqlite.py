@@ -10,10 +10,10 @@ from typing import Any
 
 import aiosqlite
 
-from bot.storage.database import Row
+from bot.storage.database import Queries, Row
 
 
-class SqliteDatabase:
+class SqliteDatabase(Queries):
     """An aiosqlite connection in autocommit mode, with explicit transactions.
 
     aiosqlite hands every call to one thread, so two coroutines sharing the connection would
@@ -52,25 +52,10 @@ class SqliteDatabase:
         async with self._lock:
             return list(await self._connection.execute_fetchall(sql, tuple(params)))
 
-    async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> Row | None:
-        rows = await self.fetch_all(sql, params)
-        return rows[0] if rows else None
-
-    async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
-        return await self.execute(sql, params)
-
-    async def rollback(self) -> None:
-        async with self._lock:
-            await self._connection.rollback()
-
     async def execute_script(self, script: str) -> None:
         """Run several statements; note sqlite3 commits any open transaction first."""
         async with self._lock:
             await self._connection.executescript(script)
-
-    @property
-    def in_transaction(self) -> bool:
-        return self._connection.in_transaction
 
     async def ping(self) -> bool:
         row = await self.fetch_one("SELECT 1")
