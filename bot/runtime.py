@@ -170,6 +170,7 @@ async def open_runtime(
                 telegram_per_second=settings.telegram_rate,
                 lease_seconds=settings.delivery_lease_seconds,
             ),
+            settings.instance_name,
         )
         stack.push_async_callback(delivery.leave)
         timers = Timers(settings.tz)

@@ -52,7 +52,7 @@ class DeliverySettings:
 ProgressCallback = Callable[[str, int], None]
 
 
-HEARTBEAT_SECONDS = 2.0
+HEARTBEAT_SECONDS = 2.0  # how often a worker says it is alive (at most a quarter lease)
 
 
 class OutboxWorker:
@@ -63,18 +63,20 @@ class OutboxWorker:
         telegram: TelegramSender | None,
         line: LineSender | None,
         settings: DeliverySettings | None = None,
+        instance: str = "chiiki",
     ) -> None:
         self._outbox = outbox
         self._clock = clock
         self._telegram = telegram
         self._line = line
         self.settings = settings or DeliverySettings()
-        self.owner = uuid.uuid4().hex
+        # Stored in claimed_by: which instance sent a row, and a fresh part per start.
+        self.owner = f"{instance}/{uuid.uuid4().hex[:12]}"
         # One send every 1/rate seconds, never a burst: Telegram counts over a sliding second.
         # Several workers on one database (instances, `chiiki broadcast`) share the rate.
         self._workers = 1
         self._limiter = AsyncLimiter(1, self.send_interval)
-        self._heartbeat_at = -math.inf  # monotonic
+        self._kept_up_at = -math.inf  # monotonic
         self._in_flight = asyncio.Semaphore(self.settings.telegram_in_flight)
         self._paused_until = 0.0  # monotonic; a Telegram 429 pauses every send
         self._last_sent_to: dict[str, float] = {}
@@ -88,19 +90,28 @@ class OutboxWorker:
         """Seconds between two Telegram sends of this worker: its share of the rate."""
         return self._workers / self.settings.telegram_per_second
 
-    async def _heartbeat(self) -> None:
-        """Every few seconds: count the workers alive and take this one's share of the rate
-        (one that joins makes the others slow down at their next heartbeat)."""
+    async def _keep_up(self) -> None:
+        """At once in a new worker, then every few seconds, also in the middle of a long
+        broadcast: say this worker is alive and take its share of the rate (one that joins
+        makes the others slow down), and take back what stopped workers left in flight."""
         every = min(HEARTBEAT_SECONDS, self.settings.lease_seconds / 4)
-        if time.monotonic() - self._heartbeat_at < every:
+        if time.monotonic() - self._kept_up_at < every:
             return
+        self._kept_up_at = time.monotonic()
         lease = timedelta(seconds=self.settings.lease_seconds)
         workers = await self._outbox.heartbeat(self.owner, self._clock(), lease)
-        self._heartbeat_at = time.monotonic()
         if workers != self._workers:
             logger.info("%d delivery workers share the Telegram rate", workers)
             self._workers = workers
             self._limiter = AsyncLimiter(1, self.send_interval)
+        released, given_up = await self._outbox.release_stale(self._clock(), lease)
+        if released or given_up:
+            logger.warning(
+                "took back %d in-flight send(s) of a stopped worker; %d reminder(s) given up",
+                released,
+                given_up,
+            )
+            self._report("failed", given_up)
 
     async def leave(self) -> None:
         """At shutdown: drop out of the count, so the others take the whole rate at once."""
@@ -111,18 +122,9 @@ class OutboxWorker:
 
     async def deliver_due(self) -> int:
         """Send everything due now; return how many rows were settled or rescheduled."""
-        lease = timedelta(seconds=self.settings.lease_seconds)
-        released, given_up = await self._outbox.release_stale(self._clock(), lease)
-        if released or given_up:
-            logger.warning(
-                "took back %d in-flight send(s) of a stopped worker; %d reminder(s) given up",
-                released,
-                given_up,
-            )
-            self._report("failed", given_up)
         done = 0
         while True:
-            await self._heartbeat()
+            await self._keep_up()
             handled = await self._deliver_web() + await self._deliver_line()
             handled += await self._deliver_telegram()
             if not handled:
