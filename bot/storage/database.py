@@ -103,11 +103,11 @@ def is_busy(exc: BaseException) -> bool:
     return is_postgres_busy(exc)
 
 
-__all__ = ["Connection", "Cursor", "Database", "Row", "inserted_id", "is_busy", "open_database"]
-
-
 async def inserted_id(cursor: Cursor) -> int:
     """The id of the row an `INSERT … RETURNING id` made (both databases support RETURNING)."""
     row = await cursor.fetchone()
     assert row is not None, "the INSERT did not return an id"
     return int(row[0])
+
+
+__all__ = ["Connection", "Cursor", "Database", "Row", "inserted_id", "is_busy", "open_database"]
