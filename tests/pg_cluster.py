@@ -12,10 +12,11 @@ import contextlib
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
+
+from tests.fakes.server import free_port
 
 USER = "chiiki"
 
@@ -34,12 +35,6 @@ def _version(path: str) -> int:
     return int(Path(path).parent.parent.name.split(".")[0])
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class Cluster:
     def __init__(self, durable: bool = False) -> None:
         # Tests need no durability: a crash loses the cluster anyway. Benchmarks ask for it,
@@ -48,7 +43,7 @@ class Cluster:
         self._durable = durable
         self._bin = server_bin()
         self._folder = Path(tempfile.mkdtemp(prefix="chiiki-pg-"))
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"postgresql://{USER}@127.0.0.1:{self.port}"
 
     def _run(self, *args: str) -> None:

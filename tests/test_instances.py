@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from tests.conftest import FakeClock, make_settings
 from tests.databases import scalar
 from tests.fakes import line as fake_line
 from tests.fakes.line import FakeLine
-from tests.fakes.server import serve_on_loopback
+from tests.fakes.server import free_port, serve_on_loopback
 from tests.fakes.telegram import FakeTelegram
 from tests.platforms import FAST_RETRIES, WEBHOOK_SECRET, Platforms, open_platforms, telegram_text
 from tests.test_broadcast import add_residents
@@ -32,7 +31,9 @@ from tests.test_events import new_event
 TEXT = "避難所開設のお知らせ"
 
 
-def platform_env(telegram: FakeTelegram, telegram_base: str, line: FakeLine, line_base: str):  # type: ignore[no-untyped-def]
+def platform_env(
+    telegram: FakeTelegram, telegram_base: str, line: FakeLine, line_base: str
+) -> dict[str, str]:
     return {
         "TELEGRAM_BOT_TOKEN": telegram.token,
         "TELEGRAM_API_BASE": f"{telegram_base}/bot",
@@ -90,12 +91,6 @@ async def test_two_instances_send_a_broadcast_to_5000_exactly_once_and_share_it(
     assert sum(shares) == 5000 and min(shares) > 0  # both did part of the work
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 async def test_kill_9_one_instance_and_the_other_finishes_within_the_lease(
     tmp_path: Path, content_dir: Path
 ) -> None:
@@ -119,7 +114,7 @@ async def test_kill_9_one_instance_and_the_other_finishes_within_the_lease(
         env = {**os.environ, **environ, "CHIIKI_DB": settings.db}
         servers = {}
         for name in ("a", "b"):
-            port = _free_port()
+            port = free_port()
             servers[name] = (
                 await chiiki({**env, "CHIIKI_INSTANCE": name, "CHIIKI_PORT": str(port)}, "serve"),
                 f"http://127.0.0.1:{port}",

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from bot.runtime import Runtime
 from bot.web import build_app, build_web_app
 from tests import databases
 from tests.databases import database_for
+from tests.fakes.server import free_port
 
 
 @pytest.fixture
@@ -97,14 +97,8 @@ async def test_the_app_opens_and_closes_its_own_runtime(settings: Settings) -> N
         assert Path(settings.db).exists()  # the SQLite file was created where configured
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_chiiki_serve_starts_and_answers(tmp_path: Path, content_dir: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "CHIIKI_DB": database_for(tmp_path, "served"),
