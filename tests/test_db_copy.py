@@ -13,6 +13,7 @@ from bot.storage.chart_images import ChartImageRepository
 from bot.storage.outbox import NewBroadcast
 from tests.conftest import FakeClock, Resident, make_settings
 from tests.databases import database_for, scalar
+from tests.test_broadcast import add_residents
 from tests.test_link import linked_pair
 from tests.test_polls import new_poll
 
@@ -41,6 +42,7 @@ async def test_everything_is_copied_and_the_service_carries_on_in_postgresql(
             await voter.say("/polls")
             await voter.tap_card("1. 防災訓練はいつがよいですか")
             await voter.tap(choice)
+        await add_residents(runtime, "telegram", 2500, start=100_000)  # over a chunk of rows
         await runtime.outbox.create(NewBroadcast("notice", "お知らせ"), clock.now)
         picture = await ChartImageRepository(runtime.db, clock).put(b"\x89PNG\x00\xff")
         tally = await runtime.services.polls.tally(poll_id)

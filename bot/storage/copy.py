@@ -33,24 +33,28 @@ async def copy_database(source: Database, target: Database, migrations: Path) ->
         row = await target.fetch_one(f"SELECT count(*) FROM {table}")  # our table names
         if row is not None and row[0]:
             raise CopyError(f"the PostgreSQL database is not empty ({table} has rows)")
+    selects = {}
+    for table in tables:
+        columns = [row["name"] for row in await source.fetch_all(f"PRAGMA table_info({table})")]
+        order = await _self_reference_order(source, table)
+        selects[table] = (columns, f"SELECT {', '.join(columns)} FROM {table}{order}")
     copied: dict[str, int] = {}
-    async with target.transaction() as conn:
-        for table in tables:
-            columns = [
-                row["name"] for row in await source.fetch_all(f"PRAGMA table_info({table})")
-            ]
-            order = await _self_reference_order(source, table)
-            rows = await source.fetch_all(f"SELECT {', '.join(columns)} FROM {table}{order}")
+    # One transaction on each side: the file is read as one snapshot (and nobody can write to
+    # it meanwhile), and rows stream across in chunks rather than whole tables in memory.
+    async with source.transaction() as reader, target.transaction() as writer:
+        for table, (columns, select) in selects.items():
             insert = (
                 f"INSERT INTO {table} ({', '.join(columns)})"
                 f" VALUES ({', '.join('?' * len(columns))})"
             )
-            for start in range(0, len(rows), CHUNK):
-                await conn.executemany(insert, [tuple(r) for r in rows[start : start + CHUNK]])
-            copied[table] = len(rows)
+            cursor = await reader.execute(select)
+            copied[table] = 0
+            while rows := await cursor.fetchmany(CHUNK):
+                await writer.executemany(insert, [tuple(row) for row in rows])
+                copied[table] += len(rows)
             if "id" in columns:
                 # The next id handed out comes after the copied ones.
-                await conn.execute(
+                await writer.execute(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
                     f" coalesce((SELECT max(id) FROM {table}), 0) + 1, false)"
                 )
