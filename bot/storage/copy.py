@@ -28,16 +28,11 @@ async def copy_database(source: Database, target: Database, migrations: Path) ->
         raise CopyError("copy goes from an SQLite file to a PostgreSQL database")
     await apply_migrations(source, migrations)
     await apply_migrations(target, migrations)
-    tables = await _tables_parents_first(source)
-    for table in tables:
+    selects = await _selects_parents_first(source)
+    for table in selects:
         row = await target.fetch_one(f"SELECT count(*) FROM {table}")  # our table names
         if row is not None and row[0]:
             raise CopyError(f"the PostgreSQL database is not empty ({table} has rows)")
-    selects = {}
-    for table in tables:
-        columns = [row["name"] for row in await source.fetch_all(f"PRAGMA table_info({table})")]
-        order = await _self_reference_order(source, table)
-        selects[table] = (columns, f"SELECT {', '.join(columns)} FROM {table}{order}")
     copied: dict[str, int] = {}
     # One transaction on each side: the file is read as one snapshot (and nobody can write to
     # it meanwhile), and rows stream across in chunks rather than whole tables in memory.
@@ -61,8 +56,10 @@ async def copy_database(source: Database, target: Database, migrations: Path) ->
     return copied
 
 
-async def _tables_parents_first(db: Database) -> list[str]:
-    """Every table (but the migrations' own) after the tables it refers to."""
+async def _selects_parents_first(db: Database) -> dict[str, tuple[list[str], str]]:
+    """Every table (but the migrations' own), after the tables it refers to, with its columns
+    and the SELECT that reads it (rows a table's own rows refer to, as residents.linked_to
+    does, first)."""
     names = [
         row[0]
         for row in await db.fetch_all(
@@ -70,14 +67,15 @@ async def _tables_parents_first(db: Database) -> list[str]:
             " AND name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations' ORDER BY name"
         )
     ]
-    parents = {
-        name: {
-            row["table"]
-            for row in await db.fetch_all(f"PRAGMA foreign_key_list({name})")
-            if row["table"] != name
-        }
-        for name in names
-    }
+    parents: dict[str, set[str]] = {}
+    selects: dict[str, tuple[list[str], str]] = {}
+    for name in names:
+        columns = [row["name"] for row in await db.fetch_all(f"PRAGMA table_info({name})")]
+        keys = await db.fetch_all(f"PRAGMA foreign_key_list({name})")
+        parents[name] = {key["table"] for key in keys if key["table"] != name}
+        own = [key["from"] for key in keys if key["table"] == name]
+        order = f" ORDER BY {own[0]} IS NOT NULL, {own[0]}" if own else ""
+        selects[name] = (columns, f"SELECT {', '.join(columns)} FROM {name}{order}")
     ordered: list[str] = []
     while len(ordered) < len(names):
         ready = [n for n in names if n not in ordered and parents[n] <= set(ordered)]
@@ -86,14 +84,4 @@ async def _tables_parents_first(db: Database) -> list[str]:
                 f"tables refer to each other in a circle: {sorted(set(names) - set(ordered))}"
             )
         ordered += ready
-    return ordered
-
-
-async def _self_reference_order(db: Database, table: str) -> str:
-    """Rows a table's own rows refer to (residents.linked_to) go in first."""
-    own = [
-        row["from"]
-        for row in await db.fetch_all(f"PRAGMA foreign_key_list({table})")
-        if row["table"] == table
-    ]
-    return f" ORDER BY {own[0]} IS NOT NULL, {own[0]}" if own else ""
+    return {name: selects[name] for name in ordered}
