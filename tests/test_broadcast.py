@@ -88,6 +88,56 @@ async def test_2000_telegram_recipients_through_the_flood_limit(
     assert blocked is not None and not blocked.reachable
 
 
+async def run_in_real_time(clock: FakeClock) -> None:
+    """Move the service's clock with the wall clock (leases are measured on it)."""
+    while True:
+        await asyncio.sleep(0.01)
+        clock.advance(seconds=0.01)
+
+
+async def test_claims_waiting_behind_the_rate_stay_the_workers_until_sent(
+    quiet_platforms: Platforms, clock: FakeClock
+) -> None:
+    # Rows are claimed a batch ahead of the sends; at 40 a second some wait longer than the
+    # 0.4 s lease. The heartbeat renews them, so the worker does not take its own rows back
+    # as a stopped worker's and send them twice.
+    platforms = quiet_platforms
+    await add_residents(platforms.runtime, "telegram", 60)
+    broadcast_id = await platforms.runtime.outbox.create(
+        NewBroadcast("notice", "お知らせ", channel="telegram"), clock.now
+    )
+    delivery = worker(
+        platforms, clock, telegram_per_second=40, telegram_in_flight=4, lease_seconds=0.4
+    )
+    ticking = asyncio.create_task(run_in_real_time(clock))
+    try:
+        progress = await asyncio.wait_for(delivery.deliver_until_settled(broadcast_id), 30)
+    finally:
+        ticking.cancel()
+    assert progress["sent"] == 60
+    assert len(platforms.telegram.delivered) == 60
+    assert set(platforms.telegram.delivered.values()) == {1}
+
+
+async def test_line_multicasts_do_not_wait_behind_a_slow_telegram_broadcast(
+    quiet_platforms: Platforms, clock: FakeClock
+) -> None:
+    platforms = quiet_platforms
+    await add_residents(platforms.runtime, "telegram", 120)
+    await add_residents(platforms.runtime, "line", 1200)
+    broadcast_id = await platforms.runtime.outbox.create(
+        NewBroadcast("notice", "お知らせ"), clock.now
+    )
+    delivery = worker(platforms, clock, telegram_per_second=40, telegram_in_flight=16)
+    sending = asyncio.create_task(settle(delivery, broadcast_id, clock))
+    while len(platforms.line.delivered) < 1200:
+        await asyncio.sleep(0.01)
+    assert len(platforms.telegram.delivered) < 40  # LINE done within the first second
+    progress = await sending
+    assert progress["sent"] == 1320
+    assert set(platforms.telegram.delivered.values()) == {1}
+
+
 async def test_1200_line_recipients_go_out_as_three_multicasts(
     quiet_platforms: Platforms, clock: FakeClock
 ) -> None:

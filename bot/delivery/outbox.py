@@ -19,6 +19,7 @@ from aiolimiter import AsyncLimiter
 
 from bot.core.clock import Clock
 from bot.errors import DeliveryError, PermanentDeliveryError, RetryableDeliveryError
+from bot.storage.group_commit import GroupCommit
 from bot.storage.outbox import LineBatch, OutboxRepository, Recipient
 
 logger = logging.getLogger(__name__)
@@ -80,8 +81,7 @@ class OutboxWorker:
         self._in_flight = asyncio.Semaphore(self.settings.telegram_in_flight)
         self._paused_until = 0.0  # monotonic; a Telegram 429 pauses every send
         self._last_sent_to: dict[str, float] = {}
-        self._sent_batch: list[int] = []
-        self._flush: asyncio.Task[None] | None = None
+        self._sent: GroupCommit[int, None] = GroupCommit(self._record_sent)
         self.wake = asyncio.Event()
         self.on_progress: ProgressCallback | None = None
 
@@ -90,12 +90,15 @@ class OutboxWorker:
         """Seconds between two Telegram sends of this worker: its share of the rate."""
         return self._workers / self.settings.telegram_per_second
 
+    @property
+    def _heartbeat_seconds(self) -> float:
+        return min(HEARTBEAT_SECONDS, self.settings.lease_seconds / 4)
+
     async def _keep_up(self) -> None:
         """At once in a new worker, then every few seconds, also in the middle of a long
         broadcast: say this worker is alive and take its share of the rate (one that joins
         makes the others slow down), and take back what stopped workers left in flight."""
-        every = min(HEARTBEAT_SECONDS, self.settings.lease_seconds / 4)
-        if time.monotonic() - self._kept_up_at < every:
+        if time.monotonic() - self._kept_up_at < self._heartbeat_seconds:
             return
         self._kept_up_at = time.monotonic()
         lease = timedelta(seconds=self.settings.lease_seconds)
@@ -121,12 +124,38 @@ class OutboxWorker:
             logger.warning("could not say this delivery worker stopped", exc_info=True)
 
     async def deliver_due(self) -> int:
-        """Send everything due now; return how many rows were settled or rescheduled."""
+        """Send everything due now; return how many rows were settled or rescheduled.
+
+        Each channel has its own loop, side by side: a long Telegram broadcast (30 a second
+        at the real limit) does not hold back LINE's multicasts or the web mailboxes."""
+        await self._keep_up()
+        keeping_up = asyncio.create_task(self._keep_up_while_delivering())
+        try:
+            return await self._deliver_rounds()
+        finally:
+            keeping_up.cancel()
+            await asyncio.gather(keeping_up, return_exceptions=True)
+
+    async def _keep_up_while_delivering(self) -> None:
+        """The heartbeat goes on while sends wait (a long 429 pause, a slow platform), so the
+        claims stay this worker's and other workers keep their share of the rate."""
+        while True:
+            await asyncio.sleep(self._heartbeat_seconds)
+            try:
+                await self._keep_up()
+            except Exception:
+                logger.warning("delivery heartbeat failed; trying again shortly", exc_info=True)
+
+    async def _deliver_rounds(self) -> int:
         done = 0
         while True:
-            await self._keep_up()
-            handled = await self._deliver_web() + await self._deliver_line()
-            handled += await self._deliver_telegram()
+            # A failing loop cancels the others (a TaskGroup), so no loop outlives its round.
+            async with asyncio.TaskGroup() as group:
+                loops = [
+                    group.create_task(deliver())
+                    for deliver in (self._deliver_web, self._deliver_line, self._deliver_telegram)
+                ]
+            handled = sum(loop.result() for loop in loops)
             if not handled:
                 return done
             done += handled
@@ -156,18 +185,25 @@ class OutboxWorker:
             self.on_progress(state, count)
 
     async def _deliver_web(self) -> int:
-        delivered = await self._outbox.claim_web(self.owner, self._clock(), 500)
-        self._report("sent", len(delivered))
-        return len(delivered)
+        done = 0
+        while delivered := await self._outbox.claim_web(self.owner, self._clock(), 500):
+            self._report("sent", len(delivered))
+            done += len(delivered)
+        return done
 
     async def _deliver_line(self) -> int:
         if self._line is None:
             return 0
-        batch = await self._outbox.claim_line_batch(
+        done = 0
+        while batch := await self._outbox.claim_line_batch(
             self.owner, self._clock(), self.settings.line_batch_size
-        )
-        if batch is None:
-            return 0
+        ):
+            done += len(batch.recipients)
+            await self._send_line(batch)
+        return done
+
+    async def _send_line(self, batch: LineBatch) -> None:
+        assert self._line is not None
         ids = [r.outbox_id for r in batch.recipients]
         try:
             await self._line.multicast(
@@ -175,19 +211,39 @@ class OutboxWorker:
             )
         except DeliveryError as exc:
             await self._after_failure(ids, batch.recipients[0].attempts, exc)
-            return len(ids)
+            return
         await self._outbox.mark_sent(ids, self._clock())
         self._report("sent", len(ids))
-        return len(ids)
 
     async def _deliver_telegram(self) -> int:
+        """Claim rows a batch at a time for `telegram_in_flight` senders; the next batch is
+        claimed while the last one is being sent, so the senders never wait for the database.
+        A failure to record an outcome stops the round (the TaskGroup cancels the rest)."""
         if self._telegram is None:
             return 0
-        claimed = await self._outbox.claim_telegram(
-            self.owner, self._clock(), self.settings.telegram_in_flight * 4
-        )
-        await asyncio.gather(*(self._send_telegram(r) for r in claimed))
-        return len(claimed)
+        senders = self.settings.telegram_in_flight
+        batch = senders * 4
+        ready: asyncio.Queue[Recipient | None] = asyncio.Queue(maxsize=batch)
+        claimed_count = 0
+
+        async def claim() -> None:
+            nonlocal claimed_count
+            while claimed := await self._outbox.claim_telegram(self.owner, self._clock(), batch):
+                claimed_count += len(claimed)
+                for recipient in claimed:
+                    await ready.put(recipient)
+            for _ in range(senders):
+                await ready.put(None)  # no more: each sender stops after its last
+
+        async def send() -> None:
+            while (recipient := await ready.get()) is not None:
+                await self._send_telegram(recipient)
+
+        async with asyncio.TaskGroup() as group:
+            group.create_task(claim())
+            for _ in range(senders):
+                group.create_task(send())
+        return claimed_count
 
     async def _send_telegram(self, recipient: Recipient) -> None:
         # The slot is held until the outcome is recorded, so at most `telegram_in_flight`
@@ -198,21 +254,14 @@ class OutboxWorker:
             except DeliveryError as exc:
                 await self._after_failure([recipient.outbox_id], recipient.attempts, exc)
                 return
-            await self._record_sent(recipient.outbox_id)
+            # Recorded together with the sends finishing meanwhile (one transaction for many),
+            # yet the slot is held until this one's outcome is stored.
+            await self._sent.add(recipient.outbox_id)
 
-    async def _record_sent(self, outbox_id: int) -> None:
-        """Record a send together with the others that finished meanwhile: one transaction for
-        many, yet the caller still holds its slot until its own outcome is stored."""
-        self._sent_batch.append(outbox_id)
-        if self._flush is None:
-            self._flush = asyncio.create_task(self._flush_sent())
-        await asyncio.shield(self._flush)
-
-    async def _flush_sent(self) -> None:
-        await asyncio.sleep(0)  # let the sends finishing in this same moment join
-        batch, self._sent_batch, self._flush = self._sent_batch, [], None
-        await self._outbox.mark_sent(batch, self._clock())
-        self._report("sent", len(batch))
+    async def _record_sent(self, outbox_ids: list[int]) -> list[None]:
+        await self._outbox.mark_sent(outbox_ids, self._clock())
+        self._report("sent", len(outbox_ids))
+        return [None] * len(outbox_ids)
 
     async def _send_one_telegram(self, recipient: Recipient) -> None:
         """Send, waiting out 429s (which pause every send); raise what is not a 429."""

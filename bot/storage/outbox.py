@@ -174,12 +174,17 @@ class OutboxRepository:
             return released.rowcount, given_up.rowcount
 
     async def heartbeat(self, owner: str, now: datetime, lease: timedelta) -> int:
-        """Say this delivery worker is alive; return how many are (itself included)."""
+        """Say this delivery worker is alive and renew its claims (rows it holds ready to send
+        are not a stopped worker's); return how many workers are alive, itself included."""
         async with self._db.transaction() as conn:
             await conn.execute(
                 "INSERT INTO delivery_workers (owner, seen_at) VALUES (?, ?)"
                 " ON CONFLICT (owner) DO UPDATE SET seen_at = excluded.seen_at",
                 (owner, to_db(now)),
+            )
+            await conn.execute(
+                "UPDATE outbox SET claimed_at = ? WHERE claimed_by = ? AND state = 'sending'",
+                (to_db(now), owner),
             )
             await conn.execute(
                 "DELETE FROM delivery_workers WHERE seen_at < ?", (to_db(now - lease),)
