@@ -3,7 +3,8 @@
 A load generator (this process) posts "/goals" messages and poll votes to chiiki's webhook;
 chiiki replies to a fake Bot API in a third process with no rate limit. An update counts as
 handled when chiiki has replied and marked it handled (the vote stored). The same load against
-a bare starlette endpoint answering 200 gives the floor this machine allows.
+a bare starlette endpoint answering 200, and against a bare relay (answer 200, then reply with
+one aiohttp call, nothing stored: bench/bare_relay.py), gives what this machine allows.
 
     python -m bench.webhook              # small: 3,000 updates, 5 s at 300/s
     python -m bench.webhook --full       # 20,000 updates, 20 s at 300/s
@@ -179,6 +180,25 @@ def wait_handled(db: Path, total: int, seconds: float = 300) -> float:
     raise RuntimeError("chiiki did not handle every update in time")
 
 
+def sent_messages(fake_port: int) -> int:
+    stats = httpx.get(f"http://127.0.0.1:{fake_port}/stats").json()
+    return int(stats["telegram_methods"].get("sendMessage", 0))
+
+
+def relayed(base: str, fake_port: int, updates: list[dict[str, Any]], concurrency: int) -> float:
+    """The same load against the bare relay; updates a second until every reply reached the
+    fake Bot API."""
+    before = sent_messages(fake_port)
+    start = time.perf_counter()
+    asyncio.run(closed_loop(base, updates, concurrency))
+    deadline = start + 300
+    while sent_messages(fake_port) < before + len(updates):
+        if time.perf_counter() > deadline:
+            raise RuntimeError("the bare relay did not reply to every update in time")
+        time.sleep(0.02)
+    return len(updates) / (time.perf_counter() - start)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--full", action="store_true")
@@ -192,7 +212,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="chiiki-bench-"))
     db = work / "chiiki.db"
     seed_poll(db)
-    fake_port, chiiki_port, bare_port = free_port(), free_port(), free_port()
+    fake_port, chiiki_port, bare_port, relay_port = (free_port() for _ in range(4))
     env = {
         "CHIIKI_DB": str(db),
         "CHIIKI_PORT": str(chiiki_port),
@@ -204,10 +224,16 @@ def main() -> None:
     with (
         child(["-m", "bench.fake_platforms", str(fake_port)], {}, work / "fake.log") as fake,
         child(["-m", "bench.bare_server", str(bare_port)], {}, work / "bare.log") as bare,
+        child(
+            ["-m", "bench.bare_relay", str(relay_port), f"{env['TELEGRAM_API_BASE']}{TOKEN}"],
+            {},
+            work / "relay.log",
+        ) as relay,
         child(["-m", "bot", "serve"], env, work / "chiiki.log") as server,
     ):
         wait_ready(f"http://127.0.0.1:{fake_port}/stats", fake, work / "fake.log")
         wait_ready(f"http://127.0.0.1:{bare_port}/healthz", bare, work / "bare.log")
+        wait_ready(f"http://127.0.0.1:{relay_port}/healthz", relay, work / "relay.log")
         wait_ready(f"http://127.0.0.1:{chiiki_port}/healthz", server, work / "chiiki.log")
         chiiki_base, bare_base = f"http://127.0.0.1:{chiiki_port}", f"http://127.0.0.1:{bare_port}"
 
@@ -244,6 +270,9 @@ def main() -> None:
             closed_loop(bare_base, [message(1, "/goals") for _ in range(total)], args.concurrency)
         )
         bare_rate = total / bare_seconds
+        relay_rate = relayed(
+            f"http://127.0.0.1:{relay_port}", fake_port, updates, args.concurrency
+        )
 
         # Latency at a steady 300 a second, one new resident per update.
         steady = [message(1_000_000 + n, "/goals") for n in range(int(rate * latency_seconds))]
@@ -270,6 +299,8 @@ def main() -> None:
         "bare p50 latency (ms)": round(percentile(bare_latencies, 0.5) * ms, 2),
         "bare p99 latency (ms)": round(percentile(bare_latencies, 0.99) * ms, 2),
         "chiiki end to end / bare": round(end_to_end / bare_rate, 3),
+        "bare relay, reply sent, nothing stored (updates/s)": round(relay_rate, 1),
+        "chiiki end to end / bare relay": round(end_to_end / relay_rate, 3),
         f"webhook p50 at {rate}/s (ms)": round(percentile(steady_latencies, 0.5) * ms, 2),
         f"webhook p99 at {rate}/s (ms)": round(percentile(steady_latencies, 0.99) * ms, 2),
         f"reply p50 at {rate}/s, post to sendMessage (ms)": round(percentile(e2e, 0.5) * ms, 2),

@@ -19,12 +19,14 @@ from typing import Any
 
 from bot.channels.base import PlatformChannel
 from bot.core.clock import Clock
-from bot.storage.inbound_events import MAX_ATTEMPTS, InboundEventRepository
+from bot.storage.group_commit import GroupCommit
+from bot.storage.inbound_events import MAX_ATTEMPTS, InboundEvent, InboundEventRepository
 
 logger = logging.getLogger(__name__)
 
 # A failed event is tried again after 1, 2, 4 … seconds.
 RETRY_SECONDS = 1.0
+Event = tuple[str, str, dict[str, Any]]  # channel, event id, payload
 
 
 class _KeyedLocks:
@@ -68,16 +70,30 @@ class InboundProcessor:
         # Keep references: asyncio holds tasks weakly, and a collected task stops mid-run.
         self._tasks: set[asyncio.Task[None]] = set()
         self._retries: dict[tuple[str, str], asyncio.TimerHandle] = {}
+        # Webhooks arriving together are stored in one statement, and handled events marked
+        # in one transaction: under load the database is not asked once per event.
+        self._storing: GroupCommit[Event, bool] = GroupCommit(self._store)
+        self._marking: GroupCommit[tuple[str, str], None] = GroupCommit(self._mark_handled)
 
     async def accept(self, channel: str, events: list[tuple[str, dict[str, Any]]]) -> int:
-        """Store events and start handling the new ones; return how many were new."""
-        fresh = await self._events.accept(channel, events, self._clock(), self._owner)
-        for event_id in fresh:
-            self._spawn(channel, event_id)
-        duplicates = len(events) - len(fresh)
+        """Store events and start handling the new ones; return how many were new.
+
+        Returns only once they are stored, so the platform is answered 200 only then."""
+        fresh = await self._storing.add_all([(channel, i, payload) for i, payload in events])
+        for (event_id, payload), new in zip(events, fresh, strict=True):
+            if new:
+                self._spawn(channel, event_id, payload)
+        duplicates = fresh.count(False)
         if duplicates:
             logger.info("ignored %d redelivered %s event(s)", duplicates, channel)
-        return len(fresh)
+        return len(events) - duplicates
+
+    async def _store(self, events: list[Event]) -> list[bool]:
+        return await self._events.accept(events, self._clock(), self._owner)
+
+    async def _mark_handled(self, keys: list[tuple[str, str]]) -> list[None]:
+        await self._events.mark_handled(keys, self._clock())
+        return [None] * len(keys)
 
     async def resume_pending(self) -> int:
         """Start handling what this instance (before a restart) or a stopped one left behind."""
@@ -112,12 +128,14 @@ class InboundProcessor:
 
         self._retries[key] = asyncio.get_running_loop().call_later(delay, retry)
 
-    def _spawn(self, channel: str, event_id: str) -> None:
+    def _spawn(self, channel: str, event_id: str, payload: dict[str, Any] | None = None) -> None:
+        """Handle an event: a new one from `payload` (stored with its first attempt counted),
+        one from the database (a retry, or left by a stop) by claiming it again."""
         key = (channel, event_id)
         if key in self._running:
             return
         self._running.add(key)
-        task = asyncio.create_task(self._handle(channel, event_id))
+        task = asyncio.create_task(self._handle(channel, event_id, payload))
         self._tasks.add(task)
 
         def done(task: asyncio.Task[None]) -> None:
@@ -126,15 +144,18 @@ class InboundProcessor:
 
         task.add_done_callback(done)
 
-    async def _handle(self, channel: str, event_id: str) -> None:
+    async def _handle(self, channel: str, event_id: str, payload: dict[str, Any] | None) -> None:
         platform = self._channels.get(channel)
         if platform is None:
             logger.warning("no %s channel configured; event %s stays pending", channel, event_id)
             return
-        now = self._clock()
-        event = await self._events.start_attempt(
-            channel, event_id, self._owner, now, now - self._lease
-        )
+        if payload is not None:
+            event: InboundEvent | None = InboundEvent(channel, event_id, payload, attempts=1)
+        else:
+            now = self._clock()
+            event = await self._events.start_attempt(
+                channel, event_id, self._owner, now, now - self._lease
+            )
         if event is None:
             return
         key = platform.ordering_key(event.payload) or f"event:{event_id}"
@@ -150,4 +171,4 @@ class InboundProcessor:
                 if event.attempts < MAX_ATTEMPTS:
                     self._retry_later(channel, event_id, RETRY_SECONDS * 2 ** (event.attempts - 1))
                 return
-        await self._events.mark_handled(channel, event_id, self._clock())
+        await self._marking.add((channel, event_id))

@@ -196,7 +196,7 @@ async def test_an_event_left_by_a_stopped_instance_is_taken_over_after_the_lease
     lease = timedelta(seconds=platforms.runtime.settings.delivery_lease_seconds)
     update = telegram_text("/goals", user_id=5151)
     key = ("telegram", str(update["update_id"]))
-    await events.accept("telegram", [(key[1], update)], clock.now, "gone")
+    await events.accept([(*key, update)], clock.now, "gone")
     assert await events.pending("other", clock.now - lease) == []  # "gone" may still be at it
     assert await events.pending("gone", clock.now - lease) == [key]  # its own, after a restart
     assert await platforms.runtime.inbox.resume_pending() == 0

@@ -29,30 +29,30 @@ class InboundEventRepository:
         self._db = db
 
     async def accept(
-        self, channel: str, events: list[tuple[str, dict[str, Any]]], now: datetime, owner: str
-    ) -> list[str]:
-        """Store new events in one statement, claimed by `owner` (the instance that received
-        them); return the ids that were not seen before."""
+        self, events: list[tuple[str, str, dict[str, Any]]], now: datetime, owner: str
+    ) -> list[bool]:
+        """Store new (channel, event id, payload) events in one statement, claimed by `owner`
+        (the instance that received them, which starts their first attempt at once); return,
+        for each, whether it is new (an id repeated in `events` is new only the first time)."""
         if not events:
             return []
         stamp = to_db(now)
         params: list[object] = []
-        for event_id, payload in events:
+        for channel, event_id, payload in events:
             params += [channel, event_id, stamp, json.dumps(payload, ensure_ascii=False)]
             params += [owner, stamp]
         rows = await self._db.execute(
             "INSERT INTO inbound_events"
-            " (channel, event_id, received_at, payload, claimed_by, claimed_at) VALUES "
-            + ", ".join(["(?, ?, ?, ?, ?, ?)"] * len(events))
-            + " ON CONFLICT DO NOTHING RETURNING event_id",
+            " (channel, event_id, received_at, payload, claimed_by, claimed_at, attempts) VALUES "
+            + ", ".join(["(?, ?, ?, ?, ?, ?, 1)"] * len(events))
+            + " ON CONFLICT DO NOTHING RETURNING channel, event_id",
             params,
         )
-        inserted = {row[0] for row in rows}
-        fresh: list[str] = []
-        for event_id, _ in events:  # arrival order, each id once even if repeated in a batch
-            if event_id in inserted:
-                inserted.remove(event_id)
-                fresh.append(event_id)
+        inserted = {(row[0], row[1]) for row in rows}
+        fresh: list[bool] = []
+        for channel, event_id, _ in events:
+            fresh.append((channel, event_id) in inserted)
+            inserted.discard((channel, event_id))
         return fresh
 
     async def start_attempt(
@@ -71,13 +71,14 @@ class InboundEventRepository:
         row = rows[0]
         return InboundEvent(channel, event_id, json.loads(row["payload"]), row["attempts"])
 
-    async def mark_handled(self, channel: str, event_id: str, now: datetime) -> None:
-        """Done: keep the id for de-duplication, drop the payload."""
-        await self._db.execute(
-            "UPDATE inbound_events SET handled_at = ?, payload = NULL"
-            " WHERE channel = ? AND event_id = ?",
-            (to_db(now), channel, event_id),
-        )
+    async def mark_handled(self, keys: list[tuple[str, str]], now: datetime) -> None:
+        """Done, each (channel, event id): keep the id for de-duplication, drop the payload."""
+        async with self._db.transaction() as conn:
+            await conn.executemany(
+                "UPDATE inbound_events SET handled_at = ?, payload = NULL"
+                " WHERE channel = ? AND event_id = ?",
+                [(to_db(now), channel, event_id) for channel, event_id in keys],
+            )
 
     async def pending(self, owner: str, stale_before: datetime) -> list[tuple[str, str]]:
         """(channel, event id) of events not yet handled that `owner` may take (its own from
