@@ -1,21 +1,58 @@
-"""The floor to compare chiiki's webhook with: starlette on uvicorn answering 200 to a POST.
+"""The floors to compare chiiki's webhook with, in starlette on uvicorn:
 
-`python -m bench.bare_server PORT`
+    python -m bench.bare_server PORT                 # answer 200 to a POST, nothing else
+    python -m bench.bare_server PORT BOT_API_BASE    # and then reply, as chiiki does (a relay)
+
+The relay is the least a bot must do per update: answer 200, then reply through the Bot API
+with one aiohttp session (sendMessage; answerCallbackQuery first for a button). Nothing is
+stored, and no library turns the JSON into objects.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import sys
+from typing import Any
 
+import aiohttp
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+BOT_API_BASE = sys.argv[2] if len(sys.argv) > 2 else None
+_session: aiohttp.ClientSession | None = None
+_tasks: set[asyncio.Task[None]] = set()
+
+
+async def _call(method: str, params: dict[str, Any]) -> None:
+    global _session
+    if _session is None:
+        _session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256))
+    body = json.dumps(params, ensure_ascii=False)
+    headers = {"Content-Type": "application/json"}
+    async with _session.post(f"{BOT_API_BASE}/{method}", data=body, headers=headers) as answer:
+        await answer.read()
+
+
+async def _reply(update: dict[str, Any]) -> None:
+    query = update.get("callback_query")
+    if query is not None:
+        await _call("answerCallbackQuery", {"callback_query_id": query["id"]})
+        chat = query["message"]["chat"]["id"]
+    else:
+        chat = update["message"]["chat"]["id"]
+    await _call("sendMessage", {"chat_id": chat, "text": "ありがとうございます"})
+
 
 async def webhook(request: Request) -> JSONResponse:
-    await request.body()
+    body = await request.body()
+    if BOT_API_BASE is not None:
+        task = asyncio.create_task(_reply(json.loads(body)))
+        _tasks.add(task)  # asyncio holds tasks weakly
+        task.add_done_callback(_tasks.discard)
     return JSONResponse({"ok": True})
 
 

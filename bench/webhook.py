@@ -4,7 +4,7 @@ A load generator (this process) posts "/goals" messages and poll votes to chiiki
 chiiki replies to a fake Bot API in a third process with no rate limit. An update counts as
 handled when chiiki has replied and marked it handled (the vote stored). The same load against
 a bare starlette endpoint answering 200, and against a bare relay (answer 200, then reply with
-one aiohttp call, nothing stored: bench/bare_relay.py), gives what this machine allows.
+one aiohttp call, nothing stored: bench/bare_server.py), gives what this machine allows.
 
     python -m bench.webhook              # small: 3,000 updates, 5 s at 300/s
     python -m bench.webhook --full       # 20,000 updates, 20 s at 300/s
@@ -225,7 +225,7 @@ def main() -> None:
         child(["-m", "bench.fake_platforms", str(fake_port)], {}, work / "fake.log") as fake,
         child(["-m", "bench.bare_server", str(bare_port)], {}, work / "bare.log") as bare,
         child(
-            ["-m", "bench.bare_relay", str(relay_port), f"{env['TELEGRAM_API_BASE']}{TOKEN}"],
+            ["-m", "bench.bare_server", str(relay_port), f"{env['TELEGRAM_API_BASE']}{TOKEN}"],
             {},
             work / "relay.log",
         ) as relay,
