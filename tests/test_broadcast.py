@@ -98,8 +98,8 @@ async def run_in_real_time(clock: FakeClock) -> None:
 async def test_claims_waiting_behind_the_rate_stay_the_workers_until_sent(
     quiet_platforms: Platforms, clock: FakeClock
 ) -> None:
-    # Rows are claimed a batch ahead of the sends; at 40 a second some wait longer than the
-    # 0.4 s lease. The heartbeat renews them, so the worker does not take its own rows back
+    # Rows are claimed a batch ahead of the sends; at 20 a second some wait longer than the
+    # 1 s lease. The heartbeat renews them, so the worker does not take its own rows back
     # as a stopped worker's and send them twice.
     platforms = quiet_platforms
     await add_residents(platforms.runtime, "telegram", 60)
@@ -107,7 +107,7 @@ async def test_claims_waiting_behind_the_rate_stay_the_workers_until_sent(
         NewBroadcast("notice", "お知らせ", channel="telegram"), clock.now
     )
     delivery = worker(
-        platforms, clock, telegram_per_second=40, telegram_in_flight=4, lease_seconds=0.4
+        platforms, clock, telegram_per_second=20, telegram_in_flight=4, lease_seconds=1
     )
     ticking = asyncio.create_task(run_in_real_time(clock))
     try:

@@ -182,8 +182,9 @@ class OutboxRepository:
                 " ON CONFLICT (owner) DO UPDATE SET seen_at = excluded.seen_at",
                 (owner, to_db(now)),
             )
-            await conn.execute(
-                "UPDATE outbox SET claimed_at = ? WHERE claimed_by = ? AND state = 'sending'",
+            await conn.execute(  # by the (channel, state) index: the few rows in flight
+                "UPDATE outbox SET claimed_at = ? WHERE channel IN ('telegram', 'line')"
+                " AND state = 'sending' AND claimed_by = ?",
                 (to_db(now), owner),
             )
             await conn.execute(
