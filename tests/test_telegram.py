@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.storage.inbound_events import InboundEventRepository
 from tests.conftest import FakeClock
 from tests.databases import database_for
 from tests.platforms import (
+    WEBHOOK_SECRET,
     Platforms,
     open_platforms,
     telegram_callback,
@@ -154,6 +156,37 @@ async def test_a_failed_update_is_tried_again_shortly_without_a_restart(
         inbound.RETRY_SECONDS = 1.0
     assert await pending() == []
     assert platforms.telegram.delivered[909] >= 1
+
+
+async def test_webhooks_arriving_together_are_each_answered_once(platforms: Platforms) -> None:
+    # Stored together (one write for all that arrive during the previous one), yet each webhook
+    # is answered 200 after its own update is stored, and a repeat among them is handled once.
+    headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
+    updates = [telegram_text("/goals", user_id=7000 + n) for n in range(20)]
+    updates.append(updates[3])  # Telegram delivering one update twice
+    answers = await asyncio.gather(
+        *(platforms.http.post("/webhook/telegram", json=u, headers=headers) for u in updates)
+    )
+    await platforms.runtime.inbox.drain()
+    assert {a.status_code for a in answers} == {200}
+    replied = [c["chat_id"] for c in platforms.telegram.sent("sendMessage")]
+    assert sorted(chat for chat in replied if chat >= 7000) == [7000 + n for n in range(20)]
+    assert await platforms.runtime.inbox.resume_pending() == 0  # all marked handled
+
+
+async def test_an_id_repeated_in_one_stored_batch_is_new_only_once(
+    platforms: Platforms, clock: FakeClock
+) -> None:
+    events = InboundEventRepository(platforms.runtime.db)
+    first, again = telegram_text("/goals", user_id=1), telegram_text("/goals", user_id=2)
+    batch = [
+        ("telegram", "900", first),
+        ("line", "900", first),  # the same id on another channel is another event
+        ("telegram", "900", first),
+        ("telegram", "901", again),
+    ]
+    assert await events.accept(batch, clock.now, "a") == [True, True, False, True]
+    assert await events.accept(batch[:1], clock.now, "a") == [False]  # stored already
 
 
 async def test_long_text_is_split_within_4096(platforms: Platforms) -> None:
