@@ -20,6 +20,7 @@ import random
 import signal
 import sqlite3
 import subprocess
+import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -242,7 +243,8 @@ def main() -> None:
         if args.profile:
             profiler = subprocess.Popen(
                 [
-                    "py-spy",
+                    # The virtualenv's own py-spy (a dev dependency), found without PATH.
+                    str(Path(sys.executable).with_name("py-spy")),
                     "record",
                     "--pid",
                     str(server.pid),
