@@ -50,6 +50,22 @@ class Platforms:
         return response.status_code
 
 
+def platform_env(
+    telegram: fake_telegram.FakeTelegram,
+    telegram_base: str,
+    line: fake_line.FakeLine,
+    line_base: str,
+) -> dict[str, str]:
+    """The settings that point chiiki at fake Telegram and LINE servers on loopback."""
+    return {
+        "TELEGRAM_BOT_TOKEN": telegram.token,
+        "TELEGRAM_API_BASE": f"{telegram_base}/bot",
+        "LINE_CHANNEL_SECRET": fake_line.SECRET,
+        "LINE_CHANNEL_ACCESS_TOKEN": line.access_token,
+        "LINE_API_BASE": line_base,
+    }
+
+
 @asynccontextmanager
 async def open_platforms(
     tmp_path: Path,
@@ -67,12 +83,8 @@ async def open_platforms(
         settings = make_settings(
             tmp_path,
             content_dir,
-            TELEGRAM_BOT_TOKEN=telegram.token,
+            **platform_env(telegram, telegram_base, line, line_base),
             TELEGRAM_WEBHOOK_SECRET=WEBHOOK_SECRET,
-            TELEGRAM_API_BASE=f"{telegram_base}/bot",
-            LINE_CHANNEL_SECRET=fake_line.SECRET,
-            LINE_CHANNEL_ACCESS_TOKEN=line.access_token,
-            LINE_API_BASE=line_base,
             LINE_DATA_API_BASE=line_base,
             **extra,
         )

@@ -12,10 +12,10 @@ from bot.config import Settings
 from bot.runtime import open_runtime
 from tests.conftest import FakeClock, make_settings
 from tests.databases import database_for, scalar
-from tests.fakes import line as fake_line
 from tests.fakes.line import FakeLine
-from tests.fakes.server import serve_on_loopback
+from tests.fakes.server import free_port, serve_on_loopback
 from tests.fakes.telegram import FakeTelegram
+from tests.platforms import platform_env
 from tests.test_broadcast import add_residents
 
 TELEGRAM_RECIPIENTS = 300
@@ -52,11 +52,7 @@ async def test_kill_9_mid_broadcast_then_resume(tmp_path: Path, content_dir: Pat
         environ = {
             "CHIIKI_DB": database_for(tmp_path),
             "CHIIKI_CONTENT_DIR": str(content_dir),
-            "TELEGRAM_BOT_TOKEN": telegram.token,
-            "TELEGRAM_API_BASE": f"{telegram_base}/bot",
-            "LINE_CHANNEL_SECRET": fake_line.SECRET,
-            "LINE_CHANNEL_ACCESS_TOKEN": line.access_token,
-            "LINE_API_BASE": line_base,
+            **platform_env(telegram, telegram_base, line, line_base),
             "CHIIKI_TELEGRAM_RATE": "60",
             "CHIIKI_DELIVERY_LEASE_SECONDS": "1",
         }
@@ -88,7 +84,6 @@ async def test_kill_9_mid_broadcast_then_resume(tmp_path: Path, content_dir: Pat
 async def test_kill_9_in_a_burst_of_votes_then_restart(tmp_path: Path, content_dir: Path) -> None:
     """Every vote whose webhook got a 200 is counted; the rest come again (as Telegram sends
     an update until it is acknowledged) and are counted once."""
-    import socket
     from datetime import UTC, datetime, timedelta
 
     import httpx
@@ -97,9 +92,7 @@ async def test_kill_9_in_a_burst_of_votes_then_restart(tmp_path: Path, content_d
     from tests.platforms import WEBHOOK_SECRET, telegram_callback
 
     telegram = FakeTelegram()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     target = database_for(tmp_path)
     async with serve_on_loopback(telegram.app()) as telegram_base:
         environ = {

@@ -19,28 +19,22 @@ from bot.storage.outbox import NewBroadcast
 from bot.web import build_web_app
 from tests.conftest import FakeClock, make_settings
 from tests.databases import scalar
-from tests.fakes import line as fake_line
 from tests.fakes.line import FakeLine
 from tests.fakes.server import free_port, serve_on_loopback
 from tests.fakes.telegram import FakeTelegram
-from tests.platforms import FAST_RETRIES, WEBHOOK_SECRET, Platforms, open_platforms, telegram_text
+from tests.platforms import (
+    FAST_RETRIES,
+    WEBHOOK_SECRET,
+    Platforms,
+    open_platforms,
+    platform_env,
+    telegram_text,
+)
 from tests.test_broadcast import add_residents
 from tests.test_crash_safety import IN_FLIGHT, chiiki, wait_for
 from tests.test_events import new_event
 
 TEXT = "避難所開設のお知らせ"
-
-
-def platform_env(
-    telegram: FakeTelegram, telegram_base: str, line: FakeLine, line_base: str
-) -> dict[str, str]:
-    return {
-        "TELEGRAM_BOT_TOKEN": telegram.token,
-        "TELEGRAM_API_BASE": f"{telegram_base}/bot",
-        "LINE_CHANNEL_SECRET": fake_line.SECRET,
-        "LINE_CHANNEL_ACCESS_TOKEN": line.access_token,
-        "LINE_API_BASE": line_base,
-    }
 
 
 def sent_by(target: str, owner: str) -> int:
