@@ -3,9 +3,9 @@
     python -m bench.bare_server PORT                 # answer 200 to a POST, nothing else
     python -m bench.bare_server PORT BOT_API_BASE    # and then reply, as chiiki does (a relay)
 
-The relay is the least a bot must do per update: answer 200, then reply through the Bot API
-with one aiohttp session (sendMessage; answerCallbackQuery first for a button). Nothing is
-stored, and no library turns the JSON into objects.
+The relay is the least a bot must do per update: answer 200 (for a button, an answer that asks
+Telegram to run answerCallbackQuery, as chiiki's does), then reply through the Bot API with one
+aiohttp sendMessage. Nothing is stored, and no library turns the JSON into objects.
 """
 
 from __future__ import annotations
@@ -37,23 +37,23 @@ async def _call(method: str, params: dict[str, Any]) -> None:
         await answer.read()
 
 
-async def _reply(update: dict[str, Any]) -> None:
-    query = update.get("callback_query")
-    if query is not None:
-        await _call("answerCallbackQuery", {"callback_query_id": query["id"]})
-        chat = query["message"]["chat"]["id"]
-    else:
-        chat = update["message"]["chat"]["id"]
+async def _reply(chat: int) -> None:
     await _call("sendMessage", {"chat_id": chat, "text": "ありがとうございます"})
 
 
 async def webhook(request: Request) -> JSONResponse:
     body = await request.body()
-    if BOT_API_BASE is not None:
-        task = asyncio.create_task(_reply(json.loads(body)))
-        _tasks.add(task)  # asyncio holds tasks weakly
-        task.add_done_callback(_tasks.discard)
-    return JSONResponse({"ok": True})
+    if BOT_API_BASE is None:
+        return JSONResponse({"ok": True})
+    update = json.loads(body)
+    query = update.get("callback_query")
+    chat = (query or update)["message"]["chat"]["id"]
+    task = asyncio.create_task(_reply(chat))
+    _tasks.add(task)  # asyncio holds tasks weakly
+    task.add_done_callback(_tasks.discard)
+    if query is None:
+        return JSONResponse({"ok": True})
+    return JSONResponse({"method": "answerCallbackQuery", "callback_query_id": query["id"]})
 
 
 async def health(request: Request) -> JSONResponse:

@@ -31,6 +31,7 @@ class Platforms:
     line: fake_line.FakeLine
     runtime: Runtime
     http: httpx.AsyncClient
+    telegram_base: str  # the fake Bot API's address
 
     async def post_telegram(self, update: dict[str, Any], secret: str = WEBHOOK_SECRET) -> int:
         response = await self.http.post(
@@ -38,8 +39,20 @@ class Platforms:
             json=update,
             headers={"X-Telegram-Bot-Api-Secret-Token": secret},
         )
+        if response.status_code == 200:
+            await self._run_answered_method(response.json())
         await self.runtime.inbox.drain()
         return response.status_code
+
+    async def _run_answered_method(self, answer: dict[str, Any]) -> None:
+        """Like Telegram: a method named in the webhook's answer is called with its fields."""
+        params = dict(answer)
+        method = params.pop("method", None)
+        if method is None:
+            return
+        async with httpx.AsyncClient() as client:
+            url = f"{self.telegram_base}/bot{self.telegram.token}/{method}"
+            await client.post(url, json=params)
 
     async def post_line(self, events: list[dict[str, Any]], signature: str | None = None) -> int:
         body = json.dumps({"destination": "Uchiiki", "events": events}).encode()
@@ -97,7 +110,7 @@ async def open_platforms(
         ) as runtime:
             transport = httpx.ASGITransport(app=build_web_app(runtime))
             async with httpx.AsyncClient(transport=transport, base_url="http://chiiki") as http:
-                yield Platforms(telegram, line, runtime, http)
+                yield Platforms(telegram, line, runtime, http, telegram_base)
 
 
 _update_ids = itertools.count(500_000)

@@ -51,6 +51,32 @@ async def test_a_button_press_is_answered_and_shows_the_goal(platforms: Platform
     assert "■ 市民" in detail and "関心を持ちましょう" in detail
 
 
+async def test_a_button_press_is_answered_in_the_webhooks_own_response(
+    platforms: Platforms,
+) -> None:
+    press = telegram_callback("cmd:goals")
+    response = await platforms.http.post(
+        "/webhook/telegram",
+        json=press,
+        headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET},
+    )
+    await platforms.runtime.inbox.drain()
+    assert response.status_code == 200
+    assert response.json() == {
+        "method": "answerCallbackQuery",
+        "callback_query_id": press["callback_query"]["id"],
+    }
+    # Answered once, by Telegram running the method in our answer; chiiki made no call of it.
+    assert platforms.telegram.sent("answerCallbackQuery") == []
+    assert len(platforms.telegram.sent("sendMessage")) == 1
+    typed = await platforms.http.post(
+        "/webhook/telegram",
+        json=telegram_text("/goals"),
+        headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET},
+    )
+    assert typed.json() == {"ok": True}
+
+
 async def test_the_same_update_id_again_produces_nothing(platforms: Platforms) -> None:
     update = telegram_text("/goals")
     await platforms.post_telegram(update)
@@ -233,7 +259,9 @@ async def test_polling_mode_feeds_updates_through_the_inbox(
 
     fake = FakeTelegram()
     update = telegram_text("/goals", update_id=900)
-    fake.pending_updates.append(update)
+    press = telegram_callback("cmd:roles")
+    press["update_id"] = 899
+    fake.pending_updates += [press, update]
     async with serve_on_loopback(fake.app()) as base:
         settings = make_settings(
             tmp_path,
@@ -245,7 +273,7 @@ async def test_polling_mode_feeds_updates_through_the_inbox(
         app = build_app(settings, telegram_polling=True)
         async with app.router.lifespan_context(app):
             for _ in range(200):
-                if fake.sent("sendMessage"):
+                if len(fake.sent("sendMessage")) == 2:
                     break
                 await asyncio.sleep(0.02)
             # The next poll asks past the update it has, so it is not fetched again.
@@ -255,9 +283,12 @@ async def test_polling_mode_feeds_updates_through_the_inbox(
                     break
                 await asyncio.sleep(0.02)
     assert fake.sent("deleteWebhook")
-    assert len(fake.sent("sendMessage")) == 1
-    assert "地域を知ろう" in fake.sent("sendMessage")[0]["text"]
+    assert len(fake.sent("sendMessage")) == 2
+    assert any("地域を知ろう" in m["text"] for m in fake.sent("sendMessage"))
     assert 901 in offsets
+    # No webhook answer to carry it: the press is answered with a call of its own.
+    (answer,) = fake.sent("answerCallbackQuery")
+    assert answer["callback_query_id"] == press["callback_query"]["id"]
 
 
 async def test_set_webhook_command_registers_url_secret_and_update_types(

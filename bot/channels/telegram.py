@@ -1,7 +1,7 @@
-"""Telegram through python-telegram-bot: updates in, inline keyboards out.
+"""Telegram through python-telegram-bot's Bot: updates in, inline keyboards out.
 
-The Application is built with `updater(None)`: updates reach it from our own webhook endpoint
-or polling loop, by way of the inbox, never from PTB's own updater.
+Updates reach us from our own webhook endpoint or polling loop, by way of the inbox; they are
+read with the small models of `telegram_update`. PTB's Bot makes every Bot API call.
 """
 
 from __future__ import annotations
@@ -15,21 +15,16 @@ import warnings
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
-from telegram import (
-    Bot,
-    BotCommand,
-    MenuButtonCommands,
-    Update,
-)
+from telegram import Bot, BotCommand, MenuButtonCommands
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
-from telegram.ext import Application, CallbackContext, TypeHandler
 from telegram.warnings import PTBUserWarning
 
 from bot.channels.base import HandleMessage, MarkUnreachable
 from bot.channels.telegram_http import AiohttpRequest
+from bot.channels.telegram_update import callback_query_id, parse_update, to_incoming
 from bot.charts import ChartPublisher
-from bot.core import Channel, IncomingMessage, Reply, split_text
+from bot.core import Channel, Reply, split_text
 from bot.delivery import RetryPolicy, send_with_retries
 from bot.errors import PermanentDeliveryError, RetryableDeliveryError
 
@@ -137,27 +132,6 @@ def render(replies: Sequence[Reply]) -> list[Rendered]:
     return messages
 
 
-def to_incoming(update: Update) -> IncomingMessage | None:
-    """The neutral message in an update, or None for updates a resident did not send us."""
-    user = update.effective_user
-    if user is None or user.is_bot:
-        return None
-    language = user.language_code
-    if update.callback_query is not None:
-        return IncomingMessage(
-            Channel.TELEGRAM,
-            str(user.id),
-            data=update.callback_query.data or "",
-            language_hint=language,
-        )
-    message = update.message
-    if message is None or message.chat.type != "private":
-        return None  # groups, channels and edits are not conversations with a resident
-    return IncomingMessage(
-        Channel.TELEGRAM, str(user.id), text=message.text, language_hint=language
-    )
-
-
 async def set_webhook(token: str, api_base: str, url: str, secret: str) -> None:
     """Register our webhook with its secret token and the update types we handle."""
     async with Bot(token, base_url=api_base) as bot:
@@ -185,34 +159,21 @@ class TelegramChannel:
         self._charts = charts
         self._mark_unreachable = mark_unreachable
         self._policy = policy or RetryPolicy()
-        self.application = (
-            Application.builder()
-            .token(token)
-            .base_url(api_base)
-            .updater(None)
-            .job_queue(None)
-            .request(AiohttpRequest(connection_pool_size=64))
+        self.bot = Bot(
+            token,
+            base_url=api_base,
+            request=AiohttpRequest(connection_pool_size=64),
             # Long polling (getUpdates) holds its connection open: a pool of its own.
-            .get_updates_request(AiohttpRequest(connection_pool_size=1))
-            .build()
+            get_updates_request=AiohttpRequest(connection_pool_size=1),
         )
-        self.application.add_handler(TypeHandler(Update, self._on_update))
-        self.application.add_error_handler(self._on_error)
         self._initialized = False
         self._initializing = asyncio.Lock()
-        # PTB reports handler errors to error handlers instead of raising them; we collect
-        # them by update id so process() can raise and the inbox keeps the event pending.
-        self._failures: dict[int, BaseException] = {}
 
     async def _initialize(self) -> None:
         async with self._initializing:  # many sends may start at once; log in only once
             if not self._initialized:
-                await self.application.initialize()
+                await self.bot.initialize()
                 self._initialized = True
-
-    @property
-    def bot(self) -> Any:
-        return self.application.bot
 
     async def start(self, commands: dict[str, list[tuple[str, str]]]) -> None:
         """Log in (getMe), publish the command list per language and show it behind the menu
@@ -230,14 +191,15 @@ class TelegramChannel:
 
     async def stop(self) -> None:
         if self._initialized:
-            await self.application.shutdown()
+            await self.bot.shutdown()
             self._initialized = False
 
     async def poll(self, accept: AcceptUpdates) -> None:
         """Polling mode: long-poll getUpdates forever, handing each batch to `accept` (the inbox).
 
         The offset moves past a batch only after `accept` stored it, so a crash in between
-        means Telegram sends the batch again, and the inbox drops what it already has.
+        means Telegram sends the batch again, and the inbox drops what it already has. Button
+        presses are answered once stored (a webhook answers them in its response instead).
         """
         await self._initialize()
         await call_telegram(lambda: self.bot.delete_webhook(), self._policy)
@@ -261,6 +223,27 @@ class TelegramChannel:
                 continue
             await accept([(str(u.update_id), u.to_dict()) for u in updates])
             offset = updates[-1].update_id + 1
+            for update in updates:
+                if update.callback_query is not None:
+                    await self._answer_button(update.callback_query.id)
+
+    async def _answer_button(self, query_id: str) -> None:
+        """Stop a pressed button's spinner; a refusal (too old, already answered) is logged."""
+        try:
+            await call_telegram(lambda: self.bot.answer_callback_query(query_id), SINGLE_ATTEMPT)
+        except (PermanentDeliveryError, RetryableDeliveryError) as exc:
+            logger.info("answerCallbackQuery failed: %s", exc)
+
+    @staticmethod
+    def webhook_answer(payload: object) -> dict[str, Any]:
+        """The body of our 200 to a webhook. For a button press it asks Telegram to answer the
+        press (the Bot API runs a method named in a webhook's response): the spinner stops as
+        soon as the update is stored, at no cost of a call. Its outcome is not reported, which
+        is no loss: a failed answer only leaves the spinner to time out."""
+        query_id = callback_query_id(payload)
+        if query_id is None:
+            return {"ok": True}
+        return {"method": "answerCallbackQuery", "callback_query_id": query_id}
 
     @staticmethod
     def event_id(payload: dict[str, Any]) -> str | None:
@@ -276,37 +259,22 @@ class TelegramChannel:
         return None
 
     async def process(self, payload: dict[str, Any]) -> None:
-        await self._initialize()
-        try:
-            update = Update.de_json(payload, self.bot)
-        except (TypeError, KeyError, ValueError, AttributeError):
+        update = parse_update(payload)
+        if update is None:
             # Not shaped like anything Telegram sends: trying again would not help.
             logger.warning("ignored an update that is not a readable Telegram Update")
             return
-        await self.application.process_update(update)
-        failure = self._failures.pop(update.update_id, None)
-        if failure is not None:
-            raise failure
-
-    async def _on_update(
-        self, update: Update, context: CallbackContext[Any, Any, Any, Any]
-    ) -> None:
-        member = update.my_chat_member
-        if member is not None and member.new_chat_member.status == "kicked":
-            await self._mark_unreachable(Channel.TELEGRAM, str(member.from_user.id))
+        if update.blocked_by is not None:
+            await self._mark_unreachable(Channel.TELEGRAM, str(update.blocked_by))
             return
-        incoming = to_incoming(update)
-        chat = update.effective_chat
-        if incoming is None or chat is None:
+        message = to_incoming(update)
+        if message is None:
             return
-        if update.callback_query is not None:
-            # Stop the button's spinner first; a failure here must not cost the answer.
-            try:
-                await call_telegram(update.callback_query.answer, self._policy)
-            except PermanentDeliveryError as exc:
-                logger.info("answerCallbackQuery refused: %s", exc)
+        chat_id, incoming = message
+        if not self._initialized:
+            await self._initialize()
         replies = await self._handle(incoming)
-        await self.send(chat.id, replies)
+        await self.send(chat_id, replies)
 
     async def send_text(self, chat_id: str, text: str) -> None:
         """One outbox message, tried once: the outbox decides about retries and pauses."""
@@ -353,9 +321,3 @@ class TelegramChannel:
                     await self._mark_unreachable(Channel.TELEGRAM, str(chat_id))
                     return
                 raise
-
-    async def _on_error(
-        self, update: object, context: CallbackContext[Any, Any, Any, Any]
-    ) -> None:
-        if isinstance(update, Update) and context.error is not None:
-            self._failures[update.update_id] = context.error

@@ -116,14 +116,15 @@ async def _database_busy(request: Request, exc: Exception) -> Response:
 def _starlette(endpoints: _Endpoints, settings: Settings, lifespan: object = None) -> Starlette:
     site = Site(endpoints._runtime)
     secret = settings.session_secret.get_secret_value() if settings.session_secret else None
+    # Webhooks first: the router tries the routes in order, and they take the most requests.
     routes = [
+        Route("/webhook/telegram", endpoints.telegram, methods=["POST"]),
+        Route("/webhook/line", endpoints.line, methods=["POST"]),
         Route("/", endpoints.index),
         Route("/chat", endpoints.chat),
         Route("/chat/api", endpoints.chat_api, methods=["POST"]),
         Route(CHART_PATH, endpoints.chart),
         Route("/healthz", endpoints.health),
-        Route("/webhook/telegram", endpoints.telegram, methods=["POST"]),
-        Route("/webhook/line", endpoints.line, methods=["POST"]),
         Mount(
             "/admin",
             routes=AdminPages(site).routes(),

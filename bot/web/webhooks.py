@@ -36,7 +36,9 @@ async def telegram_webhook(request: Request, runtime: Runtime) -> Response:
     if event_id is None:
         raise HTTPException(400, "expected a Telegram Update with an integer update_id")
     await runtime.inbox.accept(Channel.TELEGRAM, [(event_id, update)])
-    return JSONResponse({"ok": True})
+    # Also for a redelivered press: Telegram sends an update again only when it did not get
+    # our answer, so the press was not answered either.
+    return JSONResponse(TelegramChannel.webhook_answer(update))
 
 
 async def line_webhook(request: Request, runtime: Runtime) -> Response:
