@@ -15,6 +15,7 @@ from bot.core import Channel, IncomingMessage
 from bot.runtime import Runtime, open_runtime
 from bot.scheduler import sweep
 from bot.staff.polls import PollFileError, PollSpec, create_poll, load_poll_file, results_csv
+from bot.storage.polls import Tally
 from bot.web import build_web_app
 from tests.conftest import FakeClock, Resident, make_settings
 from tests.databases import INTEGRITY_ERRORS, database_for
@@ -396,3 +397,71 @@ async def test_an_announced_poll_is_queued_to_its_audience_with_the_poll(
             runtime.services.notices,
         )
         assert none is None and quiet_id == poll_id + 1
+
+
+# What the running counts (migration 0009) must always equal: the ballots counted afresh.
+RECOUNT = (
+    "SELECT b.poll_id, coalesce(b.district, ''), 0, count(*) FROM ballots b"
+    " GROUP BY b.poll_id, coalesce(b.district, '')"
+    " UNION ALL SELECT b.poll_id, coalesce(b.district, ''), bc.position, count(*)"
+    " FROM ballots b JOIN ballot_choices bc ON bc.ballot_id = b.id"
+    " GROUP BY b.poll_id, coalesce(b.district, ''), bc.position"
+)
+KEPT = (
+    "SELECT poll_id, district, 0, ballots FROM poll_ballot_counts WHERE ballots <> 0"
+    " UNION ALL SELECT poll_id, district, position, votes FROM poll_choice_counts"
+    " WHERE votes <> 0"
+)
+
+
+async def assert_counts_match_a_recount(runtime: Runtime) -> set[tuple[Any, ...]]:
+    recounted = {tuple(row) for row in await runtime.db.fetch_all(RECOUNT)}
+    kept = {tuple(row) for row in await runtime.db.fetch_all(KEPT)}
+    assert kept == recounted
+    return kept
+
+
+async def test_the_running_counts_always_equal_a_recount_of_the_ballots(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    from tests.test_link import code_in
+
+    single = await new_poll(runtime, clock)
+    several = await new_poll(runtime, clock, multiple=True)
+    residents, polls, now = runtime.services.residents, runtime.services.polls, clock.now
+    ids = {}
+    for name, district in (("a", "一ノ宮"), ("b", "七日市"), ("c", None)):
+        person = await residents.get_or_create(Channel.WEB, name, "ja", now)
+        ids[name] = (person.id, district)
+    for name, position in (("a", 1), ("b", 2), ("c", 3)):
+        await polls.vote(single, ids[name][0], ids[name][1], frozenset({position}), now)
+    assert (single, "一ノ宮", 1, 1) in await assert_counts_match_a_recount(runtime)
+    await polls.vote(single, ids["a"][0], "一ノ宮", frozenset({2}), now)  # changes its mind
+    await polls.vote(single, ids["b"][0], "黒川", frozenset({2}), now)  # moved, votes again
+    await polls.vote(several, ids["a"][0], "一ノ宮", frozenset({1, 3}), now)
+    await polls.vote(several, ids["a"][0], "一ノ宮", frozenset({2}), now)
+    kept = await assert_counts_match_a_recount(runtime)
+    assert (single, "七日市", 0, 1) not in kept and (single, "黒川", 2, 1) in kept
+    assert (await polls.tally(single)) == Tally(3, {2: 2, 3: 1})
+    assert (await polls.tally_by_district(several)) == {"一ノ宮": Tally(1, {2: 1})}
+
+    # Two apps of one person who both voted: linking keeps one ballot, the counts follow.
+    on_web, on_telegram = Resident(runtime, "web-user"), Resident(runtime, "42", Channel.TELEGRAM)
+    for person, choice in ((on_web, "土曜"), (on_telegram, "日曜")):
+        await person.say("/polls")
+        await person.tap_card("1. 防災訓練はいつがよいですか")
+        await person.tap(choice)
+    assert (await polls.tally(single)).ballots == 5
+    await on_web.say("/link")
+    await on_telegram.say(f"/link {code_in(on_web)}")
+    assert (await polls.tally(single)) == Tally(4, {1: 1, 2: 2, 3: 1})
+    # Forgetting a voter keeps the ballot (it is the poll's, not the person's).
+    await on_telegram.say("/forget")
+    await on_telegram.tap("はい、消します")
+    assert (await polls.tally(single)).ballots == 4
+    await assert_counts_match_a_recount(runtime)
+    # A ballot deleted outright (as linking does) takes its choices out of the counts.
+    await runtime.db.execute("DELETE FROM ballots WHERE resident_id = ?", (ids["a"][0],))
+    assert (await polls.tally(single)) == Tally(3, {1: 1, 2: 1, 3: 1})
+    assert await polls.tally_by_district(several) == {}
+    await assert_counts_match_a_recount(runtime)

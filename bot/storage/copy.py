@@ -16,6 +16,9 @@ from bot.storage.postgres import PostgresDatabase
 from bot.storage.sqlite import SqliteDatabase
 
 CHUNK = 1000
+# Kept by triggers from the ballots as those are copied (migration 0009): copied as well, every
+# ballot would be counted twice.
+COUNTED_BY_TRIGGERS = ("poll_ballot_counts", "poll_choice_counts")
 
 
 class CopyError(StorageError):
@@ -57,15 +60,16 @@ async def copy_database(source: Database, target: Database, migrations: Path) ->
 
 
 async def _selects_parents_first(db: Database) -> dict[str, tuple[list[str], str]]:
-    """Every table (but the migrations' own), after the tables it refers to, with its columns
-    and the SELECT that reads it (rows a table's own rows refer to, as residents.linked_to
-    does, first)."""
+    """Every table (but the migrations' own and the counts), after the tables it refers to,
+    with its columns and the SELECT that reads it (rows a table's own rows refer to, as
+    residents.linked_to does, first)."""
     names = [
         row[0]
         for row in await db.fetch_all(
             "SELECT name FROM sqlite_master WHERE type = 'table'"
             " AND name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations' ORDER BY name"
         )
+        if row[0] not in COUNTED_BY_TRIGGERS
     ]
     parents: dict[str, set[str]] = {}
     selects: dict[str, tuple[list[str], str]] = {}

@@ -255,19 +255,23 @@ class PollRepository:
         return Tally(sum(t.ballots for t in by_district.values()), dict(counts))
 
     async def tally_by_district(self, poll_id: int) -> dict[str | None, Tally]:
-        ballots = await self._db.fetch_all(
-            "SELECT district, count(*) FROM ballots WHERE poll_id = ? GROUP BY district",
-            (poll_id,),
+        """The running counts (migration 0009: kept by triggers as ballots change), in one
+        statement; position 0 in its rows carries a district's number of ballots."""
+        rows = await self._db.fetch_all(
+            "SELECT district, 0, ballots FROM poll_ballot_counts"
+            " WHERE poll_id = ? AND ballots > 0"
+            " UNION ALL SELECT district, position, votes FROM poll_choice_counts"
+            " WHERE poll_id = ? AND votes > 0",
+            (poll_id, poll_id),
         )
-        choices = await self._db.fetch_all(
-            "SELECT b.district, bc.position, count(*) FROM ballots b"
-            " JOIN ballot_choices bc ON bc.ballot_id = b.id"
-            " WHERE b.poll_id = ? GROUP BY b.district, bc.position",
-            (poll_id,),
-        )
-        result = {row[0]: Tally(int(row[1]), {}) for row in ballots}
-        for district, position, count in choices:
-            result[district].counts[int(position)] = int(count)
+        result: dict[str | None, Tally] = {}
+        for district_key, position, count in rows:
+            district = district_key or None  # '' is "no district" in the count tables
+            if position == 0:
+                result[district] = Tally(int(count), {})
+        for district_key, position, count in rows:
+            if position != 0:
+                result[district_key or None].counts[int(position)] = int(count)
         return result
 
     async def comments(self, poll_id: int) -> list[str]:
