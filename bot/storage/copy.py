@@ -39,7 +39,7 @@ async def copy_database(source: Database, target: Database, migrations: Path) ->
     copied: dict[str, int] = {}
     # One transaction on each side: the file is read as one snapshot (and nobody can write to
     # it meanwhile), and rows stream across in chunks rather than whole tables in memory.
-    async with source.transaction() as reader, target.transaction() as writer:
+    async with source.streaming() as reader, target.transaction() as writer:
         for table, (columns, select) in selects.items():
             insert = (
                 f"INSERT INTO {table} ({', '.join(columns)})"

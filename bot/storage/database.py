@@ -8,7 +8,7 @@ database for the clause, e.g. `db.skip_locked`.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Generator, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
@@ -24,6 +24,44 @@ class Cursor(Protocol):
     async def fetchone(self) -> Row | None: ...
 
     async def fetchall(self) -> Sequence[Row]: ...
+
+
+def returns_rows(sql: str) -> bool:
+    """Whether a statement gives rows back: a query, or a change with RETURNING."""
+    head = sql.lstrip().split(None, 1)[0].upper()
+    return head in ("SELECT", "WITH", "VALUES", "PRAGMA") or " RETURNING " in sql.upper()
+
+
+class FetchedCursor:
+    """A statement's result inside a transaction, fetched with it: the part of a DB-API cursor
+    repositories use (fetchone, fetchall, rowcount)."""
+
+    def __init__(self, rows: Sequence[Row], rowcount: int) -> None:
+        self._rows = list(rows)
+        self.rowcount = rowcount
+
+    async def fetchone(self) -> Row | None:
+        return self._rows[0] if self._rows else None
+
+    async def fetchall(self) -> list[Row]:
+        return self._rows
+
+
+class Statement:
+    """A statement to run: awaited, or used as `async with conn.execute(...) as cursor`, as
+    aiosqlite allows both."""
+
+    def __init__(self, run: Callable[[], Awaitable[FetchedCursor]]) -> None:
+        self._run = run
+
+    def __await__(self) -> Generator[Any, None, FetchedCursor]:
+        return self._run().__await__()
+
+    async def __aenter__(self) -> FetchedCursor:
+        return await self._run()
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
 
 
 class Connection(Protocol):
@@ -110,4 +148,15 @@ async def inserted_id(cursor: Cursor) -> int:
     return int(row[0])
 
 
-__all__ = ["Connection", "Cursor", "Database", "Row", "inserted_id", "is_busy", "open_database"]
+__all__ = [
+    "Connection",
+    "Cursor",
+    "Database",
+    "FetchedCursor",
+    "Row",
+    "Statement",
+    "inserted_id",
+    "is_busy",
+    "open_database",
+    "returns_rows",
+]

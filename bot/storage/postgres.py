@@ -1,7 +1,7 @@
 """PostgreSQL through asyncpg, behind the same interface as SQLite (see database.py).
 
 Repositories keep SQLite's `?` placeholders and aiosqlite's cursor calls; this module numbers
-the placeholders ($1, $2 …) and gives asyncpg's results a cursor's face.
+the placeholders ($1, $2 …) and gives asyncpg's results a cursor's face (FetchedCursor).
 
 Write transactions take one advisory lock, so they run one at a time across every instance,
 exactly as SQLite's BEGIN IMMEDIATE does on one file: a check inside a transaction (a shift's
@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import AsyncIterator, Generator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
 
-from bot.storage.database import Queries, Row
+from bot.storage.database import FetchedCursor, Queries, Row, Statement, returns_rows
 
 # pg_advisory_xact_lock key held by every write transaction (any constant; "chiiki" in ASCII).
 WRITERS_LOCK = 0x636869696B69
@@ -47,57 +47,21 @@ def numbered(sql: str) -> str:
     return "".join(out)
 
 
-def _returns_rows(sql: str) -> bool:
-    head = sql.lstrip().split(None, 1)[0].upper()
-    return head in ("SELECT", "WITH", "VALUES") or " RETURNING " in sql.upper()
-
-
 def _status_count(status: str) -> int:
     """asyncpg's command tag ("UPDATE 3", "INSERT 0 1") as a row count."""
     last = status.rsplit(" ", 1)[-1]
     return int(last) if last.isdigit() else -1
 
 
-class PgCursor:
-    """The part of a DB-API cursor repositories use: fetchone, fetchall, rowcount."""
-
-    def __init__(self, rows: Sequence[Row], rowcount: int) -> None:
-        self._rows = list(rows)
-        self.rowcount = rowcount
-
-    async def fetchone(self) -> Row | None:
-        return self._rows[0] if self._rows else None
-
-    async def fetchall(self) -> list[Row]:
-        return self._rows
-
-
 async def _run(
     conn: asyncpg.Connection | asyncpg.Pool, sql: str, params: Iterable[Any]
-) -> PgCursor:
+) -> FetchedCursor:
     args = tuple(params)
     query = numbered(sql)
-    if _returns_rows(sql):
+    if returns_rows(sql):
         rows = await conn.fetch(query, *args)
-        return PgCursor(rows, len(rows))
-    return PgCursor([], _status_count(await conn.execute(query, *args)))
-
-
-class _Statement:
-    """A statement to run: awaited, or used as `async with conn.execute(...) as cursor`, as
-    aiosqlite allows both."""
-
-    def __init__(self, conn: asyncpg.Connection, sql: str, parameters: Iterable[Any]) -> None:
-        self._conn, self._sql, self._parameters = conn, sql, parameters
-
-    def __await__(self) -> Generator[Any, None, PgCursor]:
-        return _run(self._conn, self._sql, self._parameters).__await__()
-
-    async def __aenter__(self) -> PgCursor:
-        return await self
-
-    async def __aexit__(self, *exc: object) -> None:
-        return None
+        return FetchedCursor(rows, len(rows))
+    return FetchedCursor([], _status_count(await conn.execute(query, *args)))
 
 
 class PgConnection:
@@ -106,8 +70,8 @@ class PgConnection:
     def __init__(self, conn: asyncpg.Connection) -> None:
         self._conn = conn
 
-    def execute(self, sql: str, parameters: Iterable[Any] = ()) -> _Statement:
-        return _Statement(self._conn, sql, parameters)
+    def execute(self, sql: str, parameters: Iterable[Any] = ()) -> Statement:
+        return Statement(functools.partial(_run, self._conn, sql, parameters))
 
     async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> None:
         batch = [tuple(p) for p in parameters]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator, Iterable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -10,7 +11,29 @@ from typing import Any
 
 import aiosqlite
 
-from bot.storage.database import Queries, Row
+from bot.storage.database import FetchedCursor, Queries, Row, Statement, returns_rows
+
+
+class SqliteConnection:
+    """aiosqlite's connection inside a transaction, one trip to its thread per statement: the
+    rows come back with the statement (aiosqlite's own cursor takes a trip more to fetch them
+    and one to close, and each trip wakes both threads)."""
+
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._connection = connection
+
+    def execute(self, sql: str, parameters: Iterable[Any] = ()) -> Statement:
+        return Statement(functools.partial(self._run, sql, tuple(parameters)))
+
+    async def _run(self, sql: str, parameters: tuple[Any, ...]) -> FetchedCursor:
+        if returns_rows(sql):
+            rows = list(await self._connection.execute_fetchall(sql, parameters))
+            return FetchedCursor(rows, len(rows))
+        cursor = await self._connection.execute(sql, parameters)
+        return FetchedCursor([], cursor.rowcount)  # read here, not a trip
+
+    async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> None:
+        await self._connection.executemany(sql, parameters)
 
 
 class SqliteDatabase(Queries):
@@ -28,8 +51,15 @@ class SqliteDatabase(Queries):
         self._lock = asyncio.Lock()
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def transaction(self) -> AsyncIterator[SqliteConnection]:
         """BEGIN IMMEDIATE … COMMIT, or ROLLBACK when the block raises."""
+        async with self.streaming() as connection:
+            yield SqliteConnection(connection)
+
+    @asynccontextmanager
+    async def streaming(self) -> AsyncIterator[aiosqlite.Connection]:
+        """The same transaction on aiosqlite's own connection, whose cursors fetch a chunk of
+        rows at a time: for reading whole tables (`chiiki db copy`)."""
         async with self._lock:
             await self._connection.execute("BEGIN IMMEDIATE")
             try:
@@ -39,7 +69,7 @@ class SqliteDatabase(Queries):
                 raise
             await self._connection.execute("COMMIT")
 
-    def claiming(self) -> AbstractAsyncContextManager[aiosqlite.Connection]:
+    def claiming(self) -> AbstractAsyncContextManager[SqliteConnection]:
         return self.transaction()  # one file, one writer: a claim is any transaction
 
     async def execute(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
