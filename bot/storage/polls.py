@@ -167,9 +167,15 @@ class PollRepository:
         if not positions:
             return VoteOutcome.INVALID
         async with self._db.transaction() as conn:
+            # The poll, how many of the positions it has, and the resident's earlier ballot, in
+            # one statement: each statement is a trip to the database.
             async with conn.execute(
-                "SELECT multiple, district, closes_at, closed_at FROM polls WHERE id = ?",
-                (poll_id,),
+                "SELECT multiple, district, closes_at, closed_at,"
+                " (SELECT count(*) FROM poll_choices WHERE poll_id = polls.id"
+                f" AND position IN ({_placeholders(len(positions))})) AS known,"
+                " (SELECT id FROM ballots WHERE poll_id = polls.id AND resident_id = ?)"
+                " AS earlier FROM polls WHERE id = ?",
+                (*positions, resident_id, poll_id),
             ) as cursor:
                 poll = await cursor.fetchone()
             if poll is None:
@@ -178,19 +184,9 @@ class PollRepository:
                 return VoteOutcome.CLOSED
             if poll["district"] is not None and poll["district"] != district:
                 return VoteOutcome.NOT_ELIGIBLE
-            async with conn.execute(
-                f"SELECT count(*) FROM poll_choices WHERE poll_id = ? AND position IN"
-                f" ({_placeholders(len(positions))})",
-                (poll_id, *positions),
-            ) as cursor:
-                known = (await cursor.fetchone())[0]  # type: ignore[index]
-            if known != len(positions) or (not poll["multiple"] and len(positions) != 1):
+            if poll["known"] != len(positions) or (not poll["multiple"] and len(positions) != 1):
                 return VoteOutcome.INVALID
-            async with conn.execute(
-                "SELECT id FROM ballots WHERE poll_id = ? AND resident_id = ?",
-                (poll_id, resident_id),
-            ) as cursor:
-                earlier = await cursor.fetchone()
+            earlier = poll["earlier"]
             if earlier is None:
                 cursor = await conn.execute(
                     "INSERT INTO ballots (poll_id, resident_id, district, cast_at, updated_at)"
@@ -199,7 +195,7 @@ class PollRepository:
                 )
                 ballot_id = await inserted_id(cursor)
             else:
-                ballot_id = earlier["id"]
+                ballot_id = earlier
                 await conn.execute(
                     "UPDATE ballots SET district = ?, updated_at = ? WHERE id = ?",
                     (district, to_db(now), ballot_id),
