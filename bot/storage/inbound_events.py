@@ -12,6 +12,8 @@ from bot.storage.timestamps import to_db
 
 # An event that failed this often is given up on (and logged), so one bad event cannot loop.
 MAX_ATTEMPTS = 5
+# Event ids marked handled by one statement (far below either database's limit on parameters).
+MARK_CHUNK = 500
 # An event is the instance's own, unclaimed, or claimed by an instance gone quiet.
 _CLAIMABLE = "(claimed_by = ? OR claimed_at IS NULL OR claimed_at < ?)"
 
@@ -72,13 +74,21 @@ class InboundEventRepository:
         return InboundEvent(channel, event_id, json.loads(row["payload"]), row["attempts"])
 
     async def mark_handled(self, keys: list[tuple[str, str]], now: datetime) -> None:
-        """Done, each (channel, event id): keep the id for de-duplication, drop the payload."""
-        async with self._db.transaction() as conn:
-            await conn.executemany(
-                "UPDATE inbound_events SET handled_at = ?, payload = NULL"
-                " WHERE channel = ? AND event_id = ?",
-                [(to_db(now), channel, event_id) for channel, event_id in keys],
-            )
+        """Done, each (channel, event id): keep the id for de-duplication, drop the payload.
+
+        One statement per channel and chunk, each its own transaction: a transaction of several
+        statements would hold the one writer over as many trips to the database."""
+        by_channel: dict[str, list[str]] = {}
+        for channel, event_id in keys:
+            by_channel.setdefault(channel, []).append(event_id)
+        for channel, ids in by_channel.items():
+            for start in range(0, len(ids), MARK_CHUNK):
+                chunk = ids[start : start + MARK_CHUNK]
+                await self._db.execute(
+                    "UPDATE inbound_events SET handled_at = ?, payload = NULL"
+                    f" WHERE channel = ? AND event_id IN ({', '.join('?' * len(chunk))})",
+                    (to_db(now), channel, *chunk),
+                )
 
     async def pending(self, owner: str, stale_before: datetime) -> list[tuple[str, str]]:
         """(channel, event id) of events not yet handled that `owner` may take (its own from
