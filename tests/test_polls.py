@@ -15,7 +15,7 @@ from bot.core import Channel, IncomingMessage
 from bot.runtime import Runtime, open_runtime
 from bot.scheduler import sweep
 from bot.staff.polls import PollFileError, PollSpec, create_poll, load_poll_file, results_csv
-from bot.storage.polls import Tally
+from bot.storage.polls import Tally, VoteOutcome
 from bot.web import build_web_app
 from tests.conftest import FakeClock, Resident, make_settings
 from tests.databases import INTEGRITY_ERRORS, database_for
@@ -341,6 +341,33 @@ async def test_200_concurrent_votes_through_the_web_api_are_all_counted(
     tally = await runtime.services.polls.tally(poll_id)
     assert tally.ballots == 200
     assert tally.counts == {1: 67, 2: 67, 3: 66}
+
+
+async def test_votes_arriving_together_each_get_their_own_outcome(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    """Votes cast at the same moment share a transaction: each still gets its own answer, a
+    resident's second vote in the batch replaces the first, and a refused one spoils nothing."""
+    poll_id = await new_poll(runtime, clock)
+    closed_id = await new_poll(runtime, clock, closes_at=(clock.now + timedelta(hours=1)))
+    polls, now = runtime.services.polls, clock.now
+    voters = [
+        (await runtime.services.residents.get_or_create(Channel.WEB, f"v{n}", "ja", now)).id
+        for n in range(30)
+    ]
+    clock.advance(hours=2)  # the second poll has closed
+    first = [polls.vote(poll_id, v, None, frozenset({1}), clock.now) for v in voters]
+    again = [polls.vote(poll_id, v, None, frozenset({3}), clock.now) for v in voters[:10]]
+    late = polls.vote(closed_id, voters[0], None, frozenset({1}), clock.now)
+    invalid = polls.vote(poll_id, voters[1], None, frozenset({9}), clock.now)
+    outcomes = await asyncio.gather(*first, *again, late, invalid)
+    assert outcomes == (
+        [VoteOutcome.CAST] * 30
+        + [VoteOutcome.REPLACED] * 10
+        + [VoteOutcome.CLOSED, VoteOutcome.INVALID]
+    )
+    assert await polls.tally(poll_id) == Tally(30, {1: 20, 3: 10})
+    assert (await polls.tally(closed_id)).ballots == 0
 
 
 async def test_the_same_telegram_callback_twice_counts_once(

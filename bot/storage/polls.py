@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from bot.storage.database import Database, Row, inserted_id
+from bot.storage.database import Connection, Database, Row, inserted_id
+from bot.storage.group_commit import GroupCommit
 from bot.storage.outbox import DISTRICT_AUDIENCE, NewBroadcast, insert_broadcast
 from bot.storage.timestamps import from_db, to_db
 
@@ -74,9 +75,21 @@ class Tally:
     counts: dict[int, int]
 
 
+@dataclass(frozen=True, slots=True)
+class _Vote:
+    poll_id: int
+    resident_id: int
+    district: str | None
+    positions: frozenset[int]
+    now: datetime
+
+
 class PollRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
+        # Votes arriving together are cast in one transaction, each with its own outcome: in a
+        # burst every vote waits for the one writer, and BEGIN and COMMIT are trips it shares.
+        self._votes: GroupCommit[_Vote, VoteOutcome] = GroupCommit(self._cast_all)
 
     async def create(
         self, poll: NewPoll, now: datetime, announcement: NewBroadcast | None = None
@@ -166,46 +179,11 @@ class PollRepository:
         """Cast or replace the resident's one ballot, checking the poll inside the transaction."""
         if not positions:
             return VoteOutcome.INVALID
+        return await self._votes.add(_Vote(poll_id, resident_id, district, positions, now))
+
+    async def _cast_all(self, votes: list[_Vote]) -> list[VoteOutcome]:
         async with self._db.transaction() as conn:
-            # The poll, how many of the positions it has, and the resident's earlier ballot, in
-            # one statement: each statement is a trip to the database.
-            async with conn.execute(
-                "SELECT multiple, district, closes_at, closed_at,"
-                " (SELECT count(*) FROM poll_choices WHERE poll_id = polls.id"
-                f" AND position IN ({_placeholders(len(positions))})) AS known,"
-                " (SELECT id FROM ballots WHERE poll_id = polls.id AND resident_id = ?)"
-                " AS earlier FROM polls WHERE id = ?",
-                (*positions, resident_id, poll_id),
-            ) as cursor:
-                poll = await cursor.fetchone()
-            if poll is None:
-                return VoteOutcome.INVALID
-            if poll["closed_at"] is not None or from_db(poll["closes_at"]) <= now:
-                return VoteOutcome.CLOSED
-            if poll["district"] is not None and poll["district"] != district:
-                return VoteOutcome.NOT_ELIGIBLE
-            if poll["known"] != len(positions) or (not poll["multiple"] and len(positions) != 1):
-                return VoteOutcome.INVALID
-            earlier = poll["earlier"]
-            if earlier is None:
-                cursor = await conn.execute(
-                    "INSERT INTO ballots (poll_id, resident_id, district, cast_at, updated_at)"
-                    " VALUES (?, ?, ?, ?, ?) RETURNING id",
-                    (poll_id, resident_id, district, to_db(now), to_db(now)),
-                )
-                ballot_id = await inserted_id(cursor)
-            else:
-                ballot_id = earlier
-                await conn.execute(
-                    "UPDATE ballots SET district = ?, updated_at = ? WHERE id = ?",
-                    (district, to_db(now), ballot_id),
-                )
-                await conn.execute("DELETE FROM ballot_choices WHERE ballot_id = ?", (ballot_id,))
-            await conn.executemany(
-                "INSERT INTO ballot_choices (ballot_id, position) VALUES (?, ?)",
-                [(ballot_id, p) for p in sorted(positions)],
-            )
-        return VoteOutcome.CAST if earlier is None else VoteOutcome.REPLACED
+            return [await _cast(conn, vote) for vote in votes]
 
     async def set_comment(
         self, poll_id: int, resident_id: int, comment: str, now: datetime
@@ -315,3 +293,49 @@ def _poll(row: Row, choices: tuple[PollChoice, ...]) -> Poll:
         closed_at=from_db(row["closed_at"]) if row["closed_at"] else None,
         created_at=from_db(row["created_at"]),
     )
+
+
+async def _cast(conn: Connection, vote: _Vote) -> VoteOutcome:
+    """One vote inside the batch's transaction; a later vote of the same resident in the same
+    batch sees this one (and replaces it)."""
+    poll_id, resident_id, district = vote.poll_id, vote.resident_id, vote.district
+    positions, now = vote.positions, vote.now
+    # The poll, how many of the positions it has, and the resident's earlier ballot, in
+    # one statement: each statement is a trip to the database.
+    async with conn.execute(
+        "SELECT multiple, district, closes_at, closed_at,"
+        " (SELECT count(*) FROM poll_choices WHERE poll_id = polls.id"
+        f" AND position IN ({_placeholders(len(positions))})) AS known,"
+        " (SELECT id FROM ballots WHERE poll_id = polls.id AND resident_id = ?)"
+        " AS earlier FROM polls WHERE id = ?",
+        (*positions, resident_id, poll_id),
+    ) as cursor:
+        poll = await cursor.fetchone()
+    if poll is None:
+        return VoteOutcome.INVALID
+    if poll["closed_at"] is not None or from_db(poll["closes_at"]) <= now:
+        return VoteOutcome.CLOSED
+    if poll["district"] is not None and poll["district"] != district:
+        return VoteOutcome.NOT_ELIGIBLE
+    if poll["known"] != len(positions) or (not poll["multiple"] and len(positions) != 1):
+        return VoteOutcome.INVALID
+    earlier = poll["earlier"]
+    if earlier is None:
+        cursor = await conn.execute(
+            "INSERT INTO ballots (poll_id, resident_id, district, cast_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?) RETURNING id",
+            (poll_id, resident_id, district, to_db(now), to_db(now)),
+        )
+        ballot_id = await inserted_id(cursor)
+    else:
+        ballot_id = earlier
+        await conn.execute(
+            "UPDATE ballots SET district = ?, updated_at = ? WHERE id = ?",
+            (district, to_db(now), ballot_id),
+        )
+        await conn.execute("DELETE FROM ballot_choices WHERE ballot_id = ?", (ballot_id,))
+    await conn.executemany(
+        "INSERT INTO ballot_choices (ballot_id, position) VALUES (?, ?)",
+        [(ballot_id, p) for p in sorted(positions)],
+    )
+    return VoteOutcome.CAST if earlier is None else VoteOutcome.REPLACED
