@@ -185,6 +185,27 @@ def _is_json(body: bytes) -> bool:
     return True
 
 
+async def test_queries_answer_while_a_write_transaction_is_open(
+    site: tuple[Platforms, str],
+) -> None:
+    """A resident's menu or a poll's counts do not wait behind a long write (a broadcast being
+    queued): queries have a connection of their own, and see what was committed before."""
+    platforms, _ = site
+    db = platforms.runtime.db
+    await db.execute(
+        "INSERT INTO residents (channel, platform_user_id, language, created_at, updated_at)"
+        " VALUES ('web', 'before', 'ja', '2026-11-23', '2026-11-23')"
+    )
+    async with db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO residents (channel, platform_user_id, language, created_at, updated_at)"
+            " VALUES ('web', 'during', 'ja', '2026-11-23', '2026-11-23')"
+        )
+        query = db.fetch_all("SELECT platform_user_id FROM residents WHERE channel = 'web'")
+        seen = await asyncio.wait_for(query, timeout=5)
+    assert [row[0] for row in seen] == ["before"]  # not what the open transaction wrote
+
+
 async def test_a_briefly_locked_database_makes_the_webhook_wait_then_succeed(
     tmp_path: Path, content_dir: Path, clock: FakeClock
 ) -> None:

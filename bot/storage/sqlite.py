@@ -46,8 +46,13 @@ class SqliteDatabase(Queries):
     dialect = "sqlite"
     skip_locked = ""  # BEGIN IMMEDIATE already gives one writer at a time the whole file
 
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(
+        self, connection: aiosqlite.Connection, reader: aiosqlite.Connection | None = None
+    ) -> None:
         self._connection = connection
+        # Queries go to a second connection (a thread of its own) without waiting for the
+        # writer's lock: in WAL mode a read sees every committed write and never waits for one.
+        self._reader = reader
         self._lock = asyncio.Lock()
 
     @asynccontextmanager
@@ -82,6 +87,15 @@ class SqliteDatabase(Queries):
         async with self._lock:
             return list(await self._connection.execute_fetchall(sql, tuple(params)))
 
+    async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
+        if self._reader is None:
+            return await self.execute(sql, params)
+        return list(await self._reader.execute_fetchall(sql, tuple(params)))
+
+    async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> Row | None:
+        rows = await self.fetch_all(sql, params)
+        return rows[0] if rows else None
+
     async def execute_script(self, script: str) -> None:
         """Run several statements; note sqlite3 commits any open transaction first."""
         async with self._lock:
@@ -92,6 +106,8 @@ class SqliteDatabase(Queries):
         return row is not None and row[0] == 1
 
     async def close(self) -> None:
+        if self._reader is not None:
+            await self._reader.close()
         await self._connection.close()
 
 
@@ -100,10 +116,17 @@ async def open_sqlite(target: str, busy_timeout_ms: int) -> SqliteDatabase:
     path = target.removeprefix("sqlite:///")
     if path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    connection = await aiosqlite.connect(path, isolation_level=None)
-    connection.row_factory = aiosqlite.Row
+    connection = await _connect(path, busy_timeout_ms)
     await connection.execute("PRAGMA journal_mode=WAL")
     await connection.execute("PRAGMA synchronous=NORMAL")
+    # A second connection to ':memory:' would open another, empty database.
+    reader = None if path == ":memory:" else await _connect(path, busy_timeout_ms)
+    return SqliteDatabase(connection, reader)
+
+
+async def _connect(path: str, busy_timeout_ms: int) -> aiosqlite.Connection:
+    connection = await aiosqlite.connect(path, isolation_level=None)
+    connection.row_factory = aiosqlite.Row
     await connection.execute("PRAGMA foreign_keys=ON")
     await connection.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
-    return SqliteDatabase(connection)
+    return connection
