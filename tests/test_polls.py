@@ -344,30 +344,57 @@ async def test_200_concurrent_votes_through_the_web_api_are_all_counted(
 
 
 async def test_votes_arriving_together_each_get_their_own_outcome(
-    runtime: Runtime, clock: FakeClock
+    tmp_path: Path, content_dir: Path, clock: FakeClock
 ) -> None:
-    """Votes cast at the same moment share a transaction: each still gets its own answer, a
-    resident's second vote in the batch replaces the first, and a refused one spoils nothing."""
-    poll_id = await new_poll(runtime, clock)
-    closed_id = await new_poll(runtime, clock, closes_at=(clock.now + timedelta(hours=1)))
-    polls, now = runtime.services.polls, clock.now
-    voters = [
-        (await runtime.services.residents.get_or_create(Channel.WEB, f"v{n}", "ja", now)).id
-        for n in range(30)
-    ]
-    clock.advance(hours=2)  # the second poll has closed
-    first = [polls.vote(poll_id, v, None, frozenset({1}), clock.now) for v in voters]
-    again = [polls.vote(poll_id, v, None, frozenset({3}), clock.now) for v in voters[:10]]
-    late = polls.vote(closed_id, voters[0], None, frozenset({1}), clock.now)
-    invalid = polls.vote(poll_id, voters[1], None, frozenset({9}), clock.now)
-    outcomes = await asyncio.gather(*first, *again, late, invalid)
-    assert outcomes == (
-        [VoteOutcome.CAST] * 30
-        + [VoteOutcome.REPLACED] * 10
-        + [VoteOutcome.CLOSED, VoteOutcome.INVALID]
-    )
-    assert await polls.tally(poll_id) == Tally(30, {1: 20, 3: 10})
-    assert (await polls.tally(closed_id)).ballots == 0
+    """Votes cast at the same moment are checked and written together: each still gets its own
+    answer, a resident's later vote replaces the earlier one (made before or in the same
+    batch), and a refused vote spoils nothing."""
+    settings = make_settings(tmp_path, content_dir, CHIIKI_PACK="testville")
+    async with open_runtime(settings, clock=clock) as runtime:
+        poll_id = await new_poll(runtime, clock)
+        several = await new_poll(runtime, clock, multiple=True)
+        local = await new_poll(runtime, clock, district="d01")
+        closed_id = await new_poll(runtime, clock, closes_at=(clock.now + timedelta(hours=1)))
+        polls, now = runtime.services.polls, clock.now
+        voters = [
+            (await runtime.services.residents.get_or_create(Channel.WEB, f"v{n}", "ja", now)).id
+            for n in range(30)
+        ]
+        # Five had answered before the burst.
+        for voter in voters[:5]:
+            assert await polls.vote(poll_id, voter, None, frozenset({2}), now) is VoteOutcome.CAST
+        clock.advance(hours=2)  # the fourth poll has closed
+        at = clock.now
+        first = [polls.vote(poll_id, v, None, frozenset({1}), at) for v in voters]
+        again = [polls.vote(poll_id, v, None, frozenset({3}), at) for v in voters[:10]]
+        picks = [
+            polls.vote(several, voters[0], None, frozenset({1, 3}), at),
+            polls.vote(several, voters[0], None, frozenset({2, 3}), at),
+            polls.vote(several, voters[1], None, frozenset({1, 2, 3}), at),
+        ]
+        refused = [
+            polls.vote(closed_id, voters[0], None, frozenset({1}), at),
+            polls.vote(poll_id, voters[1], None, frozenset({9}), at),
+            polls.vote(poll_id, voters[2], None, frozenset({1, 2}), at),  # one choice only
+            polls.vote(local, voters[3], "d02", frozenset({1}), at),
+            polls.vote(9999, voters[4], None, frozenset({1}), at),
+        ]
+        local_vote = polls.vote(local, voters[4], "d01", frozenset({2}), at)
+        outcomes = await asyncio.gather(*first, *again, *picks, *refused, local_vote)
+        assert outcomes == (
+            [VoteOutcome.REPLACED] * 5
+            + [VoteOutcome.CAST] * 25
+            + [VoteOutcome.REPLACED] * 10
+            + [VoteOutcome.CAST, VoteOutcome.REPLACED, VoteOutcome.CAST]
+            + [VoteOutcome.CLOSED, VoteOutcome.INVALID, VoteOutcome.INVALID]
+            + [VoteOutcome.NOT_ELIGIBLE, VoteOutcome.INVALID, VoteOutcome.CAST]
+        )
+        assert await polls.tally(poll_id) == Tally(30, {1: 20, 3: 10})
+        assert await polls.ballot_of(poll_id, voters[0]) == frozenset({3})
+        assert await polls.tally(several) == Tally(2, {1: 1, 2: 2, 3: 2})
+        assert await polls.tally_by_district(local) == {"d01": Tally(1, {2: 1})}
+        assert (await polls.tally(closed_id)).ballots == 0
+        await assert_counts_match_a_recount(runtime)
 
 
 async def test_the_same_telegram_callback_twice_counts_once(

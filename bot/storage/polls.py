@@ -183,7 +183,7 @@ class PollRepository:
 
     async def _cast_all(self, votes: list[_Vote]) -> list[VoteOutcome]:
         async with self._db.transaction() as conn:
-            return [await _cast(conn, vote) for vote in votes]
+            return await _cast_together(conn, votes)
 
     async def set_comment(
         self, poll_id: int, resident_id: int, comment: str, now: datetime
@@ -295,47 +295,105 @@ def _poll(row: Row, choices: tuple[PollChoice, ...]) -> Poll:
     )
 
 
-async def _cast(conn: Connection, vote: _Vote) -> VoteOutcome:
-    """One vote inside the batch's transaction; a later vote of the same resident in the same
-    batch sees this one (and replaces it)."""
-    poll_id, resident_id, district = vote.poll_id, vote.resident_id, vote.district
-    positions, now = vote.positions, vote.now
-    # The poll, how many of the positions it has, and the resident's earlier ballot, in
-    # one statement: each statement is a trip to the database.
+# Rows written by one statement of a batch of votes (well within both databases' limits on
+# parameters).
+VOTE_CHUNK = 500
+
+
+async def _cast_together(conn: Connection, votes: list[_Vote]) -> list[VoteOutcome]:
+    """Check and write a batch of votes in a few statements, whatever its size: each statement
+    is a trip to the database while the one writer waits. Votes count in arrival order, so a
+    resident's later vote in the batch replaces the earlier one."""
+    poll_ids = sorted({v.poll_id for v in votes})
+    resident_ids = sorted({v.resident_id for v in votes})
     async with conn.execute(
-        "SELECT multiple, district, closes_at, closed_at,"
-        " (SELECT count(*) FROM poll_choices WHERE poll_id = polls.id"
-        f" AND position IN ({_placeholders(len(positions))})) AS known,"
-        " (SELECT id FROM ballots WHERE poll_id = polls.id AND resident_id = ?)"
-        " AS earlier FROM polls WHERE id = ?",
-        (*positions, resident_id, poll_id),
+        "SELECT p.id, p.multiple, p.district, p.closes_at, p.closed_at, c.position"
+        " FROM polls p JOIN poll_choices c ON c.poll_id = p.id"
+        f" WHERE p.id IN ({_placeholders(len(poll_ids))})",
+        poll_ids,
     ) as cursor:
-        poll = await cursor.fetchone()
+        rows = await cursor.fetchall()
+    polls = {row["id"]: row for row in rows}
+    positions_of: dict[int, set[int]] = {}
+    for row in rows:
+        positions_of.setdefault(row["id"], set()).add(row["position"])
+    async with conn.execute(
+        "SELECT poll_id, resident_id, id FROM ballots"
+        f" WHERE poll_id IN ({_placeholders(len(poll_ids))})"
+        f" AND resident_id IN ({_placeholders(len(resident_ids))})",
+        (*poll_ids, *resident_ids),
+    ) as cursor:
+        earlier = {(row[0], row[1]): row[2] for row in await cursor.fetchall()}
+
+    outcomes: list[VoteOutcome] = []
+    latest: dict[tuple[int, int], _Vote] = {}  # each ballot as the batch leaves it
+    first_cast: dict[tuple[int, int], datetime] = {}
+    for vote in votes:
+        refusal = _refusal(vote, polls.get(vote.poll_id), positions_of.get(vote.poll_id, set()))
+        if refusal is not None:
+            outcomes.append(refusal)
+            continue
+        key = (vote.poll_id, vote.resident_id)
+        known = key in earlier or key in latest
+        outcomes.append(VoteOutcome.REPLACED if known else VoteOutcome.CAST)
+        first_cast.setdefault(key, vote.now)
+        latest[key] = vote
+
+    fresh = [key for key in latest if key not in earlier]
+    ballot_ids = {key: earlier[key] for key in latest if key in earlier}
+    for chunk in _chunks(fresh):
+        async with conn.execute(
+            "INSERT INTO ballots (poll_id, resident_id, district, cast_at, updated_at) VALUES "
+            + ", ".join(["(?, ?, ?, ?, ?)"] * len(chunk))
+            + " RETURNING poll_id, resident_id, id",
+            [
+                value
+                for key in chunk
+                for value in (
+                    *key,
+                    latest[key].district,
+                    to_db(first_cast[key]),
+                    to_db(latest[key].now),
+                )
+            ],
+        ) as cursor:
+            ballot_ids.update({(row[0], row[1]): row[2] for row in await cursor.fetchall()})
+    replaced = [key for key in latest if key in earlier]
+    if replaced:
+        await conn.executemany(
+            "UPDATE ballots SET district = ?, updated_at = ? WHERE id = ?",
+            [(latest[k].district, to_db(latest[k].now), earlier[k]) for k in replaced],
+        )
+        for chunk in _chunks(replaced):
+            ids = [earlier[key] for key in chunk]
+            await conn.execute(
+                f"DELETE FROM ballot_choices WHERE ballot_id IN ({_placeholders(len(ids))})",
+                ids,
+            )
+    if latest:
+        await conn.executemany(
+            "INSERT INTO ballot_choices (ballot_id, position) VALUES (?, ?)",
+            [
+                (ballot_ids[key], position)
+                for key, vote in latest.items()
+                for position in sorted(vote.positions)
+            ],
+        )
+    return outcomes
+
+
+def _refusal(vote: _Vote, poll: Row | None, positions: set[int]) -> VoteOutcome | None:
+    """Why the vote cannot count, or None when it can."""
     if poll is None:
         return VoteOutcome.INVALID
-    if poll["closed_at"] is not None or from_db(poll["closes_at"]) <= now:
+    if poll["closed_at"] is not None or from_db(poll["closes_at"]) <= vote.now:
         return VoteOutcome.CLOSED
-    if poll["district"] is not None and poll["district"] != district:
+    if poll["district"] is not None and poll["district"] != vote.district:
         return VoteOutcome.NOT_ELIGIBLE
-    if poll["known"] != len(positions) or (not poll["multiple"] and len(positions) != 1):
+    if not vote.positions <= positions or (not poll["multiple"] and len(vote.positions) != 1):
         return VoteOutcome.INVALID
-    earlier = poll["earlier"]
-    if earlier is None:
-        cursor = await conn.execute(
-            "INSERT INTO ballots (poll_id, resident_id, district, cast_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?) RETURNING id",
-            (poll_id, resident_id, district, to_db(now), to_db(now)),
-        )
-        ballot_id = await inserted_id(cursor)
-    else:
-        ballot_id = earlier
-        await conn.execute(
-            "UPDATE ballots SET district = ?, updated_at = ? WHERE id = ?",
-            (district, to_db(now), ballot_id),
-        )
-        await conn.execute("DELETE FROM ballot_choices WHERE ballot_id = ?", (ballot_id,))
-    await conn.executemany(
-        "INSERT INTO ballot_choices (ballot_id, position) VALUES (?, ?)",
-        [(ballot_id, p) for p in sorted(positions)],
-    )
-    return VoteOutcome.CAST if earlier is None else VoteOutcome.REPLACED
+    return None
+
+
+def _chunks(keys: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+    return [keys[i : i + VOTE_CHUNK] for i in range(0, len(keys), VOTE_CHUNK)]
