@@ -132,8 +132,17 @@ class PollRepository:
         return poll_id, broadcast_id
 
     async def get(self, poll_id: int) -> Poll | None:
-        polls = await self._polls("WHERE id = ?", (poll_id,))
-        return polls[0] if polls else None
+        # One query with its choices (every vote reads its poll first).
+        rows = await self._db.fetch_all(
+            "SELECT polls.*, position, label_ja, label_en FROM polls"
+            " JOIN poll_choices ON poll_choices.poll_id = polls.id"
+            " WHERE polls.id = ? ORDER BY position",
+            (poll_id,),
+        )
+        if not rows:
+            return None
+        choices = (PollChoice(r["position"], r["label_ja"], r["label_en"]) for r in rows)
+        return _poll(rows[0], tuple(choices))
 
     async def all(self) -> list[Poll]:
         return await self._polls("ORDER BY id", ())
