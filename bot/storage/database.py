@@ -65,8 +65,9 @@ class Statement:
 
 
 class Connection(Protocol):
-    """What a repository uses inside a transaction (aiosqlite's names, so SQLite needs no
-    wrapper): `await conn.execute(sql, params)` gives a cursor."""
+    """What a repository uses inside a transaction, with aiosqlite's names: `await
+    conn.execute(sql, params)` (or `async with conn.execute(…) as cursor`) gives a cursor whose
+    rows were fetched with the statement (a `Statement` giving a `FetchedCursor`)."""
 
     async def execute(self, sql: str, parameters: Iterable[Any] = ...) -> Any: ...
 
