@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.errors import StorageError
-from bot.storage.database import Database
+from bot.storage.database import Database, placeholders
 from bot.storage.migrations import apply_migrations
 from bot.storage.postgres import PostgresDatabase
 from bot.storage.sqlite import SqliteDatabase
@@ -42,8 +42,7 @@ async def copy_database(source: Database, target: Database, migrations: Path) ->
     async with source.streaming() as reader, target.transaction() as writer:
         for table, (columns, select) in selects.items():
             insert = (
-                f"INSERT INTO {table} ({', '.join(columns)})"
-                f" VALUES ({', '.join('?' * len(columns))})"
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders(len(columns))})"
             )
             cursor = await reader.execute(select)
             copied[table] = 0

@@ -10,9 +10,14 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Awaitable, Callable, Generator, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 BUSY_TIMEOUT_MS = 5000
+# Rows (or ids) one statement takes, when a batch is written or looked up at once: far within
+# both databases' limits on parameters, whatever the batch.
+ROWS_PER_STATEMENT = 500
+
+T = TypeVar("T")
 
 # A result row: sqlite3.Row or asyncpg.Record; both are read by position and by column name.
 Row = Any
@@ -24,6 +29,16 @@ class Cursor(Protocol):
     async def fetchone(self) -> Row | None: ...
 
     async def fetchall(self) -> Sequence[Row]: ...
+
+
+def placeholders(count: int) -> str:
+    """`?, ?, …` for an `IN (…)` of `count` values."""
+    return ", ".join("?" * count)
+
+
+def chunked(items: Sequence[T], size: int = ROWS_PER_STATEMENT) -> list[Sequence[T]]:
+    """`items` in pieces of at most `size`, for statements that take a piece each."""
+    return [items[start : start + size] for start in range(0, len(items), size)]
 
 
 def returns_rows(sql: str) -> bool:
@@ -110,7 +125,7 @@ class Queries:
         raise NotImplementedError
 
     async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> Row | None:
-        rows = await self.execute(sql, params)
+        rows = await self.fetch_all(sql, params)
         return rows[0] if rows else None
 
     async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
@@ -156,8 +171,10 @@ __all__ = [
     "FetchedCursor",
     "Row",
     "Statement",
+    "chunked",
     "inserted_id",
     "is_busy",
     "open_database",
+    "placeholders",
     "returns_rows",
 ]

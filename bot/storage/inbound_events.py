@@ -7,13 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.storage.database import Database
+from bot.storage.database import Database, chunked, placeholders
 from bot.storage.timestamps import to_db
 
 # An event that failed this often is given up on (and logged), so one bad event cannot loop.
 MAX_ATTEMPTS = 5
-# Event ids marked handled by one statement (far below either database's limit on parameters).
-MARK_CHUNK = 500
 # An event is the instance's own, unclaimed, or claimed by an instance gone quiet.
 _CLAIMABLE = "(claimed_by = ? OR claimed_at IS NULL OR claimed_at < ?)"
 
@@ -82,11 +80,10 @@ class InboundEventRepository:
         for channel, event_id in keys:
             by_channel.setdefault(channel, []).append(event_id)
         for channel, ids in by_channel.items():
-            for start in range(0, len(ids), MARK_CHUNK):
-                chunk = ids[start : start + MARK_CHUNK]
+            for chunk in chunked(ids):
                 await self._db.execute(
                     "UPDATE inbound_events SET handled_at = ?, payload = NULL"
-                    f" WHERE channel = ? AND event_id IN ({', '.join('?' * len(chunk))})",
+                    f" WHERE channel = ? AND event_id IN ({placeholders(len(chunk))})",
                     (to_db(now), channel, *chunk),
                 )
 

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.storage.database import Connection, Database, inserted_id
+from bot.storage.database import Connection, Database, inserted_id, placeholders
 from bot.storage.timestamps import from_db, to_db
 
 # Channels a broadcast can reach; the console is a developer's tool, never an audience.
@@ -95,7 +95,7 @@ async def insert_broadcast(
         "INSERT INTO outbox (broadcast_id, resident_id, channel, next_attempt_at)"
         " SELECT CAST(? AS INTEGER), r.id, r.channel, CAST(? AS TEXT) FROM residents r"
         " WHERE r.reachable = 1 AND r.receives_notices = 1"
-        f" AND r.channel IN ({','.join('?' * len(channels))})"
+        f" AND r.channel IN ({placeholders(len(channels))})"
         f" AND coalesce(r.linked_to, r.id) IN ({audience_sql})",
         (broadcast_id, to_db(now), *channels, *audience_params),
     )
@@ -119,7 +119,7 @@ class OutboxRepository:
         rows = await self._db.fetch_all(
             "SELECT channel, count(*) FROM residents"
             " WHERE reachable = 1 AND receives_notices = 1"
-            f" AND channel IN ({','.join('?' * len(channels))})"
+            f" AND channel IN ({placeholders(len(channels))})"
             f" AND coalesce(linked_to, id) IN ({DISTRICT_AUDIENCE}) GROUP BY channel",
             (*channels, district, district),
         )
@@ -388,7 +388,7 @@ async def _recipients(conn: Connection, outbox_ids: list[int]) -> list[Recipient
         " ELSE b.text_ja END"
         " FROM outbox o JOIN residents r ON r.id = o.resident_id"
         " JOIN broadcasts b ON b.id = o.broadcast_id"
-        f" WHERE o.id IN ({','.join('?' * len(outbox_ids))}) ORDER BY o.id",
+        f" WHERE o.id IN ({placeholders(len(outbox_ids))}) ORDER BY o.id",
         outbox_ids,
     ) as cursor:
         rows = await cursor.fetchall()

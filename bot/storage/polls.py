@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from bot.storage.database import Connection, Database, Row, inserted_id
+from bot.storage.database import Connection, Database, Row, chunked, inserted_id, placeholders
 from bot.storage.group_commit import GroupCommit
 from bot.storage.outbox import DISTRICT_AUDIENCE, NewBroadcast, insert_broadcast
 from bot.storage.timestamps import from_db, to_db
@@ -273,7 +273,7 @@ class PollRepository:
             return []
         ids = [row["id"] for row in rows]
         choice_rows = await self._db.fetch_all(
-            f"SELECT * FROM poll_choices WHERE poll_id IN ({_placeholders(len(ids))})"
+            f"SELECT * FROM poll_choices WHERE poll_id IN ({placeholders(len(ids))})"
             " ORDER BY position",
             ids,
         )
@@ -283,10 +283,6 @@ class PollRepository:
                 PollChoice(row["position"], row["label_ja"], row["label_en"])
             )
         return [_poll(row, tuple(choices.get(row["id"], []))) for row in rows]
-
-
-def _placeholders(count: int) -> str:
-    return ",".join("?" * count)
 
 
 def _poll(row: Row, choices: tuple[PollChoice, ...]) -> Poll:
@@ -305,11 +301,6 @@ def _poll(row: Row, choices: tuple[PollChoice, ...]) -> Poll:
     )
 
 
-# Rows written by one statement of a batch of votes (well within both databases' limits on
-# parameters).
-VOTE_CHUNK = 500
-
-
 async def _cast_together(conn: Connection, votes: list[_Vote]) -> list[VoteOutcome]:
     """Check and write a batch of votes in a few statements, whatever its size: each statement
     is a trip to the database while the one writer waits. Votes count in arrival order, so a
@@ -319,7 +310,7 @@ async def _cast_together(conn: Connection, votes: list[_Vote]) -> list[VoteOutco
     async with conn.execute(
         "SELECT p.id, p.multiple, p.district, p.closes_at, p.closed_at, c.position"
         " FROM polls p JOIN poll_choices c ON c.poll_id = p.id"
-        f" WHERE p.id IN ({_placeholders(len(poll_ids))})",
+        f" WHERE p.id IN ({placeholders(len(poll_ids))})",
         poll_ids,
     ) as cursor:
         rows = await cursor.fetchall()
@@ -328,12 +319,11 @@ async def _cast_together(conn: Connection, votes: list[_Vote]) -> list[VoteOutco
     for row in rows:
         positions_of.setdefault(row["id"], set()).add(row["position"])
     earlier: dict[tuple[int, int], int] = {}  # the ballots the residents already have
-    for start in range(0, len(resident_ids), VOTE_CHUNK):
-        chunk = resident_ids[start : start + VOTE_CHUNK]
+    for chunk in chunked(resident_ids):
         async with conn.execute(
             "SELECT poll_id, resident_id, id FROM ballots"
-            f" WHERE poll_id IN ({_placeholders(len(poll_ids))})"
-            f" AND resident_id IN ({_placeholders(len(chunk))})",
+            f" WHERE poll_id IN ({placeholders(len(poll_ids))})"
+            f" AND resident_id IN ({placeholders(len(chunk))})",
             (*poll_ids, *chunk),
         ) as cursor:
             earlier.update({(row[0], row[1]): row[2] for row in await cursor.fetchall()})
@@ -354,7 +344,7 @@ async def _cast_together(conn: Connection, votes: list[_Vote]) -> list[VoteOutco
 
     fresh = [key for key in latest if key not in earlier]
     ballot_ids = {key: earlier[key] for key in latest if key in earlier}
-    for chunk in _chunks(fresh):
+    for chunk in chunked(fresh):
         async with conn.execute(
             "INSERT INTO ballots (poll_id, resident_id, district, cast_at, updated_at) VALUES "
             + ", ".join(["(?, ?, ?, ?, ?)"] * len(chunk))
@@ -377,10 +367,10 @@ async def _cast_together(conn: Connection, votes: list[_Vote]) -> list[VoteOutco
             "UPDATE ballots SET district = ?, updated_at = ? WHERE id = ?",
             [(latest[k].district, to_db(latest[k].now), earlier[k]) for k in replaced],
         )
-        for chunk in _chunks(replaced):
+        for chunk in chunked(replaced):
             ids = [earlier[key] for key in chunk]
             await conn.execute(
-                f"DELETE FROM ballot_choices WHERE ballot_id IN ({_placeholders(len(ids))})",
+                f"DELETE FROM ballot_choices WHERE ballot_id IN ({placeholders(len(ids))})",
                 ids,
             )
     if latest:
@@ -406,7 +396,3 @@ def _refusal(vote: _Vote, poll: Row | None, positions: set[int]) -> VoteOutcome 
     if not vote.positions <= positions or (not poll["multiple"] and len(vote.positions) != 1):
         return VoteOutcome.INVALID
     return None
-
-
-def _chunks(keys: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
-    return [keys[i : i + VOTE_CHUNK] for i in range(0, len(keys), VOTE_CHUNK)]

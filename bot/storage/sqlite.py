@@ -92,10 +92,6 @@ class SqliteDatabase(Queries):
             return await self.execute(sql, params)
         return list(await self._reader.execute_fetchall(sql, tuple(params)))
 
-    async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> Row | None:
-        rows = await self.fetch_all(sql, params)
-        return rows[0] if rows else None
-
     async def execute_script(self, script: str) -> None:
         """Run several statements; note sqlite3 commits any open transaction first."""
         async with self._lock:
