@@ -16,6 +16,7 @@ OWNERS = {
     "starlette": ("bot/web/",),
     "aiosqlite": ("bot/storage/",),
     "apscheduler": ("bot/scheduler.py",),
+    "sudachipy": ("bot/japanese.py",),
 }
 # What handlers/ and bot/core may import from our own code.
 HANDLERS_MAY_IMPORT = (
