@@ -34,6 +34,9 @@ class IncomingMessage:
     text: str | None = None
     data: str | None = None
     language_hint: str | None = None
+    # Where the request came from, when an outsider could repeat it cheaply from one place (the
+    # web chat): the socket's address, or a trusted proxy's X-Forwarded-For. None on platforms.
+    client_address: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
