@@ -86,7 +86,7 @@ def serve(host: str | None, port: int | None, telegram_polling: bool) -> None:
     from bot.web import build_app
 
     settings = _settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     # Fail before the server starts, with one line, when the pack or catalog is broken.
     load_pack_catalog(settings.content_dir, load_pack(settings.content_dir, settings.pack))
     click.echo(f"chiiki: web chat at http://{host or settings.host}:{port or settings.port}/chat")

@@ -30,6 +30,7 @@ from bot.storage.conversations import ConversationRepository
 from bot.storage.events import EventRepository
 from bot.storage.inbound_events import InboundEventRepository
 from bot.storage.links import LinkRepository
+from bot.storage.migrations import discover_migrations
 from bot.storage.outbox import OutboxRepository
 from bot.storage.outcomes import OutcomeRepository
 from bot.storage.polls import PollRepository
@@ -62,6 +63,8 @@ class Runtime:
     delivery: OutboxWorker
     # Draws poll charts; None when no Japanese font is installed (the text says the same).
     charts: ChartPublisher | None = None
+    # The newest migration this code knows: /readyz waits until the database has it.
+    schema_version: int = 0
 
 
 @asynccontextmanager
@@ -213,6 +216,7 @@ async def open_runtime(
             outbox,
             delivery,
             charts,
+            discover_migrations(settings.migrations_dir, db.dialect)[-1].version,
         )
 
 
