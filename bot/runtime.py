@@ -15,7 +15,7 @@ from bot.channels.line import REQUEST_TIMEOUT_SECONDS, LineChannel
 from bot.channels.telegram import TelegramChannel
 from bot.charts import ChartPublisher, ChartRenderer
 from bot.config import Settings
-from bot.content import load_catalog, load_pack
+from bot.content import load_pack, load_pack_catalog
 from bot.core import Channel
 from bot.core.clock import Clock, utc_now
 from bot.delivery import RetryPolicy
@@ -30,6 +30,7 @@ from bot.storage.conversations import ConversationRepository
 from bot.storage.events import EventRepository
 from bot.storage.inbound_events import InboundEventRepository
 from bot.storage.links import LinkRepository
+from bot.storage.migrations import discover_migrations
 from bot.storage.outbox import OutboxRepository
 from bot.storage.outcomes import OutcomeRepository
 from bot.storage.polls import PollRepository
@@ -62,6 +63,8 @@ class Runtime:
     delivery: OutboxWorker
     # Draws poll charts; None when no Japanese font is installed (the text says the same).
     charts: ChartPublisher | None = None
+    # The newest migration this code knows: /readyz waits until the database has it.
+    schema_version: int = 0
 
 
 @asynccontextmanager
@@ -80,7 +83,7 @@ async def open_runtime(
     and runs the delivery worker; a staff command leaves those to the server.
     """
     pack = load_pack(settings.content_dir, settings.pack)
-    catalog = load_catalog(settings.content_dir)
+    catalog = load_pack_catalog(settings.content_dir, pack)
     notices = Notices(catalog, settings.tz)
     policy = retry_policy or RetryPolicy()
     async with AsyncExitStack() as stack:
@@ -213,6 +216,7 @@ async def open_runtime(
             outbox,
             delivery,
             charts,
+            discover_migrations(settings.migrations_dir, db.dialect)[-1].version,
         )
 
 
