@@ -15,7 +15,7 @@ from bot.channels.line import REQUEST_TIMEOUT_SECONDS, LineChannel
 from bot.channels.telegram import TelegramChannel
 from bot.charts import ChartPublisher, ChartRenderer
 from bot.config import Settings
-from bot.content import load_catalog, load_pack
+from bot.content import load_pack, load_pack_catalog
 from bot.core import Channel
 from bot.core.clock import Clock, utc_now
 from bot.delivery import RetryPolicy
@@ -85,7 +85,7 @@ async def open_runtime(
     and runs the delivery worker; a staff command leaves those to the server.
     """
     pack = load_pack(settings.content_dir, settings.pack)
-    catalog = load_catalog(settings.content_dir)
+    catalog = load_pack_catalog(settings.content_dir, pack)
     notices = Notices(catalog, settings.tz)
     policy = retry_policy or RetryPolicy()
     async with AsyncExitStack() as stack:
