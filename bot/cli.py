@@ -293,6 +293,7 @@ def poll_create(file: Path) -> None:
 def poll_list() -> None:
     """Every poll with its state and number of answers."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from bot.storage.polls import PollRepository
@@ -305,9 +306,9 @@ def poll_list() -> None:
             tally = await polls.tally(item.id)
             table.add_row(
                 str(item.id),
-                item.question_ja,
+                escape(item.question_ja),
                 "multiple" if item.multiple else "single",
-                item.district or "all",
+                escape(item.district or "all"),
                 item.closes_at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M"),
                 "open" if item.is_open(now) else "closed",
                 str(tally.ballots),
@@ -496,6 +497,7 @@ def event_create(file: Path) -> None:
 def event_list() -> None:
     """Every event with its audience and each reminder's state."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from bot.storage.events import EventRepository
@@ -505,14 +507,14 @@ def event_list() -> None:
         table = Table("id", "title", "starts", "district", "state", "reminded", "reminders")
         for item in await events.all():
             reminders = ", ".join(
-                f"{due.astimezone(settings.tz):%m-%d %H:%M} {state}"
+                f"{due.astimezone(settings.tz):%m-%d %H:%M} {escape(state)}"
                 for due, state in await events.reminders_of(item.id)
             )
             table.add_row(
                 str(item.id),
-                item.title_ja,
+                escape(item.title_ja),
                 item.starts_at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M"),
-                item.district or "all",
+                escape(item.district or "all"),
                 "cancelled" if item.cancelled_at else "planned",
                 str(await events.audience_size(item.id)),
                 reminders or "-",
@@ -693,6 +695,7 @@ def watch_roster(day: str | None, route: str | None, as_csv: bool) -> None:
     from datetime import date, timedelta
 
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from bot.errors import ChiikiError
@@ -718,10 +721,10 @@ def watch_roster(day: str | None, route: str | None, as_csv: bool) -> None:
             table.add_row(
                 str(line.shift.id),
                 line.shift.starts_at.astimezone(settings.tz).strftime("%m-%d %H:%M"),
-                line.route.name_ja,
-                ", ".join(line.volunteers) or "-",
+                escape(line.route.name_ja),
+                escape(", ".join(line.volunteers) or "-"),
                 str(line.shift.free),
-                ", ".join(line.waitlist) or "-",
+                escape(", ".join(line.waitlist) or "-"),
                 "cancelled" if line.shift.cancelled_at else "planned",
             )
         return table

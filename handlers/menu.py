@@ -77,6 +77,8 @@ async def help_(request: Request, ctx: HandlerContext) -> list[Reply]:
 async def contact(request: Request, ctx: HandlerContext) -> list[Reply]:
     office = ctx.pack.contact
     lines = [ctx.t("contact.heading"), ctx.local(office.office)]
+    if office.address:
+        lines.append(ctx.t("contact.address", address=ctx.local(office.address)))
     if office.phone:
         lines.append(ctx.t("contact.phone", phone=office.phone))
     if office.fax:
