@@ -71,7 +71,7 @@ async def menu(request: Request, ctx: HandlerContext) -> list[Reply]:
 
 
 async def help_(request: Request, ctx: HandlerContext) -> list[Reply]:
-    return [Reply(ctx.t("help.text"), main_menu(ctx)), *await _easier_words_if_lost(ctx)]
+    return [Reply(ctx.t("help.text"), main_menu(ctx)), *await easier_words_if_lost(ctx)]
 
 
 async def contact(request: Request, ctx: HandlerContext) -> list[Reply]:
@@ -88,14 +88,14 @@ async def contact(request: Request, ctx: HandlerContext) -> list[Reply]:
 
 async def not_understood(request: Request, ctx: HandlerContext) -> list[Reply]:
     key = "fallback.stale_choice" if request.message.data else "fallback.unknown"
-    return [Reply(ctx.t(key), main_menu(ctx)), *await _easier_words_if_lost(ctx)]
+    return [Reply(ctx.t(key), main_menu(ctx)), *await easier_words_if_lost(ctx)]
 
 
 # A resident who asks for help (or is not understood) this often is offered やさしい日本語.
 HELP_ASKS_BEFORE_OFFER = 2
 
 
-async def _easier_words_if_lost(ctx: HandlerContext) -> list[Reply]:
+async def easier_words_if_lost(ctx: HandlerContext) -> list[Reply]:
     if ctx.language != "ja":
         return []
     if not await ctx.services.residents.count_help_ask(ctx.resident.id, HELP_ASKS_BEFORE_OFFER):

@@ -38,7 +38,9 @@ async def answer_question(request: Request, ctx: HandlerContext) -> list[Reply]:
     else:
         return await _unknown(request, ctx, answer.language)
     if switch_offer:
-        offer = Choice(ctx.t("answer.english_button"), encode_choice(settings.LANGUAGE_CHOICE, "en"))
+        offer = Choice(
+            ctx.t("answer.english_button"), encode_choice(settings.LANGUAGE_CHOICE, "en")
+        )
         replies.append(Reply(ctx.t("answer.english_offer"), (offer,)))
     return replies
 
@@ -75,7 +77,7 @@ async def _unknown(request: Request, ctx: HandlerContext, language: str) -> list
         text = ctx.t("answer.unknown", office=office, phone=contact.phone)
     else:
         text = ctx.t("answer.unknown_no_phone", office=office)
-    return [Reply(text, menu.main_menu(ctx))]
+    return [Reply(text, menu.main_menu(ctx)), *await menu.easier_words_if_lost(ctx)]
 
 
 def _with(request: Request, **changes: object) -> Request:

@@ -69,6 +69,8 @@ def faq_answer(ctx: HandlerContext, answer: str, source: str | None) -> list[Rep
     text = answer
     if source:
         known = {s.id for s in ctx.pack.sources}
-        cited = source_line(ctx, source) if source in known else ctx.t("answer.source", source=source)
+        cited = (
+            source_line(ctx, source) if source in known else ctx.t("answer.source", source=source)
+        )
         text = f"{answer}\n\n{cited}"
     return [Reply(text, _more(ctx, "contact", "menu.contact"))]

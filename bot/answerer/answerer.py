@@ -1,4 +1,4 @@
-"""The answerer: a question in, the topic it asks about (or candidates, or honest ignorance) out."""
+"""The answerer: a question in; the topic it asks about, candidates, or honest ignorance out."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from enum import StrEnum
 
 from bot.answerer.index import Scored, TopicIndex
 from bot.answerer.text import Synonyms, is_english, terms
-from bot.answerer.topics import Topic
+from bot.answerer.topics import OUT_OF_SCOPE, Topic
 
 
 class Outcome(StrEnum):
@@ -21,11 +21,11 @@ class Outcome(StrEnum):
 @dataclass(frozen=True, slots=True)
 class Thresholds:
     # A topic scoring this much is an answer (if no other is close).
-    answer: float = 0.55
+    answer: float = 0.40
     # Candidates within this of the best are offered together as 「どれについて…」.
     margin: float = 0.06
     # Nothing below this is offered at all.
-    floor: float = 0.45
+    floor: float = 0.40
     most_candidates: int = 3
 
 
@@ -70,14 +70,24 @@ class Answerer:
         return cached
 
     def _build(self, topics: Iterable[Topic]) -> TopicIndex:
+        topics = list(topics)
         return TopicIndex(
-            (topic.id, self._terms(phrasing)) for topic in topics for phrasing in topic.phrasings
+            [
+                (topic.id, self._terms(phrasing))
+                for topic in topics
+                for phrasing in topic.phrasings
+            ],
+            [(topic.id, self._terms(text)) for topic in topics for text in topic.context],
         )
 
     def with_live(self, live: list[Topic]) -> None:
         """Replace the live topics (everything staff created) and rebuild the index."""
         with self._lock:
-            used = {p for topic in (*self.topics, *live) for p in topic.phrasings}
+            used = {
+                text
+                for topic in (*self.topics, *live)
+                for text in (*topic.phrasings, *topic.context)
+            }
             self._cache = {text: t for text, t in self._cache.items() if text in used}
             index = self._build([*self.topics, *live])
             self._live = live
@@ -95,9 +105,12 @@ class Answerer:
         ranked = self.rank(text)
         limits = self.thresholds
         result = Answer(Outcome.UNKNOWN, (), language, ranked[0].score if ranked else 0.0)
-        if ranked and ranked[0].score >= limits.floor:
+        if ranked and ranked[0].score >= limits.floor and ranked[0].topic != OUT_OF_SCOPE:
             best = ranked[0].score
             close = [s.topic for s in ranked if s.score >= max(best - limits.margin, limits.floor)]
+            if OUT_OF_SCOPE in close:
+                # As close to something we cannot answer: do not guess.
+                close = []
             if len(close) == 1 and best >= limits.answer:
                 result = Answer(Outcome.ANSWERED, (close[0],), language, best)
             elif len(close) > 1:

@@ -1,4 +1,4 @@
-"""Ranked retrieval over the topics' phrasings, with a score that means the same for every question.
+"""Ranked retrieval over the topics' phrasings, with a score that means the same everywhere.
 
 Why not BM25 (bm25s): its scores grow with the question's length and the corpus' statistics, so
 no one threshold separates "a clear winner" from "nothing fits", and honest "I don't know" is
@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 # Weight of the two parts of a topic's score.
 FIT_SHARE = 0.5
+# A word no phrasing holds weighs as if this many held it.
+UNSEEN_DF = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,17 +34,23 @@ class Scored:
 class TopicIndex:
     """Built once from (topic id, phrasing terms) pairs; `rank` is pure and thread-safe."""
 
-    def __init__(self, phrasings: Iterable[tuple[str, dict[str, float]]]) -> None:
+    def __init__(
+        self,
+        phrasings: Iterable[tuple[str, dict[str, float]]],
+        contexts: Iterable[tuple[str, dict[str, float]]] = (),
+    ) -> None:
         items = [(topic, terms) for topic, terms in phrasings if terms]
+        context_items = [(topic, terms) for topic, terms in contexts if terms]
         count = len(items)
         frequency: dict[str, int] = defaultdict(int)
-        for _, terms in items:
+        for _, terms in (*items, *context_items):
             for term in terms:
                 frequency[term] += 1
+        count += len(context_items)
         self._idf = {term: math.log(1 + count / df) for term, df in frequency.items()}
         # What an unseen term weighs: a word nobody wrote weighs most; a bigram less (particles
         # and kana cut in odd places make new bigrams without meaning anything).
-        self._unseen = math.log(1 + count / 0.5) if count else 1.0
+        self._unseen = math.log(1 + count / UNSEEN_DF) if count else 1.0
         self._phrasing_topic: list[str] = []
         self._phrasing_norm: list[float] = []
         self._postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
@@ -54,6 +62,8 @@ class TopicIndex:
             for term, weight in vector.items():
                 self._postings[term].append((index, weight))
             self._topic_terms[topic] |= set(terms)
+        for topic, terms in context_items:
+            self._topic_terms[topic] |= set(terms)
 
     def _weight(self, term: str, kind_weight: float) -> float:
         idf = self._idf.get(term)
@@ -61,7 +71,9 @@ class TopicIndex:
             idf = self._unseen if term[0] in "wr" else self._unseen * 0.5
         return kind_weight * idf
 
-    def rank(self, terms: dict[str, float], keep: Callable[[str], bool] | None = None) -> list[Scored]:
+    def rank(
+        self, terms: dict[str, float], keep: Callable[[str], bool] | None = None
+    ) -> list[Scored]:
         """Topics by score, best first (only those sharing a term with the question)."""
         query = {term: self._weight(term, weight) for term, weight in terms.items()}
         total = sum(query.values())

@@ -28,7 +28,11 @@ EVENTS_AHEAD = 50
 
 
 def staff_faq_topic(entry: StaffFaq) -> Topic:
-    return Topic(f"faq:staff-{entry.id}", Text(ja=entry.questions[0][:20], en=entry.questions[0][:20]), entry.questions)
+    return Topic(
+        f"faq:staff-{entry.id}",
+        Text(ja=entry.questions[0][:20], en=entry.questions[0][:20]),
+        entry.questions,
+    )
 
 
 @dataclass
@@ -52,7 +56,9 @@ class LiveAnswerer:
         self._checked_at = None
 
     async def answer(self, text: str, now: datetime) -> Answer:
-        if self._checked_at is None or now - self._checked_at >= timedelta(seconds=REFRESH_SECONDS):
+        if self._checked_at is None or now - self._checked_at >= timedelta(
+            seconds=REFRESH_SECONDS
+        ):
             self._checked_at = now
             try:
                 await self.refresh(now)
@@ -76,16 +82,41 @@ class LiveAnswerer:
             return
         live: list[Topic] = []
         for poll in polls:
-            phrasings = tuple(q for q in (poll.question_ja, poll.question_en) if q)
-            live.append(Topic(f"poll:{poll.id}", _label(poll.question_ja, poll.question_en), phrasings))
+            # Named together with the word for what it is, so 「防災訓練のアンケートに答えたい」
+            # finds this poll rather than the list of every poll.
+            phrasings = tuple(
+                q
+                for q in (
+                    poll.question_ja,
+                    poll.question_en,
+                    f"{poll.question_ja}のアンケートに答えたい",
+                )
+                if q
+            )
+            live.append(
+                Topic(f"poll:{poll.id}", _label(poll.question_ja, poll.question_en), phrasings)
+            )
         for event in events:
             phrasings = tuple(
-                t for t in (event.title_ja, event.title_en, f"{event.title_ja} {event.place_ja}") if t
+                t
+                for t in (
+                    event.title_ja,
+                    event.title_en,
+                    f"{event.title_ja} {event.place_ja}",
+                    f"{event.title_ja}のイベントはいつ",
+                )
+                if t
             )
-            live.append(Topic(f"event:{event.id}", _label(event.title_ja, event.title_en), phrasings))
+            live.append(
+                Topic(f"event:{event.id}", _label(event.title_ja, event.title_en), phrasings)
+            )
         for route in routes:
-            phrasings = tuple(n for n in (route.name_ja, route.name_en, f"{route.name_ja}の見守り") if n)
-            live.append(Topic(f"route:{route.id}", _label(route.name_ja, route.name_en), phrasings))
+            phrasings = tuple(
+                n for n in (route.name_ja, route.name_en, f"{route.name_ja}の見守りをしたい") if n
+            )
+            live.append(
+                Topic(f"route:{route.id}", _label(route.name_ja, route.name_en), phrasings)
+            )
         live += [staff_faq_topic(entry) for entry in entries]
         self.answerer.with_live(live)
         self.staff_faq = {f"faq:staff-{entry.id}": entry for entry in entries}

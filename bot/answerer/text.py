@@ -14,6 +14,7 @@ English words are w: terms too, lower-cased and crudely stemmed.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -24,22 +25,27 @@ from bot import japanese
 KIND_WEIGHTS = {"w": 1.0, "r": 0.6, "b": 0.25, "s": 0.2}
 
 # Morphemes that carry meaning; particles, auxiliaries and symbols do not.
-_CONTENT_POS = frozenset({"名詞", "動詞", "形容詞", "形状詞", "副詞", "接尾辞", "接頭辞", "感動詞"})
+_CONTENT_POS = frozenset(
+    {"名詞", "動詞", "形容詞", "形状詞", "副詞", "接尾辞", "接頭辞", "感動詞"}
+)
 
 # Normalised forms that say nothing about what is asked (politeness, question words, fillers).
 STOP_WORDS = frozenset(
     """
     為る 有る 居る 成る 言う 良い 何 何故 事 物 所 方 時 此れ 其れ 彼れ 此の 其の 何れ 如何
-    教える 知る 分かる 解る 出来る 思う 下さる 下さい 頂く 戴く 願う 御 お ご 様 さん 聞く 尋ねる
-    見る 見せる 欲しい 今 ちょっと 一寸 少し どう どの どれ どこ 何処 いつ 誰 なに なん 何時
-    ちゃう 貰う 呉れる 置く 行く 来る 遣る たい 宜しい 一体 て 的 等 など 位 くらい
-    について 就く 関する 附く 付く 致す 申す 参る ござる 御座る 存じる 頂ける 此処 其処 う ね よ な
-    は が を に の で と も や か へ ね ぞ です ます ない 無い 要る 必要 とか って 即ち
-    what how why when where who which whom whose is are was were be been being am do does did
-    the a an of to in on for at by with about from please me my i you your we our us it its
-    this that these those can could would should will shall may might must tell know want
-    like get have has had there here any some some and or but if so then than as just
-    """.split()
+    教える 知る 分かる 解る 出来る 思う 下さる 下さい 頂く 戴く 願う 御 お ご 様 さん 聞く
+    尋ねる 見る 見せる 欲しい 今 ちょっと 一寸 少し どう どの どれ どこ 何処 いつ 誰 なに
+    なん 何時 こと もの ところ とき どんな どのような どういう どなた どちら どっち 頃 ごろ
+    みたい よう ほう ため 為 場合 件 もう一度 一度 具体 具体的 詳しい 詳細 意味 内容 一緒
+    いい 良く 皆 ちゃう 貰う 呉れる 置く 行く 来る 遣る たい 宜しい 一体 て 的 等 など 位
+    くらい について 就く 関する 附く 付く 致す 申す 参る ござる 御座る 存じる 頂ける 此処
+    其処 う ね よ な は が を に の で と も や か へ ぞ です ます ない 無い 要る 必要 とか
+    って 即ち what how why when where who which whom whose is are was were be been being am
+    do does did the a an of to in on for at by with about from please me my i you your we
+    our us it its this that these those can could would should will shall may might must
+    tell know want like get have has had there here any some and or but if so then than as
+    just
+    """.split()  # noqa: SIM905 (a list of 200 quoted words reads worse)
 )
 
 # Phrases stripped before analysis: they ask, they do not say what about.
@@ -49,22 +55,27 @@ _FILLER = re.compile(
     r"(ですか|ますか|でしょうか|ますでしょうか|かな|なの|のか)$|"
     r"ください|下さい|お願いします|おねがいします|お願い|おねがい)"
 )
-_PUNCTUATION = re.compile(r"[\s\p{P}]" if False else r"[^\w]+")
+_PUNCTUATION = re.compile(r"[^\w]+")
 _ASCII_WORD = re.compile(r"[a-z][a-z0-9']*")
 _LATIN = re.compile(r"[a-z]")
 _KANA_OFFSET = ord("ァ") - ord("ぁ")
 
 
+# Kana residents mix up, folded the same way on both sides (地域ずくり, ちぢむ).
+_KANA_FOLDS = str.maketrans({"づ": "ず", "ぢ": "じ", "を": "お"})
+_TEXT_FOLDS = str.maketrans({"づ": "ず", "ぢ": "じ", "ヅ": "ズ", "ヂ": "ジ"})
+
+
 def to_hiragana(text: str) -> str:
-    return "".join(
-        chr(ord(ch) - _KANA_OFFSET) if "ァ" <= ch <= "ヶ" else ch for ch in text
-    )
+    """Katakana to hiragana, with づ/ず and ぢ/じ folded together."""
+    hiragana = "".join(chr(ord(ch) - _KANA_OFFSET) if "ァ" <= ch <= "ヶ" else ch for ch in text)
+    return hiragana.translate(_KANA_FOLDS)
 
 
 def normalise(text: str) -> str:
     """NFKC, lower case, punctuation and spaces between Japanese words removed."""
     folded = unicodedata.normalize("NFKC", text).lower().strip()
-    folded = folded.replace("〜", "").replace("～", "")
+    folded = folded.replace("〜", "").replace("～", "").translate(_TEXT_FOLDS)
     return _PUNCTUATION.sub(" ", folded).strip()
 
 
@@ -112,9 +123,7 @@ class Synonyms:
         if not phrases:
             return cls({}, None)
         alternatives = sorted(phrases, key=len, reverse=True)
-        parts = [
-            rf"\b{re.escape(p)}\b" if p.isascii() else re.escape(p) for p in alternatives
-        ]
+        parts = [rf"\b{re.escape(p)}\b" if p.isascii() else re.escape(p) for p in alternatives]
         return cls(phrases, re.compile("|".join(parts)))
 
     def apply(self, text: str) -> str:
@@ -159,15 +168,17 @@ def terms(text: str, synonyms: Synonyms = NO_SYNONYMS) -> dict[str, float]:
             word = morpheme.normalized
             if word in STOP_WORDS or morpheme.surface in STOP_WORDS:
                 continue
+            if len(word) == 1 and "ぁ" <= word <= "ゖ":
+                continue  # a lone kana (あ, ね) is a sound, not a word
             add(word, "w")
             if reading != word and len(reading) >= 2 and reading not in STOP_WORDS:
                 add(reading, "r")
         surface = chunk
-        for first, second in zip(surface, surface[1:], strict=False):
+        for first, second in itertools.pairwise(surface):
             if not (first.isascii() or second.isascii()):
                 add(first + second, "s")
     joined = "".join(readings)
-    for first, second in zip(joined, joined[1:], strict=False):
+    for first, second in itertools.pairwise(joined):
         if not (first.isascii() or second.isascii()):
             add(first + second, "b")
     return found

@@ -25,7 +25,8 @@ FAQ_FILE = "faq.yaml"
 
 # section:about, goal:know, feature:polls, faq:bus-stop …
 TopicId = Annotated[
-    str, StringConstraints(pattern=r"^(section|challenge|goal|actor|system|feature|faq):[a-z0-9-]+$")
+    str,
+    StringConstraints(pattern=r"^(section|challenge|goal|actor|system|feature|faq):[a-z0-9-]+$"),
 ]
 SECTIONS = ("about", "examples", "vision", "background", "goals", "roles", "system", "contact")
 FEATURES = (
@@ -49,6 +50,8 @@ FEATURES = (
 class SynonymFile(_Model):
     synonyms: list[Annotated[list[NonEmpty], Field(min_length=2)]] = Field(default_factory=list)
     questions: dict[TopicId, list[NonEmpty]] = Field(default_factory=dict)
+    # Questions the bot must not answer (other offices' business): the honest "I don't know".
+    out_of_scope: list[NonEmpty] = Field(default_factory=list)
 
 
 class FaqEntry(_Model):
@@ -93,7 +96,11 @@ def load_synonyms(content_dir: Path, pack: str) -> SynonymFile:
     questions = {topic: list(phrasings) for topic, phrasings in shared.questions.items()}
     for topic, phrasings in own.questions.items():
         questions.setdefault(topic, []).extend(phrasings)
-    return SynonymFile(synonyms=[*own.synonyms, *shared.synonyms], questions=questions)
+    return SynonymFile(
+        synonyms=[*own.synonyms, *shared.synonyms],
+        questions=questions,
+        out_of_scope=[*shared.out_of_scope, *own.out_of_scope],
+    )
 
 
 def load_faq(content_dir: Path, pack: Pack) -> list[FaqEntry]:
