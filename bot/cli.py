@@ -81,15 +81,14 @@ def serve(host: str | None, port: int | None, telegram_polling: bool) -> None:
     """Start the web server: web chat at /chat, health at /healthz."""
     import uvicorn
 
-    from bot.content import load_catalog, load_pack
+    from bot.content import load_pack, load_pack_catalog
     from bot.logging_setup import configure_logging
     from bot.web import build_app
 
     settings = _settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     # Fail before the server starts, with one line, when the pack or catalog is broken.
-    load_pack(settings.content_dir, settings.pack)
-    load_catalog(settings.content_dir)
+    load_pack_catalog(settings.content_dir, load_pack(settings.content_dir, settings.pack))
     click.echo(f"chiiki: web chat at http://{host or settings.host}:{port or settings.port}/chat")
     uvicorn.run(
         build_app(settings, telegram_polling=telegram_polling),
@@ -230,15 +229,11 @@ def content() -> None:
 @_friendly_errors
 def content_check() -> None:
     """Validate every pack and the message catalog; exit 1 naming each problem."""
-    from bot.content import list_packs, load_catalog
+    from bot.content import list_packs
     from bot.content.loader import check_packs
 
     settings = _settings()
     problems = check_packs(settings.content_dir)
-    try:
-        load_catalog(settings.content_dir)
-    except ChiikiError as exc:
-        problems.append(str(exc))
     for problem in problems:
         click.echo(problem, err=True)
     if problems:

@@ -6,6 +6,7 @@ import socket
 from collections.abc import Mapping
 from datetime import time
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
@@ -48,6 +49,8 @@ class Settings(BaseSettings):
     instance: str | None = Field(None, min_length=1, validation_alias=_env("CHIIKI_INSTANCE"))
     timezone: str = Field("Asia/Tokyo", validation_alias=_env("CHIIKI_TIMEZONE"))
     log_level: str = Field("INFO", validation_alias=_env("CHIIKI_LOG_LEVEL"))
+    # `json`: one JSON object a line, for a log collector (bot/log_format.py).
+    log_format: Literal["text", "json"] = Field("text", validation_alias=_env("CHIIKI_LOG_FORMAT"))
 
     telegram_bot_token: SecretStr | None = Field(None, validation_alias=_env("TELEGRAM_BOT_TOKEN"))
     telegram_webhook_secret: SecretStr | None = Field(

@@ -74,6 +74,12 @@ class InboundProcessor:
         # in one transaction: under load the database is not asked once per event.
         self._storing: GroupCommit[Event, bool] = GroupCommit(self._store)
         self._marking: GroupCommit[tuple[str, str], None] = GroupCommit(self._mark_handled)
+        # False once shutdown begins: webhooks are answered 503 and the platform sends again.
+        self.accepting = True
+
+    def stop_accepting(self) -> None:
+        """At shutdown: take no more events (webhooks answer 503, platforms deliver again)."""
+        self.accepting = False
 
     async def accept(self, channel: str, events: list[tuple[str, dict[str, Any]]]) -> int:
         """Store events and start handling the new ones; return how many were new.
@@ -166,7 +172,11 @@ class InboundProcessor:
                 # Left pending and tried again shortly (the database may have been busy, the
                 # platform down), and again at the next start: MAX_ATTEMPTS in all.
                 logger.exception(
-                    "%s event %s failed (attempt %d)", channel, event_id, event.attempts
+                    "%s event %s failed (attempt %d)",
+                    channel,
+                    event_id,
+                    event.attempts,
+                    extra={"channel": channel, "event_id": event_id, "attempt": event.attempts},
                 )
                 if event.attempts < MAX_ATTEMPTS:
                     self._retry_later(channel, event_id, RETRY_SECONDS * 2 ** (event.attempts - 1))

@@ -16,7 +16,7 @@ from bot.channels.line import REQUEST_TIMEOUT_SECONDS, LineChannel
 from bot.channels.telegram import TelegramChannel
 from bot.charts import ChartPublisher, ChartRenderer
 from bot.config import Settings
-from bot.content import load_catalog, load_pack
+from bot.content import load_pack, load_pack_catalog
 from bot.core import Channel
 from bot.core.clock import Clock, utc_now
 from bot.delivery import RetryPolicy
@@ -32,6 +32,7 @@ from bot.storage.events import EventRepository
 from bot.storage.faq import FaqRepository, UnansweredRepository
 from bot.storage.inbound_events import InboundEventRepository
 from bot.storage.links import LinkRepository
+from bot.storage.migrations import discover_migrations
 from bot.storage.outbox import OutboxRepository
 from bot.storage.outcomes import OutcomeRepository
 from bot.storage.polls import PollRepository
@@ -64,6 +65,8 @@ class Runtime:
     delivery: OutboxWorker
     # Draws poll charts; None when no Japanese font is installed (the text says the same).
     charts: ChartPublisher | None = None
+    # The newest migration this code knows: /readyz waits until the database has it.
+    schema_version: int = 0
 
 
 @asynccontextmanager
@@ -82,7 +85,7 @@ async def open_runtime(
     and runs the delivery worker; a staff command leaves those to the server.
     """
     pack = load_pack(settings.content_dir, settings.pack)
-    catalog = load_catalog(settings.content_dir)
+    catalog = load_pack_catalog(settings.content_dir, pack)
     notices = Notices(catalog, settings.tz)
     policy = retry_policy or RetryPolicy()
     async with AsyncExitStack() as stack:
@@ -222,6 +225,7 @@ async def open_runtime(
             outbox,
             delivery,
             charts,
+            discover_migrations(settings.migrations_dir, db.dialect)[-1].version,
         )
 
 

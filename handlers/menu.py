@@ -71,7 +71,9 @@ async def menu(request: Request, ctx: HandlerContext) -> list[Reply]:
 
 
 async def help_(request: Request, ctx: HandlerContext) -> list[Reply]:
-    return [Reply(ctx.t("help.text"), main_menu(ctx)), *await easier_words_if_lost(ctx)]
+    # The lines a city words its own way (its pack's messages) are filled in.
+    lines = {name: ctx.t(f"help.{name}") for name in ("events", "goals", "roles")}
+    return [Reply(ctx.t("help.text", **lines), main_menu(ctx)), *await easier_words_if_lost(ctx)]
 
 
 async def contact(request: Request, ctx: HandlerContext) -> list[Reply]:

@@ -10,7 +10,7 @@ import yaml
 
 from bot.answerer import Answerer, Outcome, Topic, build_answerer
 from bot.answerer.text import NO_SYNONYMS, Synonyms, fold_keyword, is_english, terms
-from bot.content import Text, load_catalog, load_pack
+from bot.content import Text, load_pack, load_pack_catalog
 from bot.content.loader import check_packs
 from bot.core import Channel, IncomingMessage, Reply
 from bot.core.choices import decode_choice
@@ -24,12 +24,14 @@ CONTENT = Path(__file__).parent.parent / "content"
 
 @pytest.fixture(scope="module")
 def tomioka() -> Answerer:
-    return build_answerer(CONTENT, load_pack(CONTENT, "tomioka"), load_catalog(CONTENT))
+    pack = load_pack(CONTENT, "tomioka")
+    return build_answerer(CONTENT, pack, load_pack_catalog(CONTENT, pack))
 
 
 @pytest.fixture(scope="module")
 def matsumoto() -> Answerer:
-    return build_answerer(CONTENT, load_pack(CONTENT, "matsumoto"), load_catalog(CONTENT))
+    pack = load_pack(CONTENT, "matsumoto")
+    return build_answerer(CONTENT, pack, load_pack_catalog(CONTENT, pack))
 
 
 @pytest.mark.parametrize(

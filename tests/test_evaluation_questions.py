@@ -22,7 +22,8 @@ GROUPS = (
     *("polite", "casual", "kana", "typo", "elderly"),
     *("easy", "english", "label", "action", "oos"),
 )
-SECTIONS = ("about", "examples", "vision", "background", "goals", "roles", "system", "contact")
+# Sections every pack has; `examples` and `background` only where the pack holds them.
+SECTIONS = ("about", "vision", "goals", "roles", "system", "contact")
 FEATURES = (
     *("polls", "events", "watch", "shifts", "outcomes", "settings", "language"),
     *("easy", "district", "link", "mydata", "forget", "help", "menu"),
@@ -46,8 +47,11 @@ def _faq_ids(pack: str) -> set[str]:
 def _topic_ids(pack_name: str) -> set[str]:
     pack = load_pack(CONTENT, pack_name)
     challenges = pack.background.challenges if pack.background else []
+    sections = set(SECTIONS)
+    sections |= {"examples"} if pack.about.examples else set()
+    sections |= {"background"} if pack.background else set()
     return (
-        {f"section:{name}" for name in SECTIONS}
+        {f"section:{name}" for name in sections}
         | {f"feature:{name}" for name in FEATURES}
         | {f"challenge:{number}" for number in range(1, len(challenges) + 1)}
         | {f"goal:{goal.id}" for goal in pack.goals.items}

@@ -58,3 +58,21 @@ async def test_mydata_closing_word_stands_apart_from_the_roster_name(resident: R
     lines = resident.text().splitlines()
     assert lines[-2] == ""
     assert "名前" not in lines[-1]
+
+
+async def test_help_is_worded_for_each_city(resident: Resident, matsumoto: Runtime) -> None:
+    await resident.say("/help")
+    assert "円卓会議" in resident.text()
+    assert "市民・地域づくり団体・市" in resident.text()
+    in_matsumoto = Resident(matsumoto)
+    await in_matsumoto.say("/help")
+    text = in_matsumoto.text()
+    assert "円卓会議" not in text
+    assert "町会" in text and "基本理念" in text
+    assert "{" not in text
+    assert "基本理念" in in_matsumoto.labels()
+    await in_matsumoto.say("/settings")
+    await in_matsumoto.tap("English")
+    await in_matsumoto.say("/help")
+    assert "round table" not in in_matsumoto.text()
+    assert "Principles" in in_matsumoto.labels()

@@ -39,6 +39,18 @@ class Text(_Model):
         return self.ja
 
 
+class Message(_Model):
+    """A pack's own wording of a catalog phrase: every language, the catalog's placeholders."""
+
+    ja: NonEmpty
+    en: NonEmpty
+    easy: NonEmpty
+
+
+# A catalog key: help.roles, menu.goals.
+MessageKey = Annotated[str, StringConstraints(pattern=r"^[a-z_]+(\.[a-z_]+)+$")]
+
+
 class Source(_Model):
     id: Slug
     title: Text
@@ -177,6 +189,8 @@ class Pack(_Model):
     about: About
     system: LocalSystem
     districts: list[District] = Field(default_factory=list)
+    # Catalog phrases worded for this city (content/messages.yaml has the shared wording).
+    messages: dict[MessageKey, Message] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Pack:

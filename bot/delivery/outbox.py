@@ -84,6 +84,7 @@ class OutboxWorker:
         self._sent: GroupCommit[int, None] = GroupCommit(self._record_sent)
         self.wake = asyncio.Event()
         self.on_progress: ProgressCallback | None = None
+        self.running = False  # inside run(): the server's worker is delivering
 
     @property
     def send_interval(self) -> float:
@@ -162,14 +163,18 @@ class OutboxWorker:
 
     async def run(self, idle_seconds: float = 5.0) -> None:
         """Deliver forever: after each round, sleep until woken or `idle_seconds` pass."""
-        while True:
-            try:
-                await self.deliver_due()
-            except Exception:
-                logger.exception("delivery round failed; trying again shortly")
-            self.wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), idle_seconds)
+        self.running = True
+        try:
+            while True:
+                try:
+                    await self.deliver_due()
+                except Exception:
+                    logger.exception("delivery round failed; trying again shortly")
+                self.wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wake.wait(), idle_seconds)
+        finally:
+            self.running = False
 
     async def deliver_until_settled(self, broadcast_id: int) -> dict[str, int]:
         """Deliver until no row of this broadcast is pending or in flight (backoffs included)."""

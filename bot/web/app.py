@@ -23,6 +23,7 @@ from bot.core import Channel
 from bot.errors import ConfigError
 from bot.runtime import Runtime, open_runtime
 from bot.storage.database import is_busy
+from bot.web import operations
 from bot.web.admin.pages import AdminPages
 from bot.web.admin.site import Site
 from bot.web.chat import ChatEndpoints
@@ -53,14 +54,10 @@ class _Endpoints:
         return await line_webhook(request, self._runtime())
 
     async def health(self, request: Request) -> Response:
-        runtime = self._runtime()
-        try:
-            healthy = await runtime.db.ping()
-        except Exception:
-            healthy = False
-        if not healthy:
-            return JSONResponse({"status": "database unavailable"}, status_code=503)
-        return JSONResponse({"status": "ok"})
+        return await operations.health(request, self._runtime())
+
+    async def ready(self, request: Request) -> Response:
+        return await operations.ready(request, self._runtime())
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -88,6 +85,7 @@ def _starlette(endpoints: _Endpoints, settings: Settings, lifespan: object = Non
         Route("/", endpoints.index),
         *ChatEndpoints(endpoints._runtime).routes(),
         Route("/healthz", endpoints.health),
+        Route("/readyz", endpoints.ready),
         Mount(
             "/admin",
             routes=AdminPages(site).routes(),
