@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from bot.cli import main
@@ -98,3 +99,28 @@ def test_a_packs_own_catalog_wording_is_checked_too(tmp_path: Path) -> None:
     )
     assert result.exit_code == 1
     assert "worded/pack.yaml: messages.menu.goals (easy)" in result.output
+
+
+def test_a_packs_faq_answers_are_checked_too(tmp_path: Path) -> None:
+    (tmp_path / "messages.yaml").write_text(
+        (CONTENT / "messages.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    write_pack(tmp_path, "asked", lambda raw: None)
+    entry = {
+        "id": "since-when",
+        "questions": ["条例はいつからですか"],
+        "answer": {
+            "ja": "2022年4月1日からです。",
+            "en": "Since 1 April 2022.",
+            "easy": "条例は 2022年からです。",
+        },
+        "source": "ordinance",
+    }
+    (tmp_path / "asked" / "faq.yaml").write_text(
+        yaml.safe_dump({"faq": [entry]}, allow_unicode=True), encoding="utf-8"
+    )
+    result = CliRunner().invoke(
+        main, ["content", "check"], env={"CHIIKI_CONTENT_DIR": str(tmp_path)}
+    )
+    assert result.exit_code == 1
+    assert "asked/faq.yaml: faq.since-when.answer (easy): 「条例」needs a reading" in result.output

@@ -14,10 +14,12 @@ Each fault names the file, the key and the sentence.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pydantic import BaseModel
 
+from bot.content.answers import FaqEntry
 from bot.content.catalog import Catalog
 from bot.content.kanji import KANJI_RUN, basic_kanji, is_hard
 from bot.content.schema import EASY, Pack, Text
@@ -161,6 +163,17 @@ def check_pack(pack: Pack, where: str) -> list[EasyFault]:
         for problem, sentence in check_text(message.easy, exceptions)
     ]
     return faults
+
+
+def check_faq(entries: Sequence[FaqEntry], pack: Pack, where: str) -> list[EasyFault]:
+    """The easy answers of a pack's FAQ (content/<pack>/faq.yaml)."""
+    exceptions = tuple(pack.easy_exceptions)
+    return [
+        EasyFault(where, f"faq.{entry.id}.answer", problem, sentence)
+        for entry in entries
+        if entry.answer.easy
+        for problem, sentence in check_text(entry.answer.easy, exceptions)
+    ]
 
 
 def _easy_texts(node: object, where: str = "") -> list[tuple[str, str]]:

@@ -7,8 +7,9 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from bot.content.answers import FAQ_FILE, check_answer_files, load_faq
 from bot.content.catalog import CATALOG_FILE, load_catalog
-from bot.content.easy_check import check_catalog, check_pack
+from bot.content.easy_check import check_catalog, check_faq, check_pack
 from bot.content.schema import Pack, missing_texts
 from bot.errors import PackError
 
@@ -63,6 +64,14 @@ def check_packs(content_dir: Path) -> list[str]:
         path = content_dir / name / PACK_FILE
         problems += [f"{path}: {gap}: missing" for gap in missing_texts(pack)]
         problems += [str(fault) for fault in check_pack(pack, str(path))]
+        problems += check_answer_files(content_dir, pack)
+        try:
+            faq = load_faq(content_dir, pack)
+        except PackError:
+            continue  # check_answer_files said why
+        problems += [
+            str(fault) for fault in check_faq(faq, pack, str(content_dir / name / FAQ_FILE))
+        ]
     return problems
 
 
