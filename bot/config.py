@@ -79,6 +79,10 @@ class Settings(BaseSettings):
 
     # Signs the dashboard's session cookie; without it, staff log in again after a restart.
     session_secret: SecretStr | None = Field(None, validation_alias=_env("CHIIKI_SESSION_SECRET"))
+    # /metrics asks for `Authorization: Bearer <this>`; without it, only loopback may read it.
+    metrics_token: SecretStr | None = Field(
+        None, min_length=16, validation_alias=_env("CHIIKI_METRICS_TOKEN")
+    )
     # Behind HTTPS (as in production), mark the cookie Secure so it never travels in clear text.
     secure_cookies: bool = Field(False, validation_alias=_env("CHIIKI_SECURE_COOKIES"))
 

@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
+from bot import metrics
 from bot.channels.base import PlatformChannel
 from bot.core.clock import Clock
+from bot.storage.database import is_busy
 from bot.storage.group_commit import GroupCommit
 from bot.storage.inbound_events import MAX_ATTEMPTS, InboundEvent, InboundEventRepository
 
@@ -90,6 +93,8 @@ class InboundProcessor:
             if new:
                 self._spawn(channel, event_id, payload)
         duplicates = fresh.count(False)
+        if len(events) > duplicates:
+            metrics.UPDATES_RECEIVED.labels(channel).inc(len(events) - duplicates)
         if duplicates:
             logger.info("ignored %d redelivered %s event(s)", duplicates, channel)
         return len(events) - duplicates
@@ -166,9 +171,13 @@ class InboundProcessor:
             return
         key = platform.ordering_key(event.payload) or f"event:{event_id}"
         async with self._locks.hold(f"{channel}:{key}"):
+            started = time.perf_counter()
             try:
                 await platform.process(event.payload)
-            except Exception:
+            except Exception as exc:
+                metrics.UPDATES_FAILED.labels(channel).inc()
+                if is_busy(exc):
+                    metrics.DATABASE_BUSY.labels("inbox").inc()
                 # Left pending and tried again shortly (the database may have been busy, the
                 # platform down), and again at the next start: MAX_ATTEMPTS in all.
                 logger.exception(
@@ -181,4 +190,6 @@ class InboundProcessor:
                 if event.attempts < MAX_ATTEMPTS:
                     self._retry_later(channel, event_id, RETRY_SECONDS * 2 ** (event.attempts - 1))
                 return
+            metrics.HANDLING_SECONDS.labels(channel).observe(time.perf_counter() - started)
+        metrics.UPDATES_HANDLED.labels(channel).inc()
         await self._marking.add((channel, event_id))

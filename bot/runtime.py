@@ -46,6 +46,8 @@ logger = logging.getLogger(__name__)
 
 # How long shutdown waits for events being handled before leaving them for the next start.
 SHUTDOWN_GRACE_SECONDS = 5
+# How often the server reads LINE's monthly quota for /metrics (each read is two API calls).
+LINE_QUOTA_SECONDS = 15 * 60
 
 
 @dataclass(frozen=True)
@@ -198,6 +200,8 @@ async def open_runtime(
                 settings,
                 clock,
             )
+            if line is not None:
+                timers.every("line-quota", LINE_QUOTA_SECONDS, _read_line_quota, line)
             await inbox.resume_pending()
             # Events a stopped instance claimed are taken over once its claims pass the lease.
             timers.every("inbox-takeover", lease.total_seconds() / 2, inbox.resume_pending)
@@ -224,6 +228,14 @@ async def _cancel(task: asyncio.Task[None]) -> None:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+
+
+async def _read_line_quota(line: LineChannel) -> None:
+    """For /metrics (chiiki_line_quota_left): LINE.quota() notes what it reads."""
+    try:
+        await line.quota()
+    except Exception:
+        logger.warning("could not read the LINE quota; trying again later", exc_info=True)
 
 
 async def _run_retention(db: Database, settings: Settings, clock: Clock) -> None:

@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from bot import metrics
 from bot.config import Settings
 from bot.core import Channel
 from bot.errors import ConfigError
@@ -59,6 +60,9 @@ class _Endpoints:
     async def ready(self, request: Request) -> Response:
         return await operations.ready(request, self._runtime())
 
+    async def scrape_metrics(self, request: Request) -> Response:
+        return await operations.scrape(request, self._runtime())
+
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
@@ -69,6 +73,8 @@ async def _database_busy(request: Request, exc: Exception) -> Response:
     if not is_busy(exc):
         raise exc
     # Nothing was written (the statement never ran); the platform delivers the event again.
+    metrics.DATABASE_BUSY.labels("webhook").inc()
+    metrics.DATABASE_BUSY.labels("webhook").inc()
     logger.warning("database busy: answered 503 to %s", request.url.path)
     return JSONResponse(
         {"error": "busy, try again"}, status_code=503, headers={"Retry-After": "1"}
@@ -86,6 +92,7 @@ def _starlette(endpoints: _Endpoints, settings: Settings, lifespan: object = Non
         *ChatEndpoints(endpoints._runtime).routes(),
         Route("/healthz", endpoints.health),
         Route("/readyz", endpoints.ready),
+        Route("/metrics", endpoints.scrape_metrics),
         Mount(
             "/admin",
             routes=AdminPages(site).routes(),
