@@ -7,6 +7,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from bot.content.answers import check_answer_files
 from bot.content.catalog import load_catalog
 from bot.content.schema import Pack, missing_texts
 from bot.errors import PackError
@@ -58,6 +59,7 @@ def check_packs(content_dir: Path) -> list[str]:
             continue
         path = content_dir / name / PACK_FILE
         problems += [f"{path}: {gap}: missing" for gap in missing_texts(pack)]
+        problems += check_answer_files(content_dir, pack)
     return problems
 
 
