@@ -10,6 +10,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
+from bot.answerer import open_answerer
 from bot.channels.base import PlatformChannel
 from bot.channels.line import REQUEST_TIMEOUT_SECONDS, LineChannel
 from bot.channels.telegram import TelegramChannel
@@ -29,6 +30,7 @@ from bot.storage.backup import daily_backup, service_lock, sqlite_file
 from bot.storage.chart_images import ChartImageRepository
 from bot.storage.conversations import ConversationRepository
 from bot.storage.events import EventRepository
+from bot.storage.faq import FaqRepository, UnansweredRepository
 from bot.storage.inbound_events import InboundEventRepository
 from bot.storage.links import LinkRepository
 from bot.storage.migrations import discover_migrations
@@ -96,12 +98,17 @@ async def open_runtime(
         stack.push_async_callback(db.close)
         await apply_migrations(db, settings.migrations_dir)
         residents = ResidentRepository(db)
+        polls, events, watch = PollRepository(db), EventRepository(db), WatchRepository(db)
+        # The dictionary and every phrasing are loaded here, not on the first question.
+        answerer = open_answerer(
+            settings.content_dir, pack, catalog, polls, events, watch, FaqRepository(db)
+        )
         services = Services(
             residents=residents,
             conversations=ConversationRepository(db),
-            polls=PollRepository(db),
-            events=EventRepository(db),
-            watch=WatchRepository(db),
+            polls=polls,
+            events=events,
+            watch=watch,
             links=LinkRepository(db),
             outcomes=OutcomeRepository(db),
             pack=pack,
@@ -110,6 +117,8 @@ async def open_runtime(
             clock=clock,
             timezone=settings.tz,
             retention=settings.retention,
+            answerer=answerer,
+            unanswered=UnansweredRepository(db),
         )
         dispatcher = Dispatcher(build_router(), services)
         charts: ChartPublisher | None = None

@@ -73,7 +73,7 @@ async def menu(request: Request, ctx: HandlerContext) -> list[Reply]:
 async def help_(request: Request, ctx: HandlerContext) -> list[Reply]:
     # The lines a city words its own way (its pack's messages) are filled in.
     lines = {name: ctx.t(f"help.{name}") for name in ("events", "goals", "roles")}
-    return [Reply(ctx.t("help.text", **lines), main_menu(ctx)), *await _easier_words_if_lost(ctx)]
+    return [Reply(ctx.t("help.text", **lines), main_menu(ctx)), *await easier_words_if_lost(ctx)]
 
 
 async def contact(request: Request, ctx: HandlerContext) -> list[Reply]:
@@ -90,14 +90,14 @@ async def contact(request: Request, ctx: HandlerContext) -> list[Reply]:
 
 async def not_understood(request: Request, ctx: HandlerContext) -> list[Reply]:
     key = "fallback.stale_choice" if request.message.data else "fallback.unknown"
-    return [Reply(ctx.t(key), main_menu(ctx)), *await _easier_words_if_lost(ctx)]
+    return [Reply(ctx.t(key), main_menu(ctx)), *await easier_words_if_lost(ctx)]
 
 
 # A resident who asks for help (or is not understood) this often is offered やさしい日本語.
 HELP_ASKS_BEFORE_OFFER = 2
 
 
-async def _easier_words_if_lost(ctx: HandlerContext) -> list[Reply]:
+async def easier_words_if_lost(ctx: HandlerContext) -> list[Reply]:
     if ctx.language != "ja":
         return []
     if not await ctx.services.residents.count_help_ask(ctx.resident.id, HELP_ASKS_BEFORE_OFFER):
