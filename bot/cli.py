@@ -265,7 +265,9 @@ def content_eval(packs: tuple[str, ...], folder: Path) -> None:
             click.echo(f"{name}: no {path}", err=True)
             continue
         pack = load_pack(settings.content_dir, name)
-        answerer = build_answerer(settings.content_dir, pack, load_pack_catalog(settings.content_dir, pack))
+        answerer = build_answerer(
+            settings.content_dir, pack, load_pack_catalog(settings.content_dir, pack)
+        )
         questions = load_questions(path)
         report = evaluate(answerer, questions)
         click.echo(f"== {name}: {len(questions)} questions")
