@@ -875,3 +875,18 @@ def staff_list() -> None:
 
     for login in _run_with_database(work):
         click.echo(login)
+
+
+@staff.command("unlock")
+@click.argument("login")
+@_friendly_errors
+def staff_unlock(login: str) -> None:
+    """Let LOGIN try again at once: forget its failed logins (wrong passwords lock a login
+    name for 15 minutes)."""
+    from bot.storage.staff import StaffRepository
+
+    async def work(db: Database, pack: Pack, settings: Settings) -> int:
+        return await StaffRepository(db).unlock(login)
+
+    cleared = _run_with_database(work)
+    click.echo(f"unlocked {login} ({cleared} failed login(s) forgotten)")
