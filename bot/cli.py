@@ -81,15 +81,14 @@ def serve(host: str | None, port: int | None, telegram_polling: bool) -> None:
     """Start the web server: web chat at /chat, health at /healthz."""
     import uvicorn
 
-    from bot.content import load_catalog, load_pack
+    from bot.content import load_pack, load_pack_catalog
     from bot.logging_setup import configure_logging
     from bot.web import build_app
 
     settings = _settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     # Fail before the server starts, with one line, when the pack or catalog is broken.
-    load_pack(settings.content_dir, settings.pack)
-    load_catalog(settings.content_dir)
+    load_pack_catalog(settings.content_dir, load_pack(settings.content_dir, settings.pack))
     click.echo(f"chiiki: web chat at http://{host or settings.host}:{port or settings.port}/chat")
     uvicorn.run(
         build_app(settings, telegram_polling=telegram_polling),
@@ -230,15 +229,11 @@ def content() -> None:
 @_friendly_errors
 def content_check() -> None:
     """Validate every pack and the message catalog; exit 1 naming each problem."""
-    from bot.content import list_packs, load_catalog
+    from bot.content import list_packs
     from bot.content.loader import check_packs
 
     settings = _settings()
     problems = check_packs(settings.content_dir)
-    try:
-        load_catalog(settings.content_dir)
-    except ChiikiError as exc:
-        problems.append(str(exc))
     for problem in problems:
         click.echo(problem, err=True)
     if problems:
@@ -293,6 +288,7 @@ def poll_create(file: Path) -> None:
 def poll_list() -> None:
     """Every poll with its state and number of answers."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from bot.storage.polls import PollRepository
@@ -305,9 +301,9 @@ def poll_list() -> None:
             tally = await polls.tally(item.id)
             table.add_row(
                 str(item.id),
-                item.question_ja,
+                escape(item.question_ja),
                 "multiple" if item.multiple else "single",
-                item.district or "all",
+                escape(item.district or "all"),
                 item.closes_at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M"),
                 "open" if item.is_open(now) else "closed",
                 str(tally.ballots),
@@ -496,6 +492,7 @@ def event_create(file: Path) -> None:
 def event_list() -> None:
     """Every event with its audience and each reminder's state."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from bot.storage.events import EventRepository
@@ -505,14 +502,14 @@ def event_list() -> None:
         table = Table("id", "title", "starts", "district", "state", "reminded", "reminders")
         for item in await events.all():
             reminders = ", ".join(
-                f"{due.astimezone(settings.tz):%m-%d %H:%M} {state}"
+                f"{due.astimezone(settings.tz):%m-%d %H:%M} {escape(state)}"
                 for due, state in await events.reminders_of(item.id)
             )
             table.add_row(
                 str(item.id),
-                item.title_ja,
+                escape(item.title_ja),
                 item.starts_at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M"),
-                item.district or "all",
+                escape(item.district or "all"),
                 "cancelled" if item.cancelled_at else "planned",
                 str(await events.audience_size(item.id)),
                 reminders or "-",
@@ -693,6 +690,7 @@ def watch_roster(day: str | None, route: str | None, as_csv: bool) -> None:
     from datetime import date, timedelta
 
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from bot.errors import ChiikiError
@@ -718,10 +716,10 @@ def watch_roster(day: str | None, route: str | None, as_csv: bool) -> None:
             table.add_row(
                 str(line.shift.id),
                 line.shift.starts_at.astimezone(settings.tz).strftime("%m-%d %H:%M"),
-                line.route.name_ja,
-                ", ".join(line.volunteers) or "-",
+                escape(line.route.name_ja),
+                escape(", ".join(line.volunteers) or "-"),
                 str(line.shift.free),
-                ", ".join(line.waitlist) or "-",
+                escape(", ".join(line.waitlist) or "-"),
                 "cancelled" if line.shift.cancelled_at else "planned",
             )
         return table

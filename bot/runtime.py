@@ -10,12 +10,13 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
+from bot.answerer import open_answerer
 from bot.channels.base import PlatformChannel
 from bot.channels.line import REQUEST_TIMEOUT_SECONDS, LineChannel
 from bot.channels.telegram import TelegramChannel
 from bot.charts import ChartPublisher, ChartRenderer
 from bot.config import Settings
-from bot.content import load_catalog, load_pack
+from bot.content import load_pack, load_pack_catalog
 from bot.core import Channel
 from bot.core.clock import Clock, utc_now
 from bot.delivery import RetryPolicy
@@ -28,8 +29,10 @@ from bot.storage import Database, apply_migrations, open_database
 from bot.storage.chart_images import ChartImageRepository
 from bot.storage.conversations import ConversationRepository
 from bot.storage.events import EventRepository
+from bot.storage.faq import FaqRepository, UnansweredRepository
 from bot.storage.inbound_events import InboundEventRepository
 from bot.storage.links import LinkRepository
+from bot.storage.migrations import discover_migrations
 from bot.storage.outbox import OutboxRepository
 from bot.storage.outcomes import OutcomeRepository
 from bot.storage.polls import PollRepository
@@ -45,6 +48,8 @@ logger = logging.getLogger(__name__)
 
 # How long shutdown waits for events being handled before leaving them for the next start.
 SHUTDOWN_GRACE_SECONDS = 5
+# How often the server reads LINE's monthly quota for /metrics (each read is two API calls).
+LINE_QUOTA_SECONDS = 15 * 60
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,8 @@ class Runtime:
     delivery: OutboxWorker
     # Draws poll charts; None when no Japanese font is installed (the text says the same).
     charts: ChartPublisher | None = None
+    # The newest migration this code knows: /readyz waits until the database has it.
+    schema_version: int = 0
 
 
 @asynccontextmanager
@@ -80,7 +87,7 @@ async def open_runtime(
     and runs the delivery worker; a staff command leaves those to the server.
     """
     pack = load_pack(settings.content_dir, settings.pack)
-    catalog = load_catalog(settings.content_dir)
+    catalog = load_pack_catalog(settings.content_dir, pack)
     notices = Notices(catalog, settings.tz)
     policy = retry_policy or RetryPolicy()
     async with AsyncExitStack() as stack:
@@ -88,12 +95,17 @@ async def open_runtime(
         stack.push_async_callback(db.close)
         await apply_migrations(db, settings.migrations_dir)
         residents = ResidentRepository(db)
+        polls, events, watch = PollRepository(db), EventRepository(db), WatchRepository(db)
+        # The dictionary and every phrasing are loaded here, not on the first question.
+        answerer = open_answerer(
+            settings.content_dir, pack, catalog, polls, events, watch, FaqRepository(db)
+        )
         services = Services(
             residents=residents,
             conversations=ConversationRepository(db),
-            polls=PollRepository(db),
-            events=EventRepository(db),
-            watch=WatchRepository(db),
+            polls=polls,
+            events=events,
+            watch=watch,
             links=LinkRepository(db),
             outcomes=OutcomeRepository(db),
             pack=pack,
@@ -102,6 +114,8 @@ async def open_runtime(
             clock=clock,
             timezone=settings.tz,
             retention=settings.retention,
+            answerer=answerer,
+            unanswered=UnansweredRepository(db),
         )
         dispatcher = Dispatcher(build_router(), services)
         charts: ChartPublisher | None = None
@@ -195,6 +209,8 @@ async def open_runtime(
                 settings,
                 clock,
             )
+            if line is not None:
+                timers.every("line-quota", LINE_QUOTA_SECONDS, _read_line_quota, line)
             await inbox.resume_pending()
             # Events a stopped instance claimed are taken over once its claims pass the lease.
             timers.every("inbox-takeover", lease.total_seconds() / 2, inbox.resume_pending)
@@ -213,6 +229,7 @@ async def open_runtime(
             outbox,
             delivery,
             charts,
+            discover_migrations(settings.migrations_dir, db.dialect)[-1].version,
         )
 
 
@@ -220,6 +237,14 @@ async def _cancel(task: asyncio.Task[None]) -> None:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+
+
+async def _read_line_quota(line: LineChannel) -> None:
+    """For /metrics (chiiki_line_quota_left): LINE.quota() notes what it reads."""
+    try:
+        await line.quota()
+    except Exception:
+        logger.warning("could not read the LINE quota; trying again later", exc_info=True)
 
 
 async def _run_retention(db: Database, settings: Settings, clock: Clock) -> None:

@@ -25,6 +25,7 @@ HANDLERS_MAY_IMPORT = (
     "bot.content",
     "bot.notices",
     "bot.errors",
+    "bot.answerer",
     "handlers",
 )
 
@@ -72,3 +73,11 @@ def test_only_config_reads_the_environment() -> None:
         if path.name == "config.py":
             continue
         assert "os.environ" not in path.read_text(encoding="utf-8"), path
+
+
+def test_every_csv_goes_through_the_formula_safe_writer() -> None:
+    # bot/staff/csv_export.py quotes cells a spreadsheet would run as formulas (OWASP).
+    for path in python_files("bot", "handlers"):
+        if path.name == "csv_export.py":
+            continue
+        assert "csv.writer" not in path.read_text(encoding="utf-8"), path

@@ -40,8 +40,30 @@ async def test_chat_api_answers_goals_with_choices(client: httpx.AsyncClient) ->
 async def test_the_chat_page_is_served_in_japanese(client: httpx.AsyncClient) -> None:
     page = await client.get("/chat")
     assert page.status_code == 200
-    assert '<html lang="ja">' in page.text and "/chat/api" in page.text
+    assert '<html lang="ja">' in page.text and "/static/chat.js" in page.text
+    assert "/chat/api" in (await client.get("/static/chat.js")).text
     assert (await client.get("/")).status_code == 307
+
+
+@pytest.mark.parametrize(
+    "path", ["/chat", "/static/chat.js", "/static/chat.css", "/chat/charts/gone.png"]
+)
+async def test_the_chat_and_its_files_send_security_headers(
+    client: httpx.AsyncClient, path: str
+) -> None:
+    response = await client.get(path)
+    policy = response.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in policy and "default-src 'self'" in policy
+    # The page's script and styles are files: nothing inline may run.
+    assert "unsafe-inline" not in policy
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"] == "same-origin"
+
+
+async def test_the_dashboard_keeps_its_own_policy(client: httpx.AsyncClient) -> None:
+    login = await client.get("/admin/login")
+    assert "style-src 'self' 'unsafe-inline'" in login.headers["content-security-policy"]
+    assert login.headers["cache-control"] == "no-store"
 
 
 @pytest.mark.parametrize(

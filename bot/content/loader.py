@@ -7,6 +7,8 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from bot.content.answers import check_answer_files
+from bot.content.catalog import load_catalog
 from bot.content.schema import Pack, missing_texts
 from bot.errors import PackError
 
@@ -41,14 +43,23 @@ def check_packs(content_dir: Path) -> list[str]:
     (the bot shows Japanese in its place, but a resident who chose another language should not
     have to read it)."""
     problems = []
+    try:
+        catalog = load_catalog(content_dir)
+    except PackError as exc:
+        problems.append(str(exc))
+        catalog = None
     for name in list_packs(content_dir):
         try:
             pack = load_pack(content_dir, name)
+            if catalog is not None:
+                overrides = {key: m.model_dump() for key, m in pack.messages.items()}
+                catalog.with_overrides(overrides, str(content_dir / name / PACK_FILE))
         except PackError as exc:
             problems.append(str(exc))
             continue
         path = content_dir / name / PACK_FILE
         problems += [f"{path}: {gap}: missing" for gap in missing_texts(pack)]
+        problems += check_answer_files(content_dir, pack)
     return problems
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,6 +16,7 @@ from pydantic import (
 from bot.content import Pack
 from bot.errors import ChiikiError
 from bot.notices import Notices
+from bot.staff.csv_export import Cell, csv_text
 from bot.staff.files import StaffSpec, japanese_only, load_yaml_model
 from bot.storage.polls import NewPoll, Poll, PollRepository, Tally
 
@@ -127,12 +126,12 @@ def merge_small_groups(by_district: dict[str | None, Tally]) -> dict[str, Tally]
 def results_csv(poll: Poll, total: Tally, by_district: dict[str | None, Tally]) -> str:
     """Counts per choice, in total and per district (small districts merged): nobody's vote."""
     groups = merge_small_groups(by_district)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["choice", "label", "total", *groups])
-    writer.writerow(["", "ballots", total.ballots, *(g.ballots for g in groups.values())])
+    rows: list[list[Cell]] = [
+        ["choice", "label", "total", *groups],
+        ["", "ballots", total.ballots, *(g.ballots for g in groups.values())],
+    ]
     for choice in poll.choices:
-        writer.writerow(
+        rows.append(
             [
                 choice.position,
                 choice.label_ja,
@@ -140,4 +139,4 @@ def results_csv(poll: Poll, total: Tally, by_district: dict[str | None, Tally]) 
                 *(g.counts.get(choice.position, 0) for g in groups.values()),
             ]
         )
-    return out.getvalue()
+    return csv_text(rows)

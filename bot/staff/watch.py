@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -21,6 +19,7 @@ from pydantic import (
 from bot.config import Settings
 from bot.content import Pack
 from bot.errors import ChiikiError
+from bot.staff.csv_export import Cell, csv_text
 from bot.staff.files import StaffSpec, japanese_only, load_yaml_model, parse_yaml_model
 from bot.storage.watch import (
     LoadResult,
@@ -200,25 +199,22 @@ def reminder_times(tz: ZoneInfo, evening: time, hour_before: bool) -> ReminderTi
 
 
 def roster_csv(lines: list[RosterLine], tz: ZoneInfo) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(
-        [
-            "shift",
-            "date",
-            "start",
-            "end",
-            "route",
-            "capacity",
-            "free",
-            "volunteers",
-            "waitlist",
-            "state",
-        ]
-    )
+    header: list[Cell] = [
+        "shift",
+        "date",
+        "start",
+        "end",
+        "route",
+        "capacity",
+        "free",
+        "volunteers",
+        "waitlist",
+        "state",
+    ]
+    rows = [header]
     for line in lines:
         start, end = line.shift.starts_at.astimezone(tz), line.shift.ends_at.astimezone(tz)
-        writer.writerow(
+        rows.append(
             [
                 line.shift.id,
                 start.date().isoformat(),
@@ -232,4 +228,4 @@ def roster_csv(lines: list[RosterLine], tz: ZoneInfo) -> str:
                 "cancelled" if line.shift.cancelled_at else "planned",
             ]
         )
-    return out.getvalue()
+    return csv_text(rows)

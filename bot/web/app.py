@@ -8,29 +8,28 @@ import logging
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from importlib.resources import files
 
 import asyncpg
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from bot.channels.web import WebRequestError, parse_chat_request, render_replies
-from bot.charts import CHART_PATH
+from bot import metrics
 from bot.config import Settings
-from bot.core import Channel, Reply
+from bot.core import Channel
 from bot.errors import ConfigError
 from bot.runtime import Runtime, open_runtime
 from bot.storage.database import is_busy
+from bot.web import operations
 from bot.web.admin.pages import AdminPages
 from bot.web.admin.site import Site
-from bot.web.bodies import parse_json, read_body
+from bot.web.chat import ChatEndpoints
+from bot.web.security import SecurityHeaders
 from bot.web.webhooks import line_webhook, telegram_webhook
-
-CHAT_BODY_LIMIT = 16 * 1024
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +39,6 @@ class _Endpoints:
 
     def __init__(self, runtime: Runtime | None) -> None:
         self.runtime = runtime
-        self.chat_page = files("bot.web").joinpath("static/chat.html").read_text(encoding="utf-8")
 
     def _runtime(self) -> Runtime:
         if self.runtime is None:
@@ -50,37 +48,6 @@ class _Endpoints:
     async def index(self, request: Request) -> Response:
         return RedirectResponse("/chat")
 
-    async def chat(self, request: Request) -> Response:
-        return HTMLResponse(self.chat_page)
-
-    async def chat_api(self, request: Request) -> Response:
-        runtime = self._runtime()
-        body = parse_json(await read_body(request, CHAT_BODY_LIMIT))
-        try:
-            message = parse_chat_request(body)
-        except WebRequestError as exc:
-            return JSONResponse({"error": str(exc)}, status_code=400)
-        replies = await runtime.dispatcher.handle(message)
-        notices = await runtime.outbox.take_mailbox(
-            message.channel, message.user_id, runtime.services.clock()
-        )
-        shown = [Reply(text) for text in notices] + replies
-        chart_urls: dict[int, str] = {}
-        for index, reply in enumerate(shown):
-            if reply.chart is not None and runtime.charts is not None:
-                chart_urls[index] = await runtime.charts.path(reply.chart)
-        return JSONResponse(render_replies(shown, chart_urls))
-
-    async def chart(self, request: Request) -> Response:
-        """A chart linked from a chat reply: its unguessable name is the key, and it lapses."""
-        charts = self._runtime().charts
-        png = await charts.store.get(request.path_params["name"]) if charts else None
-        if png is None:
-            raise HTTPException(404, "this chart has expired; ask for the results again")
-        return Response(
-            png, media_type="image/png", headers={"Cache-Control": "private, max-age=600"}
-        )
-
     async def telegram(self, request: Request) -> Response:
         return await telegram_webhook(request, self._runtime())
 
@@ -88,14 +55,13 @@ class _Endpoints:
         return await line_webhook(request, self._runtime())
 
     async def health(self, request: Request) -> Response:
-        runtime = self._runtime()
-        try:
-            healthy = await runtime.db.ping()
-        except Exception:
-            healthy = False
-        if not healthy:
-            return JSONResponse({"status": "database unavailable"}, status_code=503)
-        return JSONResponse({"status": "ok"})
+        return await operations.health(request, self._runtime())
+
+    async def ready(self, request: Request) -> Response:
+        return await operations.ready(request, self._runtime())
+
+    async def scrape_metrics(self, request: Request) -> Response:
+        return await operations.scrape(request, self._runtime())
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -107,6 +73,8 @@ async def _database_busy(request: Request, exc: Exception) -> Response:
     if not is_busy(exc):
         raise exc
     # Nothing was written (the statement never ran); the platform delivers the event again.
+    metrics.DATABASE_BUSY.labels("webhook").inc()
+    metrics.DATABASE_BUSY.labels("webhook").inc()
     logger.warning("database busy: answered 503 to %s", request.url.path)
     return JSONResponse(
         {"error": "busy, try again"}, status_code=503, headers={"Retry-After": "1"}
@@ -121,10 +89,10 @@ def _starlette(endpoints: _Endpoints, settings: Settings, lifespan: object = Non
         Route("/webhook/telegram", endpoints.telegram, methods=["POST"]),
         Route("/webhook/line", endpoints.line, methods=["POST"]),
         Route("/", endpoints.index),
-        Route("/chat", endpoints.chat),
-        Route("/chat/api", endpoints.chat_api, methods=["POST"]),
-        Route(CHART_PATH, endpoints.chart),
+        *ChatEndpoints(endpoints._runtime).routes(),
         Route("/healthz", endpoints.health),
+        Route("/readyz", endpoints.ready),
+        Route("/metrics", endpoints.scrape_metrics),
         Mount(
             "/admin",
             routes=AdminPages(site).routes(),
@@ -134,6 +102,7 @@ def _starlette(endpoints: _Endpoints, settings: Settings, lifespan: object = Non
     ]
     return Starlette(
         routes=routes,
+        middleware=[Middleware(SecurityHeaders)],
         exception_handlers={
             HTTPException: _http_error,
             sqlite3.OperationalError: _database_busy,

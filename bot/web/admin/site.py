@@ -22,22 +22,13 @@ from starlette.templating import Jinja2Templates
 from bot.runtime import Runtime
 from bot.storage.staff import StaffRepository
 from bot.web.admin.auth import SESSION_LIFETIME, Authenticator, csrf_matches, new_csrf_token
+from bot.web.security import DASHBOARD_HEADERS
 
 LANGUAGES = ("ja", "en")
 SESSION_COOKIE = "chiiki_staff"
 # Forms are small; an upload (a watch file) is the largest thing staff send.
 MAX_FORM_BYTES = 512 * 1024
 _TEMPLATES = Path(str(files("bot.web").joinpath("templates")))
-_SECURITY_HEADERS = {
-    # Bars are drawn with style attributes; scripts only from our own files.
-    "Content-Security-Policy": (
-        "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none';"
-        " form-action 'self'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-store",
-}
 
 
 def load_admin_texts() -> dict[str, dict[str, str]]:
@@ -136,7 +127,7 @@ class Site:
             },
             status_code=status,
         )
-        response.headers.update(_SECURITY_HEADERS)
+        response.headers.update(DASHBOARD_HEADERS)
         return response
 
     def staff_only(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
@@ -161,7 +152,7 @@ class Site:
                     )
             page = Page(request, runtime, login, self.language(request), form)
             response = await handler(page)
-            response.headers.update(_SECURITY_HEADERS)
+            response.headers.update(DASHBOARD_HEADERS)
             return response
 
         return endpoint

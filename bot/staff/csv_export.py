@@ -1,0 +1,37 @@
+"""CSV for spreadsheets: every CSV the service writes goes through `csv_text`.
+
+A cell that starts with = + - @ (or a tab or carriage return) is read by Excel and
+LibreOffice as a formula, so a volunteer named `=HYPERLINK(...)` would become a live link in
+the roster. As OWASP recommends (CSV injection), such a cell is prefixed with a single quote,
+which spreadsheets show as text; numbers stay numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+Cell = str | int | float | None
+
+
+def neutralise(cell: Cell) -> Cell:
+    """The cell as a spreadsheet should show it: text that looks like a formula is quoted.
+
+    A carriage return becomes a line feed: the csv module quotes a cell holding "\n" but not
+    one holding a lone "\r", which readers take for the end of the row.
+    """
+    if not isinstance(cell, str):
+        return cell
+    text = cell.replace("\r\n", "\n").replace("\r", "\n")
+    return "'" + text if cell.startswith(FORMULA_STARTS) else text
+
+
+def csv_text(rows: Iterable[Iterable[Cell]]) -> str:
+    """The rows as CSV text (one line each, "\\n"), every text cell neutralised."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerows([neutralise(cell) for cell in row] for row in rows)
+    return out.getvalue()

@@ -1,0 +1,67 @@
+"""The web chat: its page, its JSON API and the chart pictures its replies link to."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib.resources import files
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from bot import metrics
+from bot.channels.web import WebRequestError, parse_chat_request, render_replies
+from bot.charts import CHART_PATH
+from bot.core import Reply
+from bot.runtime import Runtime
+from bot.web.bodies import parse_json, read_body
+
+CHAT_BODY_LIMIT = 16 * 1024
+
+
+class ChatEndpoints:
+    """The chat's handlers, over the runtime `get_runtime` gives (503 while starting)."""
+
+    def __init__(self, get_runtime: Callable[[], Runtime]) -> None:
+        self.get_runtime = get_runtime
+        self.page = files("bot.web").joinpath("static/chat.html").read_text(encoding="utf-8")
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/chat", self.chat_page),
+            Route("/chat/api", self.chat_api, methods=["POST"]),
+            Route(CHART_PATH, self.chart),
+        ]
+
+    async def chat_page(self, request: Request) -> Response:
+        return HTMLResponse(self.page)
+
+    async def chat_api(self, request: Request) -> Response:
+        runtime = self.get_runtime()
+        body = parse_json(await read_body(request, CHAT_BODY_LIMIT))
+        try:
+            message = parse_chat_request(body)
+        except WebRequestError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        replies = await runtime.dispatcher.handle(message)
+        metrics.REPLIES_SENT.labels(message.channel).inc(len(replies))
+        notices = await runtime.outbox.take_mailbox(
+            message.channel, message.user_id, runtime.services.clock()
+        )
+        shown = [Reply(text) for text in notices] + replies
+        chart_urls: dict[int, str] = {}
+        for index, reply in enumerate(shown):
+            if reply.chart is not None and runtime.charts is not None:
+                chart_urls[index] = await runtime.charts.path(reply.chart)
+        return JSONResponse(render_replies(shown, chart_urls))
+
+    async def chart(self, request: Request) -> Response:
+        """A chart linked from a chat reply: its unguessable name is the key, and it lapses."""
+        charts = self.get_runtime().charts
+        png = await charts.store.get(request.path_params["name"]) if charts else None
+        if png is None:
+            raise HTTPException(404, "this chart has expired; ask for the results again")
+        return Response(
+            png, media_type="image/png", headers={"Cache-Control": "private, max-age=600"}
+        )
