@@ -1,7 +1,8 @@
 """The よくある質問 pages: staff add, edit and remove entries, and read what went unanswered.
 
-Entries are used by the answerer as soon as they are saved (it reloads when
-`FaqRepository.version()` changes). Unanswered questions are shown as text and date only.
+Entries are used by the answerer as soon as they are saved: a change tells this instance's
+answerer to re-read them at the next question (other instances re-read within their refresh
+interval). Unanswered questions are shown as text and date only.
 """
 
 from __future__ import annotations
@@ -14,10 +15,9 @@ from starlette.routing import BaseRoute, Route
 from bot.staff.faq import FIELDS, FaqError, FaqProblem, answer_unanswered, check_faq, update_faq
 from bot.storage.faq import FaqRepository, StaffFaq, UnansweredRepository
 from bot.web.admin.site import Page, Site
+from bot.web.convertors import register_convertors
 
 UNANSWERED_PAGE_SIZE = 50
-# Ids are 64-bit in both databases; a larger number in the address is simply not found.
-_LARGEST_ID = 2**63 - 1
 _DAYS = re.compile(r"^(\d+)d$")
 
 
@@ -25,9 +25,17 @@ def _see(path: str) -> Response:
     return RedirectResponse(path, status_code=303)
 
 
+def _answerer_changed(page: Page) -> None:
+    """This instance answers with the change from the next question on; other instances see it
+    within their answerer's refresh interval."""
+    answerer = page.runtime.services.answerer
+    if answerer is not None:
+        answerer.invalidate()
+
+
 def _path_number(page: Page, name: str) -> int | None:
     value = page.request.path_params.get(name)
-    return value if isinstance(value, int) and 0 < value <= _LARGEST_ID else None
+    return value if isinstance(value, int) and value > 0 else None
 
 
 def _query_number(page: Page, name: str, default: int | None) -> int | None:
@@ -53,6 +61,7 @@ class FaqPages:
         self.site = site
 
     def routes(self) -> list[BaseRoute]:
+        register_convertors()
         staff = self.site.staff_only
         return [
             Route("/faq", staff(self.entries)),
@@ -60,14 +69,14 @@ class FaqPages:
             Route("/faq/new", staff(self.new)),
             Route("/faq/unanswered", staff(self.unanswered)),
             Route(
-                "/faq/unanswered/{question_id:int}/dismiss",
+                "/faq/unanswered/{question_id:rowid}/dismiss",
                 staff(self.dismiss),
                 methods=["POST"],
             ),
-            Route("/faq/{entry_id:int}", staff(self.edit)),
-            Route("/faq/{entry_id:int}", staff(self.update), methods=["POST"]),
-            Route("/faq/{entry_id:int}/remove", staff(self.confirm_remove)),
-            Route("/faq/{entry_id:int}/remove", staff(self.remove), methods=["POST"]),
+            Route("/faq/{entry_id:rowid}", staff(self.edit)),
+            Route("/faq/{entry_id:rowid}", staff(self.update), methods=["POST"]),
+            Route("/faq/{entry_id:rowid}/remove", staff(self.confirm_remove)),
+            Route("/faq/{entry_id:rowid}/remove", staff(self.remove), methods=["POST"]),
         ]
 
     def render(self, page: Page, template: str, status: int = 200, **context: object) -> Response:
@@ -150,6 +159,7 @@ class FaqPages:
             draft,
             page.now,
         )
+        _answerer_changed(page)
         return _see("/admin/faq/unanswered" if question_id else "/admin/faq")
 
     async def edit(self, page: Page) -> Response:
@@ -169,6 +179,7 @@ class FaqPages:
             return self.form(page, values, entry, None, exc.by_field())
         if not await update_faq(FaqRepository(page.runtime.db), entry.id, draft, page.now):
             return self.missing(page)  # removed meanwhile, by someone else
+        _answerer_changed(page)
         return _see("/admin/faq")
 
     # Removing
@@ -183,6 +194,7 @@ class FaqPages:
         entry_id = _path_number(page, "entry_id")
         if not entry_id or not await FaqRepository(page.runtime.db).remove(entry_id):
             return self.missing(page)
+        _answerer_changed(page)
         return _see("/admin/faq")
 
     # What residents did not get answered
