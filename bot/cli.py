@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from bot.config import Settings, load_settings
+from bot.config import PROJECT_ROOT, Settings, load_settings
 from bot.errors import ChiikiError
 
 if TYPE_CHECKING:
@@ -48,6 +48,7 @@ def _run_with_database(work: Callable[[Database, Pack, Settings], Awaitable[T]])
     """Open (and migrate) the database and load the pack, for staff commands."""
     from bot.content import load_pack
     from bot.storage import apply_migrations, open_database
+    from bot.storage.backup import service_lock
 
     settings = _settings()
     pack = load_pack(settings.content_dir, settings.pack)
@@ -60,7 +61,8 @@ def _run_with_database(work: Callable[[Database, Pack, Settings], Awaitable[T]])
         finally:
             await db.close()
 
-    return asyncio.run(run())
+    with service_lock(settings.db):
+        return asyncio.run(run())
 
 
 @click.group()
@@ -124,6 +126,35 @@ def migrate() -> None:
 @main.group()
 def db() -> None:
     """The database itself."""
+
+
+@db.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@_friendly_errors
+def db_backup(file: Path) -> None:
+    """Copy the SQLite database to FILE while the service runs (one consistent snapshot)."""
+    from bot.storage.backup import backup_sqlite
+
+    made = backup_sqlite(_settings().db, file)
+    click.echo(f"backed up to {made} ({made.stat().st_size} bytes)")
+
+
+@db.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_friendly_errors
+def db_restore(file: Path) -> None:
+    """Put the backup FILE in place of the SQLite database (stop every chiiki on it first).
+
+    The backup must pass SQLite's integrity check and be no newer than this chiiki; the file
+    it replaces is kept beside it as <db>.replaced-<time>.
+    """
+    from bot.storage.backup import restore_sqlite
+    from bot.storage.migrations import discover_migrations
+
+    settings = _settings()
+    newest = discover_migrations(settings.migrations_dir)[-1].version
+    version = restore_sqlite(file, settings.db, newest)
+    click.echo(f"restored {file} (migration {version:04d}) to {settings.db}")
 
 
 @db.command("copy")
@@ -239,6 +270,40 @@ def content_check() -> None:
     if problems:
         sys.exit(1)
     click.echo("ok: " + ", ".join(list_packs(settings.content_dir)) + " and the message catalog")
+
+
+@content.command("eval")
+@click.option("--pack", "packs", multiple=True, help="A pack to score (default: every pack).")
+@click.option(
+    "--questions",
+    "folder",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=PROJECT_ROOT / "tests" / "answerer",
+    show_default=True,
+    help="Where questions_<pack>.yaml are.",
+)
+@_friendly_errors
+def content_eval(packs: tuple[str, ...], folder: Path) -> None:
+    """Score the answerer on the evaluation questions: per group, then every miss."""
+    from bot.answerer import build_answerer
+    from bot.answerer.evaluation import describe, evaluate, load_questions
+    from bot.content import list_packs, load_pack, load_pack_catalog
+
+    settings = _settings()
+    for name in packs or list_packs(settings.content_dir):
+        path = folder / f"questions_{name}.yaml"
+        if not path.is_file():
+            click.echo(f"{name}: no {path}", err=True)
+            continue
+        pack = load_pack(settings.content_dir, name)
+        answerer = build_answerer(
+            settings.content_dir, pack, load_pack_catalog(settings.content_dir, pack)
+        )
+        questions = load_questions(path)
+        report = evaluate(answerer, questions)
+        click.echo(f"== {name}: {len(questions)} questions")
+        for line in describe(report):
+            click.echo(line)
 
 
 @content.command("list")
@@ -810,3 +875,18 @@ def staff_list() -> None:
 
     for login in _run_with_database(work):
         click.echo(login)
+
+
+@staff.command("unlock")
+@click.argument("login")
+@_friendly_errors
+def staff_unlock(login: str) -> None:
+    """Let LOGIN try again at once: forget its failed logins (wrong passwords lock a login
+    name for 15 minutes)."""
+    from bot.storage.staff import StaffRepository
+
+    async def work(db: Database, pack: Pack, settings: Settings) -> int:
+        return await StaffRepository(db).unlock(login)
+
+    cleared = _run_with_database(work)
+    click.echo(f"unlocked {login} ({cleared} failed login(s) forgotten)")

@@ -110,6 +110,13 @@ class Settings(BaseSettings):
         "03:30", pattern=r"^\d{1,2}:\d{2}$", validation_alias=_env("CHIIKI_RETENTION_RUN_AT")
     )
 
+    # Daily backups of the SQLite file (bot/storage/backup.py); none when the folder is unset.
+    backup_dir: Path | None = Field(None, validation_alias=_env("CHIIKI_BACKUP_DIR"))
+    backup_keep: int = Field(14, ge=1, validation_alias=_env("CHIIKI_BACKUP_KEEP"))
+    backup_run_at: str = Field(
+        "02:30", pattern=r"^\d{1,2}:\d{2}$", validation_alias=_env("CHIIKI_BACKUP_RUN_AT")
+    )
+
     @field_validator(
         "retain_roster_names", "retain_comments", "retain_event_ids", "retain_unanswered"
     )
@@ -169,7 +176,12 @@ class Settings(BaseSettings):
         hour, minute = (int(part) for part in self.retention_run_at.split(":"))
         return time(hour, minute)
 
-    @field_validator("watch_evening_reminder", "retention_run_at")
+    @property
+    def backup_time(self) -> time:
+        hour, minute = (int(part) for part in self.backup_run_at.split(":"))
+        return time(hour, minute)
+
+    @field_validator("watch_evening_reminder", "retention_run_at", "backup_run_at")
     @classmethod
     def _clock_time(cls, value: str) -> str:
         hour, minute = (int(part) for part in value.split(":"))

@@ -23,9 +23,11 @@ from bot.delivery import RetryPolicy
 from bot.delivery.outbox import DeliverySettings, OutboxWorker
 from bot.fonts import FontMissingError, find_font
 from bot.inbound import InboundProcessor
+from bot.metrics import observe_answerer
 from bot.notices import Notices
 from bot.scheduler import Duties, Timers, start_timers
 from bot.storage import Database, apply_migrations, open_database
+from bot.storage.backup import daily_backup, service_lock, sqlite_file
 from bot.storage.chart_images import ChartImageRepository
 from bot.storage.conversations import ConversationRepository
 from bot.storage.events import EventRepository
@@ -91,6 +93,8 @@ async def open_runtime(
     notices = Notices(catalog, settings.tz)
     policy = retry_policy or RetryPolicy()
     async with AsyncExitStack() as stack:
+        # Every process on an SQLite file holds this: `chiiki db restore` waits for none of them.
+        stack.enter_context(service_lock(settings.db))
         db = await open_database(settings.db, settings.db_busy_timeout_ms)
         stack.push_async_callback(db.close)
         await apply_migrations(db, settings.migrations_dir)
@@ -100,6 +104,7 @@ async def open_runtime(
         answerer = open_answerer(
             settings.content_dir, pack, catalog, polls, events, watch, FaqRepository(db)
         )
+        answerer.answerer.listeners.append(lambda answer: observe_answerer(answer.outcome.value))
         services = Services(
             residents=residents,
             conversations=ConversationRepository(db),
@@ -209,6 +214,8 @@ async def open_runtime(
                 settings,
                 clock,
             )
+            if settings.backup_dir is not None:
+                _plan_backups(timers, settings, clock)
             if line is not None:
                 timers.every("line-quota", LINE_QUOTA_SECONDS, _read_line_quota, line)
             await inbox.resume_pending()
@@ -245,6 +252,25 @@ async def _read_line_quota(line: LineChannel) -> None:
         await line.quota()
     except Exception:
         logger.warning("could not read the LINE quota; trying again later", exc_info=True)
+
+
+def _plan_backups(timers: Timers, settings: Settings, clock: Clock) -> None:
+    if sqlite_file(settings.db) is None:
+        logger.warning("CHIIKI_BACKUP_DIR is for an SQLite file; back PostgreSQL up with pg_dump")
+        return
+    timers.daily("backup", settings.backup_time, _run_backup, settings, clock)
+
+
+async def _run_backup(settings: Settings, clock: Clock) -> None:
+    assert settings.backup_dir is not None
+    try:
+        made = await asyncio.to_thread(
+            daily_backup, settings.db, settings.backup_dir, settings.backup_keep, clock()
+        )
+    except Exception:
+        logger.exception("daily backup failed; it runs again tomorrow")
+        return
+    logger.info("backed the database up to %s", made)
 
 
 async def _run_retention(db: Database, settings: Settings, clock: Clock) -> None:

@@ -191,6 +191,8 @@ class Pack(_Model):
     districts: list[District] = Field(default_factory=list)
     # Catalog phrases worded for this city (content/messages.yaml has the shared wording).
     messages: dict[MessageKey, Message] = Field(default_factory=dict)
+    # Words this city's easy texts may use without a reading (bot/content/easy_check.py).
+    easy_exceptions: list[NonEmpty] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Pack:
