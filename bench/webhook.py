@@ -31,7 +31,15 @@ from typing import Any
 import aiohttp
 import httpx
 
-from bench.common import child, free_port, peak_rss_mb, percentile, report, wait_ready
+from bench.common import (
+    child,
+    free_port,
+    peak_rss_mb,
+    percentile,
+    report,
+    rss_file_mb,
+    wait_ready,
+)
 
 SECRET = "bench-secret"
 TOKEN = "123456:fake-token"  # the fake Bot API's token
@@ -310,6 +318,7 @@ def main() -> None:
             {u["callback_query"]["from"]["id"] for u in updates if "callback_query" in u}
         )
         server_peak = peak_rss_mb(server.pid)
+        server_file = rss_file_mb(server.pid)
 
     ms = 1000
     figures = {
@@ -333,11 +342,15 @@ def main() -> None:
         f"reply p99 at {rate}/s, post to sendMessage (ms)": round(percentile(e2e, 0.99) * ms, 2),
         "voters stored / voters who voted": f"{voters} / {expected_voters}",
         "server peak RSS (MB)": round(server_peak, 1),
+        "server RSS file-backed at the end (MB; the dictionary's mapped pages)": round(
+            server_file, 1
+        ),
     }
     goals = {
         "at least 1,000 updates/s handled end to end": end_to_end >= 1000,
         f"p99 under 50 ms at {rate}/s (reply sent)": percentile(e2e, 0.99) < 0.05,
         "every vote stored": voters == expected_voters,
+        "server peak RSS under 300 MB": server_peak < 300,
     }
     report("webhook", figures, goals)
 
