@@ -48,6 +48,7 @@ def _run_with_database(work: Callable[[Database, Pack, Settings], Awaitable[T]])
     """Open (and migrate) the database and load the pack, for staff commands."""
     from bot.content import load_pack
     from bot.storage import apply_migrations, open_database
+    from bot.storage.backup import service_lock
 
     settings = _settings()
     pack = load_pack(settings.content_dir, settings.pack)
@@ -60,7 +61,8 @@ def _run_with_database(work: Callable[[Database, Pack, Settings], Awaitable[T]])
         finally:
             await db.close()
 
-    return asyncio.run(run())
+    with service_lock(settings.db):
+        return asyncio.run(run())
 
 
 @click.group()
@@ -81,15 +83,14 @@ def serve(host: str | None, port: int | None, telegram_polling: bool) -> None:
     """Start the web server: web chat at /chat, health at /healthz."""
     import uvicorn
 
-    from bot.content import load_catalog, load_pack
+    from bot.content import load_pack, load_pack_catalog
     from bot.logging_setup import configure_logging
     from bot.web import build_app
 
     settings = _settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     # Fail before the server starts, with one line, when the pack or catalog is broken.
-    load_pack(settings.content_dir, settings.pack)
-    load_catalog(settings.content_dir)
+    load_pack_catalog(settings.content_dir, load_pack(settings.content_dir, settings.pack))
     click.echo(f"chiiki: web chat at http://{host or settings.host}:{port or settings.port}/chat")
     uvicorn.run(
         build_app(settings, telegram_polling=telegram_polling),
@@ -125,6 +126,35 @@ def migrate() -> None:
 @main.group()
 def db() -> None:
     """The database itself."""
+
+
+@db.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@_friendly_errors
+def db_backup(file: Path) -> None:
+    """Copy the SQLite database to FILE while the service runs (one consistent snapshot)."""
+    from bot.storage.backup import backup_sqlite
+
+    made = backup_sqlite(_settings().db, file)
+    click.echo(f"backed up to {made} ({made.stat().st_size} bytes)")
+
+
+@db.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_friendly_errors
+def db_restore(file: Path) -> None:
+    """Put the backup FILE in place of the SQLite database (stop every chiiki on it first).
+
+    The backup must pass SQLite's integrity check and be no newer than this chiiki; the file
+    it replaces is kept beside it as <db>.replaced-<time>.
+    """
+    from bot.storage.backup import restore_sqlite
+    from bot.storage.migrations import discover_migrations
+
+    settings = _settings()
+    newest = discover_migrations(settings.migrations_dir)[-1].version
+    version = restore_sqlite(file, settings.db, newest)
+    click.echo(f"restored {file} (migration {version:04d}) to {settings.db}")
 
 
 @db.command("copy")
@@ -230,15 +260,11 @@ def content() -> None:
 @_friendly_errors
 def content_check() -> None:
     """Validate every pack and the message catalog; exit 1 naming each problem."""
-    from bot.content import list_packs, load_catalog
+    from bot.content import list_packs
     from bot.content.loader import check_packs
 
     settings = _settings()
     problems = check_packs(settings.content_dir)
-    try:
-        load_catalog(settings.content_dir)
-    except ChiikiError as exc:
-        problems.append(str(exc))
     for problem in problems:
         click.echo(problem, err=True)
     if problems:

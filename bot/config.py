@@ -6,6 +6,7 @@ import socket
 from collections.abc import Mapping
 from datetime import time
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
@@ -48,6 +49,8 @@ class Settings(BaseSettings):
     instance: str | None = Field(None, min_length=1, validation_alias=_env("CHIIKI_INSTANCE"))
     timezone: str = Field("Asia/Tokyo", validation_alias=_env("CHIIKI_TIMEZONE"))
     log_level: str = Field("INFO", validation_alias=_env("CHIIKI_LOG_LEVEL"))
+    # `json`: one JSON object a line, for a log collector (bot/log_format.py).
+    log_format: Literal["text", "json"] = Field("text", validation_alias=_env("CHIIKI_LOG_FORMAT"))
 
     telegram_bot_token: SecretStr | None = Field(None, validation_alias=_env("TELEGRAM_BOT_TOKEN"))
     telegram_webhook_secret: SecretStr | None = Field(
@@ -76,6 +79,10 @@ class Settings(BaseSettings):
 
     # Signs the dashboard's session cookie; without it, staff log in again after a restart.
     session_secret: SecretStr | None = Field(None, validation_alias=_env("CHIIKI_SESSION_SECRET"))
+    # /metrics asks for `Authorization: Bearer <this>`; without it, only loopback may read it.
+    metrics_token: SecretStr | None = Field(
+        None, min_length=16, validation_alias=_env("CHIIKI_METRICS_TOKEN")
+    )
     # Behind HTTPS (as in production), mark the cookie Secure so it never travels in clear text.
     secure_cookies: bool = Field(False, validation_alias=_env("CHIIKI_SECURE_COOKIES"))
 
@@ -100,6 +107,13 @@ class Settings(BaseSettings):
     retain_event_ids: str = Field("7d", validation_alias=_env("CHIIKI_RETAIN_EVENT_IDS"))
     retention_run_at: str = Field(
         "03:30", pattern=r"^\d{1,2}:\d{2}$", validation_alias=_env("CHIIKI_RETENTION_RUN_AT")
+    )
+
+    # Daily backups of the SQLite file (bot/storage/backup.py); none when the folder is unset.
+    backup_dir: Path | None = Field(None, validation_alias=_env("CHIIKI_BACKUP_DIR"))
+    backup_keep: int = Field(14, ge=1, validation_alias=_env("CHIIKI_BACKUP_KEEP"))
+    backup_run_at: str = Field(
+        "02:30", pattern=r"^\d{1,2}:\d{2}$", validation_alias=_env("CHIIKI_BACKUP_RUN_AT")
     )
 
     @field_validator("retain_roster_names", "retain_comments", "retain_event_ids")
@@ -158,7 +172,12 @@ class Settings(BaseSettings):
         hour, minute = (int(part) for part in self.retention_run_at.split(":"))
         return time(hour, minute)
 
-    @field_validator("watch_evening_reminder", "retention_run_at")
+    @property
+    def backup_time(self) -> time:
+        hour, minute = (int(part) for part in self.backup_run_at.split(":"))
+        return time(hour, minute)
+
+    @field_validator("watch_evening_reminder", "retention_run_at", "backup_run_at")
     @classmethod
     def _clock_time(cls, value: str) -> str:
         hour, minute = (int(part) for part in value.split(":"))

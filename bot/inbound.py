@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
+from bot import metrics
 from bot.channels.base import PlatformChannel
 from bot.core.clock import Clock
+from bot.storage.database import is_busy
 from bot.storage.group_commit import GroupCommit
 from bot.storage.inbound_events import MAX_ATTEMPTS, InboundEvent, InboundEventRepository
 
@@ -74,6 +77,12 @@ class InboundProcessor:
         # in one transaction: under load the database is not asked once per event.
         self._storing: GroupCommit[Event, bool] = GroupCommit(self._store)
         self._marking: GroupCommit[tuple[str, str], None] = GroupCommit(self._mark_handled)
+        # False once shutdown begins: webhooks are answered 503 and the platform sends again.
+        self.accepting = True
+
+    def stop_accepting(self) -> None:
+        """At shutdown: take no more events (webhooks answer 503, platforms deliver again)."""
+        self.accepting = False
 
     async def accept(self, channel: str, events: list[tuple[str, dict[str, Any]]]) -> int:
         """Store events and start handling the new ones; return how many were new.
@@ -84,6 +93,8 @@ class InboundProcessor:
             if new:
                 self._spawn(channel, event_id, payload)
         duplicates = fresh.count(False)
+        if len(events) > duplicates:
+            metrics.UPDATES_RECEIVED.labels(channel).inc(len(events) - duplicates)
         if duplicates:
             logger.info("ignored %d redelivered %s event(s)", duplicates, channel)
         return len(events) - duplicates
@@ -160,15 +171,25 @@ class InboundProcessor:
             return
         key = platform.ordering_key(event.payload) or f"event:{event_id}"
         async with self._locks.hold(f"{channel}:{key}"):
+            started = time.perf_counter()
             try:
                 await platform.process(event.payload)
-            except Exception:
+            except Exception as exc:
+                metrics.UPDATES_FAILED.labels(channel).inc()
+                if is_busy(exc):
+                    metrics.DATABASE_BUSY.labels("inbox").inc()
                 # Left pending and tried again shortly (the database may have been busy, the
                 # platform down), and again at the next start: MAX_ATTEMPTS in all.
                 logger.exception(
-                    "%s event %s failed (attempt %d)", channel, event_id, event.attempts
+                    "%s event %s failed (attempt %d)",
+                    channel,
+                    event_id,
+                    event.attempts,
+                    extra={"channel": channel, "event_id": event_id, "attempt": event.attempts},
                 )
                 if event.attempts < MAX_ATTEMPTS:
                     self._retry_later(channel, event_id, RETRY_SECONDS * 2 ** (event.attempts - 1))
                 return
+            metrics.HANDLING_SECONDS.labels(channel).observe(time.perf_counter() - started)
+        metrics.UPDATES_HANDLED.labels(channel).inc()
         await self._marking.add((channel, event_id))

@@ -10,12 +10,13 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
+from bot.answerer import open_answerer
 from bot.channels.base import PlatformChannel
 from bot.channels.line import REQUEST_TIMEOUT_SECONDS, LineChannel
 from bot.channels.telegram import TelegramChannel
 from bot.charts import ChartPublisher, ChartRenderer
 from bot.config import Settings
-from bot.content import load_catalog, load_pack
+from bot.content import load_pack, load_pack_catalog
 from bot.core import Channel
 from bot.core.clock import Clock, utc_now
 from bot.delivery import RetryPolicy
@@ -25,11 +26,14 @@ from bot.inbound import InboundProcessor
 from bot.notices import Notices
 from bot.scheduler import Duties, Timers, start_timers
 from bot.storage import Database, apply_migrations, open_database
+from bot.storage.backup import daily_backup, service_lock, sqlite_file
 from bot.storage.chart_images import ChartImageRepository
 from bot.storage.conversations import ConversationRepository
 from bot.storage.events import EventRepository
+from bot.storage.faq import FaqRepository, UnansweredRepository
 from bot.storage.inbound_events import InboundEventRepository
 from bot.storage.links import LinkRepository
+from bot.storage.migrations import discover_migrations
 from bot.storage.outbox import OutboxRepository
 from bot.storage.outcomes import OutcomeRepository
 from bot.storage.polls import PollRepository
@@ -45,6 +49,8 @@ logger = logging.getLogger(__name__)
 
 # How long shutdown waits for events being handled before leaving them for the next start.
 SHUTDOWN_GRACE_SECONDS = 5
+# How often the server reads LINE's monthly quota for /metrics (each read is two API calls).
+LINE_QUOTA_SECONDS = 15 * 60
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,8 @@ class Runtime:
     delivery: OutboxWorker
     # Draws poll charts; None when no Japanese font is installed (the text says the same).
     charts: ChartPublisher | None = None
+    # The newest migration this code knows: /readyz waits until the database has it.
+    schema_version: int = 0
 
 
 @asynccontextmanager
@@ -80,20 +88,27 @@ async def open_runtime(
     and runs the delivery worker; a staff command leaves those to the server.
     """
     pack = load_pack(settings.content_dir, settings.pack)
-    catalog = load_catalog(settings.content_dir)
+    catalog = load_pack_catalog(settings.content_dir, pack)
     notices = Notices(catalog, settings.tz)
     policy = retry_policy or RetryPolicy()
     async with AsyncExitStack() as stack:
+        # Every process on an SQLite file holds this: `chiiki db restore` waits for none of them.
+        stack.enter_context(service_lock(settings.db))
         db = await open_database(settings.db, settings.db_busy_timeout_ms)
         stack.push_async_callback(db.close)
         await apply_migrations(db, settings.migrations_dir)
         residents = ResidentRepository(db)
+        polls, events, watch = PollRepository(db), EventRepository(db), WatchRepository(db)
+        # The dictionary and every phrasing are loaded here, not on the first question.
+        answerer = open_answerer(
+            settings.content_dir, pack, catalog, polls, events, watch, FaqRepository(db)
+        )
         services = Services(
             residents=residents,
             conversations=ConversationRepository(db),
-            polls=PollRepository(db),
-            events=EventRepository(db),
-            watch=WatchRepository(db),
+            polls=polls,
+            events=events,
+            watch=watch,
             links=LinkRepository(db),
             outcomes=OutcomeRepository(db),
             pack=pack,
@@ -102,6 +117,8 @@ async def open_runtime(
             clock=clock,
             timezone=settings.tz,
             retention=settings.retention,
+            answerer=answerer,
+            unanswered=UnansweredRepository(db),
         )
         dispatcher = Dispatcher(build_router(), services)
         charts: ChartPublisher | None = None
@@ -195,6 +212,10 @@ async def open_runtime(
                 settings,
                 clock,
             )
+            if settings.backup_dir is not None:
+                _plan_backups(timers, settings, clock)
+            if line is not None:
+                timers.every("line-quota", LINE_QUOTA_SECONDS, _read_line_quota, line)
             await inbox.resume_pending()
             # Events a stopped instance claimed are taken over once its claims pass the lease.
             timers.every("inbox-takeover", lease.total_seconds() / 2, inbox.resume_pending)
@@ -213,6 +234,7 @@ async def open_runtime(
             outbox,
             delivery,
             charts,
+            discover_migrations(settings.migrations_dir, db.dialect)[-1].version,
         )
 
 
@@ -220,6 +242,33 @@ async def _cancel(task: asyncio.Task[None]) -> None:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+
+
+async def _read_line_quota(line: LineChannel) -> None:
+    """For /metrics (chiiki_line_quota_left): LINE.quota() notes what it reads."""
+    try:
+        await line.quota()
+    except Exception:
+        logger.warning("could not read the LINE quota; trying again later", exc_info=True)
+
+
+def _plan_backups(timers: Timers, settings: Settings, clock: Clock) -> None:
+    if sqlite_file(settings.db) is None:
+        logger.warning("CHIIKI_BACKUP_DIR is for an SQLite file; back PostgreSQL up with pg_dump")
+        return
+    timers.daily("backup", settings.backup_time, _run_backup, settings, clock)
+
+
+async def _run_backup(settings: Settings, clock: Clock) -> None:
+    assert settings.backup_dir is not None
+    try:
+        made = await asyncio.to_thread(
+            daily_backup, settings.db, settings.backup_dir, settings.backup_keep, clock()
+        )
+    except Exception:
+        logger.exception("daily backup failed; it runs again tomorrow")
+        return
+    logger.info("backed the database up to %s", made)
 
 
 async def _run_retention(db: Database, settings: Settings, clock: Clock) -> None:

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot import metrics
 from bot.core.clock import Clock
 from bot.storage.events import ComposeReminder, EventRepository, ReminderOutcome
 from bot.storage.polls import PollRepository
@@ -100,6 +101,8 @@ async def fire_due_reminders(duties: Duties) -> list[int]:
     events = await duties.events.fire_due(now, duties.reminder_grace, duties.compose_reminder)
     shifts = await duties.watch.fire_due(now, duties.reminder_grace, duties.compose_shift_reminder)
     outcome = ReminderOutcome(events.queued + shifts.queued, events.skipped + shifts.skipped)
+    metrics.REMINDERS.labels("fired").inc(len(outcome.queued))
+    metrics.REMINDERS.labels("skipped").inc(len(outcome.skipped))
     for reminder_id, due in outcome.skipped:
         logger.warning(
             "reminder %d due %s skipped: more than %s late (or the event has begun)",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.content.schema import Actor
+from bot.content.schema import Actor, SystemPart
 from bot.core import Choice, Reply
 from bot.core.choices import encode_choice
 from handlers.context import HandlerContext
@@ -59,7 +59,8 @@ async def show_goal(request: Request, ctx: HandlerContext) -> list[Reply]:
     for actor_id, action in goal.actions.items():
         actor = ctx.pack.actor(actor_id)
         assert actor is not None  # the pack schema checks every actor id
-        lines.append(f"■ {ctx.local(actor.name)}\n{ctx.local(action)}")
+        label = ctx.pack.goals.actor_label(actor)
+        lines.append(f"■ {ctx.local(label)}\n{ctx.local(action)}")
     lines.append(source_line(ctx, ctx.pack.goals.source))
     return [Reply("\n\n".join(lines), _goal_choices(ctx, exclude=goal.id))]
 
@@ -67,6 +68,8 @@ async def show_goal(request: Request, ctx: HandlerContext) -> list[Reply]:
 async def show_roles(request: Request, ctx: HandlerContext) -> list[Reply]:
     actors = ctx.pack.actors
     blocks = [ctx.t("roles.heading")]
+    if actors.note:
+        blocks.append(ctx.local(actors.note))
     blocks += [_actor_block(ctx, actor) for actor in actors.items]
     blocks.append(source_line(ctx, actors.source))
     choices = (command_choice(ctx, "goals", "menu.goals"), back_to_menu(ctx))
@@ -133,7 +136,14 @@ async def show_system(request: Request, ctx: HandlerContext) -> list[Reply]:
     blocks = [f"【{ctx.local(system.heading)}】"]
     if system.intro:
         blocks.append(ctx.local(system.intro))
-    blocks += [f"■ {ctx.local(part.name)}\n{ctx.local(part.text)}" for part in system.parts]
+    blocks += [_part_block(ctx, part) for part in system.parts_of(None)]
+    for group in system.groups:
+        blocks.append(f"【{ctx.local(group.name)}】\n{ctx.local(group.text)}")
+        blocks += [_part_block(ctx, part) for part in system.parts_of(group.id)]
     blocks.append(source_line(ctx, system.source))
     choices = (command_choice(ctx, "contact", "menu.contact"), back_to_menu(ctx))
     return [Reply("\n\n".join(blocks), choices)]
+
+
+def _part_block(ctx: HandlerContext, part: SystemPart) -> str:
+    return f"■ {ctx.local(part.name)}\n{ctx.local(part.text)}"

@@ -6,11 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.answerer import LiveAnswerer
 from bot.content import Catalog, Pack, Text
 from bot.core.clock import Clock
 from bot.notices import Notices
 from bot.storage.conversations import ConversationRepository
 from bot.storage.events import EventRepository
+from bot.storage.faq import UnansweredRepository
 from bot.storage.links import LinkRepository
 from bot.storage.outcomes import OutcomeRepository
 from bot.storage.polls import PollRepository
@@ -36,6 +38,9 @@ class Services:
     clock: Clock
     timezone: ZoneInfo
     retention: RetentionRules
+    # Questions in residents' own words (None: every free text gets the menu).
+    answerer: LiveAnswerer | None = None
+    unanswered: UnansweredRepository | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,6 +45,7 @@ class Dispatcher:
             "choice" if message.data else "text",
             route_name,
             (time.perf_counter() - started) * 1000,
+            extra={"channel": message.channel, "route": route_name},
         )
         return replies
 

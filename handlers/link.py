@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.core import Choice, Reply
 from bot.core.choices import encode_choice
-from bot.storage.links import CODE_LIFETIME, FAILURE_WINDOW, Identity, LinkOutcome
+from bot.storage.links import CODE_LIFETIME, Identity, LinkOutcome, show_code
 from handlers.context import HandlerContext
 from handlers.menu import back_to_menu, main_menu
 from handlers.routing import Request
@@ -29,8 +29,9 @@ async def show_link(request: Request, ctx: HandlerContext) -> list[Reply]:
     if request.args:
         return await _redeem(request, ctx, " ".join(request.args))
     code = await ctx.services.links.issue_code(ctx.resident.id, ctx.now)
-    shown = f"{code[:4]} {code[4:]}"
-    lines = [ctx.t("link.code", code=shown, minutes=int(CODE_LIFETIME.total_seconds() // 60))]
+    lines = [
+        ctx.t("link.code", code=show_code(code), minutes=int(CODE_LIFETIME.total_seconds() // 60))
+    ]
     identities = await ctx.services.links.identities(ctx.resident.id)
     choices = [Choice(ctx.t("link.enter_button"), encode_choice(LINK_CHOICE, "enter"))]
     if len(identities) > 1:
@@ -81,7 +82,14 @@ async def _redeem(request: Request, ctx: HandlerContext, typed: str) -> list[Rep
     message = request.message
     identity = await ctx.services.residents.find(message.channel, message.user_id)
     assert identity is not None  # the dispatcher created it before routing
-    result = await ctx.services.links.redeem(identity.id, identity.linked_to, typed, ctx.now)
+    result = await ctx.services.links.redeem(
+        identity.id,
+        identity.linked_to,
+        typed,
+        ctx.now,
+        channel=message.channel,
+        client_address=message.client_address,
+    )
     match result.outcome:
         case LinkOutcome.LINKED:
             assert result.person_id is not None
@@ -92,8 +100,11 @@ async def _redeem(request: Request, ctx: HandlerContext, typed: str) -> list[Rep
         case LinkOutcome.WRONG:
             return [Reply(ctx.t("link.wrong", left=result.tries_left), (back_to_menu(ctx),))]
         case LinkOutcome.LOCKED:
-            minutes = int(FAILURE_WINDOW.total_seconds() // 60)
+            minutes = int(result.wait.total_seconds() // 60)
             return [Reply(ctx.t("link.locked", minutes=minutes), (back_to_menu(ctx),))]
+        case LinkOutcome.BUSY:
+            minutes = int(result.wait.total_seconds() // 60)
+            return [Reply(ctx.t("link.busy", minutes=minutes), (back_to_menu(ctx),))]
         case LinkOutcome.SAME:
             return [Reply(ctx.t("link.same"), (back_to_menu(ctx),))]
         case LinkOutcome.ALREADY_LINKED:

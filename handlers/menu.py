@@ -71,12 +71,16 @@ async def menu(request: Request, ctx: HandlerContext) -> list[Reply]:
 
 
 async def help_(request: Request, ctx: HandlerContext) -> list[Reply]:
-    return [Reply(ctx.t("help.text"), main_menu(ctx)), *await _easier_words_if_lost(ctx)]
+    # The lines a city words its own way (its pack's messages) are filled in.
+    lines = {name: ctx.t(f"help.{name}") for name in ("events", "goals", "roles")}
+    return [Reply(ctx.t("help.text", **lines), main_menu(ctx)), *await easier_words_if_lost(ctx)]
 
 
 async def contact(request: Request, ctx: HandlerContext) -> list[Reply]:
     office = ctx.pack.contact
     lines = [ctx.t("contact.heading"), ctx.local(office.office)]
+    if office.address:
+        lines.append(ctx.t("contact.address", address=ctx.local(office.address)))
     if office.phone:
         lines.append(ctx.t("contact.phone", phone=office.phone))
     if office.fax:
@@ -86,14 +90,14 @@ async def contact(request: Request, ctx: HandlerContext) -> list[Reply]:
 
 async def not_understood(request: Request, ctx: HandlerContext) -> list[Reply]:
     key = "fallback.stale_choice" if request.message.data else "fallback.unknown"
-    return [Reply(ctx.t(key), main_menu(ctx)), *await _easier_words_if_lost(ctx)]
+    return [Reply(ctx.t(key), main_menu(ctx)), *await easier_words_if_lost(ctx)]
 
 
 # A resident who asks for help (or is not understood) this often is offered やさしい日本語.
 HELP_ASKS_BEFORE_OFFER = 2
 
 
-async def _easier_words_if_lost(ctx: HandlerContext) -> list[Reply]:
+async def easier_words_if_lost(ctx: HandlerContext) -> list[Reply]:
     if ctx.language != "ja":
         return []
     if not await ctx.services.residents.count_help_ask(ctx.resident.id, HELP_ASKS_BEFORE_OFFER):

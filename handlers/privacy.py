@@ -21,7 +21,6 @@ CONFIRMATION_TTL = timedelta(minutes=10)
 
 async def show_my_data(request: Request, ctx: HandlerContext) -> list[Reply]:
     resident = ctx.resident
-    tz = ctx.now.tzinfo
     identities = await ctx.services.links.identities(resident.id)
     lines = [ctx.t("mydata.heading")]
     for identity in identities:
@@ -51,7 +50,7 @@ async def show_my_data(request: Request, ctx: HandlerContext) -> list[Reply]:
     lines += [
         ctx.t("mydata.watch", count=await ctx.services.watch.signup_count(resident.id, ctx.now)),
         ctx.t("mydata.reachable" if resident.reachable else "mydata.unreachable"),
-        ctx.t("mydata.since", date=resident.created_at.astimezone(tz).strftime("%Y-%m-%d")),
+        ctx.t("mydata.since", date=_city_date(ctx, resident.created_at)),
         ctx.t("mydata.ballots", count=await ctx.services.polls.ballots_by(resident.id)),
         ctx.t(
             "mydata.events",
@@ -60,13 +59,20 @@ async def show_my_data(request: Request, ctx: HandlerContext) -> list[Reply]:
             if await ctx.services.events.is_following(resident.id)
             else "",
         ),
-        ctx.t("mydata.footer"),
     ]
+    # Apart from the list, so it reads as a closing word and not as part of the last item.
+    lines += ["", ctx.t("mydata.footer")]
     choices = (
         Choice(ctx.t("mydata.forget_button"), encode_choice("cmd", "forget")),
         back_to_menu(ctx),
     )
     return [Reply("\n".join(lines), choices)]
+
+
+def _city_date(ctx: HandlerContext, moment: datetime) -> str:
+    """The day `moment` fell on in the city (not in UTC), written the resident's way."""
+    day = moment.astimezone(ctx.services.timezone)
+    return ctx.t("date.long", year=day.year, month=day.month, day=day.day)
 
 
 def _deleted_on(ctx: HandlerContext, rule: Rule, stored_at: datetime) -> list[str]:

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from handlers import about, events, link, menu, outcomes, polls, privacy, settings, watch
+from bot.core import fold_keyword
+from handlers import (
+    about,
+    events,
+    link,
+    menu,
+    outcomes,
+    polls,
+    privacy,
+    questions,
+    settings,
+    watch,
+)
 from handlers.routing import Route, Router, in_state, on_choice, on_command
 
 # Words a resident may type instead of a command (compared after NFKC folding and lower-casing).
@@ -26,7 +38,11 @@ _WORDS_FOR_COMMAND: dict[str, tuple[str, ...]] = {
     "easy": ("やさしい日本語", "やさしいにほんご", "やさしい にほんご"),
 }
 KEYWORDS: dict[str, str] = {
-    word: command for command, words in _WORDS_FOR_COMMAND.items() for word in words
+    key: command
+    for command, words in _WORDS_FOR_COMMAND.items()
+    for word in words
+    for key in (word, fold_keyword(word))
+    if key
 }
 
 
@@ -74,5 +90,7 @@ def build_router() -> Router:
         Route("mydata", on_command("mydata"), privacy.show_my_data),
         Route("forget", on_command("forget"), privacy.ask_to_forget),
         Route("forget-answer", on_choice(privacy.FORGET_CHOICE), privacy.answer_forget),
+        Route("ask", on_choice(questions.ASK_CHOICE), questions.answer_topic),
     ]
-    return Router(routes, fallback=Route("not-understood", lambda _: True, menu.not_understood))
+    # Anything else typed is a question in the resident's own words.
+    return Router(routes, fallback=Route("question", lambda _: True, questions.answer_question))

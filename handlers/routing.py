@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
-from bot.core import IncomingMessage, Reply, normalize_input
+from bot.core import IncomingMessage, Reply, fold_keyword, normalize_input
 from bot.core.choices import COMMAND_CHOICE, ChoiceData, decode_choice
 from bot.storage.conversations import ConversationState
 from handlers.context import HandlerContext
@@ -39,7 +39,8 @@ def parse_request(message: IncomingMessage, keywords: Mapping[str, str]) -> Requ
     if text.startswith("/"):
         head, *rest = text[1:].split() or [""]
         return Request(message, text, command=head.split("@")[0].lower(), args=tuple(rest))
-    command = keywords.get(text.lower())
+    # 「アンケート。」 and 「地域の しくみ」 are the keyword too.
+    command = keywords.get(text.lower()) or keywords.get(fold_keyword(text))
     return Request(message, text, command=command)
 
 

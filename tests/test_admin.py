@@ -59,7 +59,7 @@ def _admin_routes() -> list[tuple[str, str]]:
         assert isinstance(route, Route)
         if route.path == "/login":
             continue
-        path = "/admin" + re.sub(r"\{[a-z_]+:int\}", "1", route.path)
+        path = "/admin" + re.sub(r"\{[a-z_]+:rowid\}", "1", route.path)
         found.extend((method, path) for method in sorted(route.methods or ()) if method != "HEAD")
     return found
 

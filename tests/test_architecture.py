@@ -25,6 +25,7 @@ HANDLERS_MAY_IMPORT = (
     "bot.content",
     "bot.notices",
     "bot.errors",
+    "bot.answerer",
     "handlers",
 )
 

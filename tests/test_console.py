@@ -34,7 +34,7 @@ def test_a_number_picks_the_numbered_choice(tmp_path: Path, content_dir: Path) -
 
 def test_a_number_with_no_such_choice_is_just_text(tmp_path: Path, content_dir: Path) -> None:
     output = run_chat(tmp_path, content_dir, "/goals\n99\n")
-    assert "わかりませんでした" in output
+    assert "お答えできません" in output
 
 
 def test_matsumoto_about_and_roles(tmp_path: Path, content_dir: Path) -> None:

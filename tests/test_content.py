@@ -135,3 +135,26 @@ def test_catalog_placeholders_must_agree_between_languages(tmp_path: Path) -> No
     )
     with pytest.raises(PackError, match="different placeholders"):
         load_catalog(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("messages", "fault"),
+    [
+        ({"menu.nowhere": {"ja": "x", "en": "x", "easy": "x"}}, "messages.menu.nowhere: no such"),
+        (
+            {"help.roles": {"ja": "{who}", "en": "x", "easy": "x"}},
+            "messages.help.roles.ja: placeholders ['who']",
+        ),
+        ({"menu.goals": {"ja": "理念", "en": "Principles"}}, "messages.menu.goals.easy"),
+    ],
+)
+def test_a_packs_own_wording_must_fit_the_catalog(tmp_path: Path, messages, fault) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "messages.yaml").write_text(
+        (CONTENT / "messages.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    write_pack(tmp_path, "worded", lambda raw: raw.update(messages=messages))
+    result = CliRunner().invoke(
+        main, ["content", "check"], env={"CHIIKI_CONTENT_DIR": str(tmp_path)}
+    )
+    assert result.exit_code == 1
+    assert "worded/pack.yaml" in result.output and fault in result.output

@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 from datetime import timedelta
 
-from bot.core import Channel
+from bot.core import Channel, IncomingMessage
 from bot.runtime import Runtime
-from bot.storage.links import DROPPED_TABLES, IDENTITY_TABLES, MAX_FAILURES, PERSON_TABLES
+from bot.storage.links import (
+    ADDRESS_GUESSES_PER_HOUR,
+    DROPPED_TABLES,
+    GLOBAL_GUESSES_PER_HOUR,
+    IDENTITY_TABLES,
+    KEY_NAME,
+    MAX_FAILURES,
+    PERSON_TABLES,
+    LinkOutcome,
+)
 from bot.storage.outbox import NewBroadcast
+from bot.storage.server_keys import ServerKeyRepository
 from tests.conftest import FakeClock, Resident
 from tests.test_polls import new_poll
 
 
 def code_in(resident: Resident) -> str:
-    match = re.search(r"/link (\d{4} \d{4})", resident.text())
+    match = re.search(r"/link (\d{4}-\d{4}-\d{4})", resident.text())
     assert match, resident.text()
     return match.group(1)
 
@@ -120,7 +132,7 @@ async def test_guessing_is_stopped_after_a_few_wrong_codes(
     right = code_in(on_web)
     guesser = Resident(runtime, "99", Channel.TELEGRAM)
     for n in range(MAX_FAILURES):
-        await guesser.say(f"/link {n:08d}")
+        await guesser.say(f"/link {n:012d}")
         assert "番号がちがうか" in guesser.text()
     await guesser.say(f"/link {right}")  # even the right code waits until the window passes
     assert "受け付けられません" in guesser.text()
@@ -214,3 +226,80 @@ WATCH_ONE_PLACE = {
     "routes": [{"id": "east", "name": {"ja": "東ルート"}, "meeting_point": "公民館前"}],
     "shifts": [{"route": "east", "date": "2026-11-25", "time": "07:20-08:10", "capacity": 1}],
 }
+
+
+async def say_from(runtime: Runtime, user: str, address: str, text: str) -> str:
+    """A web chat message from a client address (as bot/web fills it in)."""
+    message = IncomingMessage(Channel.WEB, user, text=text, client_address=address)
+    return "\n".join(r.plain_text for r in await runtime.dispatcher.handle(message))
+
+
+async def test_codes_have_12_digits_and_are_kept_as_a_keyed_hash(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    on_web = Resident(runtime, "web-user", Channel.WEB)
+    await on_web.say("/link")
+    code = code_in(on_web).replace("-", "")
+    assert len(code) == 12
+    stored = (await runtime.db.fetch_all("SELECT code_hash FROM link_codes"))[0][0]
+    assert stored != hashlib.sha256(code.encode()).hexdigest()
+    key = await ServerKeyRepository(runtime.db).get_or_create(KEY_NAME, clock.now)
+    assert stored == hmac.new(key, code.encode(), hashlib.sha256).hexdigest()
+    typed = " ".join(chr(ord(d) + 0xFEE0) for d in code)  # full width, spaced out
+    on_line = Resident(runtime, "U1", Channel.LINE)
+    await on_line.say(f"/link {typed}")
+    assert "つなぎました" in on_line.text()
+
+
+async def test_fresh_identities_from_one_address_cannot_keep_guessing(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    on_web = Resident(runtime, "web-user", Channel.WEB)
+    await on_web.say("/link")
+    right = code_in(on_web)
+    attacker = "203.0.113.9"
+    answers = [
+        await say_from(runtime, f"fresh-{n}", attacker, f"/link {n:012d}")
+        for n in range(ADDRESS_GUESSES_PER_HOUR + 10)
+    ]
+    wrong = sum("番号がちがうか" in answer for answer in answers)
+    assert wrong == ADDRESS_GUESSES_PER_HOUR
+    assert all("受け付けられません" in a for a in answers[ADDRESS_GUESSES_PER_HOUR:])
+    # Even the right code waits, from a fresh identity at that address...
+    assert "受け付けられません" in await say_from(runtime, "fresh-x", attacker, f"/link {right}")
+    assert len(await runtime.services.links.identities(1)) == 1
+    # ...while a resident elsewhere links as usual, and the address may try again an hour on.
+    assert "つなぎました" in await say_from(runtime, "home", "198.51.100.7", f"/link {right}")
+    clock.advance(minutes=61)
+    await on_web.say("/link")
+    answer = await say_from(runtime, "fresh-y", attacker, f"/link {code_in(on_web)}")
+    assert "つなぎました" in answer
+
+
+async def test_wrong_codes_from_everyone_together_pause_linking(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    links, residents = runtime.services.links, runtime.services.residents
+    owner = await residents.get_or_create("web", "owner", "ja", clock.now)
+    right = await links.issue_code(owner.id, clock.now)
+    per_identity = MAX_FAILURES
+    for n in range(GLOBAL_GUESSES_PER_HOUR // per_identity):
+        guesser = await residents.get_or_create("web", f"g{n}", "ja", clock.now)
+        for attempt in range(per_identity):
+            result = await links.redeem(
+                guesser.id, None, f"{attempt:012d}", clock.now, "web", f"10.0.{n}.1"
+            )
+            assert result.outcome == LinkOutcome.WRONG
+    late = await residents.get_or_create("web", "late", "ja", clock.now)
+    result = await links.redeem(late.id, None, right, clock.now, "web", "192.0.2.1")
+    assert result.outcome == LinkOutcome.BUSY  # the right code too: no more guesses this hour
+    message = IncomingMessage(Channel.WEB, "late", text=f"/link {right}", client_address="x")
+    replies = await runtime.dispatcher.handle(message)
+    assert "つなぐ受付を一時止めています" in replies[0].plain_text
+    clock.advance(minutes=9)
+    result = await links.redeem(late.id, None, right, clock.now, "web", "192.0.2.1")
+    assert result.outcome == LinkOutcome.BUSY
+    clock.advance(minutes=52)
+    right = await links.issue_code(owner.id, clock.now)
+    result = await links.redeem(late.id, None, right, clock.now, "web", "192.0.2.1")
+    assert result.outcome == LinkOutcome.LINKED

@@ -319,7 +319,7 @@ async def test_a_comment_of_at_most_200_characters(
     assert "受け付けました" in resident.text()
     assert await runtime.services.polls.comments(poll_id) == ["子どもも参加しやすい時間がいいです"]
     await resident.say("これはただのメッセージ")  # no longer waiting for a comment
-    assert "わかりませんでした" in resident.text()
+    assert "お答えできません" in resident.text()
 
 
 async def test_200_concurrent_votes_through_the_web_api_are_all_counted(

@@ -33,6 +33,7 @@ from linebot.v3.messaging import (
 )
 from linebot.v3.webhook import SignatureValidator
 
+from bot import metrics
 from bot.channels.base import HandleMessage, MarkUnreachable
 from bot.charts import ChartPublisher
 from bot.core import Channel, Choice, IncomingMessage, Reply, split_text
@@ -287,6 +288,7 @@ class LineChannel:
         for index, batch in enumerate(batches):
             try:
                 if index == 0 and reply_token and await self._reply(api, reply_token, batch):
+                    metrics.REPLIES_SENT.labels(Channel.LINE).inc(len(batch))
                     continue
                 # One key per batch, made before the first try and reused on every retry.
                 retry_key = str(uuid.uuid4())
@@ -297,6 +299,7 @@ class LineChannel:
                     _request_timeout=self._timeout,
                 )
                 await call_line(push, self._policy)
+                metrics.REPLIES_SENT.labels(Channel.LINE).inc(len(batch))
             except PermanentDeliveryError as exc:
                 if exc.unreachable:
                     await self._mark_unreachable(Channel.LINE, user_id)
@@ -340,7 +343,9 @@ class LineChannel:
         limit = await call_line(api.get_message_quota, self._policy)
         used = await call_line(api.get_message_quota_consumption, self._policy)
         assert limit is not None and used is not None
-        return (limit.value if limit.type == "limited" else None), used.total_usage
+        monthly = limit.value if limit.type == "limited" else None
+        metrics.set_line_quota(monthly, used.total_usage)
+        return monthly, used.total_usage
 
     async def replace_rich_menu(
         self, body: dict[str, Any], image_png: bytes, data_api_base: str, name_prefix: str

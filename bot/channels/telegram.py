@@ -20,6 +20,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.warnings import PTBUserWarning
 
+from bot import metrics
 from bot.channels.base import HandleMessage, MarkUnreachable
 from bot.channels.telegram_http import AiohttpRequest
 from bot.channels.telegram_update import callback_query_id, parse_update, to_incoming
@@ -316,6 +317,7 @@ class TelegramChannel:
         for call in calls:
             try:
                 await call_telegram(call, self._policy)
+                metrics.REPLIES_SENT.labels(Channel.TELEGRAM).inc()
             except PermanentDeliveryError as exc:
                 if exc.unreachable:
                     await self._mark_unreachable(Channel.TELEGRAM, str(chat_id))

@@ -1,6 +1,6 @@
 """Content packs (one per municipality) and the message catalog: data that residents read."""
 
-from bot.content.catalog import Catalog, load_catalog
+from bot.content.catalog import Catalog, load_catalog, load_pack_catalog
 from bot.content.loader import check_packs, list_packs, load_pack
 from bot.content.schema import EASY, LANGUAGES, Pack, Text
 
@@ -14,4 +14,5 @@ __all__ = [
     "list_packs",
     "load_catalog",
     "load_pack",
+    "load_pack_catalog",
 ]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.content.schema import LANGUAGES
+from bot.content.schema import LANGUAGES, Pack
 from bot.errors import PackError
 
 CATALOG_FILE = "messages.yaml"
@@ -24,6 +24,28 @@ class Catalog:
         """The phrase `key` in `language`, with `{placeholders}` filled from `values`."""
         entry = self._messages[key]
         return entry.get(language, entry["ja"]).format(**values)
+
+    def entries(self) -> dict[str, dict[str, str]]:
+        """Every phrase by key and language (a copy), for checks that read them all."""
+        return {key: dict(entry) for key, entry in self._messages.items()}
+
+    def with_overrides(self, overrides: dict[str, dict[str, str]], where: str) -> Catalog:
+        """This catalog with some phrases replaced (a pack's own wording). An override must
+        name a key the catalog has and use the same placeholders; PackError names `where`."""
+        messages = dict(self._messages)
+        for key, entry in overrides.items():
+            if key not in messages:
+                raise PackError(f"{where}: messages.{key}: no such key in the message catalog")
+            expected = _placeholders(messages[key]["ja"])
+            for language in LANGUAGES:
+                found = _placeholders(entry[language])
+                if found != expected:
+                    raise PackError(
+                        f"{where}: messages.{key}.{language}: placeholders {sorted(found)}, "
+                        f"the catalog has {sorted(expected)}"
+                    )
+            messages[key] = {lang: entry[lang].rstrip("\n") for lang in LANGUAGES}
+        return Catalog(messages)
 
 
 def load_catalog(content_dir: Path) -> Catalog:
@@ -51,3 +73,9 @@ def load_catalog(content_dir: Path) -> Catalog:
 
 def _placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def load_pack_catalog(content_dir: Path, pack: Pack) -> Catalog:
+    """The catalog as `pack`'s residents read it: its `messages` replace the shared phrases."""
+    overrides = {key: message.model_dump() for key, message in pack.messages.items()}
+    return load_catalog(content_dir).with_overrides(overrides, f"{content_dir / pack.id}")

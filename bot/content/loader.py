@@ -7,6 +7,9 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from bot.content.answers import FAQ_FILE, check_answer_files, load_faq
+from bot.content.catalog import CATALOG_FILE, load_catalog
+from bot.content.easy_check import check_catalog, check_faq, check_pack
 from bot.content.schema import Pack, missing_texts
 from bot.errors import PackError
 
@@ -37,18 +40,38 @@ def load_pack(content_dir: Path, name: str) -> Pack:
 
 
 def check_packs(content_dir: Path) -> list[str]:
-    """Validate every pack; return one line per problem, text missing in a language included
-    (the bot shows Japanese in its place, but a resident who chose another language should not
-    have to read it)."""
+    """Validate every pack and the catalog; return one line per problem: text missing in a
+    language (the bot shows Japanese in its place, but a resident who chose another language
+    should not have to read it) and easy Japanese that breaks the guidelines (easy_check)."""
     problems = []
+    try:
+        catalog = load_catalog(content_dir)
+        problems += [
+            str(fault) for fault in check_catalog(catalog, str(content_dir / CATALOG_FILE))
+        ]
+    except PackError as exc:
+        problems.append(str(exc))
+        catalog = None
     for name in list_packs(content_dir):
         try:
             pack = load_pack(content_dir, name)
+            if catalog is not None:
+                overrides = {key: m.model_dump() for key, m in pack.messages.items()}
+                catalog.with_overrides(overrides, str(content_dir / name / PACK_FILE))
         except PackError as exc:
             problems.append(str(exc))
             continue
         path = content_dir / name / PACK_FILE
         problems += [f"{path}: {gap}: missing" for gap in missing_texts(pack)]
+        problems += [str(fault) for fault in check_pack(pack, str(path))]
+        problems += check_answer_files(content_dir, pack)
+        try:
+            faq = load_faq(content_dir, pack)
+        except PackError:
+            continue  # check_answer_files said why
+        problems += [
+            str(fault) for fault in check_faq(faq, pack, str(content_dir / name / FAQ_FILE))
+        ]
     return problems
 
 

@@ -39,6 +39,18 @@ class Text(_Model):
         return self.ja
 
 
+class Message(_Model):
+    """A pack's own wording of a catalog phrase: every language, the catalog's placeholders."""
+
+    ja: NonEmpty
+    en: NonEmpty
+    easy: NonEmpty
+
+
+# A catalog key: help.roles, menu.goals.
+MessageKey = Annotated[str, StringConstraints(pattern=r"^[a-z_]+(\.[a-z_]+)+$")]
+
+
 class Source(_Model):
     id: Slug
     title: Text
@@ -70,6 +82,7 @@ class Municipality(_Model):
 
 class Contact(_Sourced):
     office: Text
+    address: Text | None = None
     phone: str | None = None
     fax: str | None = None
 
@@ -106,6 +119,12 @@ class Goals(_Sourced):
     heading: Text
     intro: Text | None = None
     items: list[Goal] = Field(min_length=1, max_length=12)
+    # How the page heads an actor's part under each goal when it differs from the actor's
+    # name (Tomioka: 市（公民館）), keyed by actor id.
+    actor_labels: dict[Slug, Text] = Field(default_factory=dict)
+
+    def actor_label(self, actor: Actor) -> Text:
+        return self.actor_labels.get(actor.id, actor.name)
 
 
 class Actor(_Model):
@@ -116,6 +135,8 @@ class Actor(_Model):
 
 
 class Actors(_Sourced):
+    # Said before the list when the page has no such list and chiiki grouped it (Matsumoto).
+    note: Text | None = None
     items: list[Actor] = Field(min_length=1, max_length=12)
 
 
@@ -130,12 +151,25 @@ class SystemPart(_Model):
     id: Slug
     name: Text
     text: Text
+    group: Slug | None = None  # the id of the SystemGroup the page puts it under
+
+
+class SystemGroup(_Model):
+    """A heading the page puts parts under (Matsumoto: 地域システム and 行政システム)."""
+
+    id: Slug
+    name: Text
+    text: Text
 
 
 class LocalSystem(_Sourced):
     heading: Text
     intro: Text | None = None
+    groups: list[SystemGroup] = Field(default_factory=list)
     parts: list[SystemPart] = Field(min_length=1)
+
+    def parts_of(self, group_id: str | None) -> list[SystemPart]:
+        return [part for part in self.parts if part.group == group_id]
 
 
 class District(_Model):
@@ -155,6 +189,10 @@ class Pack(_Model):
     about: About
     system: LocalSystem
     districts: list[District] = Field(default_factory=list)
+    # Catalog phrases worded for this city (content/messages.yaml has the shared wording).
+    messages: dict[MessageKey, Message] = Field(default_factory=dict)
+    # Words this city's easy texts may use without a reading (bot/content/easy_check.py).
+    easy_exceptions: list[NonEmpty] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Pack:
@@ -167,6 +205,13 @@ class Pack(_Model):
         _unique([g.id for g in self.goals.items], "goals.items")
         _unique([d.id for d in self.districts], "districts")
         _unique([p.id for p in self.system.parts], "system.parts")
+        group_ids = _unique([g.id for g in self.system.groups], "system.groups")
+        for index, part in enumerate(self.system.parts):
+            if part.group is not None and part.group not in group_ids:
+                raise ValueError(f"system.parts.{index}.group: no group with id {part.group!r}")
+        for actor_id in self.goals.actor_labels:
+            if actor_id not in actor_ids:
+                raise ValueError(f"goals.actor_labels: {actor_id!r} is not an actor id")
         for index, goal in enumerate(self.goals.items):
             for actor_id in goal.actions:
                 if actor_id not in actor_ids:
@@ -186,9 +231,17 @@ class Pack(_Model):
         return next((a for a in self.actors.items if a.id == actor_id), None)
 
     def actor_names(self, actor_ids: tuple[str, ...], language: str) -> str:
-        """The named actors in `language`, as a list a sentence can hold (市民、市)."""
+        """The named actors in `language`, as a list a sentence can hold: 市民、市 in Japanese,
+        "Residents, groups and the city" in English."""
         actors = (self.actor(actor_id) for actor_id in actor_ids)
-        return "、".join(actor.name.get(language) for actor in actors if actor is not None)
+        names = [actor.name.get(language) for actor in actors if actor is not None]
+        if language != "en":
+            return "、".join(names)
+        if len(names) < 2:
+            return "".join(names)
+        # Inside a list, "The city" after the first name reads "the city" (acronyms stay).
+        later = [_lower_first(name) for name in names[1:]]
+        return ", ".join([names[0], *later[:-1]]) + " and " + later[-1]
 
     def district(self, district_id: str) -> District | None:
         return next((d for d in self.districts if d.id == district_id), None)
@@ -211,6 +264,10 @@ def missing_texts(node: object, where: str = "") -> list[str]:
     return [
         gap for name, value in items for gap in missing_texts(value, f"{where}.{name}".lstrip("."))
     ]
+
+
+def _lower_first(name: str) -> str:
+    return name[0].lower() + name[1:] if name[1:2].islower() else name
 
 
 def _unique(ids: list[str], where: str) -> set[str]:

@@ -11,7 +11,7 @@ from bot.core.messages import (
     IncomingMessage,
     Reply,
 )
-from bot.core.text import normalize_input, split_text
+from bot.core.text import fold_keyword, normalize_input, split_text
 
 __all__ = [
     "MAX_CARDS",
@@ -23,6 +23,7 @@ __all__ = [
     "Choice",
     "IncomingMessage",
     "Reply",
+    "fold_keyword",
     "normalize_input",
     "split_text",
 ]

@@ -17,6 +17,13 @@ def normalize_input(text: str) -> str:
     return cleaned.strip()
 
 
+def fold_keyword(text: str) -> str:
+    """A typed keyword or button label for an exact lookup: 「アンケート。」 → 「アンケート」,
+    「地域の しくみ」 → 「地域のしくみ」 (punctuation and spaces out, width and case folded)."""
+    folded = unicodedata.normalize("NFKC", text).lower()
+    return "".join(ch for ch in folded if unicodedata.category(ch)[0] not in "PZC")
+
+
 def utf16_length(text: str) -> int:
     """Length as LINE counts it: UTF-16 code units (an emoji may count two)."""
     return len(text.encode("utf-16-le")) // 2

@@ -17,6 +17,7 @@ from typing import Protocol
 
 from aiolimiter import AsyncLimiter
 
+from bot import metrics
 from bot.core.clock import Clock
 from bot.errors import DeliveryError, PermanentDeliveryError, RetryableDeliveryError
 from bot.storage.group_commit import GroupCommit
@@ -84,6 +85,7 @@ class OutboxWorker:
         self._sent: GroupCommit[int, None] = GroupCommit(self._record_sent)
         self.wake = asyncio.Event()
         self.on_progress: ProgressCallback | None = None
+        self.running = False  # inside run(): the server's worker is delivering
 
     @property
     def send_interval(self) -> float:
@@ -162,14 +164,18 @@ class OutboxWorker:
 
     async def run(self, idle_seconds: float = 5.0) -> None:
         """Deliver forever: after each round, sleep until woken or `idle_seconds` pass."""
-        while True:
-            try:
-                await self.deliver_due()
-            except Exception:
-                logger.exception("delivery round failed; trying again shortly")
-            self.wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), idle_seconds)
+        self.running = True
+        try:
+            while True:
+                try:
+                    await self.deliver_due()
+                except Exception:
+                    logger.exception("delivery round failed; trying again shortly")
+                self.wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wake.wait(), idle_seconds)
+        finally:
+            self.running = False
 
     async def deliver_until_settled(self, broadcast_id: int) -> dict[str, int]:
         """Deliver until no row of this broadcast is pending or in flight (backoffs included)."""
@@ -187,6 +193,7 @@ class OutboxWorker:
     async def _deliver_web(self) -> int:
         done = 0
         while delivered := await self._outbox.claim_web(self.owner, self._clock(), 500):
+            metrics.SENDS.labels("web", "sent").inc(len(delivered))
             self._report("sent", len(delivered))
             done += len(delivered)
         return done
@@ -210,9 +217,10 @@ class OutboxWorker:
                 [r.platform_user_id for r in batch.recipients], batch.text, batch.retry_key
             )
         except DeliveryError as exc:
-            await self._after_failure(ids, batch.recipients[0].attempts, exc)
+            await self._after_failure("line", ids, batch.recipients[0].attempts, exc)
             return
         await self._outbox.mark_sent(ids, self._clock())
+        metrics.SENDS.labels("line", "sent").inc(len(ids))
         self._report("sent", len(ids))
 
     async def _deliver_telegram(self) -> int:
@@ -252,7 +260,9 @@ class OutboxWorker:
             try:
                 await self._send_one_telegram(recipient)
             except DeliveryError as exc:
-                await self._after_failure([recipient.outbox_id], recipient.attempts, exc)
+                await self._after_failure(
+                    "telegram", [recipient.outbox_id], recipient.attempts, exc
+                )
                 return
             # Recorded together with the sends finishing meanwhile (one transaction for many),
             # yet the slot is held until this one's outcome is stored.
@@ -260,6 +270,7 @@ class OutboxWorker:
 
     async def _record_sent(self, outbox_ids: list[int]) -> list[None]:
         await self._outbox.mark_sent(outbox_ids, self._clock())
+        metrics.SENDS.labels("telegram", "sent").inc(len(outbox_ids))
         self._report("sent", len(outbox_ids))
         return [None] * len(outbox_ids)
 
@@ -277,6 +288,7 @@ class OutboxWorker:
                 except RetryableDeliveryError as exc:
                     if exc.retry_after is None or pauses >= self.settings.max_pauses:
                         raise
+                    metrics.SENDS.labels("telegram", "429").inc()
                     pauses += 1
                     self._pause(exc.retry_after)
                 finally:
@@ -302,7 +314,10 @@ class OutboxWorker:
             cutoff = time.monotonic() - self.settings.telegram_per_chat_seconds
             self._last_sent_to = {k: v for k, v in self._last_sent_to.items() if v > cutoff}
 
-    async def _after_failure(self, ids: list[int], attempts: int, exc: DeliveryError) -> None:
+    async def _after_failure(
+        self, channel: str, ids: list[int], attempts: int, exc: DeliveryError
+    ) -> None:
+        metrics.SENDS.labels(channel, metrics.send_outcome(exc)).inc(len(ids))
         now = self._clock()
         error = str(exc)[:300]
         if isinstance(exc, PermanentDeliveryError):

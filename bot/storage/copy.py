@@ -19,6 +19,8 @@ CHUNK = 1000
 # Kept by triggers from the ballots as those are copied (migration 0009): copied as well, every
 # ballot would be counted twice.
 COUNTED_BY_TRIGGERS = ("poll_ballot_counts", "poll_choice_counts")
+# Written by the running service only (/readyz's probe): nothing to carry over.
+NOT_COPIED = (*COUNTED_BY_TRIGGERS, "readiness_probe")
 
 
 class CopyError(StorageError):
@@ -68,7 +70,7 @@ async def _selects_parents_first(db: Database) -> dict[str, tuple[list[str], str
             "SELECT name FROM sqlite_master WHERE type = 'table'"
             " AND name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations' ORDER BY name"
         )
-        if row[0] not in COUNTED_BY_TRIGGERS
+        if row[0] not in NOT_COPIED
     ]
     parents: dict[str, set[str]] = {}
     selects: dict[str, tuple[list[str], str]] = {}

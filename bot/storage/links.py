@@ -8,20 +8,35 @@ only what is addressed to that channel (outbox rows, the web mailbox).
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.storage.database import Connection, Database
+from bot.storage.server_keys import ServerKeyRepository
 from bot.storage.timestamps import to_db
 
-CODE_DIGITS = 8
+# 12 digits: with at most GLOBAL_GUESSES_PER_HOUR wrong codes an hour in all, and say 100
+# codes alive at once, a year of guessing finds one with probability
+# 300 × 8,760 × 100 / 10**12 ≈ 0.00026 (README: Security).
+CODE_DIGITS = 12
 CODE_LIFETIME = timedelta(minutes=10)
-# Wrong codes an identity may type in the window before it must wait: with 8 digits and a few
-# live codes, finding one by trying would take millions of accounts.
+KEY_NAME = "link-codes"
+# Wrong codes an identity may type in the window before it must wait.
 MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=15)
+# Fresh identities are cheap on the web chat, so wrong codes are also counted per client
+# address, and in all: past the overall figure nobody can link until the hour has passed,
+# which bounds what any number of addresses can try.
+GUESS_WINDOW = timedelta(hours=1)
+ADDRESS_GUESSES_PER_HOUR = 20
+GLOBAL_GUESSES_PER_HOUR = 300
+# LINE and Telegram give no client address: an identity there is an account on the platform,
+# and the identity lock and the overall limit hold. A web request without one shares a bucket.
+PLATFORM_CHANNELS = frozenset({"line", "telegram"})
 
 # Tables whose rows belong to the person and move to it on linking; where the person already
 # has the same row (a ballot in the same poll, the same shift), the person's own row is kept.
@@ -42,6 +57,7 @@ class LinkOutcome(StrEnum):
     LINKED = "linked"
     WRONG = "wrong"
     LOCKED = "locked"
+    BUSY = "busy"  # too many wrong codes from everyone: linking waits for the hour to pass
     SAME = "same"
     ALREADY_LINKED = "already_linked"
 
@@ -51,6 +67,7 @@ class LinkResult:
     outcome: LinkOutcome
     person_id: int | None = None
     tries_left: int = 0
+    wait: timedelta = FAILURE_WINDOW  # how long a LOCKED or BUSY resident should wait
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,34 +80,62 @@ class Identity:
 
 
 def normalize_code(text: str) -> str:
-    """The digits of a typed code: spaces and hyphens are allowed, full width is folded already."""
-    return "".join(ch for ch in text if ch.isdigit())
+    """The digits of a typed code: spaces and hyphens are allowed, full width is folded."""
+    folded = unicodedata.normalize("NFKC", text)
+    return "".join(ch for ch in folded if ch in "0123456789")
 
 
-def _hash(code: str) -> str:
-    return hashlib.sha256(code.encode("ascii")).hexdigest()
+def show_code(code: str) -> str:
+    """The code as residents see it, in groups of four: 1234-5678-9012."""
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
 
 
 class LinkRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._key: bytes | None = None
+
+    async def _hmac(self, text: str, now: datetime) -> str:
+        # Keyed, so a copy of the table cannot be searched through 10**12 codes offline.
+        if self._key is None:
+            self._key = await ServerKeyRepository(self._db).get_or_create(KEY_NAME, now)
+        return hmac.new(self._key, text.encode("utf-8"), hashlib.sha256).hexdigest()
 
     async def issue_code(self, person_id: int, now: datetime) -> str:
         """A fresh code for the person; any earlier code of theirs stops working."""
         code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+        code_hash = await self._hmac(code, now)
         async with self._db.transaction() as conn:
             await conn.execute("DELETE FROM link_codes WHERE resident_id = ?", (person_id,))
             await conn.execute(
                 "INSERT INTO link_codes (code_hash, resident_id, expires_at) VALUES (?, ?, ?)",
-                (_hash(code), person_id, to_db(now + CODE_LIFETIME)),
+                (code_hash, person_id, to_db(now + CODE_LIFETIME)),
             )
         return code
 
+    async def _address_bucket(
+        self, channel: str, client_address: str | None, now: datetime
+    ) -> str | None:
+        if channel in PLATFORM_CHANNELS:
+            return None
+        return await self._hmac(f"address:{client_address or 'unknown:' + channel}", now)
+
     async def redeem(
-        self, identity_id: int, linked_to: int | None, typed: str, now: datetime
+        self,
+        identity_id: int,
+        linked_to: int | None,
+        typed: str,
+        now: datetime,
+        channel: str = "web",
+        client_address: str | None = None,
     ) -> LinkResult:
-        """Join the identity that typed a code to the person who issued it."""
+        """Join the identity that typed a code to the person who issued it.
+
+        Refused while the identity, its client address or everyone together has typed too
+        many wrong codes lately; counting and checking happen in one transaction."""
         code = normalize_code(typed)
+        code_hash = await self._hmac(code, now)
+        bucket = await self._address_bucket(channel, client_address, now)
         async with self._db.transaction() as conn:
             async with conn.execute(
                 "SELECT count(*) FROM link_failures WHERE resident_id = ? AND failed_at > ?",
@@ -100,15 +145,32 @@ class LinkRepository:
             failures = int(row[0]) if row else 0
             if failures >= MAX_FAILURES:
                 return LinkResult(LinkOutcome.LOCKED)
+            hour_ago = to_db(now - GUESS_WINDOW)
+            async with conn.execute(
+                "SELECT count(*), count(CASE WHEN address_hash = ? THEN 1 END)"
+                " FROM link_guesses WHERE failed_at > ?",
+                (bucket, hour_ago),
+            ) as cursor:
+                row = await cursor.fetchone()
+            everyone, from_address = (int(row[0]), int(row[1])) if row else (0, 0)
+            if everyone >= GLOBAL_GUESSES_PER_HOUR:
+                return LinkResult(LinkOutcome.BUSY, wait=GUESS_WINDOW)
+            if from_address >= ADDRESS_GUESSES_PER_HOUR:
+                return LinkResult(LinkOutcome.LOCKED, wait=GUESS_WINDOW)
             async with conn.execute(
                 "SELECT resident_id FROM link_codes WHERE code_hash = ? AND expires_at > ?",
-                (_hash(code), to_db(now)),
+                (code_hash, to_db(now)),
             ) as cursor:
                 found = await cursor.fetchone()
             if found is None or len(code) != CODE_DIGITS:
                 await conn.execute(
                     "INSERT INTO link_failures (resident_id, failed_at) VALUES (?, ?)",
                     (identity_id, to_db(now)),
+                )
+                await conn.execute("DELETE FROM link_guesses WHERE failed_at <= ?", (hour_ago,))
+                await conn.execute(
+                    "INSERT INTO link_guesses (address_hash, failed_at) VALUES (?, ?)",
+                    (bucket, to_db(now)),
                 )
                 return LinkResult(LinkOutcome.WRONG, tries_left=MAX_FAILURES - failures - 1)
             person_id = int(found[0])

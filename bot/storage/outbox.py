@@ -315,6 +315,15 @@ class OutboxRepository:
             for row in rows
         ]
 
+    async def depth(self) -> list[tuple[str, str, int]]:
+        """(channel, state, rows) of the rows waiting or being sent, by the (channel, state)
+        index: what /metrics reports as the outbox depth."""
+        rows = await self._db.fetch_all(
+            "SELECT channel, state, count(*) FROM outbox"
+            " WHERE state IN ('pending', 'sending') GROUP BY channel, state"
+        )
+        return [(row[0], row[1], int(row[2])) for row in rows]
+
     async def unfinished(self) -> int:
         row = await self._db.fetch_one(
             "SELECT count(*) FROM outbox WHERE state IN ('pending', 'sending')"

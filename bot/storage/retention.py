@@ -112,6 +112,8 @@ async def apply_retention(
         removed["link_codes"] = cursor.rowcount
         cursor = await conn.execute("DELETE FROM link_failures WHERE failed_at < ?", (old,))
         removed["link_failures"] = cursor.rowcount
+        cursor = await conn.execute("DELETE FROM link_guesses WHERE failed_at < ?", (old,))
+        removed["link_guesses"] = cursor.rowcount
     logger.info(
         "retention removed %s", " ".join(f"{kind}={count}" for kind, count in removed.items())
     )

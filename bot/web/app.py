@@ -18,11 +18,13 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from bot import metrics
 from bot.config import Settings
 from bot.core import Channel
 from bot.errors import ConfigError
 from bot.runtime import Runtime, open_runtime
 from bot.storage.database import is_busy
+from bot.web import operations
 from bot.web.admin.pages import AdminPages
 from bot.web.admin.site import Site
 from bot.web.chat import ChatEndpoints
@@ -53,14 +55,13 @@ class _Endpoints:
         return await line_webhook(request, self._runtime())
 
     async def health(self, request: Request) -> Response:
-        runtime = self._runtime()
-        try:
-            healthy = await runtime.db.ping()
-        except Exception:
-            healthy = False
-        if not healthy:
-            return JSONResponse({"status": "database unavailable"}, status_code=503)
-        return JSONResponse({"status": "ok"})
+        return await operations.health(request, self._runtime())
+
+    async def ready(self, request: Request) -> Response:
+        return await operations.ready(request, self._runtime())
+
+    async def scrape_metrics(self, request: Request) -> Response:
+        return await operations.scrape(request, self._runtime())
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -72,6 +73,8 @@ async def _database_busy(request: Request, exc: Exception) -> Response:
     if not is_busy(exc):
         raise exc
     # Nothing was written (the statement never ran); the platform delivers the event again.
+    metrics.DATABASE_BUSY.labels("webhook").inc()
+    metrics.DATABASE_BUSY.labels("webhook").inc()
     logger.warning("database busy: answered 503 to %s", request.url.path)
     return JSONResponse(
         {"error": "busy, try again"}, status_code=503, headers={"Retry-After": "1"}
@@ -88,6 +91,8 @@ def _starlette(endpoints: _Endpoints, settings: Settings, lifespan: object = Non
         Route("/", endpoints.index),
         *ChatEndpoints(endpoints._runtime, settings).routes(),
         Route("/healthz", endpoints.health),
+        Route("/readyz", endpoints.ready),
+        Route("/metrics", endpoints.scrape_metrics),
         Mount(
             "/admin",
             routes=AdminPages(site).routes(),

@@ -1,12 +1,27 @@
-"""Reading request bodies safely: a size cap before anything is parsed."""
+"""Reading request bodies safely: a size cap before anything is parsed, and JSON whose shape
+cannot hurt (bounded nesting, numbers that fit in 64 bits, no NaN or Infinity)."""
 
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
+
+# Far deeper than any platform's payload (a LINE webhook is about 6 levels deep), far below
+# Python's recursion limit, so neither the parser nor anything walking the result recurses
+# too deep (8,000 nested brackets raised RecursionError: a 500).
+MAX_JSON_DEPTH = 64
+# Every number we take is an id, a count or a coordinate; a 5,000-digit one raised
+# ValueError in int() (a 500), and a 4,000-digit one would reach the database.
+MAX_NUMBER_CHARS = 40
+INT64 = 2**63
+
+
+class _Refused(ValueError):
+    """JSON that is valid but not something we take."""
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -24,9 +39,64 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def _integer(text: str) -> int:
+    if len(text) > MAX_NUMBER_CHARS:
+        raise _Refused(f"a number longer than {MAX_NUMBER_CHARS} characters")
+    value = int(text)
+    if not -INT64 <= value < INT64:
+        raise _Refused("an integer outside 64 bits")
+    return value
+
+
+def _real(text: str) -> float:
+    if len(text) > MAX_NUMBER_CHARS:
+        raise _Refused(f"a number longer than {MAX_NUMBER_CHARS} characters")
+    value = float(text)
+    if not math.isfinite(value):
+        raise _Refused("a number too large for a float")
+    return value
+
+
+def _constant(name: str) -> Any:
+    raise _Refused(f"{name} is not JSON")
+
+
+def _depth(value: Any) -> int:
+    """How deeply lists and objects nest in `value` (walked without recursion)."""
+    deepest = 0
+    pending = [(value, 1)]
+    while pending:
+        item, level = pending.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, level)
+        if deepest > MAX_JSON_DEPTH:
+            break
+        pending.extend((child, level + 1) for child in children)
+    return deepest
+
+
 def parse_json(body: bytes) -> Any:
-    """Decoded JSON, or 400 naming the problem."""
+    """Decoded JSON, or 400 naming the problem (never 500, whatever the body holds)."""
+    too_deep = HTTPException(400, f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
     try:
-        return json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        value = json.loads(
+            body.decode("utf-8"),
+            parse_int=_integer,
+            parse_float=_real,
+            parse_constant=_constant,
+        )
+    except RecursionError:
+        raise too_deep from None
+    except _Refused as exc:
+        raise HTTPException(400, f"body refused: {exc}") from None
+    except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError is a ValueError
         raise HTTPException(400, f"body is not valid UTF-8 JSON: {exc}") from None
+    # Nesting needs at least as many brackets as levels: most bodies are spared the walk.
+    if body.count(b"[") + body.count(b"{") > MAX_JSON_DEPTH and _depth(value) > MAX_JSON_DEPTH:
+        raise too_deep
+    return value

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from bot import metrics
 from bot.channels.web import WebRequestError, parse_chat_request, render_replies
 from bot.charts import CHART_PATH
 from bot.config import Settings
@@ -60,6 +61,7 @@ class ChatEndpoints:
         except WebRequestError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         replies = await runtime.dispatcher.handle(message)
+        metrics.REPLIES_SENT.labels(message.channel).inc(len(replies))
         notices = await runtime.outbox.take_mailbox(
             message.channel, message.user_id, runtime.services.clock()
         )

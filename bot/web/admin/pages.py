@@ -23,6 +23,7 @@ from bot.storage.polls import Poll
 from bot.web.admin.auth import LoginOutcome, new_csrf_token
 from bot.web.admin.forms import event_spec, poll_spec
 from bot.web.admin.site import LANGUAGES, Page, Site, read_checked_form
+from bot.web.convertors import register_convertors
 
 ROSTER_DAYS = 14
 HISTORY_LENGTH = 30
@@ -63,6 +64,7 @@ class AdminPages:
         self.site = site
 
     def routes(self) -> list[BaseRoute]:
+        register_convertors()
         staff = self.site.staff_only
         return [
             Route("/login", self.login_form, methods=["GET"]),
@@ -72,26 +74,26 @@ class AdminPages:
             Route("/", staff(self.overview)),
             Route("/polls", staff(self.polls)),
             Route("/polls", staff(self.create_poll), methods=["POST"]),
-            Route("/polls/{poll_id:int}", staff(self.poll)),
-            Route("/polls/{poll_id:int}/results.json", staff(self.poll_results)),
-            Route("/polls/{poll_id:int}/results.csv", staff(self.poll_csv)),
-            Route("/polls/{poll_id:int}/close", staff(self.close_poll), methods=["POST"]),
+            Route("/polls/{poll_id:rowid}", staff(self.poll)),
+            Route("/polls/{poll_id:rowid}/results.json", staff(self.poll_results)),
+            Route("/polls/{poll_id:rowid}/results.csv", staff(self.poll_csv)),
+            Route("/polls/{poll_id:rowid}/close", staff(self.close_poll), methods=["POST"]),
             Route("/watch", staff(self.watch)),
             Route("/watch", staff(self.load_watch), methods=["POST"]),
             Route("/watch/roster.csv", staff(self.roster_csv)),
             Route(
-                "/watch/shifts/{shift_id:int}/cancel", staff(self.cancel_shift), methods=["POST"]
+                "/watch/shifts/{shift_id:rowid}/cancel", staff(self.cancel_shift), methods=["POST"]
             ),
             Route("/events", staff(self.events)),
             Route("/events", staff(self.create_event), methods=["POST"]),
-            Route("/events/{event_id:int}/cancel", staff(self.cancel_event), methods=["POST"]),
+            Route("/events/{event_id:rowid}/cancel", staff(self.cancel_event), methods=["POST"]),
             Route("/outcomes", staff(self.outcomes)),
             Route("/outcomes", staff(self.add_outcome), methods=["POST"]),
             Route("/broadcasts", staff(self.broadcasts)),
             Route("/broadcasts/preview", staff(self.preview_broadcast), methods=["POST"]),
             Route("/broadcasts", staff(self.send_broadcast), methods=["POST"]),
-            Route("/broadcasts/{broadcast_id:int}", staff(self.broadcast)),
-            Route("/broadcasts/{broadcast_id:int}/progress.json", staff(self.progress)),
+            Route("/broadcasts/{broadcast_id:rowid}", staff(self.broadcast)),
+            Route("/broadcasts/{broadcast_id:rowid}/progress.json", staff(self.progress)),
         ]
 
     # Logging in and out

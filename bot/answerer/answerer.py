@@ -1,0 +1,121 @@
+"""The answerer: a question in; the topic it asks about, candidates, or honest ignorance out."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from bot.answerer.index import Scored, TopicIndex
+from bot.answerer.text import Synonyms, is_english, terms
+from bot.answerer.topics import OUT_OF_SCOPE, Topic
+
+
+class Outcome(StrEnum):
+    ANSWERED = "answered"
+    CLARIFIED = "clarified"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    # A topic scoring this much is an answer (if no other is close).
+    answer: float = 0.40
+    # Candidates within this of the best are offered together as 「どれについて…」.
+    margin: float = 0.06
+    # Nothing below this is offered at all.
+    floor: float = 0.40
+    most_candidates: int = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    outcome: Outcome
+    # The answer's topic, or the candidates offered (best first); empty when unknown.
+    topics: tuple[str, ...]
+    # "en" when the question was written in English, else "ja".
+    language: str
+    score: float = 0.0
+
+    @property
+    def topic(self) -> str | None:
+        return self.topics[0] if self.outcome is Outcome.ANSWERED else None
+
+
+OutcomeListener = Callable[[Answer], None]
+
+
+@dataclass
+class Answerer:
+    """Built once at start from the pack's topics; live topics (polls, events, routes, staff
+    FAQ) are swapped in with `with_live`, which re-analyses only phrasings it has not seen."""
+
+    topics: list[Topic]
+    synonyms: Synonyms
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    listeners: list[OutcomeListener] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._cache: dict[str, dict[str, float]] = {}
+        self._lock = threading.Lock()
+        self._live: list[Topic] = []
+        self._by_id = {topic.id: topic for topic in self.topics}
+        self._index = self._build(self.topics)
+
+    def _terms(self, text: str) -> dict[str, float]:
+        cached = self._cache.get(text)
+        if cached is None:
+            cached = self._cache[text] = terms(text, self.synonyms)
+        return cached
+
+    def _build(self, topics: Iterable[Topic]) -> TopicIndex:
+        topics = list(topics)
+        return TopicIndex(
+            [
+                (topic.id, self._terms(phrasing))
+                for topic in topics
+                for phrasing in topic.phrasings
+            ],
+            [(topic.id, self._terms(text)) for topic in topics for text in topic.context],
+        )
+
+    def with_live(self, live: list[Topic]) -> None:
+        """Replace the live topics (everything staff created) and rebuild the index."""
+        with self._lock:
+            used = {
+                text
+                for topic in (*self.topics, *live)
+                for text in (*topic.phrasings, *topic.context)
+            }
+            self._cache = {text: t for text, t in self._cache.items() if text in used}
+            index = self._build([*self.topics, *live])
+            self._live = live
+            self._by_id = {topic.id: topic for topic in (*self.topics, *live)}
+            self._index = index
+
+    def topic(self, topic_id: str) -> Topic | None:
+        return self._by_id.get(topic_id)
+
+    def rank(self, text: str) -> list[Scored]:
+        return self._index.rank(terms(text, self.synonyms))
+
+    def answer(self, text: str) -> Answer:
+        language = "en" if is_english(text) else "ja"
+        ranked = self.rank(text)
+        limits = self.thresholds
+        result = Answer(Outcome.UNKNOWN, (), language, ranked[0].score if ranked else 0.0)
+        if ranked and ranked[0].score >= limits.floor and ranked[0].topic != OUT_OF_SCOPE:
+            best = ranked[0].score
+            close = [s.topic for s in ranked if s.score >= max(best - limits.margin, limits.floor)]
+            if OUT_OF_SCOPE in close:
+                # As close to something we cannot answer: do not guess.
+                close = []
+            if len(close) == 1 and best >= limits.answer:
+                result = Answer(Outcome.ANSWERED, (close[0],), language, best)
+            elif len(close) > 1:
+                candidates = tuple(close[: limits.most_candidates])
+                result = Answer(Outcome.CLARIFIED, candidates, language, best)
+        for listener in self.listeners:
+            listener(result)
+        return result

@@ -1,0 +1,101 @@
+"""Ranked retrieval over the topics' phrasings, with a score that means the same everywhere.
+
+Why not BM25 (bm25s): its scores grow with the question's length and the corpus' statistics, so
+no one threshold separates "a clear winner" from "nothing fits", and honest "I don't know" is
+half of the job. Phrasings are a handful of words each, where BM25's length normalisation and
+term saturation have nothing to work on. Instead each topic gets a score in [0, 1]:
+
+  fit      = the cosine between the question and the topic's closest phrasing (tf-idf weights);
+  coverage = how much of the question's weight the topic's words explain at all.
+
+A question that names something no topic knows (ゴミの収集日, 天気) keeps that weight unexplained
+(an unseen word gets the highest idf), so its coverage, and its score, stay low.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+# Weight of the two parts of a topic's score.
+FIT_SHARE = 0.5
+# A word no phrasing holds weighs as if this many held it.
+UNSEEN_DF = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    topic: str
+    score: float
+
+
+class TopicIndex:
+    """Built once from (topic id, phrasing terms) pairs; `rank` is pure and thread-safe."""
+
+    def __init__(
+        self,
+        phrasings: Iterable[tuple[str, dict[str, float]]],
+        contexts: Iterable[tuple[str, dict[str, float]]] = (),
+    ) -> None:
+        items = [(topic, terms) for topic, terms in phrasings if terms]
+        context_items = [(topic, terms) for topic, terms in contexts if terms]
+        count = len(items)
+        frequency: dict[str, int] = defaultdict(int)
+        for _, terms in (*items, *context_items):
+            for term in terms:
+                frequency[term] += 1
+        count += len(context_items)
+        self._idf = {term: math.log(1 + count / df) for term, df in frequency.items()}
+        # What an unseen term weighs: a word nobody wrote weighs most; a bigram less (particles
+        # and kana cut in odd places make new bigrams without meaning anything).
+        self._unseen = math.log(1 + count / UNSEEN_DF) if count else 1.0
+        self._phrasing_topic: list[str] = []
+        self._phrasing_norm: list[float] = []
+        self._postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        self._topic_terms: dict[str, set[str]] = defaultdict(set)
+        for index, (topic, terms) in enumerate(items):
+            vector = {term: weight * self._idf[term] for term, weight in terms.items()}
+            self._phrasing_topic.append(topic)
+            self._phrasing_norm.append(math.sqrt(sum(w * w for w in vector.values())))
+            for term, weight in vector.items():
+                self._postings[term].append((index, weight))
+            self._topic_terms[topic] |= set(terms)
+        for topic, terms in context_items:
+            self._topic_terms[topic] |= set(terms)
+
+    def _weight(self, term: str, kind_weight: float) -> float:
+        idf = self._idf.get(term)
+        if idf is None:
+            idf = self._unseen if term[0] in "wr" else self._unseen * 0.5
+        return kind_weight * idf
+
+    def rank(
+        self, terms: dict[str, float], keep: Callable[[str], bool] | None = None
+    ) -> list[Scored]:
+        """Topics by score, best first (only those sharing a term with the question)."""
+        query = {term: self._weight(term, weight) for term, weight in terms.items()}
+        total = sum(query.values())
+        norm = math.sqrt(sum(w * w for w in query.values()))
+        if not total:
+            return []
+        dots: dict[int, float] = defaultdict(float)
+        for term, weight in query.items():
+            for index, phrasing_weight in self._postings.get(term, ()):
+                dots[index] += weight * phrasing_weight
+        fit: dict[str, float] = defaultdict(float)
+        for index, dot in dots.items():
+            topic = self._phrasing_topic[index]
+            cosine = dot / (norm * self._phrasing_norm[index])
+            if cosine > fit[topic]:
+                fit[topic] = cosine
+        scored = []
+        for topic, best in fit.items():
+            if keep is not None and not keep(topic):
+                continue
+            known = self._topic_terms[topic]
+            coverage = sum(w for term, w in query.items() if term in known) / total
+            scored.append(Scored(topic, FIT_SHARE * best + (1 - FIT_SHARE) * coverage))
+        scored.sort(key=lambda s: s.score, reverse=True)
+        return scored

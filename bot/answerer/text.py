@@ -1,0 +1,184 @@
+"""From a typed question to weighted terms: normalise, strip politeness, analyse, fold.
+
+A question and every phrasing of a topic go through the same `terms()`, so whatever folding
+happens here (width, kana, spelling variants, synonyms) happens on both sides.
+
+Kinds of term (the prefix), from most to least telling:
+  w: a content word's normalised form (見まもり → 見守る), after the synonym map;
+  r: its reading in hiragana (円卓 → えんたく), so kana-only input meets kanji;
+  b: a character bigram of the readings of the whole question, so a word Sudachi cuts
+     wrongly in kana (えん/たく/かいぎ) or a typo still scores;
+  s: a character bigram of the written text (kanji typos such as 円卓会義).
+English words are w: terms too, lower-cased and crudely stemmed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from bot import japanese
+
+KIND_WEIGHTS = {"w": 1.0, "r": 0.6, "b": 0.25, "s": 0.2}
+
+# Morphemes that carry meaning; particles, auxiliaries and symbols do not.
+_CONTENT_POS = frozenset(
+    {"名詞", "動詞", "形容詞", "形状詞", "副詞", "接尾辞", "接頭辞", "感動詞"}
+)
+
+# Normalised forms that say nothing about what is asked (politeness, question words, fillers).
+STOP_WORDS = frozenset(
+    """
+    為る 有る 居る 成る 言う 良い 何 何故 事 物 所 方 時 此れ 其れ 彼れ 此の 其の 何れ 如何
+    教える 知る 分かる 解る 出来る 思う 下さる 下さい 頂く 戴く 願う 御 お ご 様 さん 聞く
+    尋ねる 見る 見せる 欲しい 今 ちょっと 一寸 少し どう どの どれ どこ 何処 いつ 誰 なに
+    なん 何時 こと もの ところ とき どんな どのような どういう どなた どちら どっち 頃 ごろ
+    みたい よう ほう ため 為 場合 件 もう一度 一度 具体 具体的 詳しい 詳細 意味 内容 一緒
+    いい 良く 皆 ちゃう 貰う 呉れる 置く 行く 来る 遣る たい 宜しい 一体 て 的 等 など 位
+    くらい について 就く 関する 附く 付く 致す 申す 参る ござる 御座る 存じる 頂ける 此処
+    其処 う ね よ な は が を に の で と も や か へ ぞ です ます ない 無い 要る 必要 とか
+    って 即ち what how why when where who which whom whose is are was were be been being am
+    do does did the a an of to in on for at by with about from please me my i you your we
+    our us it its this that these those can could would should will shall may might must
+    tell know want like get have has had there here any some and or but if so then than as
+    just
+    """.split()  # noqa: SIM905 (a list of 200 quoted words reads worse)
+)
+
+# Phrases stripped before analysis: they ask, they do not say what about.
+_FILLER = re.compile(
+    r"(について|に関して|に就いて|ってなに|ってなん|って何|とはなに|とは何|とは|って|"
+    r"を?教えて(ください|下さい|くれ|ほしい|欲しい)?|を?知りたい(です)?|"
+    r"(ですか|ますか|でしょうか|ますでしょうか|かな|なの|のか)$|"
+    r"ください|下さい|お願いします|おねがいします|お願い|おねがい)"
+)
+_PUNCTUATION = re.compile(r"[^\w]+")
+_ASCII_WORD = re.compile(r"[a-z][a-z0-9']*")
+_LATIN = re.compile(r"[a-z]")
+_KANA_OFFSET = ord("ァ") - ord("ぁ")
+
+
+# Kana residents mix up, folded the same way on both sides (地域ずくり, ちぢむ).
+_KANA_FOLDS = str.maketrans({"づ": "ず", "ぢ": "じ", "を": "お"})
+_TEXT_FOLDS = str.maketrans({"づ": "ず", "ぢ": "じ", "ヅ": "ズ", "ヂ": "ジ"})
+
+
+def to_hiragana(text: str) -> str:
+    """Katakana to hiragana, with づ/ず and ぢ/じ folded together."""
+    hiragana = "".join(chr(ord(ch) - _KANA_OFFSET) if "ァ" <= ch <= "ヶ" else ch for ch in text)
+    return hiragana.translate(_KANA_FOLDS)
+
+
+def normalise(text: str) -> str:
+    """NFKC, lower case, punctuation and spaces between Japanese words removed."""
+    folded = unicodedata.normalize("NFKC", text).lower().strip()
+    folded = folded.replace("〜", "").replace("～", "").translate(_TEXT_FOLDS)
+    return _PUNCTUATION.sub(" ", folded).strip()
+
+
+def fold_keyword(text: str) -> str:
+    """A typed keyword or button label for an exact lookup: 「アンケート。」 → 「アンケート」."""
+    return "".join(normalise(text).split())
+
+
+def is_english(text: str) -> bool:
+    """Mostly Latin letters and no kana or kanji: written in English."""
+    letters = [ch for ch in unicodedata.normalize("NFKC", text) if ch.isalpha()]
+    if not letters:
+        return False
+    latin = sum(1 for ch in letters if ch.isascii())
+    return latin / len(letters) > 0.8
+
+
+def _stem(word: str) -> str:
+    for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
+            return word[: len(word) - len(suffix)] + keep
+    return word
+
+
+@dataclass(frozen=True, slots=True)
+class Synonyms:
+    """Words residents use, folded onto the word the pack uses.
+
+    `phrases` are replaced in the text before analysis (longest first, so 見守りボランティア
+    wins over 見守り); `words` map single normalised forms and English words afterwards.
+    """
+
+    phrases: Mapping[str, str]
+    pattern: re.Pattern[str] | None
+
+    @classmethod
+    def from_groups(cls, groups: list[list[str]]) -> Synonyms:
+        phrases: dict[str, str] = {}
+        for group in groups:
+            canonical = normalise(group[0])
+            for member in group[1:]:
+                folded = normalise(member)
+                if folded and folded != canonical:
+                    phrases.setdefault(folded, canonical)
+        if not phrases:
+            return cls({}, None)
+        alternatives = sorted(phrases, key=len, reverse=True)
+        parts = [rf"\b{re.escape(p)}\b" if p.isascii() else re.escape(p) for p in alternatives]
+        return cls(phrases, re.compile("|".join(parts)))
+
+    def apply(self, text: str) -> str:
+        if self.pattern is None:
+            return text
+        return self.pattern.sub(lambda m: self.phrases[m.group(0)], text)
+
+
+NO_SYNONYMS = Synonyms({}, None)
+
+
+def strip_filler(text: str) -> str:
+    previous = None
+    while previous != text:
+        previous, text = text, _FILLER.sub(" ", text).strip()
+    return text
+
+
+def terms(text: str, synonyms: Synonyms = NO_SYNONYMS) -> dict[str, float]:
+    """The weighted terms of `text` (each kind weighted by KIND_WEIGHTS, repeats not summed)."""
+    cleaned = synonyms.apply(strip_filler(normalise(text)))
+    found: dict[str, float] = {}
+
+    def add(term: str, kind: str) -> None:
+        found.setdefault(f"{kind}:{term}", KIND_WEIGHTS[kind])
+
+    readings: list[str] = []
+    for chunk in cleaned.split():
+        if _LATIN.match(chunk) and chunk.isascii():
+            for word in _ASCII_WORD.findall(chunk):
+                if word not in STOP_WORDS and len(word) > 1:
+                    add(_stem(word), "w")
+            continue
+        for morpheme in japanese.analyse(chunk):
+            if morpheme.part_of_speech in ("補助記号", "空白", "記号"):
+                continue
+            reading = to_hiragana(morpheme.reading)
+            if morpheme.part_of_speech not in ("助詞", "助動詞"):
+                readings.append(reading)
+            if morpheme.part_of_speech not in _CONTENT_POS:
+                continue
+            word = morpheme.normalized
+            if word in STOP_WORDS or morpheme.surface in STOP_WORDS:
+                continue
+            if len(word) == 1 and "ぁ" <= word <= "ゖ":
+                continue  # a lone kana (あ, ね) is a sound, not a word
+            add(word, "w")
+            if reading != word and len(reading) >= 2 and reading not in STOP_WORDS:
+                add(reading, "r")
+        surface = chunk
+        for first, second in itertools.pairwise(surface):
+            if not (first.isascii() or second.isascii()):
+                add(first + second, "s")
+    joined = "".join(readings)
+    for first, second in itertools.pairwise(joined):
+        if not (first.isascii() or second.isascii()):
+            add(first + second, "b")
+    return found

@@ -1,0 +1,198 @@
+"""Check やさしい日本語 against the guidelines of 出入国在留管理庁・文化庁
+(在留支援のためのやさしい日本語ガイドライン).
+
+Every `easy` text of the catalog and of every pack is read sentence by sentence:
+- a sentence holds about 40 characters at most (counted without spaces and readings);
+- brackets never sit inside brackets;
+- a word with a kanji beyond grade 2 (bot/content/kanji.py) gets its reading in brackets at its
+  first use in the text, 地域（ちいき）, unless the pack lists it in `easy_exceptions`;
+- no honorific forms (尊敬語・謙譲語);
+- no katakana loanwords where a plain word exists (KATAKANA_TO_AVOID).
+Each fault names the file, the key and the sentence.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+
+from bot.content.answers import FaqEntry
+from bot.content.catalog import Catalog
+from bot.content.kanji import KANJI_RUN, basic_kanji, is_hard
+from bot.content.schema import EASY, Pack, Text
+
+MAX_SENTENCE = 40
+
+# A reading: kana (and spaces between words) in brackets straight after a word.
+READING = re.compile(r"（[\u3041-\u309f\u30a0-\u30ff\s]+）")
+PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+SENTENCE_END = re.compile(r"(?<=[。！？!?])|\n")
+OPENING, CLOSING = "（(", "）)"
+
+# Honorific forms the guidelines ask to avoid; ありがとうございます stays (a set greeting).
+HONORIFICS = re.compile(
+    r"いらっしゃ|おっしゃ|(?<!ありがとう)(?<!おはよう)ござい|申し上げ|いただ|頂|召し上が|存じ"
+    r"|伺|拝見|参ります|ご覧|お越し|(?<!ごめん)なさ[いれっ]|くださいませ"
+)
+
+# Katakana loanwords with a plain Japanese word a reader knows better.
+KATAKANA_TO_AVOID = {
+    "グループ": "なかま / あつまり / 団体（だんたい）",
+    "データ": "じょうほう",
+    "サポート": "てつだう / ささえる",
+    "メンバー": "なかま",
+    "スケジュール": "よてい",
+    "キャンセル": "やめる / とりけす",
+    "ルール": "きまり",
+    "チェック": "たしかめる",
+    "ニックネーム": "よびな",
+    "パートナー": "なかま",
+    "テーマ": "話（はなし）の 中心",
+    "スタッフ": "係（かかり）の 人",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class EasyFault:
+    where: str  # the file
+    key: str  # the catalog key or the pack field
+    problem: str
+    sentence: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.key} (easy): {self.problem}: 「{self.sentence}」"
+
+
+def check_text(text: str, exceptions: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """The faults of one easy text, as (problem, sentence) pairs."""
+    faults: list[tuple[str, str]] = []
+    read: set[str] = set()
+    for raw in SENTENCE_END.split(text):
+        sentence = raw.strip()
+        if not sentence:
+            continue
+        faults += [(problem, sentence) for problem in _sentence_faults(sentence)]
+        faults += [
+            (f"「{word}」needs a reading in brackets at its first use", sentence)
+            for word in _unread_words(sentence, exceptions, read)
+        ]
+    return faults
+
+
+def sentence_length(sentence: str) -> int:
+    """Characters a reader reads: without readings, spaces, and with a placeholder as 2."""
+    plain = PLACEHOLDER.sub("〇〇", READING.sub("", sentence))
+    return len(re.sub(r"\s", "", plain))
+
+
+def _sentence_faults(sentence: str) -> list[str]:
+    problems = []
+    length = sentence_length(sentence)
+    if length > MAX_SENTENCE:
+        problems.append(f"{length} characters (at most about {MAX_SENTENCE}: one idea a sentence)")
+    depth = 0
+    for char in sentence:
+        if char in OPENING:
+            depth += 1
+            if depth == 2:
+                problems.append("brackets inside brackets")
+        elif char in CLOSING:
+            depth = max(depth - 1, 0)
+    for found in sorted(set(HONORIFICS.findall(sentence))):
+        problems.append(f"honorific form 「{found}」 (use plain です/ます)")
+    for word, instead in KATAKANA_TO_AVOID.items():
+        if word in sentence:
+            problems.append(f"katakana 「{word}」: say {instead}")
+    return problems
+
+
+def _unread_words(sentence: str, exceptions: tuple[str, ...], read: set[str]) -> list[str]:
+    """Kanji words beyond grade 2 with no reading at their first use; `read` keeps the words
+    already read in this text."""
+    text = PLACEHOLDER.sub(" ", sentence)
+    for word in sorted(exceptions, key=len, reverse=True):
+        text = text.replace(word, " ")
+    unread = []
+    for run in KANJI_RUN.finditer(text):
+        word = run.group()
+        # A word read inside a longer one counts as read: 松本市（まつもとし） … 松本.
+        if not is_hard(word) or any(word in known for known in read):
+            continue
+        if _reading_follows(text, run.end()):
+            read.add(word)
+        else:
+            unread.append(word)
+            read.add(word)  # named once per text
+    return unread
+
+
+def _reading_follows(text: str, position: int) -> bool:
+    """Whether a reading comes after the word's ending: kana and easy kanji may stand between,
+    as in 見守り（みまもり） or 問い合わせ（といあわせ）."""
+    while position < len(text) and (
+        "\u3041" <= text[position] <= "\u309f" or text[position] in basic_kanji()
+    ):
+        position += 1
+    return READING.match(text, position) is not None
+
+
+def check_catalog(
+    catalog: Catalog, where: str, exceptions: tuple[str, ...] = ()
+) -> list[EasyFault]:
+    return [
+        EasyFault(where, key, problem, sentence)
+        for key, entry in sorted(catalog.entries().items())
+        for problem, sentence in check_text(entry[EASY], exceptions)
+    ]
+
+
+def check_pack(pack: Pack, where: str) -> list[EasyFault]:
+    """Every easy text of the pack, its own catalog wording included."""
+    exceptions = tuple(pack.easy_exceptions)
+    faults = [
+        EasyFault(where, key, problem, sentence)
+        for key, text in _easy_texts(pack)
+        for problem, sentence in check_text(text, exceptions)
+    ]
+    faults += [
+        EasyFault(where, f"messages.{key}", problem, sentence)
+        for key, message in pack.messages.items()
+        for problem, sentence in check_text(message.easy, exceptions)
+    ]
+    return faults
+
+
+def check_faq(entries: Sequence[FaqEntry], pack: Pack, where: str) -> list[EasyFault]:
+    """The easy answers of a pack's FAQ (content/<pack>/faq.yaml)."""
+    exceptions = tuple(pack.easy_exceptions)
+    return [
+        EasyFault(where, f"faq.{entry.id}.answer", problem, sentence)
+        for entry in entries
+        if entry.answer.easy
+        for problem, sentence in check_text(entry.answer.easy, exceptions)
+    ]
+
+
+def _easy_texts(node: object, where: str = "") -> list[tuple[str, str]]:
+    if isinstance(node, Text):
+        return [(where, node.easy)] if node.easy else []
+    if isinstance(node, Pack):
+        items: list[tuple[str, object]] = [
+            (name, getattr(node, name)) for name in type(node).model_fields if name != "messages"
+        ]
+    elif isinstance(node, BaseModel):
+        items = [(name, getattr(node, name)) for name in type(node).model_fields]
+    elif isinstance(node, dict):
+        items = [(str(key), value) for key, value in node.items()]
+    elif isinstance(node, list):
+        items = [(str(index), value) for index, value in enumerate(node)]
+    else:
+        return []
+    return [
+        found
+        for name, value in items
+        for found in _easy_texts(value, f"{where}.{name}".lstrip("."))
+    ]

@@ -1,0 +1,285 @@
+"""The answerer: questions in residents' own words get the section, the action, a choice
+between close candidates, or an honest "I don't know" (issue 21)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.answerer import Answerer, Outcome, Topic, build_answerer
+from bot.answerer.text import NO_SYNONYMS, Synonyms, fold_keyword, is_english, terms
+from bot.content import Text, load_pack, load_pack_catalog
+from bot.content.loader import check_packs
+from bot.core import Channel, IncomingMessage, Reply
+from bot.core.choices import decode_choice
+from bot.runtime import Runtime
+from bot.storage.faq import FaqRepository, UnansweredRepository
+from tests.conftest import FakeClock, Resident
+from tests.test_polls import new_poll
+
+CONTENT = Path(__file__).parent.parent / "content"
+
+
+@pytest.fixture(scope="module")
+def tomioka() -> Answerer:
+    pack = load_pack(CONTENT, "tomioka")
+    return build_answerer(CONTENT, pack, load_pack_catalog(CONTENT, pack))
+
+
+@pytest.fixture(scope="module")
+def matsumoto() -> Answerer:
+    pack = load_pack(CONTENT, "matsumoto")
+    return build_answerer(CONTENT, pack, load_pack_catalog(CONTENT, pack))
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("円卓会議ってなんですか", "system:round-table"),
+        ("えんたくかいぎとは", "system:round-table"),  # kana only
+        ("円卓会義とは", "system:round-table"),  # a typo
+        ("見守りのボランティアをしたいです", "feature:watch"),
+        ("市役所の電話番号は？", "section:contact"),
+        ("アンケートに答えたい", "feature:polls"),
+        ("アンケート。", "feature:polls"),
+        ("地域のしくみ", "section:system"),  # a typed button label
+        ("英語にしたい", "feature:language"),
+        ("データを消して", "feature:forget"),
+        ("目標３は？", "goal:act"),
+        ("What does the city do?", "actor:city"),
+        ("地域ずくりとは", "section:about"),  # ず for づ
+    ],
+)
+def test_tomioka_questions_find_their_topic(tomioka: Answerer, question: str, topic: str) -> None:
+    answer = tomioka.answer(question)
+    assert answer.outcome is Outcome.ANSWERED, (question, answer)
+    assert answer.topic == topic
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("緩やかな協議体とは", "system:loose-council"),
+        ("町会の役割は？", "actor:chokai"),
+        ("お互いさまの精神って", "goal:mutual-aid"),
+    ],
+)
+def test_matsumoto_questions_find_their_topic(
+    matsumoto: Answerer, question: str, topic: str
+) -> None:
+    assert matsumoto.answer(question).topic == topic
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["明日の天気は？", "ゴミの収集日はいつ？", "住民税の払い方", "When is garbage day?", "あ"],
+)
+def test_out_of_scope_questions_are_not_answered(tomioka: Answerer, question: str) -> None:
+    answer = tomioka.answer(question)
+    assert answer.outcome is Outcome.UNKNOWN, answer
+    assert answer.topics == ()
+
+
+def test_close_candidates_are_offered_together() -> None:
+    same = ("会議の日程",)
+    answerer = Answerer(
+        [
+            Topic("section:a", Text(ja="A", en="A"), same),
+            Topic("section:b", Text(ja="B", en="B"), same),
+            Topic("section:c", Text(ja="C", en="C"), ("ゴミの収集",)),
+        ],
+        NO_SYNONYMS,
+    )
+    answer = answerer.answer("会議の日程は？")
+    assert answer.outcome is Outcome.CLARIFIED
+    assert set(answer.topics) == {"section:a", "section:b"}
+
+
+def test_the_language_of_a_question_is_detected(tomioka: Answerer) -> None:
+    assert tomioka.answer("What is the vision?").language == "en"
+    assert tomioka.answer("将来像は？").language == "ja"
+    assert is_english("Round table?") and not is_english("円卓 table")
+
+
+def test_synonyms_fold_words_on_both_sides() -> None:
+    synonyms = Synonyms.from_groups([["見守り", "パトロール", "patrol"]])
+    assert terms("パトロールしたい", synonyms).keys() & terms("見守り", synonyms).keys()
+    assert "w:見守る" in terms("I want to patrol", synonyms)
+
+
+def test_keywords_fold_punctuation_and_spaces() -> None:
+    assert fold_keyword("アンケート。") == "アンケート"
+    assert fold_keyword(" 地域の しくみ！") == "地域のしくみ"
+
+
+def test_live_topics_are_swapped_in(tomioka: Answerer) -> None:
+    answerer = Answerer(list(tomioka.topics), tomioka.synonyms)
+    poll = Topic("poll:7", Text(ja="公園", en="park"), ("公園の遊具の更新について",))
+    answerer.with_live([poll])
+    assert answerer.answer("公園の遊具のアンケート").topic == "poll:7"
+    answerer.with_live([])
+    assert answerer.answer("公園の遊具のアンケート").topic != "poll:7"
+
+
+# --- through the dispatcher, as a resident types ---------------------------------------------
+
+
+async def _same_as(resident: Resident, question: str, command: str) -> None:
+    by_command = [r.text for r in await resident.say(command)]
+    by_question = [r.text for r in await resident.say(question)]
+    assert by_question == by_command, question
+
+
+async def test_questions_run_the_same_handlers_as_the_menu(resident: Resident) -> None:
+    await _same_as(resident, "地域づくりのしくみを教えて", "/system")
+    await _same_as(resident, "アンケートに答えたい", "/polls")
+    await _same_as(resident, "アンケート。", "/polls")
+    await _same_as(resident, "地域のしくみ", "/system")
+    await _same_as(resident, "見守りをやりたい", "/watch")
+    await _same_as(resident, "何をすればいいかそれぞれの役割を教えて", "/roles")
+    await _same_as(resident, "市役所の電話番号は？", "/contact")
+
+
+async def test_one_system_part_is_answered_on_its_own(resident: Resident) -> None:
+    await resident.say("円卓会議ってなんですか")
+    assert "円卓会議" in resident.text() and "地域づくり協議会" not in resident.text()
+    assert "出典" in resident.text()
+
+
+async def test_delete_my_data_asks_first_and_deletes_nothing(
+    runtime: Runtime, resident: Resident
+) -> None:
+    await resident.say("/start")
+    await resident.say("データを消して")
+    assert [decode_choice(c.data).action for c in resident.last[0].choices] == ["forget"] * 2
+    assert await runtime.services.residents.find(Channel.WEB, "u1") is not None
+
+
+async def test_language_question_opens_the_language_setting(resident: Resident) -> None:
+    await resident.say("英語にしたい")
+    assert "English" in resident.labels()
+
+
+async def test_a_live_poll_is_found_by_its_question(
+    runtime: Runtime, resident: Resident, clock: FakeClock
+) -> None:
+    await new_poll(runtime, clock)
+    runtime.services.answerer.invalidate()  # type: ignore[union-attr]
+    await resident.say("防災訓練のアンケートに答えたい")
+    assert resident.labels()[:3] == ["土曜", "日曜", "平日の夜"]
+
+
+async def test_an_english_question_is_answered_in_english_with_an_offer(
+    runtime: Runtime, resident: Resident
+) -> None:
+    await resident.say("/start")
+    await resident.say("What is a round-table meeting?")
+    assert "Round-table" in resident.last[0].text
+    assert resident.last[-1].choices[0].data == "lang:en"
+    stored = await runtime.services.residents.find(Channel.WEB, "u1")
+    assert stored is not None and stored.language == "ja"  # offered, not switched
+
+
+async def test_easy_japanese_readers_get_the_easy_text(resident: Resident) -> None:
+    await resident.say("やさしい日本語")
+    await resident.say("えんたくかいぎって なんですか")
+    assert "円卓会議（えんたくかいぎ）" in resident.text()
+
+
+async def test_unknown_questions_say_so_with_the_office_and_are_kept_without_who_asked(
+    runtime: Runtime, resident: Resident
+) -> None:
+    await resident.say("明日の天気は？")
+    text = resident.last[0].text
+    assert "お答えできません" in text
+    assert "地域づくり課" in text and "0274-62-1511" in text
+    assert "目標" in resident.labels()
+    kept = await UnansweredRepository(runtime.db).latest()
+    assert [(q.text, q.language) for q in kept] == [("明日の天気は?", "ja")]  # as read (NFKC)
+    columns = await runtime.db.fetch_all("SELECT * FROM unanswered_questions")
+    assert "u1" not in repr(columns)
+
+
+async def test_a_clarification_offers_buttons_that_answer(runtime: Runtime) -> None:
+    answerer = runtime.services.answerer
+    assert answerer is not None
+    await answerer.answer("prime the live topics", runtime.services.clock())
+    same = ("芋煮会の持ち物",)
+    answerer.answerer.with_live(
+        [
+            Topic("faq:staff-901", Text(ja="A", en="A"), same),
+            Topic("faq:staff-902", Text(ja="B", en="B"), same),
+        ]
+    )
+    message = IncomingMessage(Channel.WEB, "u2", text="芋煮会の持ち物は？")
+    replies: list[Reply] = await runtime.dispatcher.handle(message)
+    assert "どれについて" in replies[0].text
+    datas = [c.data for c in replies[0].choices]
+    assert datas[:2] == ["ask:faq:staff-901", "ask:faq:staff-902"]
+    assert all(len(d.encode()) <= 64 for d in datas)
+    tapped = await runtime.dispatcher.handle(
+        IncomingMessage(Channel.WEB, "u2", data="ask:section:goals")
+    )
+    assert "3つの目標" in tapped[0].text
+    stale = await runtime.dispatcher.handle(
+        IncomingMessage(Channel.WEB, "u2", data="ask:faq:gone")
+    )
+    assert "もう一度" in stale[0].text or "選び" in stale[0].text
+
+
+async def test_staff_faq_entries_are_answered_without_a_restart(
+    runtime: Runtime, resident: Resident, clock: FakeClock
+) -> None:
+    await FaqRepository(runtime.db).add(
+        ["粗大ごみシールはどこで買えますか"],
+        "市内のスーパーで買えます。",
+        None,
+        None,
+        None,
+        clock.now,
+    )
+    clock.advance(seconds=31)  # the answerer looks for changes every 30 s
+    await resident.say("粗大ごみシールはどこで買えますか")
+    assert "市内のスーパーで買えます。" in resident.text()
+
+
+def test_content_check_validates_faq_and_synonyms(tmp_path: Path) -> None:
+    import shutil
+
+    folder = tmp_path / "content"
+    shutil.copytree(CONTENT, folder)
+    (folder / "tomioka" / "faq.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "faq": [
+                    {
+                        "id": "x",
+                        "questions": ["q"],
+                        "answer": {"ja": "a", "en": "a"},
+                        "source": "nowhere",
+                    }
+                ]
+            }
+        ),
+        encoding="utf-8",
+    )
+    (folder / "matsumoto" / "synonyms.yaml").write_text(
+        yaml.safe_dump({"questions": {"goal:know": ["知る"]}, "synonyms": [["ひとつだけ"]]}),
+        encoding="utf-8",
+    )
+    problems = "\n".join(check_packs(folder))
+    assert "faq.0.source: 'nowhere'" in problems
+    assert "matsumoto/synonyms.yaml: synonyms.0" in problems
+
+
+def test_content_check_names_a_topic_the_pack_does_not_have(tmp_path: Path) -> None:
+    import shutil
+
+    folder = tmp_path / "content"
+    shutil.copytree(CONTENT, folder)
+    (folder / "matsumoto" / "synonyms.yaml").write_text(
+        yaml.safe_dump({"questions": {"goal:know": ["知る"]}}), encoding="utf-8"
+    )
+    assert any("'goal:know' is not a topic of matsumoto" in p for p in check_packs(folder))

@@ -1,0 +1,75 @@
+"""Hostile JSON and ids get 400 or 404 on every endpoint, never a 500."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.web.bodies import MAX_JSON_DEPTH
+from tests.admin_helpers import add_staff, log_in
+from tests.fakes.line import sign
+from tests.platforms import WEBHOOK_SECRET, Platforms
+
+HOSTILE_BODIES = {
+    "8,000 nested brackets": b"[" * 8000 + b"]" * 8000,
+    "nested objects past the limit": b'{"a":' * (MAX_JSON_DEPTH + 1) + b"1" + b"}" * 65,
+    "a 5,000-digit number": b'{"update_id": ' + b"9" * 5000 + b"}",
+    "a 4,000-digit number": b'{"update_id": ' + b"9" * 4000 + b"}",
+    "an integer past 64 bits": b'{"update_id": 9223372036854775808}',
+    "a 5,000-digit fraction": b'{"update_id": 1.' + b"5" * 5000 + b"}",
+    "a float past its range": b'{"update_id": 1e999}',
+    "NaN": b'{"update_id": NaN}',
+}
+
+
+def _headers(path: str, body: bytes) -> dict[str, str]:
+    if path == "/webhook/telegram":
+        return {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
+    if path == "/webhook/line":
+        return {"X-Line-Signature": sign(body)}
+    return {"content-type": "application/json"}
+
+
+@pytest.mark.parametrize("path", ["/chat/api", "/webhook/telegram", "/webhook/line"])
+async def test_hostile_json_is_refused_with_400_on_every_json_endpoint(
+    platforms: Platforms, path: str
+) -> None:
+    for name, body in HOSTILE_BODIES.items():
+        response = await platforms.http.post(path, content=body, headers=_headers(path, body))
+        assert response.status_code == 400, (name, response.status_code, response.text)
+        assert "error" in response.json()
+    rows = await platforms.runtime.db.fetch_all("SELECT count(*) FROM inbound_events")
+    assert rows[0][0] == 0
+    assert (await platforms.http.get("/healthz")).status_code == 200
+
+
+async def test_nesting_within_the_limit_is_still_read(platforms: Platforms) -> None:
+    deep = b'{"update_id": 77, "x": ' + b"[" * (MAX_JSON_DEPTH - 2) + b"]" * 62 + b"}"
+    headers = _headers("/webhook/telegram", deep)
+    response = await platforms.http.post("/webhook/telegram", content=deep, headers=headers)
+    assert response.status_code == 200
+
+
+async def test_out_of_range_dashboard_ids_are_404(platforms: Platforms) -> None:
+    await add_staff(platforms.runtime)
+    assert (await log_in(platforms.http)).status_code == 303
+    huge = str(10**30)
+    for path in (
+        f"/admin/polls/{huge}",
+        f"/admin/polls/{huge}/results.json",
+        f"/admin/polls/{huge}/results.csv",
+        f"/admin/broadcasts/{huge}",
+        f"/admin/broadcasts/{huge}/progress.json",
+        "/admin/polls/2147483648",  # past PostgreSQL's INTEGER
+        "/admin/polls/999999999",  # 9 digits: a valid id that does not exist
+        "/admin/broadcasts/999999999/progress.json",
+    ):
+        response = await platforms.http.get(path)
+        assert response.status_code == 404, (path, response.status_code)
+    assert (await platforms.http.get("/admin/polls")).status_code == 200
+
+
+def test_no_route_takes_an_unbounded_integer() -> None:
+    from bot.config import PROJECT_ROOT
+
+    for path in (PROJECT_ROOT / "bot" / "web").rglob("*.py"):
+        assert ":int}" not in path.read_text(encoding="utf-8"), f"{path}: use :rowid"
