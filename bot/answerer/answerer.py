@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from bot.answerer.index import Scored, TopicIndex
-from bot.answerer.text import Synonyms, is_english, terms
+from bot.answerer.text import Synonyms, analyse_text, is_english, terms
 from bot.answerer.topics import OUT_OF_SCOPE, Topic
 
 
@@ -98,11 +98,17 @@ class Answerer:
         return self._by_id.get(topic_id)
 
     def rank(self, text: str) -> list[Scored]:
-        return self._index.rank(terms(text, self.synonyms))
+        return self._index.rank(analyse_text(text, self.synonyms))
 
     def answer(self, text: str) -> Answer:
         language = "en" if is_english(text) else "ja"
-        ranked = self.rank(text)
+        analysis = analyse_text(text, self.synonyms)
+        index = self._index
+        if any(unit.place and not index.knows(unit) for unit in analysis.units):
+            # About another place (前橋市役所, 高崎市の地域づくり): not this city's to answer.
+            ranked = []
+        else:
+            ranked = index.rank(analysis)
         limits = self.thresholds
         result = Answer(Outcome.UNKNOWN, (), language, ranked[0].score if ranked else 0.0)
         if ranked and ranked[0].score >= limits.floor and ranked[0].topic != OUT_OF_SCOPE:

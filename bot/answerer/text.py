@@ -44,13 +44,13 @@ STOP_WORDS = frozenset(
     do does did the a an of to in on for at by with about from please me my i you your we
     our us it its this that these those can could would should will shall may might must
     tell know want like get have has had there here any some and or but if so then than as
-    just
+    just too also whats what's
     """.split()  # noqa: SIM905 (a list of 200 quoted words reads worse)
 )
 
 # Phrases stripped before analysis: they ask, they do not say what about.
 _FILLER = re.compile(
-    r"(について|に関して|に就いて|ってなに|ってなん|って何|とはなに|とは何|とは|って|"
+    r"(について|に関して|に就いて|ってなに|ってなん|って何|とはなに|とは何|とは|とわ$|"
     r"を?教えて(ください|下さい|くれ|ほしい|欲しい)?|を?知りたい(です)?|"
     r"(ですか|ますか|でしょうか|ますでしょうか|かな|なの|のか)$|"
     r"ください|下さい|お願いします|おねがいします|お願い|おねがい)"
@@ -72,9 +72,14 @@ def to_hiragana(text: str) -> str:
     return hiragana.translate(_KANA_FOLDS)
 
 
+# A dash typed for the long vowel mark between katakana (マイデ－タ, デ-タ).
+_DASH_IN_KATAKANA = re.compile(r"(?<=[ァ-ヶ])[-－―‐—–−─](?=[ァ-ヶ])")
+
+
 def normalise(text: str) -> str:
     """NFKC, lower case, punctuation and spaces between Japanese words removed."""
     folded = unicodedata.normalize("NFKC", text).lower().strip()
+    folded = _DASH_IN_KATAKANA.sub("ー", folded)
     folded = folded.replace("〜", "").replace("～", "").translate(_TEXT_FOLDS)
     return _PUNCTUATION.sub(" ", folded).strip()
 
@@ -112,14 +117,20 @@ class Synonyms:
     pattern: re.Pattern[str] | None
 
     @classmethod
-    def from_groups(cls, groups: list[list[str]]) -> Synonyms:
+    def from_groups(cls, groups: list[list[str]], ignore: list[str] = ()) -> Synonyms:
+        """`ignore`: phrases read as nothing (the city's own name says nothing about the topic)."""
         phrases: dict[str, str] = {}
         for group in groups:
             canonical = normalise(group[0])
+            # The canonical word maps to itself, so 役所 → 市役所 does not rewrite 市役所.
+            phrases.setdefault(canonical, canonical)
             for member in group[1:]:
                 folded = normalise(member)
-                if folded and folded != canonical:
+                if folded:
                     phrases.setdefault(folded, canonical)
+        for phrase in ignore:
+            if normalise(phrase):
+                phrases.setdefault(normalise(phrase), " ")
         if not phrases:
             return cls({}, None)
         alternatives = sorted(phrases, key=len, reverse=True)
@@ -135,17 +146,51 @@ class Synonyms:
 NO_SYNONYMS = Synonyms({}, None)
 
 
+# 「円卓会議って」「町会って」: the topic marker after a noun (Sudachi would read 会って as
+# the verb 会う); after hiragana it may be part of a word (せってい), so it stays.
+_TOPIC_TTE = re.compile(r"(?<=[\u4e00-\u9fff\u30a0-\u30ffa-z0-9])って")
+
+
 def strip_filler(text: str) -> str:
+    text = _TOPIC_TTE.sub(" ", text)
     previous = None
     while previous != text:
         previous, text = text, _FILLER.sub(" ", text).strip()
     return text
 
 
-def terms(text: str, synonyms: Synonyms = NO_SYNONYMS) -> dict[str, float]:
-    """The weighted terms of `text` (each kind weighted by KIND_WEIGHTS, repeats not summed)."""
-    cleaned = synonyms.apply(strip_filler(normalise(text)))
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """One word of a question: what it is, how it reads, and its reading's bigrams (a kana
+    spelling or a typo of a known word still shares most of them)."""
+
+    word: str
+    reading: str | None
+    bigrams: tuple[str, ...]
+    place: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    terms: dict[str, float]
+    units: tuple[Unit, ...]
+
+
+def _bigrams(text: str) -> list[str]:
+    return [a + b for a, b in itertools.pairwise(text) if not (a.isascii() or b.isascii())]
+
+
+_QUOTED = re.compile(r"[「『\"“]([^」』\"”]{1,30})[」』\"”]")
+
+
+def analyse_text(text: str, synonyms: Synonyms = NO_SYNONYMS) -> Analysis:
+    """The weighted terms of `text` (each kind weighted by KIND_WEIGHTS, repeats not summed)
+    and its content words. A quoted word (「お互いさま」という言葉) is what is asked about:
+    its words count twice."""
+    quoted = " ".join(_QUOTED.findall(text))
+    cleaned = synonyms.apply(strip_filler(normalise(f"{text} {quoted}" if quoted else text)))
     found: dict[str, float] = {}
+    units: list[Unit] = []
 
     def add(term: str, kind: str) -> None:
         found.setdefault(f"{kind}:{term}", KIND_WEIGHTS[kind])
@@ -153,16 +198,19 @@ def terms(text: str, synonyms: Synonyms = NO_SYNONYMS) -> dict[str, float]:
     readings: list[str] = []
     for chunk in cleaned.split():
         if _LATIN.match(chunk) and chunk.isascii():
-            for word in _ASCII_WORD.findall(chunk):
+            for word in _ASCII_WORD.findall(chunk.replace("'s", "")):
                 if word not in STOP_WORDS and len(word) > 1:
                     add(_stem(word), "w")
+                    units.append(Unit(f"w:{_stem(word)}", None, ()))
             continue
+        surfaces: list[str] = []
         for morpheme in japanese.analyse(chunk):
             if morpheme.part_of_speech in ("補助記号", "空白", "記号"):
                 continue
             reading = to_hiragana(morpheme.reading)
             if morpheme.part_of_speech not in ("助詞", "助動詞"):
                 readings.append(reading)
+                surfaces.append(morpheme.surface)
             if morpheme.part_of_speech not in _CONTENT_POS:
                 continue
             word = morpheme.normalized
@@ -171,14 +219,24 @@ def terms(text: str, synonyms: Synonyms = NO_SYNONYMS) -> dict[str, float]:
             if len(word) == 1 and "ぁ" <= word <= "ゖ":
                 continue  # a lone kana (あ, ね) is a sound, not a word
             add(word, "w")
-            if reading != word and len(reading) >= 2 and reading not in STOP_WORDS:
+            has_reading = reading != word and len(reading) >= 2 and reading not in STOP_WORDS
+            if has_reading:
                 add(reading, "r")
-        surface = chunk
-        for first, second in itertools.pairwise(surface):
-            if not (first.isascii() or second.isascii()):
-                add(first + second, "s")
-    joined = "".join(readings)
-    for first, second in itertools.pairwise(joined):
-        if not (first.isascii() or second.isascii()):
-            add(first + second, "b")
-    return found
+            units.append(
+                Unit(
+                    f"w:{word}",
+                    f"r:{reading}" if has_reading else None,
+                    tuple(f"b:{b}" for b in _bigrams(reading)),
+                    morpheme.place,
+                )
+            )
+        for bigram in _bigrams("".join(surfaces)):
+            add(bigram, "s")
+    for bigram in _bigrams("".join(readings)):
+        add(bigram, "b")
+    return Analysis(found, tuple(units))
+
+
+def terms(text: str, synonyms: Synonyms = NO_SYNONYMS) -> dict[str, float]:
+    """The weighted terms of `text` (what a phrasing is indexed by)."""
+    return analyse_text(text, synonyms).terms

@@ -100,7 +100,8 @@ def build_topics(
     )
     # The examples' own words (ゴミ出し, 災害) would pull in questions about rubbish days and
     # disasters, which the bot cannot answer; residents ask for examples in general words.
-    catalog_topic("section:examples", context=[t for e in about.examples for t in _texts(e)])
+    if about.examples:
+        catalog_topic("section:examples", context=[t for e in about.examples for t in _texts(e)])
     catalog_topic(
         "section:vision", *_texts(pack.vision.statement), context=_texts(pack.vision.text)
     )
