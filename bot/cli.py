@@ -84,11 +84,11 @@ def serve(host: str | None, port: int | None, telegram_polling: bool) -> None:
     import uvicorn
 
     from bot.content import load_pack, load_pack_catalog
-    from bot.logging_setup import configure_logging
+    from bot.logging_setup import configure_logging, secret_values
     from bot.web import build_app
 
     settings = _settings()
-    configure_logging(settings.log_level, settings.log_format)
+    configure_logging(settings.log_level, settings.log_format, secret_values(settings))
     # Fail before the server starts, with one line, when the pack or catalog is broken.
     load_pack_catalog(settings.content_dir, load_pack(settings.content_dir, settings.pack))
     click.echo(f"chiiki: web chat at http://{host or settings.host}:{port or settings.port}/chat")
@@ -197,11 +197,11 @@ def db_copy(sqlite_file: Path, postgres_url: str) -> None:
 def chat(user: str) -> None:
     """Chat with the bot in the terminal: type text, or a number to pick a choice."""
     from bot.channels.console import ConsoleSession
-    from bot.logging_setup import configure_logging
+    from bot.logging_setup import configure_logging, secret_values
     from bot.runtime import open_runtime
 
     settings = _settings()
-    configure_logging("WARNING")
+    configure_logging("WARNING", secrets=secret_values(settings))
     session = ConsoleSession(user)
     interactive = sys.stdin.isatty()
 
