@@ -82,7 +82,7 @@ def normalise(text: str) -> str:
     """NFKC, lower case, punctuation and spaces between Japanese words removed."""
     folded = unicodedata.normalize("NFKC", text).lower().strip()
     folded = _DASH_IN_KATAKANA.sub("ー", folded)
-    # 「3つの目標」 counts them (いくつ), 「目標3」 names the third: keep the number for the latter.
+    # 「3つの目標」 counts them (いくつ); 「目標3」 names the third, so its number stays.
     folded = _COUNTED.sub(" いくつ ", folded)
     folded = folded.replace("〜", "").replace("～", "")
     return _PUNCTUATION.sub(" ", folded).strip()
