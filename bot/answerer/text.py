@@ -75,10 +75,15 @@ def to_hiragana(text: str) -> str:
 _DASH_IN_KATAKANA = re.compile(r"(?<=[ァ-ヶ])[-－―‐—–−─](?=[ァ-ヶ])")
 
 
+_COUNTED = re.compile(r"\d+\s*(つ|個|こ)")
+
+
 def normalise(text: str) -> str:
     """NFKC, lower case, punctuation and spaces between Japanese words removed."""
     folded = unicodedata.normalize("NFKC", text).lower().strip()
     folded = _DASH_IN_KATAKANA.sub("ー", folded)
+    # 「3つの目標」 counts them (いくつ); 「目標3」 names the third, so its number stays.
+    folded = _COUNTED.sub(" いくつ ", folded)
     folded = folded.replace("〜", "").replace("～", "")
     return _PUNCTUATION.sub(" ", folded).strip()
 
