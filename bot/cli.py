@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from bot.config import Settings, load_settings
+from bot.config import PROJECT_ROOT, Settings, load_settings
 from bot.errors import ChiikiError
 
 if TYPE_CHECKING:
@@ -84,11 +84,11 @@ def serve(host: str | None, port: int | None, telegram_polling: bool) -> None:
     import uvicorn
 
     from bot.content import load_pack, load_pack_catalog
-    from bot.logging_setup import configure_logging
+    from bot.logging_setup import configure_logging, secret_values
     from bot.web import build_app
 
     settings = _settings()
-    configure_logging(settings.log_level, settings.log_format)
+    configure_logging(settings.log_level, settings.log_format, secret_values(settings))
     # Fail before the server starts, with one line, when the pack or catalog is broken.
     load_pack_catalog(settings.content_dir, load_pack(settings.content_dir, settings.pack))
     click.echo(f"chiiki: web chat at http://{host or settings.host}:{port or settings.port}/chat")
@@ -197,11 +197,11 @@ def db_copy(sqlite_file: Path, postgres_url: str) -> None:
 def chat(user: str) -> None:
     """Chat with the bot in the terminal: type text, or a number to pick a choice."""
     from bot.channels.console import ConsoleSession
-    from bot.logging_setup import configure_logging
+    from bot.logging_setup import configure_logging, secret_values
     from bot.runtime import open_runtime
 
     settings = _settings()
-    configure_logging("WARNING")
+    configure_logging("WARNING", secrets=secret_values(settings))
     session = ConsoleSession(user)
     interactive = sys.stdin.isatty()
 
@@ -270,6 +270,40 @@ def content_check() -> None:
     if problems:
         sys.exit(1)
     click.echo("ok: " + ", ".join(list_packs(settings.content_dir)) + " and the message catalog")
+
+
+@content.command("eval")
+@click.option("--pack", "packs", multiple=True, help="A pack to score (default: every pack).")
+@click.option(
+    "--questions",
+    "folder",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=PROJECT_ROOT / "tests" / "answerer",
+    show_default=True,
+    help="Where questions_<pack>.yaml are.",
+)
+@_friendly_errors
+def content_eval(packs: tuple[str, ...], folder: Path) -> None:
+    """Score the answerer on the evaluation questions: per group, then every miss."""
+    from bot.answerer import build_answerer
+    from bot.answerer.evaluation import describe, evaluate, load_questions
+    from bot.content import list_packs, load_pack, load_pack_catalog
+
+    settings = _settings()
+    for name in packs or list_packs(settings.content_dir):
+        path = folder / f"questions_{name}.yaml"
+        if not path.is_file():
+            click.echo(f"{name}: no {path}", err=True)
+            continue
+        pack = load_pack(settings.content_dir, name)
+        answerer = build_answerer(
+            settings.content_dir, pack, load_pack_catalog(settings.content_dir, pack)
+        )
+        questions = load_questions(path)
+        report = evaluate(answerer, questions)
+        click.echo(f"== {name}: {len(questions)} questions")
+        for line in describe(report):
+            click.echo(line)
 
 
 @content.command("list")
@@ -869,3 +903,18 @@ def staff_list() -> None:
 
     for login in _run_with_database(work):
         click.echo(login)
+
+
+@staff.command("unlock")
+@click.argument("login")
+@_friendly_errors
+def staff_unlock(login: str) -> None:
+    """Let LOGIN try again at once: forget its failed logins (wrong passwords lock a login
+    name for 15 minutes)."""
+    from bot.storage.staff import StaffRepository
+
+    async def work(db: Database, pack: Pack, settings: Settings) -> int:
+        return await StaffRepository(db).unlock(login)
+
+    cleared = _run_with_database(work)
+    click.echo(f"unlocked {login} ({cleared} failed login(s) forgotten)")

@@ -107,6 +107,7 @@ class Settings(BaseSettings):
     )
     retain_comments: str = Field("180d", validation_alias=_env("CHIIKI_RETAIN_COMMENTS"))
     retain_event_ids: str = Field("7d", validation_alias=_env("CHIIKI_RETAIN_EVENT_IDS"))
+    retain_unanswered: str = Field("90d", validation_alias=_env("CHIIKI_RETAIN_UNANSWERED"))
     retention_run_at: str = Field(
         "03:30", pattern=r"^\d{1,2}:\d{2}$", validation_alias=_env("CHIIKI_RETENTION_RUN_AT")
     )
@@ -118,7 +119,9 @@ class Settings(BaseSettings):
         "02:30", pattern=r"^\d{1,2}:\d{2}$", validation_alias=_env("CHIIKI_BACKUP_RUN_AT")
     )
 
-    @field_validator("retain_roster_names", "retain_comments", "retain_event_ids")
+    @field_validator(
+        "retain_roster_names", "retain_comments", "retain_event_ids", "retain_unanswered"
+    )
     @classmethod
     def _retention_rule(cls, value: str) -> str:
         return check_rule(value)
@@ -129,6 +132,7 @@ class Settings(BaseSettings):
             Rule(self.retain_roster_names),
             Rule(self.retain_comments),
             Rule(self.retain_event_ids),
+            Rule(self.retain_unanswered),
             self.retention_time,
         )
 

@@ -23,6 +23,7 @@ class Morpheme:
     normalized: str
     reading: str  # katakana; the surface itself for symbols and unknown words
     part_of_speech: str  # the first level: 名詞, 動詞, 助詞, 補助記号 …
+    place: bool = False  # a place name (固有名詞・地名): 前橋, 高崎市
 
 
 @lru_cache(maxsize=1)
@@ -36,7 +37,13 @@ def analyse(text: str) -> list[Morpheme]:
         return []
     with _lock:
         return [
-            Morpheme(m.surface(), m.normalized_form(), m.reading_form(), m.part_of_speech()[0])
+            Morpheme(
+                m.surface(),
+                m.normalized_form(),
+                m.reading_form(),
+                (pos := m.part_of_speech())[0],
+                pos[2] == "地名",
+            )
             for m in _tokenizer().tokenize(text)
         ]
 

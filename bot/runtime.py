@@ -23,6 +23,7 @@ from bot.delivery import RetryPolicy
 from bot.delivery.outbox import DeliverySettings, OutboxWorker
 from bot.fonts import FontMissingError, find_font
 from bot.inbound import InboundProcessor
+from bot.metrics import observe_answerer
 from bot.notices import Notices
 from bot.scheduler import Duties, Timers, start_timers
 from bot.storage import Database, apply_migrations, open_database
@@ -103,6 +104,7 @@ async def open_runtime(
         answerer = open_answerer(
             settings.content_dir, pack, catalog, polls, events, watch, FaqRepository(db)
         )
+        answerer.answerer.listeners.append(lambda answer: observe_answerer(answer.outcome.value))
         services = Services(
             residents=residents,
             conversations=ConversationRepository(db),

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.core import Choice, Reply
+from bot.core import Channel, Choice, Reply
 from bot.core.choices import encode_choice
-from bot.storage.retention import Rule
+from bot.storage.retention import FISCAL_YEAR, FOREVER, Rule
 from handlers.context import HandlerContext
 from handlers.link import channel_name, channel_names
 from handlers.menu import back_to_menu, main_menu
@@ -25,7 +25,11 @@ async def show_my_data(request: Request, ctx: HandlerContext) -> list[Reply]:
     lines = [ctx.t("mydata.heading")]
     for identity in identities:
         lines.append(ctx.t("mydata.channel", channel=channel_name(ctx, identity.channel)))
-        lines.append(ctx.t("mydata.user_id", user_id=identity.platform_user_id))
+        if identity.channel == Channel.WEB:
+            # The web id is the key to the resident's data: shown nowhere, not even here.
+            lines.append(ctx.t("mydata.user_id_web"))
+        else:
+            lines.append(ctx.t("mydata.user_id", user_id=identity.platform_user_id))
     if len(identities) > 1:
         names, preferred = channel_names(ctx, identities)
         lines.append(ctx.t("mydata.linked", channels=names, preferred=preferred))
@@ -55,6 +59,7 @@ async def show_my_data(request: Request, ctx: HandlerContext) -> list[Reply]:
             if await ctx.services.events.is_following(resident.id)
             else "",
         ),
+        ctx.t("mydata.unanswered", kept=_kept(ctx, ctx.services.retention.unanswered)),
     ]
     # Apart from the list, so it reads as a closing word and not as part of the last item.
     lines += ["", ctx.t("mydata.footer")]
@@ -78,6 +83,15 @@ def _deleted_on(ctx: HandlerContext, rule: Rule, stored_at: datetime) -> list[st
         return []
     date = ctx.t("date.long", year=day.year, month=day.month, day=day.day)
     return [ctx.t("mydata.deleted_on", date=date)]
+
+
+def _kept(ctx: HandlerContext, rule: Rule) -> str:
+    """How long a rule keeps something, in words ("deleted after 90 days")."""
+    if rule.text == FOREVER:
+        return ctx.t("mydata.kept_forever")
+    if rule.text == FISCAL_YEAR:
+        return ctx.t("mydata.kept_fiscal_year")
+    return ctx.t("mydata.kept_days", days=rule.text.removesuffix("d"))
 
 
 async def ask_to_forget(request: Request, ctx: HandlerContext) -> list[Reply]:

@@ -11,6 +11,7 @@ import pytest
 from bot.config import load_settings
 from bot.errors import ConfigError
 from bot.runtime import Runtime
+from bot.storage.faq import UnansweredRepository
 from bot.storage.retention import RetentionRules, Rule, apply_retention
 from bot.storage.timestamps import to_db
 from tests.conftest import FakeClock, Resident
@@ -136,3 +137,58 @@ def test_the_removal_day_is_the_first_run_after_expiry() -> None:
     assert str(rules.removal_day(rules.comments, morning, TOKYO)) == "2026-11-24"
     assert str(rules.removal_day(rules.comments, evening, TOKYO)) == "2026-11-25"
     assert str(rules.removal_day(rules.roster_names, evening, TOKYO)) == "2027-04-01"
+
+
+async def test_unanswered_questions_are_removed_after_their_days(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    now = datetime(2027, 4, 2, 3, tzinfo=TOKYO)
+    unanswered = UnansweredRepository(runtime.db)
+    await unanswered.record("old question", "en", now - timedelta(days=90, minutes=1))
+    await unanswered.record("recent question", "en", now - timedelta(days=89))
+    removed = await apply_retention(runtime.db, runtime.settings.retention, now, TOKYO)
+    assert removed["unanswered"] == 1
+    assert [q.text for q in await unanswered.latest()] == ["recent question"]
+    kept = RetentionRules(Rule("fiscal-year"), Rule("180d"), Rule("7d"), Rule("forever"))
+    assert "unanswered" not in await apply_retention(
+        runtime.db, kept, now + timedelta(days=999), TOKYO
+    )
+    assert len(await unanswered.latest()) == 1
+
+
+def test_the_unanswered_rule_is_a_setting() -> None:
+    assert load_settings({}).retention.unanswered == Rule("90d")
+    assert load_settings({"CHIIKI_RETAIN_UNANSWERED": "30d"}).retention.unanswered == Rule("30d")
+    with pytest.raises(ConfigError, match="CHIIKI_RETAIN_UNANSWERED"):
+        load_settings({"CHIIKI_RETAIN_UNANSWERED": "three months"})
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        (
+            "ja",
+            "だれが聞いたかは残さず、質問の文だけを保存します。職員が答えを良くするために使い、90日たつと自動で消えます。",
+        ),
+        (
+            "en",
+            "only the text is kept, never who asked, for staff to improve the answers;"
+            " deleted automatically after 90 days.",
+        ),
+        (
+            "easy",
+            "だれが 聞いたかは 保存しません。係（かかり）の 人が こたえを よくする ために"
+            " 見ます。90日 たつと きえます。",
+        ),
+    ],
+)
+async def test_mydata_says_unanswered_questions_are_kept_without_who_asked(
+    runtime: Runtime, language: str, said: str
+) -> None:
+    resident = Resident(runtime)
+    await resident.say("/start")
+    stored = await runtime.services.residents.find("web", "u1")
+    assert stored is not None
+    await runtime.services.residents.set_language(stored.id, language, runtime.services.clock())
+    await resident.say("/mydata")
+    assert said in resident.text()

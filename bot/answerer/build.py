@@ -23,7 +23,18 @@ def build_answerer(content_dir: Path, pack: Pack, catalog: Catalog) -> Answerer:
     synonym_file = load_synonyms(content_dir, pack.id)
     faq = load_faq(content_dir, pack)
     topics = build_topics(pack, catalog, synonym_file, faq)
-    return Answerer(topics, Synonyms.from_groups([list(g) for g in synonym_file.synonyms]))
+    # The city's own name is in half the questions and says nothing about what is asked.
+    municipality = pack.municipality
+    own_names = [
+        name
+        for text in (municipality.name,)
+        for value in (text.ja, text.en, text.easy)
+        if value
+        for name in (value, value.removesuffix("市"), value.split()[0])
+        if len(name) >= 2
+    ]
+    groups = [list(group) for group in synonym_file.synonyms]
+    return Answerer(topics, Synonyms.from_groups(groups, ignore=own_names))
 
 
 def open_answerer(

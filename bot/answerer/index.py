@@ -19,10 +19,16 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from bot.answerer.text import Analysis, Unit
+
 # Weight of the two parts of a topic's score.
 FIT_SHARE = 0.5
 # A word no phrasing holds weighs as if this many held it.
 UNSEEN_DF = 1.0
+# What an unknown one-character word weighs, as a share of an unknown word.
+SHORT_UNSEEN = 0.3
+# A word matched only by most of its reading's bigrams (a typo, a kana spelling) counts this much.
+FUZZY_MATCH = 0.8
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,11 +77,32 @@ class TopicIndex:
             idf = self._unseen if term[0] in "wr" else self._unseen * 0.5
         return kind_weight * idf
 
-    def rank(
-        self, terms: dict[str, float], keep: Callable[[str], bool] | None = None
-    ) -> list[Scored]:
+    def knows(self, unit: Unit) -> bool:
+        """Whether any phrasing or text holds this word (or its reading)."""
+        return unit.word in self._idf or (unit.reading is not None and unit.reading in self._idf)
+
+    def _unit_weight(self, unit: Unit) -> float:
+        idf = self._idf.get(unit.word)
+        if idf is None and unit.reading is not None:
+            idf = self._idf.get(unit.reading)
+        if idf is not None:
+            return idf
+        # An unknown single character is more often a typo's fragment (円卓会義 → 会, 義) than
+        # the subject of the question.
+        return self._unseen * (SHORT_UNSEEN if len(unit.word) <= 3 else 1.0)
+
+    @staticmethod
+    def _unit_match(unit: Unit, known: set[str]) -> float:
+        if unit.word in known or (unit.reading is not None and unit.reading in known):
+            return 1.0
+        if unit.bigrams:
+            shared = sum(1 for bigram in unit.bigrams if bigram in known)
+            return FUZZY_MATCH * shared / len(unit.bigrams)
+        return 0.0
+
+    def rank(self, question: Analysis, keep: Callable[[str], bool] | None = None) -> list[Scored]:
         """Topics by score, best first (only those sharing a term with the question)."""
-        query = {term: self._weight(term, weight) for term, weight in terms.items()}
+        query = {term: self._weight(term, weight) for term, weight in question.terms.items()}
         total = sum(query.values())
         norm = math.sqrt(sum(w * w for w in query.values()))
         if not total:
@@ -90,12 +117,22 @@ class TopicIndex:
             cosine = dot / (norm * self._phrasing_norm[index])
             if cosine > fit[topic]:
                 fit[topic] = cosine
+        units = question.units
+        unit_weights = [self._unit_weight(unit) for unit in units]
+        unit_total = sum(unit_weights)
         scored = []
         for topic, best in fit.items():
             if keep is not None and not keep(topic):
                 continue
             known = self._topic_terms[topic]
-            coverage = sum(w for term, w in query.items() if term in known) / total
+            if unit_total:
+                matched = sum(
+                    weight * self._unit_match(unit, known)
+                    for unit, weight in zip(units, unit_weights, strict=True)
+                )
+                coverage = matched / unit_total
+            else:
+                coverage = sum(w for term, w in query.items() if term in known) / total
             scored.append(Scored(topic, FIT_SHARE * best + (1 - FIT_SHARE) * coverage))
         scored.sort(key=lambda s: s.score, reverse=True)
         return scored

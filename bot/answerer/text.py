@@ -34,8 +34,8 @@ STOP_WORDS = frozenset(
     """
     為る 有る 居る 成る 言う 良い 何 何故 事 物 所 方 時 此れ 其れ 彼れ 此の 其の 何れ 如何
     教える 知る 分かる 解る 出来る 思う 下さる 下さい 頂く 戴く 願う 御 お ご 様 さん 聞く
-    尋ねる 見る 見せる 欲しい 今 ちょっと 一寸 少し どう どの どれ どこ 何処 いつ 誰 なに
-    なん 何時 こと もの ところ とき どんな どのような どういう どなた どちら どっち 頃 ごろ
+    尋ねる 見る 見せる 欲しい 今 ちょっと 一寸 少し どう どの どれ どこ 何処  誰 なに
+    なん  こと もの ところ とき どんな どのような どういう どなた どちら どっち 頃 ごろ
     みたい よう ほう ため 為 場合 件 もう一度 一度 具体 具体的 詳しい 詳細 意味 内容 一緒
     いい 良く 皆 ちゃう 貰う 呉れる 置く 行く 来る 遣る たい 宜しい 一体 て 的 等 など 位
     くらい について 就く 関する 附く 付く 致す 申す 参る ござる 御座る 存じる 頂ける 此処
@@ -44,13 +44,13 @@ STOP_WORDS = frozenset(
     do does did the a an of to in on for at by with about from please me my i you your we
     our us it its this that these those can could would should will shall may might must
     tell know want like get have has had there here any some and or but if so then than as
-    just
+    just too also whats what's
     """.split()  # noqa: SIM905 (a list of 200 quoted words reads worse)
 )
 
 # Phrases stripped before analysis: they ask, they do not say what about.
 _FILLER = re.compile(
-    r"(について|に関して|に就いて|ってなに|ってなん|って何|とはなに|とは何|とは|って|"
+    r"(について|に関して|に就いて|ってなに|ってなん|って何|とはなに|とは何|とは|とわ$|"
     r"を?教えて(ください|下さい|くれ|ほしい|欲しい)?|を?知りたい(です)?|"
     r"(ですか|ますか|でしょうか|ますでしょうか|かな|なの|のか)$|"
     r"ください|下さい|お願いします|おねがいします|お願い|おねがい)"
@@ -63,7 +63,6 @@ _KANA_OFFSET = ord("ァ") - ord("ぁ")
 
 # Kana residents mix up, folded the same way on both sides (地域ずくり, ちぢむ).
 _KANA_FOLDS = str.maketrans({"づ": "ず", "ぢ": "じ", "を": "お"})
-_TEXT_FOLDS = str.maketrans({"づ": "ず", "ぢ": "じ", "ヅ": "ズ", "ヂ": "ジ"})
 
 
 def to_hiragana(text: str) -> str:
@@ -72,10 +71,20 @@ def to_hiragana(text: str) -> str:
     return hiragana.translate(_KANA_FOLDS)
 
 
+# A dash typed for the long vowel mark between katakana (マイデ－タ, デ-タ).
+_DASH_IN_KATAKANA = re.compile(r"(?<=[ァ-ヶ])[-－―‐—–−─](?=[ァ-ヶ])")
+
+
+_COUNTED = re.compile(r"\d+\s*(つ|個|こ)")
+
+
 def normalise(text: str) -> str:
     """NFKC, lower case, punctuation and spaces between Japanese words removed."""
     folded = unicodedata.normalize("NFKC", text).lower().strip()
-    folded = folded.replace("〜", "").replace("～", "").translate(_TEXT_FOLDS)
+    folded = _DASH_IN_KATAKANA.sub("ー", folded)
+    # 「3つの目標」 counts them (いくつ); 「目標3」 names the third, so its number stays.
+    folded = _COUNTED.sub(" いくつ ", folded)
+    folded = folded.replace("〜", "").replace("～", "")
     return _PUNCTUATION.sub(" ", folded).strip()
 
 
@@ -112,14 +121,20 @@ class Synonyms:
     pattern: re.Pattern[str] | None
 
     @classmethod
-    def from_groups(cls, groups: list[list[str]]) -> Synonyms:
+    def from_groups(cls, groups: list[list[str]], ignore: list[str] = ()) -> Synonyms:
+        """`ignore`: phrases read as nothing (the city's own name says nothing about the topic)."""
         phrases: dict[str, str] = {}
         for group in groups:
             canonical = normalise(group[0])
+            # The canonical word maps to itself, so 役所 → 市役所 does not rewrite 市役所.
+            phrases.setdefault(canonical, canonical)
             for member in group[1:]:
                 folded = normalise(member)
-                if folded and folded != canonical:
+                if folded:
                     phrases.setdefault(folded, canonical)
+        for phrase in ignore:
+            if normalise(phrase):
+                phrases.setdefault(normalise(phrase), " ")
         if not phrases:
             return cls({}, None)
         alternatives = sorted(phrases, key=len, reverse=True)
@@ -135,17 +150,54 @@ class Synonyms:
 NO_SYNONYMS = Synonyms({}, None)
 
 
+# 「円卓会議って」「町会って」: the topic marker after a noun (Sudachi would read 会って as
+# the verb 会う); after hiragana it may be part of a word (せってい), so it stays.
+_TOPIC_TTE = re.compile(
+    r"(?<=[\u4e00-\u9fff\u30a0-\u30ffa-z0-9])って"
+    r"(?=\s|$|なに|なん|何|どう|どんな|どういう|誰|だれ|いつ|どこ|は|入|本当|ほんと)"
+)
+
+
 def strip_filler(text: str) -> str:
+    text = _TOPIC_TTE.sub(" ", text)
     previous = None
     while previous != text:
         previous, text = text, _FILLER.sub(" ", text).strip()
     return text
 
 
-def terms(text: str, synonyms: Synonyms = NO_SYNONYMS) -> dict[str, float]:
-    """The weighted terms of `text` (each kind weighted by KIND_WEIGHTS, repeats not summed)."""
-    cleaned = synonyms.apply(strip_filler(normalise(text)))
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """One word of a question: what it is, how it reads, and its reading's bigrams (a kana
+    spelling or a typo of a known word still shares most of them)."""
+
+    word: str
+    reading: str | None
+    bigrams: tuple[str, ...]
+    place: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    terms: dict[str, float]
+    units: tuple[Unit, ...]
+
+
+def _bigrams(text: str) -> list[str]:
+    return [a + b for a, b in itertools.pairwise(text) if not (a.isascii() or b.isascii())]
+
+
+QUOTED = re.compile(r"[「『\"“]([^」』\"”]{1,30})[」』\"”]")
+
+
+def analyse_text(text: str, synonyms: Synonyms = NO_SYNONYMS) -> Analysis:
+    """The weighted terms of `text` (each kind weighted by KIND_WEIGHTS, repeats not summed)
+    and its content words. A quoted word (「お互いさま」という言葉) is what is asked about:
+    its words count twice."""
+    quoted = " ".join(QUOTED.findall(text))
+    cleaned = synonyms.apply(strip_filler(normalise(f"{text} {quoted}" if quoted else text)))
     found: dict[str, float] = {}
+    units: list[Unit] = []
 
     def add(term: str, kind: str) -> None:
         found.setdefault(f"{kind}:{term}", KIND_WEIGHTS[kind])
@@ -153,16 +205,19 @@ def terms(text: str, synonyms: Synonyms = NO_SYNONYMS) -> dict[str, float]:
     readings: list[str] = []
     for chunk in cleaned.split():
         if _LATIN.match(chunk) and chunk.isascii():
-            for word in _ASCII_WORD.findall(chunk):
+            for word in _ASCII_WORD.findall(chunk.replace("'s", "")):
                 if word not in STOP_WORDS and len(word) > 1:
                     add(_stem(word), "w")
+                    units.append(Unit(f"w:{_stem(word)}", None, ()))
             continue
+        surfaces: list[str] = []
         for morpheme in japanese.analyse(chunk):
             if morpheme.part_of_speech in ("補助記号", "空白", "記号"):
                 continue
             reading = to_hiragana(morpheme.reading)
             if morpheme.part_of_speech not in ("助詞", "助動詞"):
                 readings.append(reading)
+                surfaces.append(morpheme.surface)
             if morpheme.part_of_speech not in _CONTENT_POS:
                 continue
             word = morpheme.normalized
@@ -171,14 +226,24 @@ def terms(text: str, synonyms: Synonyms = NO_SYNONYMS) -> dict[str, float]:
             if len(word) == 1 and "ぁ" <= word <= "ゖ":
                 continue  # a lone kana (あ, ね) is a sound, not a word
             add(word, "w")
-            if reading != word and len(reading) >= 2 and reading not in STOP_WORDS:
+            has_reading = reading != word and len(reading) >= 2 and reading not in STOP_WORDS
+            if has_reading:
                 add(reading, "r")
-        surface = chunk
-        for first, second in itertools.pairwise(surface):
-            if not (first.isascii() or second.isascii()):
-                add(first + second, "s")
-    joined = "".join(readings)
-    for first, second in itertools.pairwise(joined):
-        if not (first.isascii() or second.isascii()):
-            add(first + second, "b")
-    return found
+            units.append(
+                Unit(
+                    f"w:{word}",
+                    f"r:{reading}" if has_reading else None,
+                    tuple(f"b:{b}" for b in _bigrams(reading)),
+                    morpheme.place,
+                )
+            )
+        for bigram in _bigrams("".join(surfaces)):
+            add(bigram, "s")
+    for bigram in _bigrams("".join(readings)):
+        add(bigram, "b")
+    return Analysis(found, tuple(units))
+
+
+def terms(text: str, synonyms: Synonyms = NO_SYNONYMS) -> dict[str, float]:
+    """The weighted terms of `text` (what a phrasing is indexed by)."""
+    return analyse_text(text, synonyms).terms

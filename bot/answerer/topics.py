@@ -38,7 +38,7 @@ _LABEL_KEYS = {
     "feature:menu": "topic.menu",
 }
 _LANGUAGES = ("ja", "en", "easy")
-OUT_OF_SCOPE = "none:out-of-scope"
+OUT_OF_SCOPE = "none:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,16 +100,21 @@ def build_topics(
     )
     # The examples' own words (ゴミ出し, 災害) would pull in questions about rubbish days and
     # disasters, which the bot cannot answer; residents ask for examples in general words.
-    catalog_topic("section:examples", context=[t for e in about.examples for t in _texts(e)])
+    if about.examples:
+        catalog_topic("section:examples", context=[t for e in about.examples for t in _texts(e)])
     catalog_topic(
         "section:vision", *_texts(pack.vision.statement), context=_texts(pack.vision.text)
     )
     if pack.background is not None:
         background = pack.background
+        challenges = len(background.challenges)
         add(
             "section:background",
             _short(background.heading),
-            _texts(background.heading),
+            [
+                *_texts(background.heading),
+                *([f"{challenges}つの課題"] if challenges else []),
+            ],
             _texts(background.intro),
         )
         for number, challenge in enumerate(background.challenges, start=1):
@@ -125,7 +130,19 @@ def build_topics(
                 [*titles, *bare, f"課題{number}", f"かだい{number}", f"challenge {number}"],
                 _texts(challenge.text),
             )
-    catalog_topic("section:goals", *_texts(pack.goals.heading), context=_texts(pack.goals.intro))
+    # 「3つの目標」 asks for all of them, 「目標3」 for the third.
+    count = len(pack.goals.items)
+    counted = (
+        [f"{count}つの目標"]
+        if pack.goals.kind == "goals"
+        else [f"{count}つの基本理念", f"{count}つの理念"]
+    )
+    catalog_topic(
+        "section:goals",
+        *_texts(pack.goals.heading),
+        *counted,
+        context=_texts(pack.goals.intro),
+    )
     numbered = pack.goals.kind == "goals"
     for number, goal in enumerate(pack.goals.items, start=1):
         titles = _texts(goal.title)
@@ -187,8 +204,9 @@ def build_topics(
         add(f"faq:{entry.id}", label, list(entry.questions), _texts(entry.answer))
 
     # Not a topic to answer: when it wins, the answer is an honest "I don't know".
-    if synonyms.out_of_scope:
-        add(OUT_OF_SCOPE, Text(ja="-", en="-"), list(synonyms.out_of_scope))
+    # One topic each: a union of every service would explain any word of any question.
+    for number, phrasing in enumerate(synonyms.out_of_scope, start=1):
+        add(f"{OUT_OF_SCOPE}{number}", Text(ja="-", en="-"), [phrasing])
     for topic_id, phrasings in synonyms.questions.items():
         if topic_id in named:
             named[topic_id][1].extend(phrasings)

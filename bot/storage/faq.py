@@ -31,6 +31,17 @@ class UnansweredQuestion:
     asked_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class UnansweredGroup:
+    """One text as staff see it: asked `times` times, last on `last_asked_at`; `id` is its
+    latest question's, the handle to add it as an entry or dismiss it."""
+
+    id: int
+    text: str
+    last_asked_at: datetime
+    times: int
+
+
 _FAQ_COLUMNS = "id, questions, answer_ja, answer_en, answer_easy, source, updated_at"
 
 
@@ -57,8 +68,7 @@ class FaqRepository:
     async def version(self) -> str:
         """Changes whenever an entry is added, changed or removed: the answerer's cue to reload."""
         row = await self._db.fetch_one(
-            "SELECT COUNT(*), COALESCE(MAX(updated_at), ''), COALESCE(MAX(id), 0)"
-            " FROM faq_entries"
+            "SELECT COUNT(*), COALESCE(MAX(updated_at), ''), COALESCE(MAX(id), 0) FROM faq_entries"
         )
         assert row is not None
         return f"{row[0]}:{row[1]}:{row[2]}"
@@ -155,6 +165,30 @@ class UnansweredRepository:
                 "DELETE FROM unanswered_questions WHERE id = ?", (question_id,)
             )
             return cursor.rowcount == 1
+
+    async def grouped(self, limit: int, offset: int = 0) -> list[UnansweredGroup]:
+        """The same text asked again is one line, newest first."""
+        rows = await self._db.fetch_all(
+            "SELECT MAX(id), text, MAX(asked_at), COUNT(*) FROM unanswered_questions"
+            " GROUP BY text ORDER BY MAX(asked_at) DESC, MAX(id) DESC LIMIT ? OFFSET ?",
+            (limit, offset),
+        )
+        return [UnansweredGroup(r[0], r[1], from_db(r[2]), int(r[3])) for r in rows]
+
+    async def count_texts(self) -> int:
+        row = await self._db.fetch_one("SELECT COUNT(DISTINCT text) FROM unanswered_questions")
+        assert row is not None
+        return int(row[0])
+
+    async def dismiss(self, question_id: int) -> int:
+        """Remove the question and every other asking of the same text; how many went."""
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "DELETE FROM unanswered_questions WHERE text ="
+                " (SELECT text FROM unanswered_questions WHERE id = ?)",
+                (question_id,),
+            )
+            return cursor.rowcount
 
     async def remove_before(self, cutoff: datetime) -> int:
         async with self._db.transaction() as conn:

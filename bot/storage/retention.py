@@ -67,6 +67,8 @@ class RetentionRules:
     roster_names: Rule
     comments: Rule
     event_ids: Rule
+    # Questions the bot could not answer (kept without who asked, for staff to improve answers).
+    unanswered: Rule = Rule("90d")
     # When the daily job runs (city time): something is gone at the first run after it expires.
     runs_at: time = time(3, 30)
 
@@ -107,6 +109,11 @@ async def apply_retention(
                 (to_db(cutoff),),
             )
             removed["event_ids"] = cursor.rowcount
+        if (cutoff := rules.unanswered.cutoff(now, tz)) is not None:
+            cursor = await conn.execute(
+                "DELETE FROM unanswered_questions WHERE asked_at < ?", (to_db(cutoff),)
+            )
+            removed["unanswered"] = cursor.rowcount
         old = to_db(now - LINK_RECORDS_KEPT)
         cursor = await conn.execute("DELETE FROM link_codes WHERE expires_at < ?", (to_db(now),))
         removed["link_codes"] = cursor.rowcount

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.storage.database import Database
+from bot.storage.database import Database, placeholders
+from bot.storage.server_keys import ServerKeyRepository
 from bot.storage.timestamps import to_db
+
+ADDRESS_KEY_NAME = "staff-addresses"
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +23,13 @@ class StaffAccount:
     password_hash: str
 
 
+def login_key(login: str, known_address_hash: str | None = None) -> str:
+    """What failed logins of this name are counted under: one count for strange addresses,
+    and one for each address the account has logged in from before."""
+    key = f"login:{login.strip().lower()}"
+    return f"{key}@{known_address_hash[:16]}" if known_address_hash else key
+
+
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -25,6 +37,13 @@ def _token_hash(token: str) -> str:
 class StaffRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._key: bytes | None = None
+
+    async def address_hash(self, address: str, now: datetime) -> str:
+        """A client address as kept for staff logins: keyed, so the table names no address."""
+        if self._key is None:
+            self._key = await ServerKeyRepository(self._db).get_or_create(ADDRESS_KEY_NAME, now)
+        return hmac.new(self._key, address.encode("utf-8"), hashlib.sha256).hexdigest()
 
     async def add(self, login: str, password_hash: str, now: datetime) -> bool:
         """False when the login is taken."""
@@ -87,24 +106,69 @@ class StaffRepository:
                 "DELETE FROM staff_sessions WHERE token_hash = ?", (_token_hash(token),)
             )
 
-    async def record_failure(self, keys: list[str], now: datetime) -> None:
+    async def reserve_attempt(
+        self, limits: Mapping[str, int], since: datetime, now: datetime
+    ) -> list[int] | None:
+        """Count a login attempt as failed before its password is checked, unless a key has
+        reached its limit of failures since `since` (then None). Reading the counts and adding
+        the rows is one transaction, so attempts arriving together cannot all pass the limit.
+        Returns the rows' ids, for `attempt_succeeded`."""
         async with self._db.transaction() as conn:
-            await conn.executemany(
-                "INSERT INTO staff_login_failures (key, at) VALUES (?, ?)",
-                [(key, to_db(now)) for key in keys],
+            for key, limit in limits.items():
+                async with conn.execute(
+                    "SELECT count(*) FROM staff_login_failures WHERE key = ? AND at > ?",
+                    (key, to_db(since)),
+                ) as cursor:
+                    row = await cursor.fetchone()
+                if row is not None and int(row[0]) >= limit:
+                    return None
+            ids = []
+            for key in limits:
+                async with conn.execute(
+                    "INSERT INTO staff_login_failures (key, at) VALUES (?, ?) RETURNING id",
+                    (key, to_db(now)),
+                ) as cursor:
+                    row = await cursor.fetchone()
+                assert row is not None
+                ids.append(int(row[0]))
+            return ids
+
+    async def attempt_succeeded(
+        self, reserved: list[int], login_key: str, staff_id: int, address_hash: str, now: datetime
+    ) -> None:
+        """The password was right: the attempt was no failure, the login's record of failures
+        is wiped, and the address becomes one the account is known to log in from."""
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                f"DELETE FROM staff_login_failures WHERE key = ? OR id IN"
+                f" ({placeholders(len(reserved))})",
+                (login_key, *reserved),
+            )
+            await conn.execute(
+                "INSERT INTO staff_known_addresses (staff_id, address_hash, last_login_at)"
+                " VALUES (?, ?, ?) ON CONFLICT (staff_id, address_hash)"
+                " DO UPDATE SET last_login_at = excluded.last_login_at",
+                (staff_id, address_hash, to_db(now)),
             )
 
-    async def failures_since(self, key: str, since: datetime) -> int:
+    async def is_known_address(self, staff_id: int, address_hash: str, since: datetime) -> bool:
         row = await self._db.fetch_one(
-            "SELECT count(*) FROM staff_login_failures WHERE key = ? AND at > ?",
-            (key, to_db(since)),
+            "SELECT 1 FROM staff_known_addresses"
+            " WHERE staff_id = ? AND address_hash = ? AND last_login_at > ?",
+            (staff_id, address_hash, to_db(since)),
         )
-        return int(row[0]) if row else 0
+        return row is not None
 
-    async def clear_failures(self, key: str) -> None:
-        """A good login wipes that login's record of failures."""
+    async def unlock(self, login: str) -> int:
+        """Wipe the failed logins of this login name (from every address): `chiiki staff
+        unlock`. Returns how many there were."""
+        key = login_key(login)
         async with self._db.transaction() as conn:
-            await conn.execute("DELETE FROM staff_login_failures WHERE key = ?", (key,))
+            cursor = await conn.execute(
+                "DELETE FROM staff_login_failures WHERE key = ? OR substr(key, 1, ?) = ?",
+                (key, len(key) + 1, key + "@"),
+            )
+            return int(cursor.rowcount)
 
     async def prune_failures(self, before: datetime) -> None:
         async with self._db.transaction() as conn:

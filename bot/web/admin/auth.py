@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -10,7 +11,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from bot.errors import ChiikiError
-from bot.storage.staff import StaffRepository
+from bot.storage.staff import StaffRepository, login_key
 
 MIN_PASSWORD_LENGTH = 10
 SESSION_LIFETIME = timedelta(hours=8)
@@ -18,6 +19,11 @@ SESSION_LIFETIME = timedelta(hours=8)
 FAILURE_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_LOGIN = 5
 MAX_FAILURES_PER_ADDRESS = 20
+# An address the account logged in from within this time counts its failures on its own.
+KNOWN_ADDRESS_LIFETIME = timedelta(days=90)
+# argon2 takes tens of milliseconds of CPU: it runs in worker threads, at most this many at
+# once, so a burst of logins leaves the event loop (and the residents it answers) free.
+PASSWORD_CHECKS_AT_ONCE = 2
 
 _hasher = PasswordHasher()
 # Checked when the login does not exist, so a wrong name takes as long as a wrong password.
@@ -32,6 +38,14 @@ def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise StaffAccountError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
     return _hasher.hash(password)
+
+
+def password_matches(password_hash: str, password: str) -> bool:
+    """argon2's check (slow on purpose; call it in a worker thread)."""
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def check_login_name(login: str) -> str:
@@ -60,30 +74,37 @@ class Authenticator:
     """Checks passwords, counts failures in the database (so every instance shares them) and
     opens and closes sessions."""
 
-    def __init__(self, staff: StaffRepository) -> None:
+    def __init__(self, staff: StaffRepository, password_checks: asyncio.Semaphore) -> None:
         self._staff = staff
+        self._password_checks = password_checks
+
+    async def _matches(self, password_hash: str, password: str) -> bool:
+        async with self._password_checks:
+            return await asyncio.to_thread(password_matches, password_hash, password)
 
     async def log_in(self, login: str, password: str, address: str, now: datetime) -> LoginResult:
-        login_key, address_key = f"login:{login.strip().lower()}", f"address:{address}"
-        since = now - FAILURE_WINDOW
-        if (
-            await self._staff.failures_since(login_key, since) >= MAX_FAILURES_PER_LOGIN
-            or await self._staff.failures_since(address_key, since) >= MAX_FAILURES_PER_ADDRESS
-        ):
-            return LoginResult(LoginOutcome.THROTTLED)
         account = await self._staff.find(login.strip())
-        try:
-            _hasher.verify(account.password_hash if account else _DUMMY_HASH, password)
-            verified = account is not None
-        except (VerificationError, InvalidHashError):
-            verified = False
+        address_hash = await self._staff.address_hash(address, now)
+        known = account is not None and await self._staff.is_known_address(
+            account.id, address_hash, now - KNOWN_ADDRESS_LIFETIME
+        )
+        # From an address this account has logged in from, failures count apart: others
+        # guessing from elsewhere cannot lock the owner out.
+        key = login_key(login, address_hash if known else None)
+        limits = {key: MAX_FAILURES_PER_LOGIN, f"address:{address}": MAX_FAILURES_PER_ADDRESS}
+        # The attempt is counted (as a failure) before the password is checked, in the same
+        # transaction that reads the counts: 40 attempts at once get 5 checks, not 40.
+        reserved = await self._staff.reserve_attempt(limits, now - FAILURE_WINDOW, now)
+        if reserved is None:
+            return LoginResult(LoginOutcome.THROTTLED)
+        verified = await self._matches(account.password_hash if account else _DUMMY_HASH, password)
         if not verified or account is None:
-            await self._staff.record_failure([login_key, address_key], now)
             await self._staff.prune_failures(now - 4 * FAILURE_WINDOW)
             return LoginResult(LoginOutcome.WRONG)
-        await self._staff.clear_failures(login_key)
+        await self._staff.attempt_succeeded(reserved, key, account.id, address_hash, now)
         if _hasher.check_needs_rehash(account.password_hash):
-            await self._staff.set_password(account.id, _hasher.hash(password))
+            new_hash = await asyncio.to_thread(_hasher.hash, password)
+            await self._staff.set_password(account.id, new_hash)
         token = await self._staff.open_session(account.id, now, SESSION_LIFETIME)
         return LoginResult(LoginOutcome.OK, token)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -21,7 +22,13 @@ from starlette.templating import Jinja2Templates
 
 from bot.runtime import Runtime
 from bot.storage.staff import StaffRepository
-from bot.web.admin.auth import SESSION_LIFETIME, Authenticator, csrf_matches, new_csrf_token
+from bot.web.admin.auth import (
+    PASSWORD_CHECKS_AT_ONCE,
+    SESSION_LIFETIME,
+    Authenticator,
+    csrf_matches,
+    new_csrf_token,
+)
 from bot.web.security import DASHBOARD_HEADERS
 
 LANGUAGES = ("ja", "en")
@@ -68,6 +75,7 @@ class Site:
         self.get_runtime = get_runtime
         self.texts = load_admin_texts()
         self.templates = Jinja2Templates(directory=str(_TEMPLATES))
+        self.password_checks = asyncio.Semaphore(PASSWORD_CHECKS_AT_ONCE)
 
     def middleware(self, secret: str | None, secure_cookie: bool) -> list[Middleware]:
         return [
@@ -84,7 +92,7 @@ class Site:
         ]
 
     def authenticator(self, runtime: Runtime) -> Authenticator:
-        return Authenticator(StaffRepository(runtime.db))
+        return Authenticator(StaffRepository(runtime.db), self.password_checks)
 
     def language(self, request: Request) -> str:
         chosen = request.session.get("lang")

@@ -1,0 +1,114 @@
+"""Staff login under attack: attempts are counted before the password is checked, checks run
+off the event loop, strangers cannot lock the owner out, and `chiiki staff unlock` recovers."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Callable
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import main
+from bot.runtime import Runtime
+from bot.web import build_web_app
+from bot.web.admin import auth
+from bot.web.admin.auth import MAX_FAILURES_PER_LOGIN, PASSWORD_CHECKS_AT_ONCE
+from tests.admin_helpers import STAFF_PASSWORD, add_staff, csrf_of, log_in
+from tests.conftest import Resident
+
+OWNER, STRANGER = "192.0.2.10", "203.0.113.5"
+Client = Callable[[str], httpx.AsyncClient]
+
+
+@pytest.fixture
+async def client_from(runtime: Runtime) -> AsyncIterator[Client]:
+    """A browser at a given client address."""
+    app = build_web_app(runtime)
+    opened: list[httpx.AsyncClient] = []
+
+    def make(address: str) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=app, client=(address, 50000))
+        opened.append(httpx.AsyncClient(transport=transport, base_url="http://chiiki.test"))
+        return opened[-1]
+
+    yield make
+    for http in opened:
+        await http.aclose()
+
+
+async def test_a_burst_of_wrong_passwords_is_checked_only_up_to_the_limit_off_the_loop(
+    runtime: Runtime, client_from: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await add_staff(runtime)
+    guard = threading.Lock()
+    started, release = threading.Event(), threading.Event()
+    seen = {"checks": 0, "running": 0, "most": 0}
+
+    def slow_check(password_hash: str, password: str) -> bool:
+        # argon2 stood in for by a check that holds its thread until the test lets it go.
+        with guard:
+            seen["checks"] += 1
+            seen["running"] += 1
+            seen["most"] = max(seen["most"], seen["running"])
+        started.set()
+        release.wait(30)
+        with guard:
+            seen["running"] -= 1
+        return False
+
+    monkeypatch.setattr(auth, "password_matches", slow_check)
+    http = client_from(STRANGER)
+    token = csrf_of(await http.get("/admin/login"))
+    form = {"csrf_token": token, "login": "kanri", "password": "a-wrong-guess"}
+    burst = asyncio.gather(*(http.post("/admin/login", data=form) for _ in range(40)))
+    assert await asyncio.to_thread(started.wait, 30)
+    # Checks are held in their threads: a resident is answered all the same.
+    resident = Resident(runtime, "resident-during-burst")
+    for _ in range(3):
+        assert (await resident.say("/help"))[0].plain_text
+    assert seen["running"] > 0
+    release.set()
+    statuses = sorted(response.status_code for response in await burst)
+    assert statuses == [401] * MAX_FAILURES_PER_LOGIN + [429] * (40 - MAX_FAILURES_PER_LOGIN)
+    assert seen["checks"] == MAX_FAILURES_PER_LOGIN
+    assert seen["most"] <= PASSWORD_CHECKS_AT_ONCE
+    rows = await runtime.db.fetch_all(
+        "SELECT count(*) FROM staff_login_failures WHERE key = 'login:kanri'"
+    )
+    assert rows[0][0] == MAX_FAILURES_PER_LOGIN
+
+
+async def test_strangers_cannot_lock_the_owner_out_of_a_known_address(
+    runtime: Runtime, client_from: Client
+) -> None:
+    await add_staff(runtime)
+    owner, stranger = client_from(OWNER), client_from(STRANGER)
+    assert (await log_in(owner)).status_code == 303
+    await owner.post("/admin/logout", data={"csrf_token": csrf_of(await owner.get("/admin/"))})
+    for _ in range(MAX_FAILURES_PER_LOGIN):
+        assert (await log_in(stranger, password="a-wrong-guess")).status_code == 401
+    assert (await log_in(stranger)).status_code == 429  # the name is locked from elsewhere
+    assert (await log_in(owner)).status_code == 303  # but not from where the owner works
+    assert (await owner.get("/admin/")).status_code == 200
+
+
+async def test_staff_unlock_lets_a_locked_login_in_at_once(
+    runtime: Runtime, client_from: Client
+) -> None:
+    await add_staff(runtime)
+    laptop = client_from(STRANGER)  # a new place: no known address to fall back on
+    for _ in range(MAX_FAILURES_PER_LOGIN):
+        assert (await log_in(laptop, password="a-wrong-guess")).status_code == 401
+    assert (await log_in(laptop, password=STAFF_PASSWORD)).status_code == 429
+    env = {
+        "CHIIKI_DB": runtime.settings.db,
+        "CHIIKI_CONTENT_DIR": str(runtime.settings.content_dir),
+    }
+    result = await asyncio.to_thread(
+        CliRunner().invoke, main, ["staff", "unlock", "kanri"], env=env
+    )
+    assert result.exit_code == 0 and "unlocked kanri (5 failed login(s)" in result.output
+    assert (await log_in(laptop)).status_code == 303
