@@ -29,22 +29,29 @@ class InboundEventRepository:
         self._db = db
 
     async def accept(
-        self, events: list[tuple[str, str, dict[str, Any]]], now: datetime, owner: str
+        self,
+        events: list[tuple[str, str, dict[str, Any]]],
+        now: datetime,
+        owner: str,
+        senders: list[str | None] | None = None,
     ) -> list[bool]:
         """Store new (channel, event id, payload) events in one statement, claimed by `owner`
-        (the instance that received them, which starts their first attempt at once); return,
-        for each, whether it is new (an id repeated in `events` is new only the first time)."""
+        (the instance that received them, which starts their first attempt at once), each
+        with its sender's platform user id when known; return, for each, whether it is new
+        (an id repeated in `events` is new only the first time)."""
         if not events:
             return []
         stamp = to_db(now)
         params: list[object] = []
-        for channel, event_id, payload in events:
+        for (channel, event_id, payload), sender in zip(
+            events, senders or [None] * len(events), strict=True
+        ):
             params += [channel, event_id, stamp, json.dumps(payload, ensure_ascii=False)]
-            params += [owner, stamp]
+            params += [sender, owner, stamp]
         rows = await self._db.execute(
-            "INSERT INTO inbound_events"
-            " (channel, event_id, received_at, payload, claimed_by, claimed_at, attempts) VALUES "
-            + ", ".join(["(?, ?, ?, ?, ?, ?, 1)"] * len(events))
+            "INSERT INTO inbound_events (channel, event_id, received_at, payload, sender,"
+            " claimed_by, claimed_at, attempts) VALUES "
+            + ", ".join(["(?, ?, ?, ?, ?, ?, ?, 1)"] * len(events))
             + " ON CONFLICT DO NOTHING RETURNING channel, event_id",
             params,
         )
@@ -63,7 +70,7 @@ class InboundEventRepository:
         rows = await self._db.execute(
             "UPDATE inbound_events SET attempts = attempts + 1, claimed_by = ?, claimed_at = ?"
             " WHERE channel = ? AND event_id = ? AND handled_at IS NULL AND attempts < ?"
-            f" AND {_CLAIMABLE} RETURNING payload, attempts",
+            f" AND payload IS NOT NULL AND {_CLAIMABLE} RETURNING payload, attempts",
             (owner, to_db(now), channel, event_id, MAX_ATTEMPTS, owner, to_db(stale_before)),
         )
         if not rows:
@@ -72,7 +79,8 @@ class InboundEventRepository:
         return InboundEvent(channel, event_id, json.loads(row["payload"]), row["attempts"])
 
     async def mark_handled(self, keys: list[tuple[str, str]], now: datetime) -> None:
-        """Done, each (channel, event id): keep the id for de-duplication, drop the payload.
+        """Done, each (channel, event id): keep the id for de-duplication, drop the payload
+        and the sender.
 
         One statement per channel and chunk, each its own transaction: a transaction of several
         statements would hold the one writer over as many trips to the database."""
@@ -82,10 +90,19 @@ class InboundEventRepository:
         for channel, ids in by_channel.items():
             for chunk in chunked(ids):
                 await self._db.execute(
-                    "UPDATE inbound_events SET handled_at = ?, payload = NULL"
+                    "UPDATE inbound_events SET handled_at = ?, payload = NULL, sender = NULL"
                     f" WHERE channel = ? AND event_id IN ({placeholders(len(chunk))})",
                     (to_db(now), channel, *chunk),
                 )
+
+    async def give_up(self, channel: str, event_id: str) -> None:
+        """Tried MAX_ATTEMPTS times: never tried again, so its payload (a resident's text and
+        id) and sender go now; the id stays for de-duplication until retention removes it."""
+        await self._db.execute(
+            "UPDATE inbound_events SET payload = NULL, sender = NULL, attempts = ?"
+            " WHERE channel = ? AND event_id = ? AND handled_at IS NULL",
+            (MAX_ATTEMPTS, channel, event_id),
+        )
 
     async def pending(self, owner: str, stale_before: datetime) -> list[tuple[str, str]]:
         """(channel, event id) of events not yet handled that `owner` may take (its own from
