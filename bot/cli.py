@@ -38,7 +38,13 @@ def _friendly_errors(command: F) -> F:
 
 
 def _settings() -> Settings:
-    return load_settings()
+    """The settings, read once per command; from here on no log line shows a secret of theirs
+    (a staff command's Telegram timeout names the Bot API URL, token included)."""
+    from bot.logging_setup import scrub_secrets, secret_values
+
+    settings = load_settings()
+    scrub_secrets(secret_values(settings))
+    return settings
 
 
 T = TypeVar("T")
