@@ -77,6 +77,7 @@ async def test_an_entry_is_added_listed_and_given_to_the_answerer_at_once(
     assert await faq(runtime).version() != before  # the answerer's cue to reload
     listed = await staff.get("/admin/faq")
     assert "円卓会議ってなんですか" in listed.text and "ほか1通り" in listed.text
+    assert "日本語 · 英語" in listed.text  # no easy Japanese given
     assert 'aria-current="page">よくある質問' in listed.text
     assert "default-src 'self'" in listed.headers["content-security-policy"]
 
