@@ -78,6 +78,12 @@ def rss_mb(pid: int | None = None) -> float:
     return _status_mb("VmRSS", pid)
 
 
+def rss_file_mb(pid: int | None = None) -> float:
+    """The file-backed part of RSS now: mapped files such as Sudachi's dictionary, whose pages
+    are shared between processes and given back to the system under memory pressure."""
+    return _status_mb("RssFile", pid)
+
+
 def _status_mb(field: str, pid: int | None) -> float:
     for line in Path(f"/proc/{pid or os.getpid()}/status").read_text().splitlines():
         if line.startswith(f"{field}:"):

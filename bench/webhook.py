@@ -1,6 +1,7 @@
 """Webhook throughput and latency: Telegram updates posted to `chiiki serve` by another process.
 
-A load generator (this process) posts "/goals" messages and poll votes to chiiki's webhook;
+A load generator (this process) posts "/goals" messages, poll votes and (a third of the updates)
+residents' free-text questions to chiiki's webhook (`--no-questions`: commands and votes only);
 chiiki replies to a fake Bot API in a third process with no rate limit. An update counts as
 handled when chiiki has replied and marked it handled (the vote stored). The same load against
 a bare starlette endpoint answering 200, and against a bare relay (answer 200, then reply with
@@ -30,7 +31,15 @@ from typing import Any
 import aiohttp
 import httpx
 
-from bench.common import child, free_port, peak_rss_mb, percentile, report, wait_ready
+from bench.common import (
+    child,
+    free_port,
+    peak_rss_mb,
+    percentile,
+    report,
+    rss_file_mb,
+    wait_ready,
+)
 
 SECRET = "bench-secret"
 TOKEN = "123456:fake-token"  # the fake Bot API's token
@@ -73,15 +82,30 @@ def vote(user: int, poll_id: int, position: int) -> dict[str, Any]:
     }
 
 
-def mixed_updates(total: int) -> list[dict[str, Any]]:
-    """Half "/goals", half votes on poll 1, from 2,000 residents (first contacts included)."""
+def sample_questions() -> list[str]:
+    """Residents' questions in their own words: the Tomioka evaluation set (out of scope too)."""
+    from bot.answerer.evaluation import load_questions
+
+    path = Path(__file__).resolve().parent.parent / "tests/answerer/questions_tomioka.yaml"
+    return [question.text for question in load_questions(path)]
+
+
+def mixed_updates(total: int, questions: bool = True) -> list[dict[str, Any]]:
+    """From 2,000 residents (first contacts included): a third free-text questions (answered by
+    the answerer), the rest half "/goals" and half votes on poll 1; without `questions`, half
+    "/goals" and half votes."""
     rng = random.Random(7)
-    return [
-        message(rng.randint(1, 2000), "/goals")
-        if n % 2
-        else vote(rng.randint(1, 2000), 1, rng.randint(1, 3))
-        for n in range(total)
-    ]
+    asked = sample_questions() if questions else []
+    updates = []
+    for n in range(total):
+        user = rng.randint(1, 2000)
+        if asked and n % 3 == 0:
+            updates.append(message(user, rng.choice(asked)))
+        elif (n // 3 if asked else n) % 2:
+            updates.append(message(user, "/goals"))
+        else:
+            updates.append(vote(user, 1, rng.randint(1, 3)))
+    return updates
 
 
 def seed_poll(db: Path | str) -> None:
@@ -205,6 +229,11 @@ def main() -> None:
     parser.add_argument("--full", action="store_true")
     parser.add_argument("--concurrency", type=int, default=CONCURRENCY)
     parser.add_argument(
+        "--no-questions",
+        action="store_true",
+        help="commands and votes only (no free-text questions), to compare",
+    )
+    parser.add_argument(
         "--profile", type=Path, help="sample the server with py-spy into this collapsed-stack file"
     )
     args = parser.parse_args()
@@ -238,7 +267,7 @@ def main() -> None:
         wait_ready(f"http://127.0.0.1:{chiiki_port}/healthz", server, work / "chiiki.log")
         chiiki_base, bare_base = f"http://127.0.0.1:{chiiki_port}", f"http://127.0.0.1:{bare_port}"
 
-        updates = mixed_updates(total)
+        updates = mixed_updates(total, questions=not args.no_questions)
         profiler = None
         if args.profile:
             profiler = subprocess.Popen(
@@ -289,10 +318,14 @@ def main() -> None:
             {u["callback_query"]["from"]["id"] for u in updates if "callback_query" in u}
         )
         server_peak = peak_rss_mb(server.pid)
+        server_file = rss_file_mb(server.pid)
 
     ms = 1000
     figures = {
         "updates": total,
+        "free-text questions among them": sum(
+            1 for u in updates if "message" in u and not u["message"]["text"].startswith("/")
+        ),
         "handled end to end (updates/s)": round(end_to_end, 1),
         "webhook answered (updates/s)": round(total / ack_seconds, 1),
         "webhook p50 latency at full load (ms)": round(percentile(chiiki_latencies, 0.5) * ms, 2),
@@ -309,11 +342,15 @@ def main() -> None:
         f"reply p99 at {rate}/s, post to sendMessage (ms)": round(percentile(e2e, 0.99) * ms, 2),
         "voters stored / voters who voted": f"{voters} / {expected_voters}",
         "server peak RSS (MB)": round(server_peak, 1),
+        "server RSS file-backed at the end (MB; the dictionary's mapped pages)": round(
+            server_file, 1
+        ),
     }
     goals = {
         "at least 1,000 updates/s handled end to end": end_to_end >= 1000,
         f"p99 under 50 ms at {rate}/s (reply sent)": percentile(e2e, 0.99) < 0.05,
         "every vote stored": voters == expected_voters,
+        "server peak RSS under 300 MB": server_peak < 300,
     }
     report("webhook", figures, goals)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -61,10 +62,10 @@ class ChartRenderer:
 
     def __init__(self, font_path: Path, colour: str = DEFAULT_COLOUR) -> None:
         self._font_path = font_path
-        self._colour = colour  # the pack's theme colour
+        self.colour = colour  # the pack's theme colour
 
     async def png(self, chart: BarChart) -> bytes:
-        return await asyncio.to_thread(chart_png, chart, self._font_path, self._colour)
+        return await asyncio.to_thread(chart_png, chart, self._font_path, self.colour)
 
 
 CHART_PATH = "/chat/charts/{name}.png"
@@ -84,11 +85,25 @@ class ChartPublisher:
         self.store = store
         self._public_url = public_url.rstrip("/") if public_url else None
 
-    async def path(self, chart: BarChart) -> str:
-        return CHART_PATH.format(name=await self.store.put(await self.renderer.png(chart)))
+    async def path(self, chart: BarChart, requester: str) -> str | None:
+        """Where the chart's picture is: the stored one when these results were drawn lately,
+        else a new drawing, unless `requester` ("channel:user id") has caused its share of
+        drawings lately (None: the reply's words say the same)."""
+        store = self.store
+        shown = json.dumps([chart.title, chart.bars, chart.alt, self.renderer.colour])
+        name = await store.name_for(shown)
+        if not await store.keep(name):
+            drawer = await store.drawer_for(requester)
+            if not await store.may_draw(drawer):
+                return None
+            if not await store.put(name, await self.renderer.png(chart), drawer):
+                return None
+        return CHART_PATH.format(name=name)
 
-    async def public_url(self, chart: BarChart) -> str | None:
-        """None when the service has no public address (then LINE gets the text only)."""
+    async def public_url(self, chart: BarChart, requester: str) -> str | None:
+        """None when the service has no public address (then LINE gets the text only), or
+        when `path` gives none."""
         if self._public_url is None:
             return None
-        return self._public_url + await self.path(chart)
+        path = await self.path(chart, requester)
+        return self._public_url + path if path else None

@@ -7,6 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.content import LANGUAGES, Catalog
+from bot.content.readings import for_reader
 from bot.storage.events import Event
 from bot.storage.outbox import NewBroadcast
 from bot.storage.outcomes import NewOutcome, Subject
@@ -54,9 +55,9 @@ class Notices:
     def _event_texts(self, key: str, event: Event) -> tuple[str, ...]:
         return self._texts(
             key,
-            title=event.title,
+            title=_staff(event.title),
             time=lambda language: self.time(event.starts_at, language),
-            place=event.place,
+            place=_staff(event.place),
         )
 
     def poll_opened(
@@ -64,8 +65,8 @@ class Notices:
     ) -> NewBroadcast:
         texts = self._texts(
             "polls.announcement",
-            question=lambda language: (
-                question_en if language == "en" and question_en else question_ja
+            question=_staff(
+                lambda language: question_en if language == "en" and question_en else question_ja
             ),
             time=lambda language: self.time(closes_at, language),
         )
@@ -77,17 +78,20 @@ class Notices:
         return NewBroadcast(
             "outcome",
             *self._texts(
-                "outcomes.notice", subject=subject.title, decided=outcome.decided, actors=actors
+                "outcomes.notice",
+                subject=_staff(subject.title),
+                decided=_staff(outcome.decided),
+                actors=actors,
             ),
         )
 
     def _shift_texts(self, key: str, shift: Shift, route: Route) -> tuple[str, ...]:
         return self._texts(
             key,
-            route=route.name,
+            route=_staff(route.name),
             time=lambda language: self.time(shift.starts_at, language),
-            place=route.meeting_point,
-            reason=shift.cancel_reason or "",
+            place=_staff(route.meeting_point),
+            reason=_staff(lambda language: shift.cancel_reason or ""),
         )
 
     def shift_promoted(self, shift: Shift, route: Route) -> NewBroadcast:
@@ -101,3 +105,8 @@ class Notices:
         return NewBroadcast(
             "reminder", *self._shift_texts(key, shift, route), resend_in_flight=False
         )
+
+
+def _staff(text_in: Callable[[str], str]) -> Callable[[str], str]:
+    """A text staff wrote, asked for in each language: with readings for easy readers."""
+    return lambda language: for_reader(text_in, language)

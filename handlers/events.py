@@ -33,10 +33,10 @@ async def list_events(request: Request, ctx: HandlerContext) -> list[Reply]:
         return [Reply(ctx.t("events.none"), (follow, back_to_menu(ctx)))]
     cards = tuple(
         Card(
-            f"{n}. {event.title(ctx.language)}",
+            f"{n}. {ctx.staff(event.title)}",
             (
                 ctx.t("events.when", time=ctx.local_time(event.starts_at)),
-                ctx.t("events.where", place=event.place(ctx.language)),
+                ctx.t("events.where", place=ctx.staff(event.place)),
             ),
             (Choice(ctx.t("events.open"), encode_choice(EVENT_CHOICE, str(event.id))),),
         )
@@ -66,12 +66,12 @@ async def show_event(
     subscribed = await ctx.services.events.is_subscribed(event.id, ctx.resident.id)
     lines = [lead] if lead else []
     lines += [
-        f"【{event.title(ctx.language)}】",
+        f"【{ctx.staff(event.title)}】",
         ctx.t("events.when", time=ctx.local_time(event.starts_at)),
-        ctx.t("events.where", place=event.place(ctx.language)),
+        ctx.t("events.where", place=ctx.staff(event.place)),
     ]
-    if event.description(ctx.language):
-        lines.append(event.description(ctx.language))
+    if ctx.staff(event.description):
+        lines.append(ctx.staff(event.description))
     if subscribed:
         lines.append(ctx.t("events.is_subscribed"))
     action, key = (

@@ -23,9 +23,9 @@ async def list_outcomes(request: Request, ctx: HandlerContext) -> list[Reply]:
         blocks.append(
             ctx.t(
                 "outcomes.item",
-                subject=outcome.subject.title(ctx.language),
+                subject=ctx.staff(outcome.subject.title),
                 date=ctx.t("date.long", year=day.year, month=day.month, day=day.day),
-                decided=outcome.decided(ctx.language),
+                decided=ctx.staff(outcome.decided),
                 actors=ctx.pack.actor_names(outcome.next_actors, ctx.language),
             )
         )

@@ -61,7 +61,7 @@ async def list_polls(request: Request, ctx: HandlerContext) -> list[Reply]:
         return [Reply(ctx.t("polls.none"), (back_to_menu(ctx),))]
     cards = tuple(
         Card(
-            f"{n}. {poll.question(ctx.language)}",
+            f"{n}. {ctx.staff(poll.question)}",
             (ctx.t("polls.until", time=ctx.local_time(poll.closes_at)),),
             (Choice(ctx.t("polls.answer"), encode_choice(OPEN_CHOICE, str(poll.id))),),
         )
@@ -91,10 +91,10 @@ async def show_poll(request: Request, ctx: HandlerContext) -> list[Reply]:
 def _ballot_paper(
     poll: Poll, ctx: HandlerContext, picks: frozenset[int], earlier: frozenset[int] | None
 ) -> Reply:
-    lines = [f"【{poll.question(ctx.language)}】"]
+    lines = [f"【{ctx.staff(poll.question)}】"]
     lines.append(ctx.t("polls.until", time=ctx.local_time(poll.closes_at)))
     if earlier:
-        chosen = "、".join(c.label(ctx.language) for c in poll.choices if c.position in earlier)
+        chosen = "、".join(ctx.staff(c.label) for c in poll.choices if c.position in earlier)
         lines.append(ctx.t("polls.earlier", choices=chosen))
     if poll.multiple:
         lines.append(ctx.t("polls.pick_many"))
@@ -197,7 +197,7 @@ async def _cast(request: Request, ctx: HandlerContext, picks: frozenset[int]) ->
 
 async def _tally_and_heading(poll: Poll, ctx: HandlerContext) -> tuple[Tally, str]:
     tally = await ctx.services.polls.tally(poll.id)
-    heading = ctx.t("polls.results", question=poll.question(ctx.language), ballots=tally.ballots)
+    heading = ctx.t("polls.results", question=ctx.staff(poll.question), ballots=tally.ballots)
     return tally, heading
 
 
@@ -215,6 +215,7 @@ async def show_chart(request: Request, ctx: HandlerContext) -> list[Reply]:
     if poll is None or (poll.district is not None and poll.district != ctx.resident.district):
         return [Reply(ctx.t("polls.unknown"), (_polls_button(ctx),))]
     tally, heading = await _tally_and_heading(poll, ctx)
+    # Buttons and chart bars keep the plain label: readings would not fit their space.
     bars = tuple((c.label(ctx.language), tally.counts.get(c.position, 0)) for c in poll.choices)
     alt = "\n".join([heading, *(f"{label}: {count}" for label, count in bars)])
     return [Reply(alt, (_polls_button(ctx), back_to_menu(ctx)), BarChart(heading, bars, alt))]

@@ -63,11 +63,11 @@ async def show_route(request: Request, ctx: HandlerContext) -> list[Reply]:
         return [Reply(ctx.t("fallback.stale_choice"), (_watch_button(ctx),))]
     shifts = await ctx.services.watch.upcoming_shifts(route.id, ctx.now, SHIFTS_LISTED)
     lines = [
-        f"【{route.name(ctx.language)}】",
-        ctx.t("watch.meeting", place=route.meeting_point(ctx.language)),
+        f"【{ctx.staff(route.name)}】",
+        ctx.t("watch.meeting", place=ctx.staff(route.meeting_point)),
     ]
     if route.note(ctx.language):
-        lines.append(route.note(ctx.language) or "")
+        lines.append(ctx.staff(lambda language: route.note(language) or ""))
     if not shifts:
         lines.append(ctx.t("watch.no_shifts"))
     cards = tuple(
@@ -90,13 +90,13 @@ async def show_shift(request: Request, ctx: HandlerContext) -> list[Reply]:
     assert route is not None
     text = "\n".join(
         [
-            f"【{route.name(ctx.language)}】",
+            f"【{ctx.staff(route.name)}】",
             ctx.t(
                 "watch.when",
                 start=ctx.local_time(shift.starts_at),
                 end=shift.ends_at.astimezone(ctx.services.timezone).strftime("%H:%M"),
             ),
-            ctx.t("watch.meeting", place=route.meeting_point(ctx.language)),
+            ctx.t("watch.meeting", place=ctx.staff(route.meeting_point)),
             _places(ctx, shift),
         ]
     )
@@ -173,7 +173,7 @@ async def show_mine(request: Request, ctx: HandlerContext) -> list[Reply]:
             if signup.status == "confirmed"
             else ctx.t("watch.status_waitlisted", place=signup.waitlist_position)
         )
-        lines.append(f"・{when} {signup.route.name(ctx.language)} {status}")
+        lines.append(f"・{when} {ctx.staff(signup.route.name)} {status}")
         choices.append(
             Choice(
                 ctx.t("watch.leave", time=when), encode_choice(LEAVE_CHOICE, str(signup.shift.id))

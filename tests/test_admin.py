@@ -415,3 +415,28 @@ async def test_an_outcome_is_recorded_and_the_voters_told(
     (outcome,) = await runtime.services.outcomes.recent()
     assert outcome.next_actors == ("groups", "city") and outcome.decided_ja == "土曜に実施"
     assert "土曜に実施" in (await staff.get("/admin/outcomes")).text
+
+
+async def test_staff_preview_what_easy_readers_get_before_anything_is_sent(
+    runtime: Runtime, staff: httpx.AsyncClient
+) -> None:
+    poll = {"question_ja": "防災訓練はいつがよいですか", "choices_ja": "土曜\n日曜"}
+    preview = await post_form(staff, "/admin/polls/easy", poll)
+    assert preview.status_code == 200
+    assert "防災訓練（ぼうさいくんれん）はいつがよいですか" in preview.text
+    assert 'value="防災訓練はいつがよいですか"' in preview.text  # the form keeps what was typed
+    assert await runtime.services.polls.all() == []  # a preview creates nothing
+    event = {"title_ja": "円卓会議", "place_ja": "富岡公民館"}
+    preview = await post_form(staff, "/admin/events/easy", event)
+    assert "円卓会議（えんたくかいぎ）" in preview.text
+    assert "富岡公民館（とみおかこうみんかん）" in preview.text
+    assert await runtime.services.events.all() == []
+    outcome = {"decided_ja": "開館時間を延長します。"}
+    preview = await post_form(staff, "/admin/outcomes/easy", outcome)
+    assert "開館時間（かいかんじかん）" in preview.text
+    written = {"decided_ja": "開館時間を延長します。", "decided_easy": "よる 8時まで あけます。"}
+    preview = await post_form(staff, "/admin/outcomes/easy", written)
+    assert "よる 8時まで あけます。" in preview.text and "（かいかんじかん）" not in preview.text
+    notice = {"text_ja": "断水のお知らせ", "channel": "all"}
+    preview = await post_form(staff, "/admin/broadcasts/preview", notice)
+    assert "断水（だんすい）のお知らせ" in preview.text

@@ -9,12 +9,13 @@ import httpx
 from PIL import Image
 
 from bot.charts import chart_figure, chart_png
-from bot.core import BarChart
+from bot.core import BarChart, Channel, IncomingMessage
+from bot.core.choices import encode_choice
 from bot.fonts import find_font
 from bot.runtime import Runtime
-from bot.storage.chart_images import ChartImageRepository
+from bot.storage.chart_images import DRAWINGS_PER_RESIDENT, ChartImageRepository
 from bot.web import build_web_app
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, Resident
 from tests.platforms import Platforms, line_event, open_platforms, telegram_callback, telegram_text
 from tests.test_polls import new_poll
 
@@ -39,14 +40,16 @@ def test_the_chart_draws_one_bar_per_choice_with_its_count() -> None:
 
 async def test_stored_charts_lapse_after_ten_minutes(runtime: Runtime, clock: FakeClock) -> None:
     store = ChartImageRepository(runtime.db, clock)
-    first = await store.put(b"\x89PNG first")
+    first = await store.name_for("first")
+    assert await store.put(first, b"\x89PNG first")
     assert len(first) >= 24 and await store.get(first) == b"\x89PNG first"
     assert await store.get("not-a-name") is None
     clock.advance(minutes=9)
     assert await store.get(first) == b"\x89PNG first"
     clock.advance(minutes=1)
     assert await store.get(first) is None
-    later = await store.put(b"second")  # putting one clears the lapsed ones
+    later = await store.name_for("second")
+    assert await store.put(later, b"second")  # putting one clears the lapsed ones
     left = await runtime.db.fetch_one("SELECT count(*) FROM chart_images")
     assert left is not None and left[0] == 1
     assert await store.get(later) == b"second"
@@ -143,3 +146,43 @@ async def test_without_a_public_address_line_gets_the_text_only(
     messages = await answer_first_poll_on_line(platforms, clock)
     assert all(m["type"] == "text" for m in messages)
     assert "土曜: 1" in messages[0]["text"]
+
+
+async def test_the_same_results_are_drawn_once_and_each_resident_draws_a_few(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    assert runtime.charts is not None
+    charts = runtime.charts
+    poll_id = await new_poll(runtime, clock)
+    tapper = Resident(runtime, "tapper")
+    await tapper.say("/polls")
+    await tapper.tap_card("1. 防災訓練はいつがよいですか")
+    await tapper.tap("土曜")
+    chart_data = encode_choice("pollchart", str(poll_id))
+
+    async def tap_chart(user: str) -> str | None:
+        (reply,) = await runtime.dispatcher.handle(
+            IncomingMessage(Channel.WEB, user, data=chart_data)
+        )
+        assert reply.chart is not None and "土曜: 1" in reply.text
+        return await charts.path(reply.chart, f"web:{user}")
+
+    async def pictures() -> int:
+        row = await runtime.db.fetch_one("SELECT count(*) FROM chart_images")
+        return int(row[0]) if row else 0
+
+    paths = {await tap_chart("tapper") for _ in range(300)}
+    assert len(paths) == 1 and None not in paths and await pictures() == 1
+    # Changing the results between taps draws anew, but only a few times per resident.
+    drawn = []
+    for n in range(12):
+        voter = await runtime.services.residents.get_or_create("web", f"v{n}", "ja", clock.now)
+        await runtime.services.polls.vote(poll_id, voter.id, None, frozenset({2}), clock.now)
+        drawn.append(await tap_chart("tapper"))
+    assert sum(path is not None for path in drawn) == DRAWINGS_PER_RESIDENT - 1
+    assert await pictures() == DRAWINGS_PER_RESIDENT
+    # Anyone may still see what is already drawn; another resident draws the new state.
+    assert await tap_chart("someone-else") is not None
+    assert await pictures() == DRAWINGS_PER_RESIDENT + 1
+    clock.advance(minutes=11)  # the window passes: the tapper may draw again
+    assert await tap_chart("tapper") is not None

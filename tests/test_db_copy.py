@@ -44,7 +44,9 @@ async def test_everything_is_copied_and_the_service_carries_on_in_postgresql(
             await voter.tap(choice)
         await add_residents(runtime, "telegram", 2500, start=100_000)  # over a chunk of rows
         await runtime.outbox.create(NewBroadcast("notice", "お知らせ"), clock.now)
-        picture = await ChartImageRepository(runtime.db, clock).put(b"\x89PNG\x00\xff")
+        pictures = ChartImageRepository(runtime.db, clock)
+        picture = await pictures.name_for("a chart")
+        assert await pictures.put(picture, b"\x89PNG\x00\xff")
         tally = await runtime.services.polls.tally(poll_id)
 
     target = database_for(tmp_path, "city", migrated=False, postgres=True)

@@ -46,6 +46,10 @@ class Answer:
 OutcomeListener = Callable[[Answer], None]
 
 
+def _out_of_scope(topic: str) -> bool:
+    return topic.startswith(OUT_OF_SCOPE)
+
+
 @dataclass
 class Answerer:
     """Built once at start from the pack's topics; live topics (polls, events, routes, staff
@@ -111,10 +115,10 @@ class Answerer:
             ranked = index.rank(analysis)
         limits = self.thresholds
         result = Answer(Outcome.UNKNOWN, (), language, ranked[0].score if ranked else 0.0)
-        if ranked and ranked[0].score >= limits.floor and ranked[0].topic != OUT_OF_SCOPE:
+        if ranked and ranked[0].score >= limits.floor and not _out_of_scope(ranked[0].topic):
             best = ranked[0].score
             close = [s.topic for s in ranked if s.score >= max(best - limits.margin, limits.floor)]
-            if OUT_OF_SCOPE in close:
+            if any(_out_of_scope(topic) for topic in close):
                 # As close to something we cannot answer: do not guess.
                 close = []
             if len(close) == 1 and best >= limits.answer:

@@ -63,7 +63,6 @@ _KANA_OFFSET = ord("ァ") - ord("ぁ")
 
 # Kana residents mix up, folded the same way on both sides (地域ずくり, ちぢむ).
 _KANA_FOLDS = str.maketrans({"づ": "ず", "ぢ": "じ", "を": "お"})
-_TEXT_FOLDS = str.maketrans({"づ": "ず", "ぢ": "じ", "ヅ": "ズ", "ヂ": "ジ"})
 
 
 def to_hiragana(text: str) -> str:
@@ -80,7 +79,7 @@ def normalise(text: str) -> str:
     """NFKC, lower case, punctuation and spaces between Japanese words removed."""
     folded = unicodedata.normalize("NFKC", text).lower().strip()
     folded = _DASH_IN_KATAKANA.sub("ー", folded)
-    folded = folded.replace("〜", "").replace("～", "").translate(_TEXT_FOLDS)
+    folded = folded.replace("〜", "").replace("～", "")
     return _PUNCTUATION.sub(" ", folded).strip()
 
 
@@ -148,7 +147,10 @@ NO_SYNONYMS = Synonyms({}, None)
 
 # 「円卓会議って」「町会って」: the topic marker after a noun (Sudachi would read 会って as
 # the verb 会う); after hiragana it may be part of a word (せってい), so it stays.
-_TOPIC_TTE = re.compile(r"(?<=[\u4e00-\u9fff\u30a0-\u30ffa-z0-9])って")
+_TOPIC_TTE = re.compile(
+    r"(?<=[\u4e00-\u9fff\u30a0-\u30ffa-z0-9])って"
+    r"(?=\s|$|なに|なん|何|どう|どんな|どういう|誰|だれ|いつ|どこ|は|入|本当|ほんと)"
+)
 
 
 def strip_filler(text: str) -> str:

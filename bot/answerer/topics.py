@@ -38,7 +38,7 @@ _LABEL_KEYS = {
     "feature:menu": "topic.menu",
 }
 _LANGUAGES = ("ja", "en", "easy")
-OUT_OF_SCOPE = "none:out-of-scope"
+OUT_OF_SCOPE = "none:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,8 +188,9 @@ def build_topics(
         add(f"faq:{entry.id}", label, list(entry.questions), _texts(entry.answer))
 
     # Not a topic to answer: when it wins, the answer is an honest "I don't know".
-    if synonyms.out_of_scope:
-        add(OUT_OF_SCOPE, Text(ja="-", en="-"), list(synonyms.out_of_scope))
+    # One topic each: a union of every service would explain any word of any question.
+    for number, phrasing in enumerate(synonyms.out_of_scope, start=1):
+        add(f"{OUT_OF_SCOPE}{number}", Text(ja="-", en="-"), [phrasing])
     for topic_id, phrasings in synonyms.questions.items():
         if topic_id in named:
             named[topic_id][1].extend(phrasings)

@@ -277,7 +277,7 @@ class LineChannel:
         chart_urls: dict[int, str] = {}
         for index, reply in enumerate(replies):
             if reply.chart is not None and self._charts is not None:
-                url = await self._charts.public_url(reply.chart)
+                url = await self._charts.public_url(reply.chart, f"line:{user_id}")
                 if url is not None:
                     chart_urls[index] = url
         messages: list[Any] = render(replies, chart_urls)

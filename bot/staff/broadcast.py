@@ -8,6 +8,7 @@ from datetime import datetime
 
 from bot.channels.line import LineChannel
 from bot.content import Catalog, Pack
+from bot.content.readings import add_readings
 from bot.errors import ChiikiError
 from bot.storage.outbox import PUSH_CHANNELS, NewBroadcast, OutboxRepository
 
@@ -52,9 +53,10 @@ def notice(pack: Pack, catalog: Catalog, text_ja: str, text_en: str | None) -> N
         text_en=catalog.text("broadcast.notice", "en", city=city.en, text=text_en.strip())
         if text_en
         else None,
-        # Staff write Japanese; easy-Japanese readers get it under the easy heading.
+        # Staff write Japanese; easy-Japanese readers get it under the easy heading, with
+        # readings for the hard words (shown to staff in the dashboard's preview).
         text_easy=catalog.text(
-            "broadcast.notice", "easy", city=city.get("easy"), text=text_ja.strip()
+            "broadcast.notice", "easy", city=city.get("easy"), text=add_readings(text_ja.strip())
         ),
     )
 

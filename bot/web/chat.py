@@ -53,7 +53,10 @@ class ChatEndpoints:
         chart_urls: dict[int, str] = {}
         for index, reply in enumerate(shown):
             if reply.chart is not None and runtime.charts is not None:
-                chart_urls[index] = await runtime.charts.path(reply.chart)
+                requester = f"{message.channel}:{message.user_id}"
+                url = await runtime.charts.path(reply.chart, requester)
+                if url is not None:
+                    chart_urls[index] = url
         return JSONResponse(render_replies(shown, chart_urls))
 
     async def chart(self, request: Request) -> Response:

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from bot.content.readings import add_readings
 from bot.errors import ChiikiError
 from bot.staff.broadcast import plan_broadcast, prepare_notice
 from bot.staff.events import create_event
@@ -38,6 +39,16 @@ def _csv(text: str, filename: str) -> Response:
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+# What an easy-Japanese reader will see of a form's fields: (label's text key, text).
+EasyPreview = list[tuple[str, str]] | None
+
+
+def _easy(page: Page, *fields: tuple[str, str]) -> EasyPreview:
+    """The form's Japanese fields (label's text key, field name) as easy readers get them: the
+    staff's words with readings added (bot/content/readings.py)."""
+    return [(key, add_readings(page.field(name))) for key, name in fields if page.field(name)]
 
 
 def _see(path: str) -> Response:
@@ -75,6 +86,7 @@ class AdminPages:
             Route("/", staff(self.overview)),
             Route("/polls", staff(self.polls)),
             Route("/polls", staff(self.create_poll), methods=["POST"]),
+            Route("/polls/easy", staff(self.preview_poll), methods=["POST"]),
             Route("/polls/{poll_id:rowid}", staff(self.poll)),
             Route("/polls/{poll_id:rowid}/results.json", staff(self.poll_results)),
             Route("/polls/{poll_id:rowid}/results.csv", staff(self.poll_csv)),
@@ -87,9 +99,11 @@ class AdminPages:
             ),
             Route("/events", staff(self.events)),
             Route("/events", staff(self.create_event), methods=["POST"]),
+            Route("/events/easy", staff(self.preview_event), methods=["POST"]),
             Route("/events/{event_id:rowid}/cancel", staff(self.cancel_event), methods=["POST"]),
             Route("/outcomes", staff(self.outcomes)),
             Route("/outcomes", staff(self.add_outcome), methods=["POST"]),
+            Route("/outcomes/easy", staff(self.preview_outcome), methods=["POST"]),
             Route("/broadcasts", staff(self.broadcasts)),
             Route("/broadcasts/preview", staff(self.preview_broadcast), methods=["POST"]),
             Route("/broadcasts", staff(self.send_broadcast), methods=["POST"]),
@@ -189,7 +203,9 @@ class AdminPages:
 
     # Polls
 
-    async def polls(self, page: Page, error: str | None = None) -> Response:
+    async def polls(
+        self, page: Page, error: str | None = None, easy: EasyPreview = None
+    ) -> Response:
         services = page.runtime.services
         rows = [
             (poll, (await services.polls.tally(poll.id)).ballots)
@@ -204,6 +220,15 @@ class AdminPages:
             now=page.now,
             error=error,
             values=page.form or {},
+            easy=easy,
+        )
+
+    async def preview_poll(self, page: Page) -> Response:
+        return await self.polls(
+            page,
+            easy=_easy(
+                page, ("polls.question_ja", "question_ja"), ("polls.choices_ja", "choices_ja")
+            ),
         )
 
     async def create_poll(self, page: Page) -> Response:
@@ -333,7 +358,9 @@ class AdminPages:
 
     # Events
 
-    async def events(self, page: Page, error: str | None = None) -> Response:
+    async def events(
+        self, page: Page, error: str | None = None, easy: EasyPreview = None
+    ) -> Response:
         events = page.runtime.services.events
         rows = []
         for item in sorted(await events.all(), key=lambda e: e.starts_at, reverse=True):
@@ -348,7 +375,12 @@ class AdminPages:
             now=page.now,
             error=error,
             values=page.form or {},
+            easy=easy,
         )
+
+    async def preview_event(self, page: Page) -> Response:
+        fields = ("title_ja", "place_ja", "description_ja")
+        return await self.events(page, easy=_easy(page, *((f"events.{f}", f) for f in fields)))
 
     async def create_event(self, page: Page) -> Response:
         services = page.runtime.services
@@ -372,7 +404,9 @@ class AdminPages:
 
     # Outcomes
 
-    async def outcomes(self, page: Page, error: str | None = None) -> Response:
+    async def outcomes(
+        self, page: Page, error: str | None = None, easy: EasyPreview = None
+    ) -> Response:
         services = page.runtime.services
         polls = sorted(await services.polls.all(), key=lambda p: p.id, reverse=True)
         events = sorted(await services.events.all(), key=lambda e: e.starts_at, reverse=True)
@@ -388,7 +422,15 @@ class AdminPages:
             error=error,
             values=page.form or {},
             chosen=page.form.getlist("next") if page.form else [],
+            easy=easy,
         )
+
+    async def preview_outcome(self, page: Page) -> Response:
+        if page.field("decided_easy"):  # staff wrote it: sent as it is
+            return await self.outcomes(
+                page, easy=[("outcomes.decided_easy", page.field("decided_easy"))]
+            )
+        return await self.outcomes(page, easy=_easy(page, ("outcomes.decided_ja", "decided_ja")))
 
     async def add_outcome(self, page: Page) -> Response:
         services = page.runtime.services
