@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.core import Choice, Reply
+from bot.core import Channel, Choice, Reply
 from bot.core.choices import encode_choice
 from bot.storage.retention import FISCAL_YEAR, FOREVER, Rule
 from handlers.context import HandlerContext
@@ -25,7 +25,11 @@ async def show_my_data(request: Request, ctx: HandlerContext) -> list[Reply]:
     lines = [ctx.t("mydata.heading")]
     for identity in identities:
         lines.append(ctx.t("mydata.channel", channel=channel_name(ctx, identity.channel)))
-        lines.append(ctx.t("mydata.user_id", user_id=identity.platform_user_id))
+        if identity.channel == Channel.WEB:
+            # The web id is the key to the resident's data: shown nowhere, not even here.
+            lines.append(ctx.t("mydata.user_id_web"))
+        else:
+            lines.append(ctx.t("mydata.user_id", user_id=identity.platform_user_id))
     if len(identities) > 1:
         names, preferred = channel_names(ctx, identities)
         lines.append(ctx.t("mydata.linked", channels=names, preferred=preferred))

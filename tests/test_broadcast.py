@@ -5,7 +5,6 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import pytest
 from click.testing import CliRunner
 
@@ -17,6 +16,7 @@ from bot.storage.timestamps import to_db
 from bot.web import build_web_app
 from tests.conftest import FakeClock
 from tests.platforms import Platforms, open_platforms
+from tests.web_clients import chat_client, resident_cookie
 
 FAST = DeliverySettings(
     telegram_per_second=1000, telegram_in_flight=32, backoff_seconds=0.05, lease_seconds=60
@@ -222,10 +222,10 @@ async def test_district_and_channel_filters_and_the_web_mailbox(
         )
         await settle(worker(platforms, clock), broadcast_id, clock)
         assert set(platforms.telegram.delivered) == {1, 2, 3}
-        transport = httpx.ASGITransport(app=build_web_app(runtime))
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
-            first = await http.post("/chat/api", json={"user": "U00000001", "text": "/menu"})
-            again = await http.post("/chat/api", json={"user": "U00000001", "text": "/menu"})
+        cookie = await resident_cookie(runtime, "U00000001")
+        async with chat_client(build_web_app(runtime), cookies=cookie) as http:
+            first = await http.post("/chat/api", json={"text": "/menu"})
+            again = await http.post("/chat/api", json={"text": "/menu"})
         assert first.json()["replies"][0]["text"] == "第1地区の皆さまへ"
         assert "第1地区の皆さまへ" not in again.json()["replies"][0]["text"]
 

@@ -83,7 +83,7 @@ async def test_the_web_chat_shows_the_chart_with_its_words_as_alt(
     async with httpx.AsyncClient(transport=transport, base_url="http://chiiki") as http:
 
         async def say(**payload: str) -> list[dict[str, object]]:
-            response = await http.post("/chat/api", json={"user": "w1", **payload})
+            response = await http.post("/chat/api", json=payload)
             return response.json()["replies"]
 
         replies = await say(text="/polls")

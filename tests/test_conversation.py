@@ -139,7 +139,9 @@ async def test_district_choice_pages_through_many_districts(tmp_path, content_di
 async def test_mydata_shows_what_is_stored(resident: Resident) -> None:
     await resident.say("/mydata")
     text = resident.text()
-    assert "利用者ID: u1" in text and "ウェブのチャット" in text and "未設定" in text
+    assert "ウェブのチャット" in text and "未設定" in text
+    # The web id is what the identity cookie carries: /mydata never prints it.
+    assert "利用者ID: このブラウザだけが持っています" in text and "u1" not in text
 
 
 async def test_forget_needs_confirmation_and_then_deletes(

@@ -45,6 +45,8 @@ def test_length_is_counted_without_readings_and_spaces() -> None:
         ("お待ちして おります。申し上げます。", "honorific form 「申し上げ」"),
         ("グループで 話します。", "katakana 「グループ」"),
         ("データを けします。", "katakana 「データ」"),
+        ("地域（ちいき）は 大切だ。", "not です/ます"),
+        ("あした 会を ひらく。", "not です/ます"),
     ],
 )
 def test_each_kind_of_fault_is_caught(text: str, problem: str) -> None:
@@ -64,6 +66,12 @@ def test_a_reading_counts_at_first_use_and_after_kana_endings() -> None:
 
 def test_set_greetings_are_not_honorifics() -> None:
     assert check_text("ありがとうございました。ごめんなさい。") == []
+
+
+def test_polite_endings_pass_with_a_note_after_them() -> None:
+    assert check_text("ひとことを 送（おく）ってください（10文字まで）。") == []
+    assert check_text("【お知らせ】") == []  # a heading is not a sentence
+    assert check_text("いっしょに 考えてみませんか。") == []
 
 
 def test_a_pack_may_allow_words_without_a_reading() -> None:
@@ -124,3 +132,12 @@ def test_a_packs_faq_answers_are_checked_too(tmp_path: Path) -> None:
     )
     assert result.exit_code == 1
     assert "asked/faq.yaml: faq.since-when.answer (easy): 「条例」needs a reading" in result.output
+
+
+def test_a_packs_exceptions_apply_to_its_own_texts(tmp_path: Path) -> None:
+    def mutate(raw: dict) -> None:  # type: ignore[type-arg]
+        raw["vision"]["statement"]["easy"] = "富岡の 町です。"
+        raw["easy_exceptions"] = ["富岡"]
+
+    write_pack(tmp_path, "local", mutate)
+    assert check_pack(load_pack(tmp_path, "local"), "local") == []

@@ -5,7 +5,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -20,6 +19,7 @@ from bot.web import build_web_app
 from tests.conftest import FakeClock, Resident, make_settings
 from tests.databases import INTEGRITY_ERRORS, database_for
 from tests.platforms import Platforms, telegram_callback
+from tests.web_clients import post_as_new_residents
 
 
 def poll_spec(clock: FakeClock, **fields: Any) -> PollSpec:
@@ -328,16 +328,9 @@ async def test_200_concurrent_votes_through_the_web_api_are_all_counted(
     poll_id = await new_poll(runtime, clock)
     poll = await runtime.services.polls.get(poll_id)
     assert poll is not None
-    transport = httpx.ASGITransport(app=build_web_app(runtime))
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
-
-        async def vote(n: int) -> int:
-            data = f"vote:{poll_id}:{n % 3 + 1}"
-            response = await http.post("/chat/api", json={"user": f"r{n}", "data": data})
-            return response.status_code
-
-        statuses = await asyncio.gather(*(vote(n) for n in range(200)))
-    assert statuses == [200] * 200
+    votes = [{"data": f"vote:{poll_id}:{n % 3 + 1}"} for n in range(200)]
+    responses = await post_as_new_residents(build_web_app(runtime), votes)
+    assert [response.status_code for response in responses] == [200] * 200
     tally = await runtime.services.polls.tally(poll_id)
     assert tally.ballots == 200
     assert tally.counts == {1: 67, 2: 67, 3: 66}

@@ -17,23 +17,23 @@ from bot.web import build_app, build_web_app
 from tests import databases
 from tests.databases import database_for
 from tests.fakes.server import free_port
+from tests.web_clients import chat_client
 
 
 @pytest.fixture
 async def client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=build_web_app(runtime))
-    async with httpx.AsyncClient(transport=transport, base_url="http://chiiki.test") as http:
+    async with chat_client(build_web_app(runtime)) as http:
         yield http
 
 
 async def test_chat_api_answers_goals_with_choices(client: httpx.AsyncClient) -> None:
-    response = await client.post("/chat/api", json={"user": "w1", "text": "/goals"})
+    response = await client.post("/chat/api", json={"text": "/goals"})
     assert response.status_code == 200
     replies = response.json()["replies"]
     assert "地域を知ろう" in replies[0]["text"]
     choice = replies[-1]["choices"][0]
     assert choice["label"] == "地域を知ろう"
-    tapped = await client.post("/chat/api", json={"user": "w1", "data": choice["data"]})
+    tapped = await client.post("/chat/api", json={"data": choice["data"]})
     assert "■ 市民" in tapped.json()["replies"][0]["text"]
 
 
@@ -72,10 +72,10 @@ async def test_the_dashboard_keeps_its_own_policy(client: httpx.AsyncClient) -> 
         (b"{not json", 400),
         (b"\xff\xfe\x00binary", 400),
         (b"[1, 2]", 400),
-        (json.dumps({"user": "w1"}).encode(), 400),
-        (json.dumps({"user": "../../etc", "text": "hi"}).encode(), 400),
-        (json.dumps({"user": "w1", "text": 5}).encode(), 400),
-        (b"{" + b'"user": "w1", "text": "' + b"a" * 20_000 + b'"}', 413),
+        (json.dumps({"language": "ja"}).encode(), 400),
+        (json.dumps({"text": 5}).encode(), 400),
+        (json.dumps({"data": ["x"]}).encode(), 400),
+        (b'{"text": "' + b"a" * 20_000 + b'"}', 413),
     ],
 )
 async def test_bad_bodies_get_a_json_error_and_the_server_keeps_serving(
@@ -92,7 +92,7 @@ async def test_bad_bodies_get_a_json_error_and_the_server_keeps_serving(
 async def test_a_long_message_within_the_body_limit_gets_a_reply(
     client: httpx.AsyncClient,
 ) -> None:
-    response = await client.post("/chat/api", json={"user": "w1", "text": "あ" * 5000})
+    response = await client.post("/chat/api", json={"text": "あ" * 5000})
     assert response.status_code == 200
     assert "長すぎます" in response.json()["replies"][0]["text"]
 
@@ -112,7 +112,7 @@ async def test_the_app_opens_and_closes_its_own_runtime(settings: Settings) -> N
         assert (await http.get("/healthz")).status_code == 503  # not started yet
         async with app.router.lifespan_context(app):
             assert (await http.get("/healthz")).status_code == 200
-            reply = await http.post("/chat/api", json={"user": "w2", "text": "メニュー"})
+            reply = await http.post("/chat/api", json={"text": "メニュー"})
             assert reply.json()["replies"][0]["choices"]
         assert (await http.get("/healthz")).status_code == 503  # closed again
     if not databases.POSTGRES:
@@ -144,9 +144,7 @@ def test_chiiki_serve_starts_and_answers(tmp_path: Path, content_dir: Path) -> N
                     raise
                 time.sleep(0.1)
         assert health.status_code == 200
-        chat = httpx.post(
-            f"http://127.0.0.1:{port}/chat/api", json={"user": "s1", "text": "/goals"}, timeout=5
-        )
+        chat = httpx.post(f"http://127.0.0.1:{port}/chat/api", json={"text": "/goals"}, timeout=5)
         assert "地域づくりに関わろう" in chat.json()["replies"][0]["text"]
     finally:
         server.terminate()

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from bot.answerer.index import Scored, TopicIndex
-from bot.answerer.text import Synonyms, analyse_text, is_english, terms
+from bot.answerer.text import QUOTED, Synonyms, analyse_text, is_english, terms
 from bot.answerer.topics import OUT_OF_SCOPE, Topic
+from bot.core.text import fold_keyword
 
 
 class Outcome(StrEnum):
@@ -21,11 +22,11 @@ class Outcome(StrEnum):
 @dataclass(frozen=True, slots=True)
 class Thresholds:
     # A topic scoring this much is an answer (if no other is close).
-    answer: float = 0.40
+    answer: float = 0.38
     # Candidates within this of the best are offered together as 「どれについて…」.
-    margin: float = 0.06
+    margin: float = 0.08
     # Nothing below this is offered at all.
-    floor: float = 0.40
+    floor: float = 0.38
     most_candidates: int = 3
 
 
@@ -48,6 +49,16 @@ OutcomeListener = Callable[[Answer], None]
 
 def _out_of_scope(topic: str) -> bool:
     return topic.startswith(OUT_OF_SCOPE)
+
+
+def _one_entity(close: list[str]) -> list[str]:
+    """An actor and the part of the system of the same name (Matsumoto's 町会, 地域づくり
+    センター) are one thing to a resident: answer with the actor, who it is and what it does."""
+    if len(close) == 2 and {topic.split(":")[0] for topic in close} == {"actor", "system"}:
+        names = {topic.split(":", 1)[1] for topic in close}
+        if len(names) == 1:
+            return [f"actor:{names.pop()}"]
+    return close
 
 
 @dataclass
@@ -75,6 +86,11 @@ class Answerer:
 
     def _build(self, topics: Iterable[Topic]) -> TopicIndex:
         topics = list(topics)
+        exact: dict[str, set[str]] = {}
+        for topic in topics:
+            for phrasing in topic.phrasings:
+                exact.setdefault(fold_keyword(phrasing), set()).add(topic.id)
+        self._exact = exact
         return TopicIndex(
             [
                 (topic.id, self._terms(phrasing))
@@ -98,6 +114,14 @@ class Answerer:
             self._by_id = {topic.id: topic for topic in (*self.topics, *live)}
             self._index = index
 
+    def _named_exactly(self, text: str) -> str | None:
+        """The one topic a quoted part of the question names word for word, if any."""
+        for quoted in QUOTED.findall(text):
+            topics = self._exact.get(fold_keyword(quoted), set())
+            if len(topics) == 1 and not _out_of_scope(next(iter(topics))):
+                return next(iter(topics))
+        return None
+
     def topic(self, topic_id: str) -> Topic | None:
         return self._by_id.get(topic_id)
 
@@ -108,6 +132,13 @@ class Answerer:
         language = "en" if is_english(text) else "ja"
         analysis = analyse_text(text, self.synonyms)
         index = self._index
+        named = self._named_exactly(text)
+        if named is not None:
+            # 「地域を知ろう」ってどういう意味? / What does "get to know your community" mean?
+            result = Answer(Outcome.ANSWERED, (named,), language, 1.0)
+            for listener in self.listeners:
+                listener(result)
+            return result
         if any(unit.place and not index.knows(unit) for unit in analysis.units):
             # About another place (前橋市役所, 高崎市の地域づくり): not this city's to answer.
             ranked = []
@@ -121,6 +152,7 @@ class Answerer:
             if any(_out_of_scope(topic) for topic in close):
                 # As close to something we cannot answer: do not guess.
                 close = []
+            close = _one_entity(close)
             if len(close) == 1 and best >= limits.answer:
                 result = Answer(Outcome.ANSWERED, (close[0],), language, best)
             elif len(close) > 1:

@@ -41,6 +41,8 @@ class Report:
     asked: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     misses: list[Miss] = field(default_factory=list)
     timings_ms: list[float] = field(default_factory=list)
+    # Right answers that were a choice between candidates rather than the answer itself.
+    clarified: int = 0
 
     def share(self, groups: set[str] | None = None, exclude: set[str] | None = None) -> float:
         chosen = [
@@ -97,6 +99,7 @@ def evaluate(answerer: Answerer, questions: list[Question]) -> Report:
         report.asked[question.group] += 1
         if is_right(question, answer):
             report.right[question.group] += 1
+            report.clarified += answer.outcome is Outcome.CLARIFIED
         else:
             report.misses.append(Miss(question, answer))
     return report
@@ -112,6 +115,7 @@ def describe(report: Report) -> list[str]:
     lines.append(
         f"in scope {100 * report.in_scope:.1f} %, out of scope answered honestly "
         f"{100 * report.out_of_scope:.1f} %, overall {100 * report.overall:.1f} %"
+        f" ({report.clarified} of the right ones by a choice between candidates)"
     )
     for miss in report.misses:
         expected = ", ".join(miss.question.expect) or "none"

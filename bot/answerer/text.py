@@ -34,8 +34,8 @@ STOP_WORDS = frozenset(
     """
     為る 有る 居る 成る 言う 良い 何 何故 事 物 所 方 時 此れ 其れ 彼れ 此の 其の 何れ 如何
     教える 知る 分かる 解る 出来る 思う 下さる 下さい 頂く 戴く 願う 御 お ご 様 さん 聞く
-    尋ねる 見る 見せる 欲しい 今 ちょっと 一寸 少し どう どの どれ どこ 何処 いつ 誰 なに
-    なん 何時 こと もの ところ とき どんな どのような どういう どなた どちら どっち 頃 ごろ
+    尋ねる 見る 見せる 欲しい 今 ちょっと 一寸 少し どう どの どれ どこ 何処  誰 なに
+    なん  こと もの ところ とき どんな どのような どういう どなた どちら どっち 頃 ごろ
     みたい よう ほう ため 為 場合 件 もう一度 一度 具体 具体的 詳しい 詳細 意味 内容 一緒
     いい 良く 皆 ちゃう 貰う 呉れる 置く 行く 来る 遣る たい 宜しい 一体 て 的 等 など 位
     くらい について 就く 関する 附く 付く 致す 申す 参る ござる 御座る 存じる 頂ける 此処
@@ -75,10 +75,15 @@ def to_hiragana(text: str) -> str:
 _DASH_IN_KATAKANA = re.compile(r"(?<=[ァ-ヶ])[-－―‐—–−─](?=[ァ-ヶ])")
 
 
+_COUNTED = re.compile(r"\d+\s*(つ|個|こ)")
+
+
 def normalise(text: str) -> str:
     """NFKC, lower case, punctuation and spaces between Japanese words removed."""
     folded = unicodedata.normalize("NFKC", text).lower().strip()
     folded = _DASH_IN_KATAKANA.sub("ー", folded)
+    # 「3つの目標」 counts them (いくつ); 「目標3」 names the third, so its number stays.
+    folded = _COUNTED.sub(" いくつ ", folded)
     folded = folded.replace("〜", "").replace("～", "")
     return _PUNCTUATION.sub(" ", folded).strip()
 
@@ -182,14 +187,14 @@ def _bigrams(text: str) -> list[str]:
     return [a + b for a, b in itertools.pairwise(text) if not (a.isascii() or b.isascii())]
 
 
-_QUOTED = re.compile(r"[「『\"“]([^」』\"”]{1,30})[」』\"”]")
+QUOTED = re.compile(r"[「『\"“]([^」』\"”]{1,30})[」』\"”]")
 
 
 def analyse_text(text: str, synonyms: Synonyms = NO_SYNONYMS) -> Analysis:
     """The weighted terms of `text` (each kind weighted by KIND_WEIGHTS, repeats not summed)
     and its content words. A quoted word (「お互いさま」という言葉) is what is asked about:
     its words count twice."""
-    quoted = " ".join(_QUOTED.findall(text))
+    quoted = " ".join(QUOTED.findall(text))
     cleaned = synonyms.apply(strip_filler(normalise(f"{text} {quoted}" if quoted else text)))
     found: dict[str, float] = {}
     units: list[Unit] = []

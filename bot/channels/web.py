@@ -2,28 +2,26 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from bot.core import Channel, IncomingMessage, Reply, split_text
 
 TEXT_LIMIT = 4096
-# The browser makes its own id (see static/chat.html); it is opaque and short.
-_USER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 class WebRequestError(ValueError):
     """The chat API body is not what the page sends; the message says what to fix."""
 
 
-def parse_chat_request(body: Any) -> IncomingMessage:
-    """Turn `{"user": id, "text": ...}` or `{"user": id, "data": ...}` into an IncomingMessage."""
+def parse_chat_request(
+    body: Any, user_id: str, client_address: str | None = None
+) -> IncomingMessage:
+    """Turn `{"text": ...}` or `{"data": ...}` from the resident `user_id` into an
+    IncomingMessage. The identity comes from the server's cookie (bot/web/identity.py): a
+    posted "user" field is ignored, since a client could name anyone there."""
     if not isinstance(body, dict):
-        raise WebRequestError('expected a JSON object like {"user": "abc", "text": "/goals"}')
-    user = body.get("user")
-    if not isinstance(user, str) or not _USER_ID.match(user):
-        raise WebRequestError('"user" must be 1-64 letters, digits, "_" or "-"')
+        raise WebRequestError('expected a JSON object like {"text": "/goals"}')
     text, data = body.get("text"), body.get("data")
     if text is not None and not isinstance(text, str):
         raise WebRequestError('"text" must be a string')
@@ -34,10 +32,11 @@ def parse_chat_request(body: Any) -> IncomingMessage:
     language = body.get("language")
     return IncomingMessage(
         channel=Channel.WEB,
-        user_id=user,
+        user_id=user_id,
         text=text,
         data=data or None,
         language_hint=language if isinstance(language, str) else None,
+        client_address=client_address,
     )
 
 

@@ -2,7 +2,8 @@
 (在留支援のためのやさしい日本語ガイドライン).
 
 Every `easy` text of the catalog and of every pack is read sentence by sentence:
-- a sentence holds about 40 characters at most (counted without spaces and readings);
+- a sentence holds about 40 characters at most (counted without spaces and readings), and
+  one closed by 。 ends in です/ます;
 - brackets never sit inside brackets;
 - a word with a kanji beyond grade 2 (bot/content/kanji.py) gets its reading in brackets at its
   first use in the text, 地域（ちいき）, unless the pack lists it in `easy_exceptions`;
@@ -37,6 +38,14 @@ HONORIFICS = re.compile(
     r"いらっしゃ|おっしゃ|(?<!ありがとう)(?<!おはよう)ござい|申し上げ|いただ|頂|召し上が|存じ"
     r"|伺|拝見|参ります|ご覧|お越し|(?<!ごめん)なさ[いれっ]|くださいませ"
 )
+
+# A sentence ends in です/ます (or a polite request or invitation); set greetings aside.
+POLITE_END = re.compile(
+    r"(です|ます|ました|でした|ません|ませんでした|ください|ましょう|ませんか|ですか|ますか"
+    r"|でしょう|でしょうか)[」』]*$"
+)
+GREETINGS = ("こんにちは", "こんばんは", "おはよう", "ごめんなさい", "ありがとう", "すみません")
+_TRAILING_NOTE = re.compile(r"[（(][^（）()]*[）)]$")
 
 # Katakana loanwords with a plain Japanese word a reader knows better.
 KATAKANA_TO_AVOID = {
@@ -101,12 +110,27 @@ def _sentence_faults(sentence: str) -> list[str]:
                 problems.append("brackets inside brackets")
         elif char in CLOSING:
             depth = max(depth - 1, 0)
+    if not _polite(sentence):
+        problems.append("not です/ます (end the sentence politely)")
     for found in sorted(set(HONORIFICS.findall(sentence))):
         problems.append(f"honorific form 「{found}」 (use plain です/ます)")
     for word, instead in KATAKANA_TO_AVOID.items():
         if word in sentence:
             problems.append(f"katakana 「{word}」: say {instead}")
     return problems
+
+
+def _polite(sentence: str) -> bool:
+    """Whether a sentence closed by 。 ends politely; a note in brackets after it, a heading or a
+    label (no 。) and a set greeting pass."""
+    if not sentence.endswith("。") or sentence.startswith(GREETINGS):
+        return True
+    body = sentence[:-1].rstrip()
+    while _TRAILING_NOTE.search(body):
+        body = _TRAILING_NOTE.sub("", body).rstrip()
+    return (
+        not body or PLACEHOLDER.fullmatch(body) is not None or POLITE_END.search(body) is not None
+    )
 
 
 def _unread_words(sentence: str, exceptions: tuple[str, ...], read: set[str]) -> list[str]:

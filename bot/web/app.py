@@ -89,7 +89,7 @@ def _starlette(endpoints: _Endpoints, settings: Settings, lifespan: object = Non
         Route("/webhook/telegram", endpoints.telegram, methods=["POST"]),
         Route("/webhook/line", endpoints.line, methods=["POST"]),
         Route("/", endpoints.index),
-        *ChatEndpoints(endpoints._runtime).routes(),
+        *ChatEndpoints(endpoints._runtime, settings).routes(),
         Route("/healthz", endpoints.health),
         Route("/readyz", endpoints.ready),
         Route("/metrics", endpoints.scrape_metrics),

@@ -13,9 +13,11 @@ from starlette.routing import Route
 from bot import metrics
 from bot.channels.web import WebRequestError, parse_chat_request, render_replies
 from bot.charts import CHART_PATH
+from bot.config import Settings
 from bot.core import Reply
 from bot.runtime import Runtime
 from bot.web.bodies import parse_json, read_body
+from bot.web.identity import WebIdentities
 
 CHAT_BODY_LIMIT = 16 * 1024
 
@@ -23,8 +25,9 @@ CHAT_BODY_LIMIT = 16 * 1024
 class ChatEndpoints:
     """The chat's handlers, over the runtime `get_runtime` gives (503 while starting)."""
 
-    def __init__(self, get_runtime: Callable[[], Runtime]) -> None:
+    def __init__(self, get_runtime: Callable[[], Runtime], settings: Settings) -> None:
         self.get_runtime = get_runtime
+        self.identities = WebIdentities(settings.secure_cookies)
         self.page = files("bot.web").joinpath("static/chat.html").read_text(encoding="utf-8")
 
     def routes(self) -> list[Route]:
@@ -39,9 +42,22 @@ class ChatEndpoints:
 
     async def chat_api(self, request: Request) -> Response:
         runtime = self.get_runtime()
+        address = request.client.host if request.client else None
+        identity = await self.identities.read(request, runtime)
+        if identity is None:
+            identity = self.identities.issue()
+        cookie = await self.identities.cookie_value(runtime, identity)
+        response = await self._answer(request, runtime, identity, address)
+        # Renewed with every answer, so a browser in use keeps its identity.
+        self.identities.set_cookie(response, cookie)
+        return response
+
+    async def _answer(
+        self, request: Request, runtime: Runtime, identity: str, address: str | None
+    ) -> Response:
         body = parse_json(await read_body(request, CHAT_BODY_LIMIT))
         try:
-            message = parse_chat_request(body)
+            message = parse_chat_request(body, identity, address)
         except WebRequestError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         replies = await runtime.dispatcher.handle(message)

@@ -5,14 +5,9 @@
   var log = document.getElementById("log");
   var form = document.getElementById("form");
   var input = document.getElementById("text");
-  // An opaque id per browser, kept locally, so the conversation continues across visits.
-  var user = localStorage.getItem("chiiki-user");
-  if (!user) {
-    var bytes = new Uint8Array(12);
-    crypto.getRandomValues(bytes);
-    user = "w" + Array.from(bytes, function (b) { return b.toString(16).padStart(2, "0"); }).join("");
-    localStorage.setItem("chiiki-user", user);
-  }
+  // The server keeps who this is in an HttpOnly cookie; an id kept here by older versions
+  // of this page is no longer used.
+  try { localStorage.removeItem("chiiki-user"); } catch (ignored) { /* storage disabled */ }
 
   function add(cls, text) {
     var item = document.createElement("li");
@@ -70,9 +65,9 @@
 
   function send(payload, shown) {
     if (shown) { add("me", shown); }
-    payload.user = user;
     payload.language = navigator.language;
-    fetch("/chat/api", {method: "POST", headers: {"Content-Type": "application/json"},
+    fetch("/chat/api", {method: "POST", credentials: "same-origin",
+                        headers: {"Content-Type": "application/json"},
                         body: JSON.stringify(payload)})
       .then(function (response) { return response.json(); })
       .then(function (body) {
