@@ -44,7 +44,8 @@ STOP_WORDS = frozenset(
     do does did the a an of to in on for at by with about from please me my i you your we
     our us it its this that these those can could would should will shall may might must
     tell know want like get have has had there here any some and or but if so then than as
-    just too also whats what's
+    just too also whats what's supposed need needs going able way ways thing things something
+    anything much many more most very really exactly actually still already ever even only well
     """.split()  # noqa: SIM905 (a list of 200 quoted words reads worse)
 )
 
@@ -62,7 +63,8 @@ _KANA_OFFSET = ord("ァ") - ord("ぁ")
 
 
 # Kana residents mix up, folded the same way on both sides (地域ずくり, ちぢむ).
-_KANA_FOLDS = str.maketrans({"づ": "ず", "ぢ": "じ", "を": "お"})
+# The long vowel mark is dropped (アンケト for アンケート).
+_KANA_FOLDS = str.maketrans({"づ": "ず", "ぢ": "じ", "を": "お", "ー": None})
 
 
 def to_hiragana(text: str) -> str:
