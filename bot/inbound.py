@@ -4,8 +4,8 @@ A webhook stores its events (InboundEventRepository.accept) and answers 200 at o
 events are then handled in the background. A redelivered event id is refused by the database,
 so the same update reaching two instances is handled by one. An event is claimed by the
 instance handling it: one left unhandled by a crash is picked up by that instance at its next
-start, or by another once the claim is older than the lease (`resume_pending`, which the
-runtime also runs every half lease).
+start, or by another as soon as the instance's heartbeat (its delivery worker's) is older than
+the lease (`resume_pending`, which the runtime also runs every half lease).
 """
 
 from __future__ import annotations

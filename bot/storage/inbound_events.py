@@ -12,8 +12,12 @@ from bot.storage.timestamps import to_db
 
 # An event that failed this often is given up on (and logged), so one bad event cannot loop.
 MAX_ATTEMPTS = 5
-# An event is the instance's own, unclaimed, or claimed by an instance gone quiet.
-_CLAIMABLE = "(claimed_by = ? OR claimed_at IS NULL OR claimed_at < ?)"
+# An event is the instance's own, unclaimed, or claimed before the cutoff by an instance
+# whose delivery worker has not said it is alive since (the heartbeat in delivery_workers).
+_CLAIMABLE = (
+    "(claimed_by = ? OR claimed_at IS NULL OR (claimed_at < ? AND claimed_by NOT IN"
+    " (SELECT instance FROM delivery_workers WHERE seen_at >= ? AND instance IS NOT NULL)))"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,12 +70,22 @@ class InboundEventRepository:
         self, channel: str, event_id: str, owner: str, now: datetime, stale_before: datetime
     ) -> InboundEvent | None:
         """Claim the event for `owner` and count one more attempt; None if it is done, given
-        up, or claimed by another instance since `stale_before` (that one is still at it)."""
+        up, or claimed by another instance that is still alive (a heartbeat since
+        `stale_before`) or claimed it since then."""
         rows = await self._db.execute(
             "UPDATE inbound_events SET attempts = attempts + 1, claimed_by = ?, claimed_at = ?"
             " WHERE channel = ? AND event_id = ? AND handled_at IS NULL AND attempts < ?"
             f" AND payload IS NOT NULL AND {_CLAIMABLE} RETURNING payload, attempts",
-            (owner, to_db(now), channel, event_id, MAX_ATTEMPTS, owner, to_db(stale_before)),
+            (
+                owner,
+                to_db(now),
+                channel,
+                event_id,
+                MAX_ATTEMPTS,
+                owner,
+                to_db(stale_before),
+                to_db(stale_before),
+            ),
         )
         if not rows:
             return None
@@ -110,6 +124,6 @@ class InboundEventRepository:
         rows = await self._db.fetch_all(
             "SELECT channel, event_id FROM inbound_events"
             f" WHERE handled_at IS NULL AND attempts < ? AND {_CLAIMABLE} ORDER BY received_at",
-            (MAX_ATTEMPTS, owner, to_db(stale_before)),
+            (MAX_ATTEMPTS, owner, to_db(stale_before), to_db(stale_before)),
         )
         return [(row["channel"], row["event_id"]) for row in rows]
