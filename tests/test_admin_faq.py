@@ -35,6 +35,24 @@ ENTRY = {
 }
 
 
+PACK_FAQ = """
+faq:
+  - id: since-when
+    questions: [条例はいつからですか, いつ施行されたの]
+    answer:
+      ja: 令和4年（2022年）4月1日から施行されています。
+      en: It took effect on 1 April 2022.
+    source: https://www.city.example.jp/jorei
+"""
+
+
+@pytest.fixture
+def content_dir(content_dir: Path) -> Path:
+    """The test pack with an FAQ entry of its own, which the dashboard lists but cannot edit."""
+    (content_dir / "testville" / "faq.yaml").write_text(PACK_FAQ, encoding="utf-8")
+    return content_dir
+
+
 @pytest.fixture
 def settings(tmp_path: Path, content_dir: Path) -> Settings:
     return make_settings(tmp_path, content_dir, CHIIKI_PACK="testville")
@@ -84,6 +102,9 @@ async def test_an_entry_is_added_listed_and_given_to_the_answerer_at_once(
     listed = await staff.get("/admin/faq")
     assert "円卓会議ってなんですか" in listed.text and "ほか1通り" in listed.text
     assert "日本語 · 英語" in listed.text  # no easy Japanese given
+    pack_part = listed.text.split("コンテンツパックのよくある質問")[1]
+    assert "条例はいつからですか" in pack_part and "content/testville/faq.yaml" in pack_part
+    assert "/admin/faq/" not in pack_part  # no edit or remove links for the pack's entries
     assert 'aria-current="page">よくある質問' in listed.text
     assert "default-src 'self'" in listed.headers["content-security-policy"]
 
