@@ -24,7 +24,7 @@ from bot.answerer.text import Analysis, Unit
 # Weight of the two parts of a topic's score.
 FIT_SHARE = 0.5
 # A word no phrasing holds weighs as if this many held it.
-UNSEEN_DF = 1.0
+UNSEEN_DF = 4.0
 # What an unknown one-character word weighs, as a share of an unknown word.
 SHORT_UNSEEN = 0.3
 # A word matched only by most of its reading's bigrams (a typo, a kana spelling) counts this much.
