@@ -4,7 +4,9 @@ throughput, and how they scale.
 Each run starts N `chiiki serve` processes on a fresh database of a throwaway PostgreSQL
 cluster (durable as SQLite's default: synchronous_commit off, fsync on). The load generator
 spreads Telegram updates over the instances as a load balancer would, and then a broadcast is
-queued for the instances' delivery workers to share (fake platforms, limits off).
+queued for the instances' delivery workers to share (fake platforms, limits off). With more
+than one instance, a second broadcast follows and one instance is killed (-9) while it holds
+claims: the failover figure is how long its claims stay held before another takes them.
 
     python -m bench.instances            # small: 2,000 updates, 6,000 recipients per run
     python -m bench.instances --full     # 10,000 updates, 30,000 recipients per run
@@ -14,11 +16,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import subprocess
 import tempfile
 import time
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -76,7 +80,7 @@ async def spread(bases: list[str], updates: list[dict[str, object]]) -> None:
 
 def one_run(
     cluster: Cluster, work: Path, instances: int, total: int, recipients: int
-) -> dict[str, float]:
+) -> dict[str, Any]:
     database = f"bench_{instances}"
     cluster.psql(f"CREATE DATABASE {database}")
     url = cluster.database_url(database)
@@ -98,6 +102,7 @@ def one_run(
         )
         wait_ready(f"http://127.0.0.1:{fake_port}/stats", fake, fake_log)
         bases = []
+        servers = []
         for n in range(instances):
             port = free_port()
             log = work / f"chiiki{instances}-{n}.log"
@@ -105,6 +110,7 @@ def one_run(
             server = stack.enter_context(child(["-m", "bot", "serve"], server_env, log))
             wait_ready(f"http://127.0.0.1:{port}/healthz", server, log)
             bases.append(f"http://127.0.0.1:{port}")
+            servers.append(server)
 
         updates = mixed_updates(total)
         started = time.perf_counter()
@@ -126,12 +132,33 @@ def one_run(
         senders = count(
             cluster, database, "SELECT count(DISTINCT claimed_by) FROM outbox WHERE state = 'sent'"
         )
+        takeover = failover(cluster, database, url, servers[0]) if instances > 1 else None
     return {
         "webhook": webhook_rate,
         "broadcast": (len(times) - 1) / (max(times) - min(times)),
         "senders": senders,
         "delivered": len(times),
+        "takeover": takeover,
     }
+
+
+def failover(cluster: Cluster, database: str, url: str, victim: subprocess.Popen[bytes]) -> float:
+    """Kill -9 instance i0 while it holds claims of a new broadcast; seconds until they pass
+    to the others (its heartbeat goes stale), and every row still gets sent."""
+    asyncio.run(queue_broadcast(url))
+    held = "SELECT count(*) FROM outbox WHERE state = 'sending' AND claimed_by LIKE 'i0/%'"
+    wait_for(cluster, database, held, 1, seconds=60)
+    victim.kill()
+    victim.wait()
+    killed_at = time.perf_counter()
+    while count(cluster, database, held):
+        if time.perf_counter() - killed_at > 120:
+            raise RuntimeError("the killed instance's claims were never taken over")
+        time.sleep(0.1)
+    takeover = time.perf_counter() - killed_at
+    total = count(cluster, database, "SELECT count(*) FROM outbox")
+    wait_for(cluster, database, "SELECT count(*) FROM outbox WHERE state = 'sent'", total)
+    return takeover
 
 
 def main() -> None:
@@ -150,6 +177,8 @@ def main() -> None:
         figures[f"webhook, {n} instance(s) (updates/s)"] = round(run["webhook"], 1)
         figures[f"broadcast, {n} instance(s) (Telegram sends/s)"] = round(run["broadcast"], 1)
         figures[f"instances that sent, of {n}"] = int(run["senders"])
+        if run["takeover"] is not None:
+            figures[f"failover after kill -9, {n} instances (s)"] = round(run["takeover"], 1)
     for n in INSTANCES[1:]:
         figures[f"webhook scaling, {n} / 1"] = round(runs[n]["webhook"] / runs[1]["webhook"], 2)
         figures[f"broadcast scaling, {n} / 1"] = round(
@@ -161,6 +190,9 @@ def main() -> None:
         ),
         "every instance took part in the broadcast": all(
             runs[n]["senders"] == n for n in INSTANCES
+        ),
+        "a killed instance's claims pass within 15 s": all(
+            run["takeover"] is None or run["takeover"] < 15 for run in runs.values()
         ),
     }
     report("instances", figures, goals)

@@ -38,7 +38,13 @@ def _friendly_errors(command: F) -> F:
 
 
 def _settings() -> Settings:
-    return load_settings()
+    """The settings, read once per command; from here on no log line shows a secret of theirs
+    (a staff command's Telegram timeout names the Bot API URL, token included)."""
+    from bot.logging_setup import scrub_secrets, secret_values
+
+    settings = load_settings()
+    scrub_secrets(secret_values(settings))
+    return settings
 
 
 T = TypeVar("T")
@@ -495,14 +501,42 @@ def broadcast(
 @broadcast.command("resume")
 @_friendly_errors
 def broadcast_resume() -> None:
-    """Finish every broadcast a stopped process left unfinished."""
+    """Finish every broadcast a stopped process left unfinished.
+
+    Rows another worker holds are taken over as soon as its heartbeat is stale
+    (CHIIKI_DELIVERY_LEASE_SECONDS); until then the bar says whom it waits for.
+    """
+    from rich.progress import Progress
+
+    from bot.staff.broadcast import waiting_for
 
     async def work(runtime: Runtime) -> None:
         left = await runtime.outbox.unfinished()
         click.echo(f"{left} message(s) still to send")
-        while await runtime.outbox.unfinished():
-            await runtime.delivery.deliver_due()
-            await asyncio.sleep(0.2)
+        lease = runtime.settings.delivery_lease_seconds
+        with Progress(transient=False) as bar:
+            task = bar.add_task("resuming", total=left)
+            runtime.delivery.on_progress = lambda state, count: bar.advance(task, count)
+
+            async def say_what_it_waits_for() -> None:
+                announced: set[str] = set()
+                while True:
+                    held = await runtime.outbox.held_by_others(runtime.delivery.owner)
+                    waiting = waiting_for(held, runtime.services.clock(), lease)
+                    if waiting and not {claims.owner for claims in held} <= announced:
+                        bar.console.print(waiting)  # once per worker, above the bar
+                        announced |= {claims.owner for claims in held}
+                    bar.update(task, description=waiting or "resuming")
+                    await asyncio.sleep(0.5)
+
+            watching = asyncio.create_task(say_what_it_waits_for())
+            try:
+                while await runtime.outbox.unfinished():
+                    await runtime.delivery.deliver_due()
+                    await asyncio.sleep(0.2)
+            finally:
+                watching.cancel()
+                await asyncio.gather(watching, return_exceptions=True)
         click.echo("every broadcast is finished")
 
     _run_staff(work)

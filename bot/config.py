@@ -112,8 +112,10 @@ class Settings(BaseSettings):
 
     # Telegram allows about 30 a second in all; a higher figure is for fake servers only.
     telegram_rate: float = Field(25.0, gt=0, validation_alias=_env("CHIIKI_TELEGRAM_RATE"))
+    # A process whose heartbeat (every 2 s) is older than this has stopped: the sends and
+    # events it claimed pass to another at once.
     delivery_lease_seconds: float = Field(
-        120.0, gt=0, validation_alias=_env("CHIIKI_DELIVERY_LEASE_SECONDS")
+        10.0, gt=0, validation_alias=_env("CHIIKI_DELIVERY_LEASE_SECONDS")
     )
     watch_evening_reminder: str = Field(
         "18:00", pattern=r"^\d{1,2}:\d{2}$", validation_alias=_env("CHIIKI_WATCH_EVENING_REMINDER")

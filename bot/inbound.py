@@ -4,8 +4,8 @@ A webhook stores its events (InboundEventRepository.accept) and answers 200 at o
 events are then handled in the background. A redelivered event id is refused by the database,
 so the same update reaching two instances is handled by one. An event is claimed by the
 instance handling it: one left unhandled by a crash is picked up by that instance at its next
-start, or by another once the claim is older than the lease (`resume_pending`, which the
-runtime also runs every half lease).
+start, or by another as soon as the instance's heartbeat (its delivery worker's) is older than
+the lease (`resume_pending`, which the runtime also runs every half lease).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 # A failed event is tried again after 1, 2, 4 … seconds.
 RETRY_SECONDS = 1.0
-Event = tuple[str, str, dict[str, Any]]  # channel, event id, payload
+Event = tuple[str, str, dict[str, Any], str | None]  # channel, event id, payload, sender
 
 
 class _KeyedLocks:
@@ -88,7 +88,15 @@ class InboundProcessor:
         """Store events and start handling the new ones; return how many were new.
 
         Returns only once they are stored, so the platform is answered 200 only then."""
-        fresh = await self._storing.add_all([(channel, i, payload) for i, payload in events])
+        # The ordering key is the sender's platform user id: kept with the payload, so /forget
+        # finds their events still waiting.
+        platform = self._channels.get(channel)
+        fresh = await self._storing.add_all(
+            [
+                (channel, i, payload, platform.ordering_key(payload) if platform else None)
+                for i, payload in events
+            ]
+        )
         for (event_id, payload), new in zip(events, fresh, strict=True):
             if new:
                 self._spawn(channel, event_id, payload)
@@ -100,7 +108,12 @@ class InboundProcessor:
         return len(events) - duplicates
 
     async def _store(self, events: list[Event]) -> list[bool]:
-        return await self._events.accept(events, self._clock(), self._owner)
+        return await self._events.accept(
+            [(channel, event_id, payload) for channel, event_id, payload, _ in events],
+            self._clock(),
+            self._owner,
+            [sender for *_, sender in events],
+        )
 
     async def _mark_handled(self, keys: list[tuple[str, str]]) -> list[None]:
         await self._events.mark_handled(keys, self._clock())
@@ -189,6 +202,12 @@ class InboundProcessor:
                 )
                 if event.attempts < MAX_ATTEMPTS:
                     self._retry_later(channel, event_id, RETRY_SECONDS * 2 ** (event.attempts - 1))
+                else:
+                    # Given up: the resident's text and id in the payload go now.
+                    try:
+                        await self._events.give_up(channel, event_id)
+                    except Exception:
+                        logger.exception("could not drop given-up %s event %s", channel, event_id)
                 return
             metrics.HANDLING_SECONDS.labels(channel).observe(time.perf_counter() - started)
         metrics.UPDATES_HANDLED.labels(channel).inc()

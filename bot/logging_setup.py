@@ -54,17 +54,22 @@ class SecretScrubber:
         return self._pattern.sub(MASK, text) if self._pattern else text
 
     def __call__(self, record: logging.LogRecord) -> logging.LogRecord:
+        # A record without a secret is left exactly as it was made (arguments, exc_info).
         if self._pattern is None:
             return record
         try:
             message = record.getMessage()
         except Exception:  # a bad format string: logging reports it when the line is written
             return record
-        record.msg, record.args = self.scrub(message), ()
+        scrubbed = self.scrub(message)
+        if scrubbed != message:
+            record.msg, record.args = scrubbed, ()
         if record.exc_info and record.exc_info[0] is not None:
             formatted = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
-            # Formatters write exc_text as it stands; without exc_info none formats it again.
-            record.exc_text, record.exc_info = self.scrub(formatted), None
+            scrubbed = self.scrub(formatted)
+            if scrubbed != formatted:
+                # Formatters write exc_text as it stands; without exc_info none formats it again.
+                record.exc_text, record.exc_info = scrubbed, None
         elif record.exc_text:
             record.exc_text = self.scrub(record.exc_text)
         if record.stack_info:

@@ -219,7 +219,7 @@ async def open_runtime(
             if line is not None:
                 timers.every("line-quota", LINE_QUOTA_SECONDS, _read_line_quota, line)
             await inbox.resume_pending()
-            # Events a stopped instance claimed are taken over once its claims pass the lease.
+            # Events a stopped instance claimed are taken over once its heartbeat is stale.
             timers.every("inbox-takeover", lease.total_seconds() / 2, inbox.resume_pending)
             worker = asyncio.create_task(delivery.run())
             stack.push_async_callback(_cancel, worker)

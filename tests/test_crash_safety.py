@@ -6,10 +6,13 @@ import asyncio
 import os
 import signal
 import sys
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.config import Settings
 from bot.runtime import open_runtime
+from bot.storage.timestamps import to_db
 from tests.conftest import FakeClock, make_settings
 from tests.databases import database_for, scalar
 from tests.fakes.line import FakeLine
@@ -54,7 +57,6 @@ async def test_kill_9_mid_broadcast_then_resume(tmp_path: Path, content_dir: Pat
             "CHIIKI_CONTENT_DIR": str(content_dir),
             **platform_env(telegram, telegram_base, line, line_base),
             "CHIIKI_TELEGRAM_RATE": "60",
-            "CHIIKI_DELIVERY_LEASE_SECONDS": "1",
         }
         settings: Settings = make_settings(tmp_path, content_dir, **environ)
         async with open_runtime(settings, clock=FakeClock(), serving=False) as runtime:
@@ -66,13 +68,27 @@ async def test_kill_9_mid_broadcast_then_resume(tmp_path: Path, content_dir: Pat
         await wait_for(lambda: len(telegram.delivered) >= 100 and line.sent("multicast"))
         sender.send_signal(signal.SIGKILL)
         await sender.wait()
+        killed_at = time.monotonic()
         cut_short_at = len(telegram.delivered)
         assert cut_short_at < TELEGRAM_RECIPIENTS  # it really was in the middle
+        held = (  # the killed sender's claims: the resumer's are all later
+            "SELECT count(*) FROM outbox WHERE state = 'sending'"
+            f" AND claimed_at <= '{to_db(datetime.now(UTC))}'"
+        )
+        assert scalar(settings.db, held) > 0  # the killed sender left claims behind
 
         resumer = await chiiki(env, "broadcast", "resume")
-        output, _ = await asyncio.wait_for(resumer.communicate(), 120)
+        resuming = asyncio.create_task(resumer.communicate())
+        # Its claims pass once its heartbeat is stale (CHIIKI_DELIVERY_LEASE_SECONDS, 10 s by
+        # default), not after a long lease.
+        await wait_for(lambda: scalar(settings.db, held) == 0 or resuming.done(), seconds=60)
+        takeover_seconds = time.monotonic() - killed_at
+        output, _ = await asyncio.wait_for(resuming, 120)
         assert resumer.returncode == 0, output.decode()
         assert "every broadcast is finished" in output.decode()
+        assert "waiting for worker" in output.decode() and "heartbeat" in output.decode()
+        print(f"takeover after kill -9: {takeover_seconds:.1f} s")  # README: Operations
+        assert takeover_seconds < 30
 
     assert len(telegram.delivered) == TELEGRAM_RECIPIENTS  # nobody left out
     duplicates = sum(count - 1 for count in telegram.delivered.values())
@@ -84,7 +100,7 @@ async def test_kill_9_mid_broadcast_then_resume(tmp_path: Path, content_dir: Pat
 async def test_kill_9_in_a_burst_of_votes_then_restart(tmp_path: Path, content_dir: Path) -> None:
     """Every vote whose webhook got a 200 is counted; the rest come again (as Telegram sends
     an update until it is acknowledged) and are counted once."""
-    from datetime import UTC, datetime, timedelta
+    from datetime import timedelta
 
     import httpx
 

@@ -1,5 +1,6 @@
 """Several chiiki instances on one database: each broadcast row is sent by exactly one of
-them, they share the work, and a killed instance's claims pass to the other after the lease."""
+them, they share the work, and a killed instance's claims pass to the other as soon as its
+heartbeat is stale (CHIIKI_DELIVERY_LEASE_SECONDS)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import httpx
 from bot.delivery.outbox import HEARTBEAT_SECONDS
 from bot.runtime import open_runtime
 from bot.scheduler import fire_due_reminders
+from bot.staff.broadcast import waiting_for
 from bot.storage.inbound_events import InboundEventRepository
 from bot.storage.outbox import NewBroadcast
 from bot.web import build_web_app
@@ -233,3 +235,38 @@ async def test_two_instances_firing_the_same_reminders_queue_each_once(
     assert [row[0] for row in states] == ["sent"] * 3
     assert broadcasts is not None and broadcasts[0] == 3
     assert rows is not None and rows[0] == 3 * 30
+
+
+async def test_claims_pass_when_their_workers_heartbeat_goes_stale_and_never_while_it_beats(
+    tmp_path: Path, content_dir: Path, clock: FakeClock
+) -> None:
+    settings = make_settings(tmp_path, content_dir)
+    stale = timedelta(seconds=10)
+    async with open_runtime(settings, clock=clock, serving=False) as runtime:
+        outbox, events = runtime.outbox, InboundEventRepository(runtime.db)
+        await add_residents(runtime, "telegram", 4)
+        await outbox.create(NewBroadcast("notice", TEXT, channel="telegram"), clock.now)
+        event_of: dict[str, tuple[str, str]] = {}
+        for owner, instance in (("gone/1", "gone"), ("alive/1", "alive")):
+            await outbox.heartbeat(owner, instance, clock.now, stale)
+            assert len(await outbox.claim_telegram(owner, clock.now, 2)) == 2
+            update = telegram_text("/goals", user_id=len(event_of) + 8000)
+            event_of[instance] = ("telegram", str(update["update_id"]))
+            await events.accept([(*event_of[instance], update)], clock.now, instance)
+
+        clock.advance(seconds=5)  # both still count as alive
+        await outbox.heartbeat("alive/1", "alive", clock.now, stale)
+        assert await outbox.release_stale(clock.now, stale) == (0, 0)
+        assert await events.pending("other", clock.now - stale) == []
+
+        clock.advance(seconds=6)  # "gone" silent for 11 s, "alive" beat 6 s ago
+        assert await outbox.release_stale(clock.now, stale) == (2, 0)
+        held = await outbox.held_by_others("other/1")
+        taken = await events.pending("other", clock.now - stale)
+    assert [(h.owner, h.rows) for h in held] == [("alive/1", 2)]  # a live worker keeps its own
+    assert held[0].seen_at == clock.now - timedelta(seconds=6)
+    assert taken == [event_of["gone"]]  # only the silent instance's event passes
+    said = waiting_for(held, clock.now, stale.total_seconds())
+    assert said == (
+        "waiting for worker alive/1's 2 claim(s), heartbeat 6 s old (taken over at 10 s)"
+    )

@@ -238,3 +238,22 @@ async def test_malformed_and_oversized_line_bodies(platforms: Platforms) -> None
     )
     assert response.status_code == 413
     assert (await platforms.http.get("/healthz")).status_code == 200
+
+
+async def test_events_older_than_the_deduplication_window_are_refused_as_replays(
+    platforms: Platforms, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Ids are kept 7 days (CHIIKI_RETAIN_EVENT_IDS): a signed event older than that could be
+    # replayed after its id is gone. It is acknowledged, never stored or answered.
+    replay = line_text("/goals", clock, platforms.line.new_reply_token(), user_id="U-replay")
+    replay["timestamp"] = int((clock.now.timestamp() - 8 * 86400) * 1000)
+    recent = line_text("/goals", clock, platforms.line.new_reply_token(), user_id="U-recent")
+    recent["timestamp"] = int((clock.now.timestamp() - 6 * 86400) * 1000)
+    with caplog.at_level("WARNING", logger="bot.web.webhooks"):
+        assert await platforms.post_line([replay, recent]) == 200
+    stored = await platforms.runtime.db.fetch_all("SELECT event_id FROM inbound_events")
+    assert [row[0] for row in stored] == [recent["webhookEventId"]]
+    assert [body["to"] for body in platforms.line.sent("push")] == ["U-recent"]
+    assert await platforms.runtime.services.residents.find("line", "U-replay") is None
+    (warning,) = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
+    assert replay["webhookEventId"] in warning and "U-replay" not in warning

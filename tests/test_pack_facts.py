@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.content import Pack, load_pack
+from bot.content import Pack, load_catalog, load_pack
 from tests.test_content import CONTENT
 
 
@@ -167,3 +167,6 @@ def test_english_lists_actors_with_and(matsumoto: Pack) -> None:
     )
     assert matsumoto.actor_names(ids[:1], "en") == "Residents"
     assert matsumoto.actor_names(ids, "ja") == "住民、町会、市（本庁）"
+    # The button to an actor's roles reads for any actor's name ("What The city do" did not).
+    button = load_catalog(CONTENT).text("outcomes.role_button", "en", actor="The city")
+    assert button == "Role: The city"

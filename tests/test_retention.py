@@ -71,15 +71,21 @@ async def test_the_job_removes_exactly_what_the_rules_say(
             " VALUES ('telegram', ?, ?, ?)",
             (event_id, to_db(handled), to_db(handled)),
         )
-    await db.execute(
-        "INSERT INTO inbound_events (channel, event_id, received_at, payload)"
-        " VALUES ('telegram', 'e-pending', ?, '{}')",
-        (to_db(now - timedelta(days=30)),),
-    )
+    # Never handled, or given up: removed by when they came, with whatever they hold.
+    for event_id, received, attempts in (
+        ("e-pending-old", now - timedelta(days=30), 1),
+        ("e-given-up-old", now - timedelta(days=8), 5),
+        ("e-given-up-new", now - timedelta(days=6), 5),
+    ):
+        await db.execute(
+            "INSERT INTO inbound_events (channel, event_id, received_at, payload, sender,"
+            " attempts) VALUES ('telegram', ?, ?, '{\"text\": \"秘密\"}', '42', ?)",
+            (event_id, to_db(received), attempts),
+        )
 
     removed = await apply_retention(db, RULES, now, TOKYO)
 
-    assert removed["roster_names"] == 1 and removed["comments"] == 1 and removed["event_ids"] == 1
+    assert removed["roster_names"] == 1 and removed["comments"] == 1 and removed["event_ids"] == 3
     names = await db.fetch_all("SELECT platform_user_id, display_name FROM residents ORDER BY id")
     assert [tuple(row) for row in names][:3] == [
         ("last-year", None),
@@ -90,7 +96,7 @@ async def test_the_job_removes_exactly_what_the_rules_say(
     assert [row[0] for row in comments] == [None, "comment-new"]
     assert (await db.fetch_one("SELECT count(*) FROM ballots"))[0] == 2  # the votes stay
     events = await db.fetch_all("SELECT event_id FROM inbound_events ORDER BY event_id")
-    assert [row[0] for row in events] == ["e-new", "e-pending"]
+    assert [row[0] for row in events] == ["e-given-up-new", "e-new"]
     again = await apply_retention(db, RULES, now, TOKYO)
     assert again["roster_names"] == again["comments"] == again["event_ids"] == 0
 

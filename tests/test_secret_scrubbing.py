@@ -15,7 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from bot.cli import main
 from bot.log_format import JsonFormatter
 from bot.logging_setup import TEXT_FORMAT, scrub_secrets, secret_values, stop_scrubbing
 from tests.conftest import make_settings
@@ -131,3 +133,17 @@ def test_a_telegram_api_that_never_answers_leaves_no_token_in_the_log(
     assert "ConnectionTimeoutError: Connection timeout to host" in written  # the timeout, logged
     assert "/bot***/getMe" in written
     assert TOKEN not in written and "AAFakeToken" not in written
+
+
+def test_every_command_scrubs_its_settings_secrets(
+    content_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Staff commands send too (a broadcast's Telegram timeout would name the token).
+    env = {"TELEGRAM_BOT_TOKEN": TOKEN, "CHIIKI_CONTENT_DIR": str(content_dir)}
+    try:
+        assert CliRunner().invoke(main, ["content", "list"], env=env).exit_code == 0
+        with caplog.at_level(logging.WARNING):
+            logging.getLogger("tests.scrubbing").warning("calling %s", f"/bot{TOKEN}/getMe")
+    finally:
+        stop_scrubbing()
+    assert "calling /bot***/getMe" in caplog.text and TOKEN not in caplog.text

@@ -51,6 +51,16 @@ def _out_of_scope(topic: str) -> bool:
     return topic.startswith(OUT_OF_SCOPE)
 
 
+def _one_entity(close: list[str]) -> list[str]:
+    """An actor and the part of the system of the same name (Matsumoto's 町会, 地域づくり
+    センター) are one thing to a resident: answer with the actor, who it is and what it does."""
+    if len(close) == 2 and {topic.split(":")[0] for topic in close} == {"actor", "system"}:
+        names = {topic.split(":", 1)[1] for topic in close}
+        if len(names) == 1:
+            return [f"actor:{names.pop()}"]
+    return close
+
+
 @dataclass
 class Answerer:
     """Built once at start from the pack's topics; live topics (polls, events, routes, staff
@@ -142,6 +152,7 @@ class Answerer:
             if any(_out_of_scope(topic) for topic in close):
                 # As close to something we cannot answer: do not guess.
                 close = []
+            close = _one_entity(close)
             if len(close) == 1 and best >= limits.answer:
                 result = Answer(Outcome.ANSWERED, (close[0],), language, best)
             elif len(close) > 1:

@@ -7,6 +7,7 @@ rebuilt only when something changed; `invalidate()` makes the next question look
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -118,7 +119,8 @@ class LiveAnswerer:
                 Topic(f"route:{route.id}", _label(route.name_ja, route.name_en), phrasings)
             )
         live += [staff_faq_topic(entry) for entry in entries]
-        self.answerer.with_live(live)
+        # Rebuilding the index takes tens of milliseconds: not on the event loop's thread.
+        await asyncio.to_thread(self.answerer.with_live, live)
         self.staff_faq = {f"faq:staff-{entry.id}": entry for entry in entries}
         self._fingerprint = fingerprint
 

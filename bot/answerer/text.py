@@ -44,7 +44,8 @@ STOP_WORDS = frozenset(
     do does did the a an of to in on for at by with about from please me my i you your we
     our us it its this that these those can could would should will shall may might must
     tell know want like get have has had there here any some and or but if so then than as
-    just too also whats what's
+    just too also whats what's supposed need needs going able way ways thing things something
+    anything much many more most very really exactly actually still already ever even only well
     """.split()  # noqa: SIM905 (a list of 200 quoted words reads worse)
 )
 
@@ -62,7 +63,8 @@ _KANA_OFFSET = ord("ァ") - ord("ぁ")
 
 
 # Kana residents mix up, folded the same way on both sides (地域ずくり, ちぢむ).
-_KANA_FOLDS = str.maketrans({"づ": "ず", "ぢ": "じ", "を": "お"})
+# The long vowel mark is dropped (アンケト for アンケート).
+_KANA_FOLDS = str.maketrans({"づ": "ず", "ぢ": "じ", "を": "お", "ー": None})
 
 
 def to_hiragana(text: str) -> str:
@@ -75,10 +77,15 @@ def to_hiragana(text: str) -> str:
 _DASH_IN_KATAKANA = re.compile(r"(?<=[ァ-ヶ])[-－―‐—–−─](?=[ァ-ヶ])")
 
 
+_COUNTED = re.compile(r"\d+\s*(つ|個|こ)")
+
+
 def normalise(text: str) -> str:
     """NFKC, lower case, punctuation and spaces between Japanese words removed."""
     folded = unicodedata.normalize("NFKC", text).lower().strip()
     folded = _DASH_IN_KATAKANA.sub("ー", folded)
+    # 「3つの目標」 counts them (いくつ); 「目標3」 names the third, so its number stays.
+    folded = _COUNTED.sub(" いくつ ", folded)
     folded = folded.replace("〜", "").replace("～", "")
     return _PUNCTUATION.sub(" ", folded).strip()
 

@@ -107,10 +107,14 @@ def build_topics(
     )
     if pack.background is not None:
         background = pack.background
+        challenges = len(background.challenges)
         add(
             "section:background",
             _short(background.heading),
-            _texts(background.heading),
+            [
+                *_texts(background.heading),
+                *([f"{challenges}つの課題"] if challenges else []),
+            ],
             _texts(background.intro),
         )
         for number, challenge in enumerate(background.challenges, start=1):
@@ -126,7 +130,19 @@ def build_topics(
                 [*titles, *bare, f"課題{number}", f"かだい{number}", f"challenge {number}"],
                 _texts(challenge.text),
             )
-    catalog_topic("section:goals", *_texts(pack.goals.heading), context=_texts(pack.goals.intro))
+    # 「3つの目標」 asks for all of them, 「目標3」 for the third.
+    count = len(pack.goals.items)
+    counted = (
+        [f"{count}つの目標"]
+        if pack.goals.kind == "goals"
+        else [f"{count}つの基本理念", f"{count}つの理念"]
+    )
+    catalog_topic(
+        "section:goals",
+        *_texts(pack.goals.heading),
+        *counted,
+        context=_texts(pack.goals.intro),
+    )
     numbered = pack.goals.kind == "goals"
     for number, goal in enumerate(pack.goals.items, start=1):
         titles = _texts(goal.title)

@@ -184,6 +184,26 @@ def parse_events(body: Any) -> list[tuple[str, dict[str, Any]]]:
     return pairs
 
 
+def split_replays(
+    events: list[tuple[str, dict[str, Any]]], oldest: datetime | None
+) -> tuple[list[tuple[str, dict[str, Any]]], list[str]]:
+    """The events sent at or after `oldest`, and the ids of the others. An event id is kept for
+    de-duplication only so long (CHIIKI_RETAIN_EVENT_IDS), so an older event, signed or not,
+    may be a replay the inbox would no longer recognise; one without a timestamp is not
+    LINE's either. `oldest` None (ids kept forever) keeps every event."""
+    if oldest is None:
+        return events, []
+    limit_ms = oldest.timestamp() * 1000
+    fresh, replays = [], []
+    for event_id, event in events:
+        sent = event.get("timestamp")
+        if isinstance(sent, int) and not isinstance(sent, bool) and sent >= limit_ms:
+            fresh.append((event_id, event))
+        else:
+            replays.append(event_id)
+    return fresh, replays
+
+
 def to_incoming(event: dict[str, Any]) -> IncomingMessage | None:
     """The neutral message in a LINE event, or None when there is nothing to answer."""
     source = event.get("source") or {}

@@ -43,7 +43,8 @@ class DeliverySettings:
     max_attempts: int = 5
     backoff_seconds: float = 2.0
     max_backoff_seconds: float = 300.0
-    lease_seconds: float = 120.0  # a claim older than this belongs to a stopped worker
+    # A worker whose heartbeat is older than this has stopped: its claims pass to the others.
+    lease_seconds: float = 10.0
     max_pauses: int = 20  # 429s waited out for one message before it counts as a failure
 
     def backoff(self, attempts: int) -> timedelta:
@@ -73,6 +74,7 @@ class OutboxWorker:
         self._line = line
         self.settings = settings or DeliverySettings()
         # Stored in claimed_by: which instance sent a row, and a fresh part per start.
+        self.instance = instance
         self.owner = f"{instance}/{uuid.uuid4().hex[:12]}"
         # One send every 1/rate seconds, never a burst: Telegram counts over a sliding second.
         # Several workers on one database (instances, `chiiki broadcast`) share the rate.
@@ -98,13 +100,14 @@ class OutboxWorker:
 
     async def _keep_up(self) -> None:
         """At once in a new worker, then every few seconds, also in the middle of a long
-        broadcast: say this worker is alive and take its share of the rate (one that joins
-        makes the others slow down), and take back what stopped workers left in flight."""
+        broadcast and while idle: say this worker is alive and take its share of the rate (one
+        that joins makes the others slow down), and take back what stopped workers left in
+        flight as soon as their heartbeat is stale (`lease_seconds`)."""
         if time.monotonic() - self._kept_up_at < self._heartbeat_seconds:
             return
         self._kept_up_at = time.monotonic()
         lease = timedelta(seconds=self.settings.lease_seconds)
-        workers = await self._outbox.heartbeat(self.owner, self._clock(), lease)
+        workers = await self._outbox.heartbeat(self.owner, self.instance, self._clock(), lease)
         if workers != self._workers:
             logger.info("%d delivery workers share the Telegram rate", workers)
             self._workers = workers
@@ -115,6 +118,7 @@ class OutboxWorker:
                 "took back %d in-flight send(s) of a stopped worker; %d reminder(s) given up",
                 released,
                 given_up,
+                extra={"owner": self.owner},
             )
             self._report("failed", given_up)
 
@@ -165,6 +169,9 @@ class OutboxWorker:
     async def run(self, idle_seconds: float = 5.0) -> None:
         """Deliver forever: after each round, sleep until woken or `idle_seconds` pass."""
         self.running = True
+        # The heartbeat goes on between rounds too: this instance's claims (its inbox events
+        # as well) stay its own only while it says it is alive.
+        keeping_up = asyncio.create_task(self._keep_up_while_delivering())
         try:
             while True:
                 try:
@@ -176,6 +183,8 @@ class OutboxWorker:
                     await asyncio.wait_for(self.wake.wait(), idle_seconds)
         finally:
             self.running = False
+            keeping_up.cancel()
+            await asyncio.gather(keeping_up, return_exceptions=True)
 
     async def deliver_until_settled(self, broadcast_id: int) -> dict[str, int]:
         """Deliver until no row of this broadcast is pending or in flight (backoffs included)."""

@@ -10,7 +10,7 @@ from bot.channels.line import LineChannel
 from bot.content import Catalog, Pack
 from bot.content.readings import add_readings
 from bot.errors import ChiikiError
-from bot.storage.outbox import PUSH_CHANNELS, NewBroadcast, OutboxRepository
+from bot.storage.outbox import PUSH_CHANNELS, HeldClaims, NewBroadcast, OutboxRepository
 
 CHANNEL_CHOICES = ("all", *PUSH_CHANNELS)
 MAX_NOTICE_CHARS = 2000
@@ -97,3 +97,18 @@ def check_target(pack: Pack, district: str | None, channel: str) -> None:
 
 async def queue_broadcast(outbox: OutboxRepository, broadcast: NewBroadcast, now: datetime) -> int:
     return await outbox.create(broadcast, now)
+
+
+def waiting_for(held: list[HeldClaims], now: datetime, lease_seconds: float) -> str | None:
+    """What a resume waits for, e.g. "waiting for worker a/3f2c…'s 12 claim(s), heartbeat 6 s
+    old (taken over at 10 s)"; None when no other worker holds anything."""
+    if not held:
+        return None
+    parts = []
+    for claims in held:
+        if claims.seen_at is None:
+            beat = "no heartbeat"
+        else:
+            beat = f"heartbeat {max(0.0, (now - claims.seen_at).total_seconds()):.0f} s old"
+        parts.append(f"worker {claims.owner}'s {claims.rows} claim(s), {beat}")
+    return f"waiting for {'; '.join(parts)} (taken over at {lease_seconds:.0f} s)"

@@ -12,8 +12,12 @@ from bot.storage.timestamps import to_db
 
 # An event that failed this often is given up on (and logged), so one bad event cannot loop.
 MAX_ATTEMPTS = 5
-# An event is the instance's own, unclaimed, or claimed by an instance gone quiet.
-_CLAIMABLE = "(claimed_by = ? OR claimed_at IS NULL OR claimed_at < ?)"
+# An event is the instance's own, unclaimed, or claimed before the cutoff by an instance
+# whose delivery worker has not said it is alive since (the heartbeat in delivery_workers).
+_CLAIMABLE = (
+    "(claimed_by = ? OR claimed_at IS NULL OR (claimed_at < ? AND claimed_by NOT IN"
+    " (SELECT instance FROM delivery_workers WHERE seen_at >= ? AND instance IS NOT NULL)))"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,22 +33,29 @@ class InboundEventRepository:
         self._db = db
 
     async def accept(
-        self, events: list[tuple[str, str, dict[str, Any]]], now: datetime, owner: str
+        self,
+        events: list[tuple[str, str, dict[str, Any]]],
+        now: datetime,
+        owner: str,
+        senders: list[str | None] | None = None,
     ) -> list[bool]:
         """Store new (channel, event id, payload) events in one statement, claimed by `owner`
-        (the instance that received them, which starts their first attempt at once); return,
-        for each, whether it is new (an id repeated in `events` is new only the first time)."""
+        (the instance that received them, which starts their first attempt at once), each
+        with its sender's platform user id when known; return, for each, whether it is new
+        (an id repeated in `events` is new only the first time)."""
         if not events:
             return []
         stamp = to_db(now)
         params: list[object] = []
-        for channel, event_id, payload in events:
+        for (channel, event_id, payload), sender in zip(
+            events, senders or [None] * len(events), strict=True
+        ):
             params += [channel, event_id, stamp, json.dumps(payload, ensure_ascii=False)]
-            params += [owner, stamp]
+            params += [sender, owner, stamp]
         rows = await self._db.execute(
-            "INSERT INTO inbound_events"
-            " (channel, event_id, received_at, payload, claimed_by, claimed_at, attempts) VALUES "
-            + ", ".join(["(?, ?, ?, ?, ?, ?, 1)"] * len(events))
+            "INSERT INTO inbound_events (channel, event_id, received_at, payload, sender,"
+            " claimed_by, claimed_at, attempts) VALUES "
+            + ", ".join(["(?, ?, ?, ?, ?, ?, ?, 1)"] * len(events))
             + " ON CONFLICT DO NOTHING RETURNING channel, event_id",
             params,
         )
@@ -59,12 +70,22 @@ class InboundEventRepository:
         self, channel: str, event_id: str, owner: str, now: datetime, stale_before: datetime
     ) -> InboundEvent | None:
         """Claim the event for `owner` and count one more attempt; None if it is done, given
-        up, or claimed by another instance since `stale_before` (that one is still at it)."""
+        up, or claimed by another instance that is still alive (a heartbeat since
+        `stale_before`) or claimed it since then."""
         rows = await self._db.execute(
             "UPDATE inbound_events SET attempts = attempts + 1, claimed_by = ?, claimed_at = ?"
             " WHERE channel = ? AND event_id = ? AND handled_at IS NULL AND attempts < ?"
-            f" AND {_CLAIMABLE} RETURNING payload, attempts",
-            (owner, to_db(now), channel, event_id, MAX_ATTEMPTS, owner, to_db(stale_before)),
+            f" AND payload IS NOT NULL AND {_CLAIMABLE} RETURNING payload, attempts",
+            (
+                owner,
+                to_db(now),
+                channel,
+                event_id,
+                MAX_ATTEMPTS,
+                owner,
+                to_db(stale_before),
+                to_db(stale_before),
+            ),
         )
         if not rows:
             return None
@@ -72,7 +93,8 @@ class InboundEventRepository:
         return InboundEvent(channel, event_id, json.loads(row["payload"]), row["attempts"])
 
     async def mark_handled(self, keys: list[tuple[str, str]], now: datetime) -> None:
-        """Done, each (channel, event id): keep the id for de-duplication, drop the payload.
+        """Done, each (channel, event id): keep the id for de-duplication, drop the payload
+        and the sender.
 
         One statement per channel and chunk, each its own transaction: a transaction of several
         statements would hold the one writer over as many trips to the database."""
@@ -82,10 +104,19 @@ class InboundEventRepository:
         for channel, ids in by_channel.items():
             for chunk in chunked(ids):
                 await self._db.execute(
-                    "UPDATE inbound_events SET handled_at = ?, payload = NULL"
+                    "UPDATE inbound_events SET handled_at = ?, payload = NULL, sender = NULL"
                     f" WHERE channel = ? AND event_id IN ({placeholders(len(chunk))})",
                     (to_db(now), channel, *chunk),
                 )
+
+    async def give_up(self, channel: str, event_id: str) -> None:
+        """Tried MAX_ATTEMPTS times: never tried again, so its payload (a resident's text and
+        id) and sender go now; the id stays for de-duplication until retention removes it."""
+        await self._db.execute(
+            "UPDATE inbound_events SET payload = NULL, sender = NULL, attempts = ?"
+            " WHERE channel = ? AND event_id = ? AND handled_at IS NULL",
+            (MAX_ATTEMPTS, channel, event_id),
+        )
 
     async def pending(self, owner: str, stale_before: datetime) -> list[tuple[str, str]]:
         """(channel, event id) of events not yet handled that `owner` may take (its own from
@@ -93,6 +124,6 @@ class InboundEventRepository:
         rows = await self._db.fetch_all(
             "SELECT channel, event_id FROM inbound_events"
             f" WHERE handled_at IS NULL AND attempts < ? AND {_CLAIMABLE} ORDER BY received_at",
-            (MAX_ATTEMPTS, owner, to_db(stale_before)),
+            (MAX_ATTEMPTS, owner, to_db(stale_before), to_db(stale_before)),
         )
         return [(row["channel"], row["event_id"]) for row in rows]

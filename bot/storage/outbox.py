@@ -28,6 +28,15 @@ class NewBroadcast:
 
 
 @dataclass(frozen=True, slots=True)
+class HeldClaims:
+    """Rows one worker holds in flight, and when it was last heard of."""
+
+    owner: str
+    rows: int
+    seen_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class BroadcastSummary:
     id: int
     kind: str
@@ -103,6 +112,13 @@ async def insert_broadcast(
 
 
 _STATES = ("pending", "sending", "sent", "failed", "unreachable")
+# Rows in flight (by the (channel, state) index) claimed before the cutoff by a worker with no
+# heartbeat since the cutoff: its claims pass to whoever asks.
+_ORPHANED = (
+    "channel IN ('telegram', 'line', 'web') AND state = 'sending' AND claimed_at < ?"
+    " AND (claimed_by IS NULL OR claimed_by NOT IN"
+    " (SELECT owner FROM delivery_workers WHERE seen_at >= ?))"
+)
 DISTRICT_AUDIENCE = (
     "SELECT id FROM residents WHERE linked_to IS NULL"
     " AND (CAST(? AS TEXT) IS NULL OR district = ?)"
@@ -150,52 +166,78 @@ class OutboxRepository:
             await conn.execute("DELETE FROM chosen")
             return broadcast_id
 
-    async def release_stale(self, now: datetime, lease: timedelta) -> tuple[int, int]:
-        """Claims older than the lease belong to a stopped worker: take them back.
+    async def release_stale(self, now: datetime, stale_after: timedelta) -> tuple[int, int]:
+        """Take back the claims of stopped workers: those whose heartbeat is older than
+        `stale_after` (or who have none), on rows claimed before that.
 
         Telegram rows go back to pending when their broadcast resends in-flight messages, and
         fail otherwise. LINE rows keep their batch, so the retry carries the same retry key.
-        Returns (released, given up).
+        Returns (released, given up). A quick read first: most calls find nothing to take.
         """
-        cutoff = to_db(now - lease)
+        cutoff = to_db(now - stale_after)
+        if not await self._db.fetch_one(
+            f"SELECT 1 FROM outbox WHERE {_ORPHANED} LIMIT 1", (cutoff, cutoff)
+        ):
+            return 0, 0
         async with self._db.transaction() as conn:
             given_up = await conn.execute(
                 "UPDATE outbox SET state = 'failed',"
-                " last_error = 'in flight when a worker stopped'"
-                " WHERE state = 'sending' AND claimed_at < ? AND line_batch_id IS NULL"
+                f" last_error = 'in flight when a worker stopped' WHERE {_ORPHANED}"
+                " AND line_batch_id IS NULL"
                 " AND broadcast_id IN (SELECT id FROM broadcasts WHERE resend_in_flight = 0)",
-                (cutoff,),
+                (cutoff, cutoff),
             )
             released = await conn.execute(
-                "UPDATE outbox SET state = 'pending', claimed_by = NULL"
-                " WHERE state = 'sending' AND claimed_at < ?",
-                (cutoff,),
+                f"UPDATE outbox SET state = 'pending', claimed_by = NULL WHERE {_ORPHANED}",
+                (cutoff, cutoff),
             )
             return released.rowcount, given_up.rowcount
 
-    async def heartbeat(self, owner: str, now: datetime, lease: timedelta) -> int:
-        """Say this delivery worker is alive and renew its claims (rows it holds ready to send
-        are not a stopped worker's); return how many workers are alive, itself included."""
+    async def release_own(self, owner: str) -> int:
+        """A worker stopping cleanly gives back the rows it claimed but never sent (its sends
+        in flight have finished): pending again at once, the claim's attempt not counted."""
+        rows = await self._db.execute(
+            "UPDATE outbox SET state = 'pending', claimed_by = NULL, attempts = attempts - 1"
+            " WHERE channel IN ('telegram', 'line', 'web') AND state = 'sending'"
+            " AND claimed_by = ? RETURNING id",
+            (owner,),
+        )
+        return len(rows)
+
+    async def held_by_others(self, owner: str) -> list[HeldClaims]:
+        """Rows other workers hold in flight, per worker, with its last heartbeat (None when it
+        has none): what `chiiki broadcast resume` waits for."""
+        rows = await self._db.fetch_all(
+            "SELECT o.claimed_by, count(*), max(w.seen_at) FROM outbox o"
+            " LEFT JOIN delivery_workers w ON w.owner = o.claimed_by"
+            " WHERE o.channel IN ('telegram', 'line', 'web') AND o.state = 'sending'"
+            " AND o.claimed_by <> ? GROUP BY o.claimed_by ORDER BY o.claimed_by",
+            (owner,),
+        )
+        return [
+            HeldClaims(row[0], int(row[1]), from_db(row[2]) if row[2] else None) for row in rows
+        ]
+
+    async def heartbeat(
+        self, owner: str, instance: str, now: datetime, forget_after: timedelta
+    ) -> int:
+        """Say this delivery worker (of `instance`) is alive; return how many workers are
+        alive, itself included. Workers silent for `forget_after` are forgotten."""
         async with self._db.transaction() as conn:
             await conn.execute(
-                "INSERT INTO delivery_workers (owner, seen_at) VALUES (?, ?)"
+                "INSERT INTO delivery_workers (owner, instance, seen_at) VALUES (?, ?, ?)"
                 " ON CONFLICT (owner) DO UPDATE SET seen_at = excluded.seen_at",
-                (owner, to_db(now)),
-            )
-            await conn.execute(  # by the (channel, state) index: the few rows in flight
-                "UPDATE outbox SET claimed_at = ? WHERE channel IN ('telegram', 'line')"
-                " AND state = 'sending' AND claimed_by = ?",
-                (to_db(now), owner),
+                (owner, instance, to_db(now)),
             )
             await conn.execute(
-                "DELETE FROM delivery_workers WHERE seen_at < ?", (to_db(now - lease),)
+                "DELETE FROM delivery_workers WHERE seen_at < ?", (to_db(now - forget_after),)
             )
             cursor = await conn.execute("SELECT count(*) FROM delivery_workers")
             row = await cursor.fetchone()
         return int(row[0]) if row else 1
 
     async def leave(self, owner: str) -> None:
-        """A worker stopping cleanly: the others need not wait out the lease to speed up."""
+        """A worker stopping cleanly: the others need not wait for it to go stale to speed up."""
         await self._db.execute("DELETE FROM delivery_workers WHERE owner = ?", (owner,))
 
     async def claim_telegram(self, owner: str, now: datetime, limit: int) -> list[Recipient]:

@@ -103,9 +103,10 @@ async def apply_retention(
             )
             removed["comments"] = cursor.rowcount
         if (cutoff := rules.event_ids.cutoff(now, tz)) is not None:
-            # Only handled events: one still waiting to be handled is not ours to drop.
+            # Handled ones by when they were handled; any other (given up, or never handled:
+            # attempts stop within minutes) by when it came, payload and all.
             cursor = await conn.execute(
-                "DELETE FROM inbound_events WHERE handled_at IS NOT NULL AND handled_at < ?",
+                "DELETE FROM inbound_events WHERE coalesce(handled_at, received_at) < ?",
                 (to_db(cutoff),),
             )
             removed["event_ids"] = cursor.rowcount

@@ -9,7 +9,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bot.channels.line import parse_events
+from bot.channels.line import parse_events, split_replays
 from bot.channels.telegram import TelegramChannel
 from bot.core import Channel
 from bot.runtime import Runtime
@@ -52,5 +52,15 @@ async def line_webhook(request: Request, runtime: Runtime) -> Response:
         events = parse_events(parse_json(body))
     except ValueError as exc:
         raise HTTPException(400, str(exc)) from None
+    settings = runtime.settings
+    oldest = settings.retention.event_ids.cutoff(runtime.services.clock(), settings.tz)
+    events, replays = split_replays(events, oldest)
+    if replays:
+        # Acknowledged (LINE would only send them again) but never handled; ids only.
+        logger.warning(
+            "refused %d LINE event(s) older than the de-duplication window: %s",
+            len(replays),
+            ", ".join(replays[:10]),
+        )
     await runtime.inbox.accept(Channel.LINE, events)
     return JSONResponse({})
