@@ -104,6 +104,10 @@ def serve(host: str | None, port: int | None, telegram_polling: bool) -> None:
         port=port or settings.port,
         log_config=None,
         access_log=False,
+        # The client's address is read by bot/web/addresses.py, which trusts X-Forwarded-For
+        # only from CHIIKI_TRUSTED_PROXIES; uvicorn's own rewrite (on for 127.0.0.1) would
+        # let anyone on the host choose their address.
+        proxy_headers=False,
     )
 
 
