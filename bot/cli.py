@@ -110,6 +110,10 @@ def serve(host: str | None, port: int | None, telegram_polling: bool) -> None:
         port=port or settings.port,
         log_config=None,
         access_log=False,
+        # The client's address is read by bot/web/addresses.py, which trusts X-Forwarded-For
+        # only from CHIIKI_TRUSTED_PROXIES; uvicorn's own rewrite (on for 127.0.0.1) would
+        # let anyone on the host choose their address.
+        proxy_headers=False,
     )
     GracefulServer(config, drain).run()
 
@@ -931,3 +935,94 @@ def staff_unlock(login: str) -> None:
 
     cleared = _run_with_database(work)
     click.echo(f"unlocked {login} ({cleared} failed login(s) forgotten)")
+
+
+@main.group()
+def faq() -> None:
+    """Questions and answers staff write (the dashboard's よくある質問 page)."""
+
+
+@faq.command("list")
+@_friendly_errors
+def faq_list() -> None:
+    """Every staff FAQ entry: id, updated, languages, first question, answer."""
+    from bot.staff.faq import one_line
+    from bot.storage.faq import FaqRepository
+
+    async def work(db: Database, pack: Pack, settings: Settings) -> list[str]:
+        return [
+            f"{e.id}\t{e.updated_at.astimezone(settings.tz):%Y-%m-%d}"
+            f"\tja{' easy' if e.answer_easy else ''}{' en' if e.answer_en else ''}"
+            f"\t{one_line(' / '.join(e.questions))}\t{one_line(e.answer_ja)[:60]}"
+            for e in await FaqRepository(db).entries()
+        ]
+
+    for row in _run_with_database(work):
+        click.echo(row)
+
+
+@faq.command("add")
+@click.option(
+    "--question", "questions", multiple=True, required=True, help="A way residents ask it (1-10)."
+)
+@click.option("--answer", "answer_ja", required=True, help="The answer in Japanese.")
+@click.option("--answer-en", help="The answer in English.")
+@click.option("--answer-easy", help="The answer in easy Japanese (やさしい日本語).")
+@click.option("--source", help="An http(s) address the answer comes from.")
+@_friendly_errors
+def faq_add(
+    questions: tuple[str, ...],
+    answer_ja: str,
+    answer_en: str | None,
+    answer_easy: str | None,
+    source: str | None,
+) -> None:
+    """Add an entry; the running service answers with it within half a minute."""
+    from bot.staff.faq import add_faq, check_faq
+    from bot.storage.faq import FaqRepository
+
+    draft = check_faq(list(questions), answer_ja, answer_en, answer_easy, source)
+
+    async def work(db: Database, pack: Pack, settings: Settings) -> int:
+        return await add_faq(FaqRepository(db), draft, datetime.now(UTC))
+
+    click.echo(f"added FAQ entry {_run_with_database(work)}")
+
+
+@faq.command("remove")
+@click.argument("entry_id", type=int)
+@_friendly_errors
+def faq_remove(entry_id: int) -> None:
+    """Remove entry ENTRY_ID."""
+    from bot.storage.faq import FaqRepository
+
+    async def work(db: Database, pack: Pack, settings: Settings) -> bool:
+        return await FaqRepository(db).remove(entry_id)
+
+    if not _run_with_database(work):
+        raise ChiikiError(f"no FAQ entry {entry_id} (see chiiki faq list)")
+    click.echo(f"removed FAQ entry {entry_id}")
+
+
+@main.group()
+def unanswered() -> None:
+    """What residents asked that the bot could not answer (text only, never who asked)."""
+
+
+@unanswered.command("list")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 1000))
+@_friendly_errors
+def unanswered_list(limit: int) -> None:
+    """Newest first: id, day last asked, times asked, text."""
+    from bot.staff.faq import one_line
+    from bot.storage.faq import UnansweredRepository
+
+    async def work(db: Database, pack: Pack, settings: Settings) -> list[str]:
+        return [
+            f"{q.id}\t{q.last_asked_at.astimezone(settings.tz):%Y-%m-%d}\t{q.times}"
+            f"\t{one_line(q.text)}"
+            for q in await UnansweredRepository(db).grouped(limit)
+        ]
+
+    for row in _run_with_database(work):
+        click.echo(row)

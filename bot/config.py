@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 from collections.abc import Mapping
 from datetime import time
@@ -20,6 +21,19 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 def _env(name: str) -> AliasChoices:
     return AliasChoices(name)
+
+
+def parse_networks(text: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """`10.0.0.1, 192.168.0.0/16, ::1` as networks; ValueError names the entry at fault."""
+    networks = []
+    for entry in (part.strip() for part in text.split(",")):
+        if not entry:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            raise ValueError(f"{entry!r} is not an IP address or network") from None
+    return tuple(networks)
 
 
 class Settings(BaseSettings):
@@ -86,6 +100,16 @@ class Settings(BaseSettings):
     # Behind HTTPS (as in production), mark the cookie Secure so it never travels in clear text.
     secure_cookies: bool = Field(False, validation_alias=_env("CHIIKI_SECURE_COOKIES"))
 
+    # Limits per client address on the web chat (bot/web/limits.py); the address is the
+    # socket's peer, or X-Forwarded-For's when the peer is one of the trusted proxies.
+    web_new_residents_per_hour: int = Field(
+        20, ge=1, validation_alias=_env("CHIIKI_WEB_NEW_RESIDENTS_PER_HOUR")
+    )
+    web_requests_per_minute: int = Field(
+        120, ge=1, validation_alias=_env("CHIIKI_WEB_REQUESTS_PER_MINUTE")
+    )
+    trusted_proxies: str = Field("", validation_alias=_env("CHIIKI_TRUSTED_PROXIES"))
+
     # Telegram allows about 30 a second in all; a higher figure is for fake servers only.
     telegram_rate: float = Field(25.0, gt=0, validation_alias=_env("CHIIKI_TELEGRAM_RATE"))
     # A process whose heartbeat (every 2 s) is older than this has stopped: the sends and
@@ -139,6 +163,16 @@ class Settings(BaseSettings):
             Rule(self.retain_unanswered),
             self.retention_time,
         )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: str) -> str:
+        parse_networks(value)  # raises naming the entry at fault
+        return value
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return parse_networks(self.trusted_proxies)
 
     @field_validator("timezone")
     @classmethod

@@ -44,7 +44,14 @@ async def serve(app: ASGIApp) -> AsyncIterator[str]:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="off")
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_config=None,
+            lifespan="off",
+            proxy_headers=False,  # as chiiki serve: the app reads addresses itself
+        )
     )
     task = asyncio.create_task(server.serve())
     while not server.started:

@@ -9,6 +9,7 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from bot.web import build_web_app
+from bot.web.identity import COOKIE_NAME
 from tests.admin_helpers import STAFF_LOGIN, STAFF_PASSWORD, add_staff
 from tests.browser import SCREENSHOTS, chromium, serve
 from tests.conftest import FakeClock
@@ -139,3 +140,70 @@ async def test_staff_send_a_broadcast_and_watch_it_reach_everyone(
     row = staff.locator("tbody tr").first
     await expect(row).to_contain_text("断水")
     await expect(row.locator("td.num").first).to_have_text("69")
+
+
+async def test_staff_answer_a_question_residents_asked_and_manage_the_faq(
+    site: tuple[Platforms, str], browser: Browser, clock: FakeClock
+) -> None:
+    _, base = site
+    question = "ラジオ体操は何時からですか"
+    chat = await browser.new_page(locale="ja-JP")
+    await chat.goto(f"{base}/chat")
+
+    async def ask(text: str) -> None:
+        await chat.get_by_placeholder("メッセージを入力").fill(text)
+        await chat.get_by_role("button", name="送信").click()
+
+    await ask(question)
+    await expect(chat.locator("#log")).to_contain_text("お答えできません")
+    [cookie] = [c for c in await chat.context.cookies() if c["name"] == COOKIE_NAME]
+    identity = cookie["value"].rsplit(".", 1)[0]
+
+    staff = await logged_in(browser, base)
+    await staff.get_by_role("link", name="よくある質問").click()
+    await expect(staff.get_by_role("heading", name="よくある質問")).to_be_visible()
+    await staff.get_by_role("link", name="答えられなかった質問: 1件").click()
+    row = staff.locator("tbody tr", has_text=question)
+    await expect(row).to_contain_text("2026-11-23")
+    await expect(row).not_to_contain_text(identity)
+    await staff.screenshot(path=str(SCREENSHOTS / "admin-faq-unanswered.png"), full_page=True)
+    await row.get_by_role("link", name="よくある質問に追加").click()
+
+    questions = staff.get_by_label("質問（1行に1つ", exact=False)
+    await expect(questions).to_have_value(question)
+    await questions.fill(f"{question}\nラジオ体操の時間")
+    await staff.get_by_label("答え（日本語・2000文字まで）").fill(
+        "毎朝6時30分から、中央公園で行っています。"
+    )
+    await staff.get_by_label("出典のURL", exact=False).fill("javascript:alert(1)")
+    await staff.get_by_role("button", name="保存する").click()
+    await expect(staff.locator("#faq-source-error")).to_have_text(
+        "http:// または https:// で始まるURLを入力してください。"
+    )
+    await staff.get_by_label("出典のURL", exact=False).fill("https://www.city.example.jp/taiso")
+    await staff.get_by_role("button", name="保存する").click()
+    await expect(staff.get_by_text("答えられなかった質問はありません。")).to_be_visible()
+
+    await ask("ラジオ体操は何時から？")
+    await expect(chat.locator("#log")).to_contain_text("毎朝6時30分から、中央公園で行っています。")
+
+    await staff.get_by_role("link", name="よくある質問に戻る").click()
+    entry = staff.locator("tbody tr", has_text=question)
+    await expect(entry).to_contain_text("ほか1通り")
+    await staff.screenshot(path=str(SCREENSHOTS / "admin-faq.png"), full_page=True)
+    clock.advance(seconds=30)  # staff take a moment; the answerer tells edits by their time
+    await entry.get_by_role("link", name="編集").click()
+    await staff.get_by_label("答え（日本語・2000文字まで）").fill(
+        "毎朝6時から、中央公園で行っています。"
+    )
+    await staff.get_by_role("button", name="保存する").click()
+    await ask(question)
+    await expect(chat.locator("#log")).to_contain_text("毎朝6時から、中央公園で行っています。")
+
+    await staff.locator("tbody tr", has_text=question).get_by_role("link", name="削除").click()
+    await expect(
+        staff.get_by_role("heading", name="この質問と答えを削除しますか？")
+    ).to_be_visible()
+    await staff.get_by_role("button", name="削除する").click()
+    await expect(staff.get_by_text("まだ登録していません。")).to_be_visible()
+    await chat.close()

@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 import re
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
+from click.testing import CliRunner
 
+from bot.cli import main
 from bot.config import Settings
 from bot.runtime import Runtime
 from bot.staff.faq import FaqError, check_faq
+from bot.storage import open_database
 from bot.storage.faq import FaqRepository, UnansweredRepository
 from bot.web import build_web_app
 from bot.web.admin.faq import UNANSWERED_PAGE_SIZE
 from tests.admin_helpers import add_staff, log_in, post_form
 from tests.conftest import FakeClock, make_settings
+from tests.databases import database_for
 
 HOSTILE = '<script>alert("x")</script>'
 ENTRY = {
@@ -27,6 +33,24 @@ ENTRY = {
     "answer_en": "A meeting where residents and the city talk as equals.",
     "source": "https://www.city.tomioka.lg.jp/entaku",
 }
+
+
+PACK_FAQ = """
+faq:
+  - id: since-when
+    questions: [条例はいつからですか, いつ施行されたの]
+    answer:
+      ja: 令和4年（2022年）4月1日から施行されています。
+      en: It took effect on 1 April 2022.
+    source: https://www.city.example.jp/jorei
+"""
+
+
+@pytest.fixture
+def content_dir(content_dir: Path) -> Path:
+    """The test pack with an FAQ entry of its own, which the dashboard lists but cannot edit."""
+    (content_dir / "testville" / "faq.yaml").write_text(PACK_FAQ, encoding="utf-8")
+    return content_dir
 
 
 @pytest.fixture
@@ -77,6 +101,10 @@ async def test_an_entry_is_added_listed_and_given_to_the_answerer_at_once(
     assert await faq(runtime).version() != before  # the answerer's cue to reload
     listed = await staff.get("/admin/faq")
     assert "円卓会議ってなんですか" in listed.text and "ほか1通り" in listed.text
+    assert "日本語 · 英語" in listed.text  # no easy Japanese given
+    pack_part = listed.text.split("コンテンツパックのよくある質問")[1]
+    assert "条例はいつからですか" in pack_part and "content/testville/faq.yaml" in pack_part
+    assert "/admin/faq/" not in pack_part  # no edit or remove links for the pack's entries
     assert 'aria-current="page">よくある質問' in listed.text
     assert "default-src 'self'" in listed.headers["content-security-policy"]
 
@@ -422,3 +450,47 @@ async def test_removing_and_adding_the_same_count_still_changes_the_version(
     await repository.remove(first)
     await repository.add(["e"], "f", None, None, None, clock.now)
     assert await repository.version() != before
+
+
+def test_the_faq_and_unanswered_commands(tmp_path: Path) -> None:
+    env = {"CHIIKI_DB": database_for(tmp_path, "faqcli")}
+    runner = CliRunner()
+    bad = runner.invoke(
+        main,
+        ["faq", "add", "--question", "x", "--answer", "y", "--source", "javascript:1"],
+        env=env,
+    )
+    assert bad.exit_code == 2 and "source: a web address starting with http" in bad.output
+    added = runner.invoke(
+        main,
+        [
+            *("faq", "add", "--question", "円卓会議とは", "--question", "えんたくかいぎ"),
+            *("--answer", "話し合いの場です。", "--answer-en", "A meeting."),
+        ],
+        env=env,
+    )
+    assert added.exit_code == 0, added.output
+    entry_id = added.output.split()[-1]
+    listed = runner.invoke(main, ["faq", "list"], env=env).output
+    assert (
+        f"{entry_id}\t" in listed
+        and "\tja en\t円卓会議とは / えんたくかいぎ\t話し合いの場です。" in listed
+    )
+
+    async def residents_asked() -> None:
+        db = await open_database(env["CHIIKI_DB"])
+        try:
+            repository = UnansweredRepository(db)
+            for text in ("ごみの日は？", "ごみの日は？", "\x1b[2J\x1b[31m消えろ\x9b0m\nです"):
+                await repository.record(text, "ja", datetime.now(UTC))
+        finally:
+            await db.close()
+
+    asyncio.run(residents_asked())
+    shown = runner.invoke(main, ["unanswered", "list"], env=env).output
+    assert "\t2\tごみの日は？" in shown
+    assert "\x1b" not in shown and "\x9b" not in shown and "[31m消えろ 0m です" in shown
+    assert runner.invoke(main, ["faq", "remove", entry_id], env=env).exit_code == 0
+    again = runner.invoke(main, ["faq", "remove", entry_id], env=env)
+    assert again.exit_code == 2 and "no FAQ entry" in again.output
+    assert runner.invoke(main, ["faq", "list"], env=env).output == ""

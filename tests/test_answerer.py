@@ -283,3 +283,23 @@ def test_content_check_names_a_topic_the_pack_does_not_have(tmp_path: Path) -> N
         yaml.safe_dump({"questions": {"goal:know": ["知る"]}}), encoding="utf-8"
     )
     assert any("'goal:know' is not a topic of matsumoto" in p for p in check_packs(folder))
+
+
+async def test_every_topic_of_the_pack_has_an_answer(runtime: Runtime) -> None:
+    from bot.content.answers import known_topic_ids, load_faq
+
+    pack = runtime.services.pack
+    topics = known_topic_ids(pack, load_faq(runtime.settings.content_dir, pack))
+    assert {"section:about", "challenge:4", "goal:act", "system:round-table"} <= topics
+    stale = runtime.services.catalog.text("fallback.stale_choice", "ja")
+    for topic in sorted(topics):
+        message = IncomingMessage(Channel.WEB, "u9", data=f"ask:{topic}")
+        replies = await runtime.dispatcher.handle(message)
+        assert replies and replies[0].text and replies[0].text != stale, topic
+
+
+async def test_an_unknown_english_question_is_answered_in_english(resident: Resident) -> None:
+    await resident.say("When is garbage day?")
+    text = resident.last[0].text
+    assert "Sorry, I cannot answer that question." in text
+    assert "Community Building Division" in text and "0274-62-1511" in text

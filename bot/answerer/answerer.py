@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -74,9 +74,8 @@ class Answerer:
     def __post_init__(self) -> None:
         self._cache: dict[str, dict[str, float]] = {}
         self._lock = threading.Lock()
-        self._live: list[Topic] = []
         self._by_id = {topic.id: topic for topic in self.topics}
-        self._index = self._build(self.topics)
+        self._index, self._exact = self._build(self.topics)
 
     def _terms(self, text: str) -> dict[str, float]:
         cached = self._cache.get(text)
@@ -84,35 +83,28 @@ class Answerer:
             cached = self._cache[text] = terms(text, self.synonyms)
         return cached
 
-    def _build(self, topics: Iterable[Topic]) -> TopicIndex:
-        topics = list(topics)
+    def _build(self, topics: list[Topic]) -> tuple[TopicIndex, dict[str, set[str]]]:
+        """The index, and each phrasing word for word (folded) with the topics that hold it."""
         exact: dict[str, set[str]] = {}
         for topic in topics:
             for phrasing in topic.phrasings:
                 exact.setdefault(fold_keyword(phrasing), set()).add(topic.id)
-        self._exact = exact
-        return TopicIndex(
-            [
-                (topic.id, self._terms(phrasing))
-                for topic in topics
-                for phrasing in topic.phrasings
-            ],
+        index = TopicIndex(
+            [(topic.id, self._terms(p)) for topic in topics for p in topic.phrasings],
             [(topic.id, self._terms(text)) for topic in topics for text in topic.context],
         )
+        return index, exact
 
     def with_live(self, live: list[Topic]) -> None:
         """Replace the live topics (everything staff created) and rebuild the index."""
         with self._lock:
-            used = {
-                text
-                for topic in (*self.topics, *live)
-                for text in (*topic.phrasings, *topic.context)
-            }
+            every = [*self.topics, *live]
+            used = {text for topic in every for text in (*topic.phrasings, *topic.context)}
             self._cache = {text: t for text, t in self._cache.items() if text in used}
-            index = self._build([*self.topics, *live])
-            self._live = live
-            self._by_id = {topic.id: topic for topic in (*self.topics, *live)}
-            self._index = index
+            index, exact = self._build(every)
+            self._by_id = {topic.id: topic for topic in every}
+            # One assignment each, so a question meanwhile sees the old or the new index.
+            self._index, self._exact = index, exact
 
     def _named_exactly(self, text: str) -> str | None:
         """The one topic a quoted part of the question names word for word, if any."""
@@ -129,35 +121,34 @@ class Answerer:
         return self._index.rank(analyse_text(text, self.synonyms))
 
     def answer(self, text: str) -> Answer:
-        language = "en" if is_english(text) else "ja"
-        analysis = analyse_text(text, self.synonyms)
-        index = self._index
-        named = self._named_exactly(text)
-        if named is not None:
-            # 「地域を知ろう」ってどういう意味? / What does "get to know your community" mean?
-            result = Answer(Outcome.ANSWERED, (named,), language, 1.0)
-            for listener in self.listeners:
-                listener(result)
-            return result
-        if any(unit.place and not index.knows(unit) for unit in analysis.units):
-            # About another place (前橋市役所, 高崎市の地域づくり): not this city's to answer.
-            ranked = []
-        else:
-            ranked = index.rank(analysis)
-        limits = self.thresholds
-        result = Answer(Outcome.UNKNOWN, (), language, ranked[0].score if ranked else 0.0)
-        if ranked and ranked[0].score >= limits.floor and not _out_of_scope(ranked[0].topic):
-            best = ranked[0].score
-            close = [s.topic for s in ranked if s.score >= max(best - limits.margin, limits.floor)]
-            if any(_out_of_scope(topic) for topic in close):
-                # As close to something we cannot answer: do not guess.
-                close = []
-            close = _one_entity(close)
-            if len(close) == 1 and best >= limits.answer:
-                result = Answer(Outcome.ANSWERED, (close[0],), language, best)
-            elif len(close) > 1:
-                candidates = tuple(close[: limits.most_candidates])
-                result = Answer(Outcome.CLARIFIED, candidates, language, best)
+        """Answer, ask which one, or say it does not know; listeners hear every outcome."""
+        result = self._decide(text, "en" if is_english(text) else "ja")
         for listener in self.listeners:
             listener(result)
         return result
+
+    def _decide(self, text: str, language: str) -> Answer:
+        named = self._named_exactly(text)
+        if named is not None:
+            # 「地域を知ろう」ってどういう意味? / What does "get to know your community" mean?
+            return Answer(Outcome.ANSWERED, (named,), language, 1.0)
+        analysis = analyse_text(text, self.synonyms)
+        index = self._index
+        if any(unit.place and not index.knows(unit) for unit in analysis.units):
+            # About another place (前橋市役所, 高崎市の地域づくり): not this city's to answer.
+            return Answer(Outcome.UNKNOWN, (), language)
+        ranked = index.rank(analysis)
+        limits = self.thresholds
+        best = ranked[0].score if ranked else 0.0
+        if best < limits.floor or _out_of_scope(ranked[0].topic):
+            return Answer(Outcome.UNKNOWN, (), language, best)
+        close = [s.topic for s in ranked if s.score >= max(best - limits.margin, limits.floor)]
+        if any(_out_of_scope(topic) for topic in close):
+            # As close to something we cannot answer: do not guess.
+            return Answer(Outcome.UNKNOWN, (), language, best)
+        close = _one_entity(close)
+        if len(close) == 1:
+            if best >= limits.answer:
+                return Answer(Outcome.ANSWERED, (close[0],), language, best)
+            return Answer(Outcome.UNKNOWN, (), language, best)
+        return Answer(Outcome.CLARIFIED, tuple(close[: limits.most_candidates]), language, best)

@@ -24,7 +24,7 @@ from bot.answerer.text import Analysis, Unit
 # Weight of the two parts of a topic's score.
 FIT_SHARE = 0.5
 # A word no phrasing holds weighs as if this many held it.
-UNSEEN_DF = 1.0
+UNSEEN_DF = 4.0
 # What an unknown one-character word weighs, as a share of an unknown word.
 SHORT_UNSEEN = 0.3
 # A word matched only by most of its reading's bigrams (a typo, a kana spelling) counts this much.
@@ -70,6 +70,13 @@ class TopicIndex:
             self._topic_terms[topic] |= set(terms)
         for topic, terms in context_items:
             self._topic_terms[topic] |= set(terms)
+        # Which topics hold a term anywhere (phrasings or text): coverage in one pass per word.
+        self._term_topics: dict[str, frozenset[str]] = {}
+        holders: dict[str, set[str]] = defaultdict(set)
+        for topic, known in self._topic_terms.items():
+            for term in known:
+                holders[term].add(topic)
+        self._term_topics = {term: frozenset(topics) for term, topics in holders.items()}
 
     def _weight(self, term: str, kind_weight: float) -> float:
         idf = self._idf.get(term)
@@ -91,14 +98,30 @@ class TopicIndex:
         # the subject of the question.
         return self._unseen * (SHORT_UNSEEN if len(unit.word) <= 3 else 1.0)
 
-    @staticmethod
-    def _unit_match(unit: Unit, known: set[str]) -> float:
-        if unit.word in known or (unit.reading is not None and unit.reading in known):
-            return 1.0
-        if unit.bigrams:
-            shared = sum(1 for bigram in unit.bigrams if bigram in known)
-            return FUZZY_MATCH * shared / len(unit.bigrams)
-        return 0.0
+    def _coverage(self, units: tuple[Unit, ...]) -> dict[str, float]:
+        """For every topic that explains any word: the share of the question's weight it
+        explains (a word by its form or reading fully, else by its reading's bigrams)."""
+        weights = [self._unit_weight(unit) for unit in units]
+        total = sum(weights)
+        matched: dict[str, float] = defaultdict(float)
+        none: frozenset[str] = frozenset()
+        for unit, weight in zip(units, weights, strict=True):
+            exact = self._term_topics.get(unit.word, none)
+            if unit.reading is not None:
+                exact = exact | self._term_topics.get(unit.reading, none)
+            for topic in exact:
+                matched[topic] += weight
+            if not unit.bigrams:
+                continue
+            shared: dict[str, int] = defaultdict(int)
+            for bigram in unit.bigrams:
+                for topic in self._term_topics.get(bigram, none):
+                    if topic not in exact:
+                        shared[topic] += 1
+            share = weight * FUZZY_MATCH / len(unit.bigrams)
+            for topic, count in shared.items():
+                matched[topic] += share * count
+        return {topic: value / total for topic, value in matched.items()}
 
     def rank(self, question: Analysis, keep: Callable[[str], bool] | None = None) -> list[Scored]:
         """Topics by score, best first (only those sharing a term with the question)."""
@@ -117,22 +140,16 @@ class TopicIndex:
             cosine = dot / (norm * self._phrasing_norm[index])
             if cosine > fit[topic]:
                 fit[topic] = cosine
-        units = question.units
-        unit_weights = [self._unit_weight(unit) for unit in units]
-        unit_total = sum(unit_weights)
+        coverage = self._coverage(question.units) if question.units else None
         scored = []
         for topic, best in fit.items():
             if keep is not None and not keep(topic):
                 continue
-            known = self._topic_terms[topic]
-            if unit_total:
-                matched = sum(
-                    weight * self._unit_match(unit, known)
-                    for unit, weight in zip(units, unit_weights, strict=True)
-                )
-                coverage = matched / unit_total
+            if coverage is not None:
+                covered = coverage.get(topic, 0.0)
             else:
-                coverage = sum(w for term, w in query.items() if term in known) / total
-            scored.append(Scored(topic, FIT_SHARE * best + (1 - FIT_SHARE) * coverage))
+                known = self._topic_terms[topic]
+                covered = sum(w for term, w in query.items() if term in known) / total
+            scored.append(Scored(topic, FIT_SHARE * best + (1 - FIT_SHARE) * covered))
         scored.sort(key=lambda s: s.score, reverse=True)
         return scored

@@ -21,7 +21,7 @@ MAX_SOURCE_CHARS = 500
 FIELDS = ("questions", "answer_ja", "answer_en", "answer_easy", "source")
 # Control characters other than line breaks and tabs: PostgreSQL refuses NUL in text, and
 # none of them belongs in an answer residents read.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,3 +184,8 @@ async def answer_unanswered(
     if question_id is not None:
         await unanswered.dismiss(question_id)
     return entry_id
+
+
+def one_line(text: str) -> str:
+    """For a terminal: what residents typed cannot move the cursor or colour the screen."""
+    return " ".join(_CONTROL.sub(" ", text).split())

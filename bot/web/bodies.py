@@ -40,6 +40,8 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 
 def _integer(text: str) -> int:
+    if len(text) < 19:  # at most 18 digits and a sign: always inside 64 bits
+        return int(text)
     if len(text) > MAX_NUMBER_CHARS:
         raise _Refused(f"a number longer than {MAX_NUMBER_CHARS} characters")
     value = int(text)
@@ -59,6 +61,10 @@ def _real(text: str) -> float:
 
 def _constant(name: str) -> Any:
     raise _Refused(f"{name} is not JSON")
+
+
+# Made once: json.loads with hooks would build a decoder (and its scanner) on every call.
+_DECODER = json.JSONDecoder(parse_int=_integer, parse_float=_real, parse_constant=_constant)
 
 
 def _depth(value: Any) -> int:
@@ -84,12 +90,7 @@ def parse_json(body: bytes) -> Any:
     """Decoded JSON, or 400 naming the problem (never 500, whatever the body holds)."""
     too_deep = HTTPException(400, f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
     try:
-        value = json.loads(
-            body.decode("utf-8"),
-            parse_int=_integer,
-            parse_float=_real,
-            parse_constant=_constant,
-        )
+        value = _DECODER.decode(body.decode("utf-8"))
     except RecursionError:
         raise too_deep from None
     except _Refused as exc:

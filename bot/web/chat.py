@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from importlib.resources import files
 
@@ -16,8 +17,10 @@ from bot.charts import CHART_PATH
 from bot.config import Settings
 from bot.core import Reply
 from bot.runtime import Runtime
+from bot.web.addresses import client_address
 from bot.web.bodies import parse_json, read_body
 from bot.web.identity import WebIdentities
+from bot.web.limits import WebLimits
 
 CHAT_BODY_LIMIT = 16 * 1024
 
@@ -28,6 +31,10 @@ class ChatEndpoints:
     def __init__(self, get_runtime: Callable[[], Runtime], settings: Settings) -> None:
         self.get_runtime = get_runtime
         self.identities = WebIdentities(settings.secure_cookies)
+        self.limits = WebLimits(
+            settings.web_requests_per_minute, settings.web_new_residents_per_hour
+        )
+        self.proxies = settings.trusted_proxy_networks
         self.page = files("bot.web").joinpath("static/chat.html").read_text(encoding="utf-8")
 
     def routes(self) -> list[Route]:
@@ -42,9 +49,17 @@ class ChatEndpoints:
 
     async def chat_api(self, request: Request) -> Response:
         runtime = self.get_runtime()
-        address = request.client.host if request.client else None
+        address = client_address(request, self.proxies)
+        now = runtime.services.clock().timestamp()
+        wait = self.limits.request(address, now)
+        if wait:
+            return self._too_many(request, runtime, "web.slow_down", wait)
         identity = await self.identities.read(request, runtime)
         if identity is None:
+            # Each new identity may become a new resident (a new ballot in every poll).
+            wait = self.limits.new_resident(address, now)
+            if wait:
+                return self._too_many(request, runtime, "web.too_many_new", wait)
             identity = self.identities.issue()
         cookie = await self.identities.cookie_value(runtime, identity)
         response = await self._answer(request, runtime, identity, address)
@@ -52,8 +67,21 @@ class ChatEndpoints:
         self.identities.set_cookie(response, cookie)
         return response
 
+    def _too_many(self, request: Request, runtime: Runtime, key: str, wait: int) -> Response:
+        """429 with words the page shows, in the browser's language (ja unless it asks en)."""
+        asked = request.headers.get("accept-language", "").strip().lower()
+        language = "en" if asked.startswith("en") else "ja"
+        text = runtime.services.catalog.text(
+            key, language, seconds=wait, minutes=max(1, math.ceil(wait / 60))
+        )
+        return JSONResponse(
+            {"error": text, "retry_after": wait},
+            status_code=429,
+            headers={"Retry-After": str(wait)},
+        )
+
     async def _answer(
-        self, request: Request, runtime: Runtime, identity: str, address: str | None
+        self, request: Request, runtime: Runtime, identity: str, address: str
     ) -> Response:
         body = parse_json(await read_body(request, CHAT_BODY_LIMIT))
         try:

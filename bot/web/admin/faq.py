@@ -95,11 +95,15 @@ class FaqPages:
 
     async def entries(self, page: Page) -> Response:
         unanswered = UnansweredRepository(page.runtime.db)
+        answerer = page.runtime.services.answerer
         return self.render(
             page,
             "admin/faq.html",
             entries=await FaqRepository(page.runtime.db).entries(),
             unanswered=await unanswered.count_texts(),
+            # The pack's own entries, shown so staff do not write them again.
+            pack_entries=list(answerer.pack_faq.values()) if answerer is not None else [],
+            pack_file=f"content/{page.runtime.settings.pack}/faq.yaml",
         )
 
     # Adding and editing

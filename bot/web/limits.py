@@ -1,0 +1,73 @@
+"""Limits per client address on the web chat: new residents an hour and requests a minute.
+
+Token buckets in memory, one per address and limit: a bucket holds up to `capacity` tokens,
+refills at `capacity` per `period`, and each request takes one. The table of addresses is
+bounded (the least recently seen are dropped first), so a flood of addresses cannot grow it
+without end. Each instance counts on its own: behind a load balancer that spreads one address
+over N instances, the limits are up to N times looser.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from dataclasses import dataclass
+
+# About 5 MB at most; an address dropped from the table starts again with a full bucket.
+MAX_ADDRESSES = 50_000
+
+
+@dataclass(slots=True)
+class _Bucket:
+    tokens: float
+    updated: float
+
+
+class TokenBuckets:
+    """`capacity` requests per `period` seconds for each key, bursts up to `capacity`."""
+
+    def __init__(self, capacity: int, period: float, max_keys: int = MAX_ADDRESSES) -> None:
+        self.capacity = capacity
+        self.rate = capacity / period
+        self.max_keys = max_keys
+        self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
+
+    def take(self, key: str, now: float) -> float:
+        """Take one token for `key`: 0.0 when allowed, otherwise the seconds until one is due
+        (nothing is taken then)."""
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            bucket = _Bucket(float(self.capacity), now)
+            self._buckets[key] = bucket
+            if len(self._buckets) > self.max_keys:
+                self._buckets.popitem(last=False)
+        else:
+            self._buckets.move_to_end(key)
+            # max(): a clock set back must not drain the bucket.
+            elapsed = max(0.0, now - bucket.updated)
+            bucket.tokens = min(float(self.capacity), bucket.tokens + elapsed * self.rate)
+            bucket.updated = now
+        if bucket.tokens >= 1.0:
+            bucket.tokens -= 1.0
+            return 0.0
+        return (1.0 - bucket.tokens) / self.rate
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+
+class WebLimits:
+    """The web chat's two limits per address (settings CHIIKI_WEB_REQUESTS_PER_MINUTE and
+    CHIIKI_WEB_NEW_RESIDENTS_PER_HOUR)."""
+
+    def __init__(self, requests_per_minute: int, new_residents_per_hour: int) -> None:
+        self.requests = TokenBuckets(requests_per_minute, 60.0)
+        self.new_residents = TokenBuckets(new_residents_per_hour, 3600.0)
+
+    def request(self, address: str, now: float) -> int:
+        """0 when the request may go on, else the whole seconds to wait."""
+        return math.ceil(self.requests.take(address, now))
+
+    def new_resident(self, address: str, now: float) -> int:
+        """0 when a new identity may be issued, else the whole seconds to wait."""
+        return math.ceil(self.new_residents.take(address, now))
