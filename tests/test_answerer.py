@@ -303,3 +303,16 @@ async def test_an_unknown_english_question_is_answered_in_english(resident: Resi
     text = resident.last[0].text
     assert "Sorry, I cannot answer that question." in text
     assert "Community Building Division" in text and "0274-62-1511" in text
+
+
+def test_a_repeated_question_is_answered_from_memory_until_the_topics_change(
+    tomioka: Answerer,
+) -> None:
+    answerer = Answerer(list(tomioka.topics), tomioka.synonyms)
+    heard: list[str] = []
+    answerer.listeners.append(lambda answer: heard.append(answer.outcome.value))
+    first = answerer.answer("芋煮会の持ち物は？")
+    assert answerer.answer("芋煮会の持ち物は？") is first  # not decided again
+    assert heard == ["unknown", "unknown"]  # yet counted each time
+    answerer.with_live([Topic("faq:staff-1", Text(ja="芋煮会", en="x"), ("芋煮会の持ち物",))])
+    assert answerer.answer("芋煮会の持ち物は？").topic == "faq:staff-1"
