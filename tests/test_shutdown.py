@@ -11,14 +11,14 @@ from pathlib import Path
 
 import httpx
 
-from bot.runtime import open_runtime
+from bot.runtime import drain, open_runtime
 from bot.storage.outbox import NewBroadcast
 from tests.conftest import FakeClock, make_settings
 from tests.databases import scalar
 from tests.fakes.line import FakeLine
 from tests.fakes.server import free_port, serve_on_loopback
 from tests.fakes.telegram import FakeTelegram
-from tests.platforms import WEBHOOK_SECRET, platform_env, telegram_text
+from tests.platforms import WEBHOOK_SECRET, Platforms, platform_env, telegram_text
 from tests.test_broadcast import add_residents
 from tests.test_crash_safety import chiiki, wait_for
 
@@ -123,3 +123,35 @@ async def webhooks_until_closed(base: str) -> list[int]:
 
 def broadcast_sends(telegram: FakeTelegram) -> dict[int, int]:
     return {chat: n for chat, n in telegram.delivered.items() if chat != WEBHOOK_USER}
+
+
+async def test_a_draining_runtime_refuses_webhooks_for_redelivery_and_is_not_ready(
+    platforms: Platforms,
+) -> None:
+    runtime = platforms.runtime
+    await drain(runtime)
+    assert not runtime.delivery.running
+    refused = await platforms.http.post(
+        "/webhook/telegram",
+        json=telegram_text("/goals", user_id=WEBHOOK_USER),
+        headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET},
+    )
+    assert refused.status_code == 503 and refused.headers["retry-after"] == "1"
+    assert (await platforms.http.get("/readyz")).status_code == 503
+    assert (await platforms.http.get("/healthz")).status_code == 200  # still alive meanwhile
+    stored = await runtime.db.fetch_one("SELECT count(*) FROM inbound_events")
+    assert stored is not None and stored[0] == 0  # nothing taken that it could not finish
+
+
+async def test_claims_given_back_at_shutdown_are_pending_again_without_an_attempt_counted(
+    tmp_path: Path, content_dir: Path, clock: FakeClock
+) -> None:
+    settings = make_settings(tmp_path, content_dir)
+    async with open_runtime(settings, clock=clock, serving=False) as runtime:
+        await add_residents(runtime, "telegram", 3)
+        await runtime.outbox.create(NewBroadcast("notice", "お知らせ"), clock.now)
+        assert len(await runtime.outbox.claim_telegram("stopping/1", clock.now, 2)) == 2
+        assert await runtime.outbox.release_own("other/1") == 0
+        assert await runtime.outbox.release_own("stopping/1") == 2
+        rows = await runtime.db.fetch_all("SELECT state, attempts, claimed_by FROM outbox")
+    assert [tuple(row) for row in rows] == [("pending", 0, None)] * 3
