@@ -120,3 +120,28 @@ async def test_forged_numbers_in_choice_data_get_a_polite_answer_not_an_error(
             assert replies and sorry not in replies[0].text, data
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert not errors, [r.getMessage() for r in errors]
+
+
+async def test_another_sites_page_cannot_post_to_the_chat_api(platforms: Platforms) -> None:
+    """A form or plain fetch from a hostile page needs no preflight: refused before any
+    identity, resident or ballot is made."""
+    body = b'{"text": "/start"}'
+    simple_posts = {
+        "a form": {"content-type": "application/x-www-form-urlencoded"},
+        "text/plain": {"content-type": "text/plain"},
+        "no type": {},
+        "multipart": {"content-type": "multipart/form-data; boundary=x"},
+        "JSON from another site": {
+            "content-type": "application/json",
+            "sec-fetch-site": "cross-site",
+        },
+    }
+    for name, headers in simple_posts.items():
+        response = await platforms.http.post("/chat/api", content=body, headers=headers)
+        assert response.status_code in (403, 415), (name, response.status_code)
+        assert "error" in response.json() and "set-cookie" not in response.headers, name
+    rows = await platforms.runtime.db.fetch_all("SELECT count(*) FROM residents")
+    assert rows[0][0] == 0
+    own_page = {"content-type": "application/json; charset=utf-8", "sec-fetch-site": "same-origin"}
+    response = await platforms.http.post("/chat/api", content=body, headers=own_page)
+    assert response.status_code == 200 and response.json()["replies"]
