@@ -10,6 +10,8 @@ FONT := /usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc
 # The suite runs a second time on PostgreSQL, in a throwaway cluster it starts itself
 # (tests/pg_cluster.py) with the server programs of Debian's package.
 PG_CTL := $(firstword $(wildcard /usr/lib/postgresql/*/bin/pg_ctl) $(shell command -v pg_ctl))
+# axe-core for the accessibility test, pinned by tests/axe/package-lock.json (npm registry).
+AXE := tests/axe/node_modules/axe-core/axe.min.js
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test test-sqlite test-postgresql bench lint clean fonts postgresql
@@ -31,6 +33,13 @@ $(FONT):
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 		fonts-noto-cjk
 
+$(AXE): tests/axe/package.json tests/axe/package-lock.json
+	@command -v npm >/dev/null || { echo "installing Debian's npm (axe-core for the browser tests)"; \
+		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq --no-install-recommends npm; }
+	cd tests/axe && npm ci --no-audit --no-fund --loglevel=error
+	touch $(AXE)
+
 fonts: $(FONT)
 
 postgresql:
@@ -46,10 +55,10 @@ run: $(STAMP)
 
 test: test-sqlite test-postgresql
 
-test-sqlite: $(STAMP) $(CHROMIUM) $(FONT) postgresql
+test-sqlite: $(STAMP) $(CHROMIUM) $(FONT) $(AXE) postgresql
 	$(BIN)/python -m pytest
 
-test-postgresql: $(STAMP) $(CHROMIUM) $(FONT) postgresql
+test-postgresql: $(STAMP) $(CHROMIUM) $(FONT) $(AXE) postgresql
 	CHIIKI_TEST_DB=postgresql $(BIN)/python -m pytest
 
 # Small sizes by default (under 3 minutes); `make bench BENCH_FLAGS=--full` for the full ones.

@@ -136,6 +136,10 @@ class Settings(BaseSettings):
         "03:30", pattern=r"^\d{1,2}:\d{2}$", validation_alias=_env("CHIIKI_RETENTION_RUN_AT")
     )
 
+    # SIGTERM: how long events being handled and sends in flight may take to finish.
+    shutdown_grace_seconds: float = Field(
+        20.0, ge=0, le=600, validation_alias=_env("CHIIKI_SHUTDOWN_GRACE_SECONDS")
+    )
     # Daily backups of the SQLite file (bot/storage/backup.py); none when the folder is unset.
     backup_dir: Path | None = Field(None, validation_alias=_env("CHIIKI_BACKUP_DIR"))
     backup_keep: int = Field(14, ge=1, validation_alias=_env("CHIIKI_BACKUP_KEEP"))

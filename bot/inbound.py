@@ -102,7 +102,7 @@ class InboundProcessor:
                 self._spawn(channel, event_id, payload)
         duplicates = fresh.count(False)
         if len(events) > duplicates:
-            metrics.UPDATES_RECEIVED.labels(channel).inc(len(events) - duplicates)
+            metrics.for_channel(channel).received.inc(len(events) - duplicates)
         if duplicates:
             logger.info("ignored %d redelivered %s event(s)", duplicates, channel)
         return len(events) - duplicates
@@ -183,12 +183,13 @@ class InboundProcessor:
         if event is None:
             return
         key = platform.ordering_key(event.payload) or f"event:{event_id}"
+        counted = metrics.for_channel(channel)
         async with self._locks.hold(f"{channel}:{key}"):
             started = time.perf_counter()
             try:
                 await platform.process(event.payload)
             except Exception as exc:
-                metrics.UPDATES_FAILED.labels(channel).inc()
+                counted.failed.inc()
                 if is_busy(exc):
                     metrics.DATABASE_BUSY.labels("inbox").inc()
                 # Left pending and tried again shortly (the database may have been busy, the
@@ -209,6 +210,6 @@ class InboundProcessor:
                     except Exception:
                         logger.exception("could not drop given-up %s event %s", channel, event_id)
                 return
-            metrics.HANDLING_SECONDS.labels(channel).observe(time.perf_counter() - started)
-        metrics.UPDATES_HANDLED.labels(channel).inc()
+            counted.handling_seconds.observe(time.perf_counter() - started)
+        counted.handled.inc()
         await self._marking.add((channel, event_id))

@@ -8,6 +8,7 @@ read, not kept up to date on every send.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
@@ -73,6 +74,34 @@ DATABASE_BUSY = Counter(
 ANSWERER_OUTCOMES = ("answered", "clarified", "unknown")
 OUTBOX_CHANNELS = ("telegram", "line", "web")
 OUTBOX_STATES = ("pending", "sending")
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelMetrics:
+    """One channel's series, looked up once: a label lookup costs more than the addition."""
+
+    # `.labels(…)` gives an instance of the metric's own class, bound to the labels.
+    received: Counter
+    handled: Counter
+    failed: Counter
+    handling_seconds: Histogram
+    replies_sent: Counter
+
+
+_BY_CHANNEL: dict[str, ChannelMetrics] = {}
+
+
+def for_channel(channel: str) -> ChannelMetrics:
+    found = _BY_CHANNEL.get(channel)
+    if found is None:
+        found = _BY_CHANNEL[channel] = ChannelMetrics(
+            UPDATES_RECEIVED.labels(channel),
+            UPDATES_HANDLED.labels(channel),
+            UPDATES_FAILED.labels(channel),
+            HANDLING_SECONDS.labels(channel),
+            REPLIES_SENT.labels(channel),
+        )
+    return found
 
 
 def observe_answerer(outcome: str) -> None:

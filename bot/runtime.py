@@ -48,8 +48,6 @@ from handlers.routes import build_router
 
 logger = logging.getLogger(__name__)
 
-# How long shutdown waits for events being handled before leaving them for the next start.
-SHUTDOWN_GRACE_SECONDS = 5
 # How often the server reads LINE's monthly quota for /metrics (each read is two API calls).
 LINE_QUOTA_SECONDS = 15 * 60
 
@@ -171,14 +169,7 @@ async def open_runtime(
             InboundEventRepository(db), channels, clock, settings.instance_name, lease
         )
 
-        async def finish_inbox() -> None:
-            inbox.stop_retries()
-            try:
-                await asyncio.wait_for(inbox.drain(), SHUTDOWN_GRACE_SECONDS)
-            except TimeoutError:
-                logger.warning("shutdown left events unhandled; they resume at next start")
-
-        stack.push_async_callback(finish_inbox)
+        stack.push_async_callback(_finish_inbox, inbox, settings.shutdown_grace_seconds)
         outbox = OutboxRepository(db)
         delivery = OutboxWorker(
             outbox,
@@ -238,6 +229,25 @@ async def open_runtime(
             charts,
             discover_migrations(settings.migrations_dir, db.dialect)[-1].version,
         )
+
+
+async def drain(runtime: Runtime) -> None:
+    """The first thing a stop does (SIGTERM): take no more webhooks (answered 503, so the
+    platforms deliver them again), stop the timers, let the events being handled and the sends
+    in flight finish within CHIIKI_SHUTDOWN_GRACE_SECONDS, and give back at once the rows
+    claimed but not sent, so another instance sends them without waiting."""
+    grace = runtime.settings.shutdown_grace_seconds
+    runtime.inbox.stop_accepting()
+    runtime.timers.shutdown()
+    await asyncio.gather(_finish_inbox(runtime.inbox, grace), runtime.delivery.stop(grace))
+
+
+async def _finish_inbox(inbox: InboundProcessor, grace: float) -> None:
+    inbox.stop_retries()
+    try:
+        await asyncio.wait_for(inbox.drain(), grace)
+    except TimeoutError:
+        logger.warning("shutdown left events unhandled; they resume at the next start")
 
 
 async def _cancel(task: asyncio.Task[None]) -> None:

@@ -283,3 +283,36 @@ def test_content_check_names_a_topic_the_pack_does_not_have(tmp_path: Path) -> N
         yaml.safe_dump({"questions": {"goal:know": ["知る"]}}), encoding="utf-8"
     )
     assert any("'goal:know' is not a topic of matsumoto" in p for p in check_packs(folder))
+
+
+async def test_every_topic_of_the_pack_has_an_answer(runtime: Runtime) -> None:
+    from bot.content.answers import known_topic_ids, load_faq
+
+    pack = runtime.services.pack
+    topics = known_topic_ids(pack, load_faq(runtime.settings.content_dir, pack))
+    assert {"section:about", "challenge:4", "goal:act", "system:round-table"} <= topics
+    stale = runtime.services.catalog.text("fallback.stale_choice", "ja")
+    for topic in sorted(topics):
+        message = IncomingMessage(Channel.WEB, "u9", data=f"ask:{topic}")
+        replies = await runtime.dispatcher.handle(message)
+        assert replies and replies[0].text and replies[0].text != stale, topic
+
+
+async def test_an_unknown_english_question_is_answered_in_english(resident: Resident) -> None:
+    await resident.say("When is garbage day?")
+    text = resident.last[0].text
+    assert "Sorry, I cannot answer that question." in text
+    assert "Community Building Division" in text and "0274-62-1511" in text
+
+
+def test_a_repeated_question_is_answered_from_memory_until_the_topics_change(
+    tomioka: Answerer,
+) -> None:
+    answerer = Answerer(list(tomioka.topics), tomioka.synonyms)
+    heard: list[str] = []
+    answerer.listeners.append(lambda answer: heard.append(answer.outcome.value))
+    first = answerer.answer("芋煮会の持ち物は？")
+    assert answerer.answer("芋煮会の持ち物は？") is first  # not decided again
+    assert heard == ["unknown", "unknown"]  # yet counted each time
+    answerer.with_live([Topic("faq:staff-1", Text(ja="芋煮会", en="x"), ("芋煮会の持ち物",))])
+    assert answerer.answer("芋煮会の持ち物は？").topic == "faq:staff-1"

@@ -106,7 +106,7 @@ async def test_the_web_chat_shows_event_cards(runtime: Runtime, clock: FakeClock
         await page.press("#text", "Enter")
         card = page.locator("article.card").first
         await card.wait_for()
-        assert await card.locator("h3").inner_text() == "1. 富岡地区 円卓会議"
+        assert await card.locator("h2").inner_text() == "1. 富岡地区 円卓会議"
         assert "富岡公民館" in await card.inner_text()
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         await page.screenshot(path=str(SCREENSHOTS / "web-chat-event-card.png"))

@@ -143,3 +143,13 @@ async def test_with_a_token_the_bearer_may_read_metrics_from_anywhere(
         right = await scrape(p.runtime, remote, Authorization=f"Bearer {TOKEN}")
     assert right.status_code == 200 and "chiiki_sends_total" in right.text
     assert TOKEN not in repr(p.runtime.settings)
+
+
+async def test_the_line_quota_left_is_what_line_last_said(platforms: Platforms) -> None:
+    assert platforms.runtime.line is not None
+    platforms.line.quota_limit, platforms.line.quota_used = 5000, 1200
+    await platforms.runtime.line.quota()
+    assert value("chiiki_line_quota_left") == 3800
+    platforms.line.quota_limit = None  # an unlimited plan
+    await platforms.runtime.line.quota()
+    assert value("chiiki_line_quota_left") == float("inf")

@@ -24,7 +24,7 @@ from bot.answerer.text import Analysis, Unit
 # Weight of the two parts of a topic's score.
 FIT_SHARE = 0.5
 # A word no phrasing holds weighs as if this many held it.
-UNSEEN_DF = 1.0
+UNSEEN_DF = 4.0
 # What an unknown one-character word weighs, as a share of an unknown word.
 SHORT_UNSEEN = 0.3
 # A word matched only by most of its reading's bigrams (a typo, a kana spelling) counts this much.
@@ -70,6 +70,7 @@ class TopicIndex:
             self._topic_terms[topic] |= set(terms)
         for topic, terms in context_items:
             self._topic_terms[topic] |= set(terms)
+        self._order = {topic: n for n, topic in enumerate(self._topic_terms)}
         # Which topics hold a term anywhere (phrasings or text): coverage in one pass per word.
         self._term_topics: dict[str, frozenset[str]] = {}
         holders: dict[str, set[str]] = defaultdict(set)
@@ -141,8 +142,11 @@ class TopicIndex:
             if cosine > fit[topic]:
                 fit[topic] = cosine
         coverage = self._coverage(question.units) if question.units else None
+        # A topic may explain the question only by its own text (福祉ひろば is in the
+        # センター's text, in none of its phrasings): it is scored too.
+        candidates = set(fit) | set(coverage or ())
         scored = []
-        for topic, best in fit.items():
+        for topic in candidates:
             if keep is not None and not keep(topic):
                 continue
             if coverage is not None:
@@ -150,6 +154,9 @@ class TopicIndex:
             else:
                 known = self._topic_terms[topic]
                 covered = sum(w for term, w in query.items() if term in known) / total
+            best = fit.get(topic, 0.0)
             scored.append(Scored(topic, FIT_SHARE * best + (1 - FIT_SHARE) * covered))
-        scored.sort(key=lambda s: s.score, reverse=True)
+        # Equal scores keep the order topics were given in (the pack's order).
+        order = self._order
+        scored.sort(key=lambda s: (-s.score, order[s.topic]))
         return scored

@@ -140,7 +140,11 @@ class Synonyms:
         if not phrases:
             return cls({}, None)
         alternatives = sorted(phrases, key=len, reverse=True)
-        parts = [rf"\b{re.escape(p)}\b" if p.isascii() else re.escape(p) for p in alternatives]
+        # Not \b: it would not separate "npo" from the Japanese after it (both are \w).
+        parts = [
+            rf"(?<![a-z0-9]){re.escape(p)}(?![a-z0-9])" if p.isascii() else re.escape(p)
+            for p in alternatives
+        ]
         return cls(phrases, re.compile("|".join(parts)))
 
     def apply(self, text: str) -> str:

@@ -308,7 +308,7 @@ class LineChannel:
         for index, batch in enumerate(batches):
             try:
                 if index == 0 and reply_token and await self._reply(api, reply_token, batch):
-                    metrics.REPLIES_SENT.labels(Channel.LINE).inc(len(batch))
+                    metrics.for_channel(Channel.LINE).replies_sent.inc(len(batch))
                     continue
                 # One key per batch, made before the first try and reused on every retry.
                 retry_key = str(uuid.uuid4())
@@ -319,7 +319,7 @@ class LineChannel:
                     _request_timeout=self._timeout,
                 )
                 await call_line(push, self._policy)
-                metrics.REPLIES_SENT.labels(Channel.LINE).inc(len(batch))
+                metrics.for_channel(Channel.LINE).replies_sent.inc(len(batch))
             except PermanentDeliveryError as exc:
                 if exc.unreachable:
                     await self._mark_unreachable(Channel.LINE, user_id)

@@ -317,7 +317,7 @@ class TelegramChannel:
         for call in calls:
             try:
                 await call_telegram(call, self._policy)
-                metrics.REPLIES_SENT.labels(Channel.TELEGRAM).inc()
+                metrics.for_channel(Channel.TELEGRAM).replies_sent.inc()
             except PermanentDeliveryError as exc:
                 if exc.unreachable:
                     await self._mark_unreachable(Channel.TELEGRAM, str(chat_id))

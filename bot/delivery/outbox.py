@@ -88,6 +88,7 @@ class OutboxWorker:
         self.wake = asyncio.Event()
         self.on_progress: ProgressCallback | None = None
         self.running = False  # inside run(): the server's worker is delivering
+        self._stopping = False  # stop(): claim nothing more, send nothing more from the queue
 
     @property
     def send_interval(self) -> float:
@@ -121,6 +122,24 @@ class OutboxWorker:
                 extra={"owner": self.owner},
             )
             self._report("failed", given_up)
+
+    async def stop(self, grace: float) -> None:
+        """At shutdown: claim nothing more; let the sends in flight finish (within `grace`
+        seconds); give back at once the rows claimed but not sent; leave."""
+        self._stopping = True
+        self.wake.set()
+        deadline = time.monotonic() + grace
+        while self.running and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        if self.running:
+            # Left as they are: with this worker gone, the others take them within the lease,
+            # as after a crash (a reminder in flight is not sent again).
+            logger.warning("sends still in flight after %.0f s of grace; leaving them", grace)
+        else:
+            released = await self._outbox.release_own(self.owner)
+            if released:
+                logger.info("gave back %d claimed send(s) for another worker", released)
+        await self.leave()
 
     async def leave(self) -> None:
         """At shutdown: drop out of the count, so the others take the whole rate at once."""
@@ -162,8 +181,8 @@ class OutboxWorker:
                     for deliver in (self._deliver_web, self._deliver_line, self._deliver_telegram)
                 ]
             handled = sum(loop.result() for loop in loops)
-            if not handled:
-                return done
+            if not handled or self._stopping:
+                return done + handled
             done += handled
 
     async def run(self, idle_seconds: float = 5.0) -> None:
@@ -173,11 +192,13 @@ class OutboxWorker:
         # as well) stay its own only while it says it is alive.
         keeping_up = asyncio.create_task(self._keep_up_while_delivering())
         try:
-            while True:
+            while not self._stopping:
                 try:
                     await self.deliver_due()
                 except Exception:
                     logger.exception("delivery round failed; trying again shortly")
+                if self._stopping:
+                    break
                 self.wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wake.wait(), idle_seconds)
@@ -201,7 +222,9 @@ class OutboxWorker:
 
     async def _deliver_web(self) -> int:
         done = 0
-        while delivered := await self._outbox.claim_web(self.owner, self._clock(), 500):
+        while not self._stopping and (
+            delivered := await self._outbox.claim_web(self.owner, self._clock(), 500)
+        ):
             metrics.SENDS.labels("web", "sent").inc(len(delivered))
             self._report("sent", len(delivered))
             done += len(delivered)
@@ -211,8 +234,10 @@ class OutboxWorker:
         if self._line is None:
             return 0
         done = 0
-        while batch := await self._outbox.claim_line_batch(
-            self.owner, self._clock(), self.settings.line_batch_size
+        while not self._stopping and (
+            batch := await self._outbox.claim_line_batch(
+                self.owner, self._clock(), self.settings.line_batch_size
+            )
         ):
             done += len(batch.recipients)
             await self._send_line(batch)
@@ -245,7 +270,9 @@ class OutboxWorker:
 
         async def claim() -> None:
             nonlocal claimed_count
-            while claimed := await self._outbox.claim_telegram(self.owner, self._clock(), batch):
+            while not self._stopping and (
+                claimed := await self._outbox.claim_telegram(self.owner, self._clock(), batch)
+            ):
                 claimed_count += len(claimed)
                 for recipient in claimed:
                     await ready.put(recipient)
@@ -254,7 +281,8 @@ class OutboxWorker:
 
         async def send() -> None:
             while (recipient := await ready.get()) is not None:
-                await self._send_telegram(recipient)
+                if not self._stopping:  # once stopping, what is queued goes back unsent
+                    await self._send_telegram(recipient)
 
         async with asyncio.TaskGroup() as group:
             group.create_task(claim())
@@ -295,7 +323,8 @@ class OutboxWorker:
                     await self._telegram.send_text(recipient.platform_user_id, recipient.text)
                     return
                 except RetryableDeliveryError as exc:
-                    if exc.retry_after is None or pauses >= self.settings.max_pauses:
+                    stop = self._stopping  # a stop does not wait out a 429: the row goes back
+                    if exc.retry_after is None or pauses >= self.settings.max_pauses or stop:
                         raise
                     metrics.SENDS.labels("telegram", "429").inc()
                     pauses += 1

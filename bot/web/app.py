@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import asyncpg
@@ -22,7 +22,7 @@ from bot import metrics
 from bot.config import Settings
 from bot.core import Channel
 from bot.errors import ConfigError
-from bot.runtime import Runtime, open_runtime
+from bot.runtime import Runtime, drain, open_runtime
 from bot.storage.database import is_busy
 from bot.web import operations
 from bot.web.admin.pages import AdminPages
@@ -66,7 +66,7 @@ class _Endpoints:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
+    return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
 
 async def _database_busy(request: Request, exc: Exception) -> Response:
@@ -122,7 +122,21 @@ def build_app(settings: Settings, telegram_polling: bool = False) -> Starlette:
 
     With `telegram_polling`, Telegram updates come from getUpdates instead of the webhook.
     """
+    return build_served_app(settings, telegram_polling)[0]
+
+
+def build_served_app(
+    settings: Settings, telegram_polling: bool = False
+) -> tuple[Starlette, Callable[[], Awaitable[None]]]:
+    """`build_app`, and the drain a stopping server runs first (bot/web/server.py)."""
     endpoints = _Endpoints(None)
+    polling: list[asyncio.Task[None]] = []
+
+    async def drain_runtime() -> None:
+        for poller in polling:
+            poller.cancel()  # no more updates fetched; Telegram keeps them for the next start
+        if endpoints.runtime is not None:
+            await drain(endpoints.runtime)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -136,6 +150,7 @@ def build_app(settings: Settings, telegram_polling: bool = False) -> Starlette:
                 poller = asyncio.create_task(
                     runtime.telegram.poll(lambda batch: inbox.accept(Channel.TELEGRAM, batch))
                 )
+                polling.append(poller)
             try:
                 yield
             finally:
@@ -145,4 +160,4 @@ def build_app(settings: Settings, telegram_polling: bool = False) -> Starlette:
                     with contextlib.suppress(asyncio.CancelledError):
                         await poller
 
-    return _starlette(endpoints, settings, lifespan)
+    return _starlette(endpoints, settings, lifespan), drain_runtime

@@ -88,7 +88,7 @@ class ChatEndpoints:
         except WebRequestError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         replies = await runtime.dispatcher.handle(message)
-        metrics.REPLIES_SENT.labels(message.channel).inc(len(replies))
+        metrics.for_channel(message.channel).replies_sent.inc(len(replies))
         notices = await runtime.outbox.take_mailbox(
             message.channel, message.user_id, runtime.services.clock()
         )

@@ -23,6 +23,12 @@ TELEGRAM_SECRET_HEADER = "x-telegram-bot-api-secret-token"
 LINE_SIGNATURE_HEADER = "x-line-signature"
 
 
+def _refuse_while_stopping(runtime: Runtime) -> None:
+    """A stopping instance stores nothing more: 503, and the platform delivers it again."""
+    if not runtime.inbox.accepting:
+        raise HTTPException(503, "shutting down; send it again", headers={"Retry-After": "1"})
+
+
 async def telegram_webhook(request: Request, runtime: Runtime) -> Response:
     secret = runtime.settings.telegram_webhook_secret
     if runtime.telegram is None or secret is None:
@@ -31,6 +37,7 @@ async def telegram_webhook(request: Request, runtime: Runtime) -> Response:
     if not secrets.compare_digest(given.encode(), secret.get_secret_value().encode()):
         logger.warning("Telegram webhook with a wrong secret token refused")
         raise HTTPException(403, "wrong secret token")
+    _refuse_while_stopping(runtime)
     update = parse_json(await read_body(request, WEBHOOK_BODY_LIMIT))
     event_id = TelegramChannel.event_id(update) if isinstance(update, dict) else None
     if event_id is None:
@@ -48,6 +55,7 @@ async def line_webhook(request: Request, runtime: Runtime) -> Response:
     if not runtime.line.verify(body, request.headers.get(LINE_SIGNATURE_HEADER)):
         logger.warning("LINE webhook with a missing or wrong signature refused")
         raise HTTPException(400, "missing or wrong X-Line-Signature")
+    _refuse_while_stopping(runtime)
     try:
         events = parse_events(parse_json(body))
     except ValueError as exc:

@@ -115,6 +115,9 @@ class AdminPages:
     # Logging in and out
 
     async def login_form(self, request: Request) -> Response:
+        # The login page's language link: the choice is kept for the session it starts.
+        if request.query_params.get("lang") in LANGUAGES:
+            request.session["lang"] = request.query_params["lang"]
         return self.site.render(request, self.site.language(request), "admin/login.html")
 
     async def login(self, request: Request) -> Response:

@@ -39,7 +39,7 @@
       (reply.cards || []).forEach(function (card) {
         var box = document.createElement("article");
         box.className = "card";
-        var title = document.createElement("h3");
+        var title = document.createElement("h2");
         title.textContent = card.title;
         box.appendChild(title);
         card.lines.forEach(function (line) {
