@@ -102,7 +102,8 @@ def serve(host: str | None, port: int | None, telegram_polling: bool) -> None:
     configure_logging(settings.log_level, settings.log_format, secret_values(settings))
     # Fail before the server starts, with one line, when the pack or catalog is broken.
     load_pack_catalog(settings.content_dir, load_pack(settings.content_dir, settings.pack))
-    click.echo(f"chiiki: web chat at http://{host or settings.host}:{port or settings.port}/chat")
+    base = f"http://{host or settings.host}:{port or settings.port}"
+    click.echo(f"chiiki: web chat at {base}/chat, staff dashboard at {base}/admin/")
     app, drain = build_served_app(settings, telegram_polling=telegram_polling)
     config = uvicorn.Config(
         app,
@@ -208,6 +209,16 @@ def db_copy(sqlite_file: Path, postgres_url: str) -> None:
     click.echo(f"copied {sum(copied.values())} rows in {len(copied)} tables")
 
 
+# Typed alone, these end `chiiki chat` (as does Ctrl-D); said at the start.
+LEAVE_WORDS = frozenset({"exit", "quit", "/exit", "/quit", "終了", "おわり"})
+LEAVE_HINT = "（終わるときは exit か quit と入力してください / type exit or quit to leave）"
+
+
+def _interactive() -> bool:
+    """A person at a terminal (greeted, prompted), not lines piped in."""
+    return sys.stdin.isatty()
+
+
 @main.command()
 @click.option("--user", default="console", show_default=True, help="Resident id to chat as.")
 @_friendly_errors
@@ -220,18 +231,19 @@ def chat(user: str) -> None:
     settings = _settings()
     configure_logging("WARNING", secrets=secret_values(settings))
     session = ConsoleSession(user)
-    interactive = sys.stdin.isatty()
+    interactive = _interactive()
 
     async def run() -> None:
         async with open_runtime(settings) as runtime:
             if interactive:
                 replies = await runtime.dispatcher.handle(session.incoming("/start"))
                 click.echo(session.render(replies))
+                click.echo(f"\n{LEAVE_HINT}")
             while True:
                 if interactive:
                     click.echo("> ", nl=False)
                 line = await asyncio.to_thread(sys.stdin.readline)
-                if not line:
+                if not line or line.strip().lower() in LEAVE_WORDS:
                     break
                 if not line.strip():
                     continue

@@ -19,7 +19,7 @@ from bot.config import Settings
 from bot.runtime import Runtime
 from bot.web import build_web_app
 from bot.web.admin.auth import MAX_FAILURES_PER_LOGIN
-from bot.web.admin.site import load_admin_texts
+from bot.web.admin.site import Site, load_admin_texts
 from tests.admin_helpers import STAFF_PASSWORD, add_staff, csrf_of, log_in, post_form
 from tests.conftest import FakeClock, Resident, make_settings
 from tests.databases import database_for
@@ -228,17 +228,18 @@ async def test_a_poll_created_in_the_dashboard_takes_votes_and_reports_them(
 
 
 @pytest.mark.parametrize(
-    ("fields", "message"),
+    ("fields", "field", "message"),
     [
-        ({"closes_at": "2026-11-01T10:00"}, "is not in the future"),
-        ({"choices_ja": "ひとつだけ"}, "choices"),
-        ({"district": "atlantis"}, "unknown 'atlantis'"),
-        ({"closes_at": "soon"}, "closes_at"),
-        ({"choices_en": "only one"}, "choices_en"),
+        ({"closes_at": "2026-11-01T10:00"}, "closes_at", "今より後の日時を選んでください。"),
+        ({"choices_ja": "ひとつだけ"}, "choices_ja", "2個以上入力してください（1行に1つ）。"),
+        ({"question_ja": "質" * 301}, "question_ja", "長すぎます（300文字まで）。"),
+        ({"district": "atlantis"}, "district", "入力内容が正しくありません。"),
+        ({"closes_at": "soon"}, "closes_at", "日付と時刻を選んでください。"),
+        ({"choices_en": "only one"}, "choices_en", "英語の選択肢は、日本語と同じ数だけ"),
     ],
 )
-async def test_a_bad_poll_form_says_why_and_creates_nothing(
-    runtime: Runtime, staff: httpx.AsyncClient, fields: dict[str, str], message: str
+async def test_a_bad_poll_form_says_why_next_to_the_field_and_creates_nothing(
+    runtime: Runtime, staff: httpx.AsyncClient, fields: dict[str, str], field: str, message: str
 ) -> None:
     good = {
         "question_ja": "質問",
@@ -247,8 +248,30 @@ async def test_a_bad_poll_form_says_why_and_creates_nothing(
     }
     response = await post_form(staff, "/admin/polls", {**good, **fields})
     assert response.status_code == 400
-    assert message in html.unescape(response.text)
+    said = re.search(f'<p class="error field-error" id="{field}-error">([^<]*)</p>', response.text)
+    assert said is not None and message in html.unescape(said.group(1))
+    assert f'aria-describedby="{field}-error"' in response.text or field == "district"
+    assert "should" not in response.text and "List" not in response.text  # no pydantic English
     assert await runtime.services.polls.all() == []
+
+
+async def test_form_errors_follow_the_page_language(
+    runtime: Runtime, staff: httpx.AsyncClient
+) -> None:
+    await post_form(staff, "/admin/language", {"lang": "en", "back": "/admin/events"})
+    response = await post_form(
+        staff,
+        "/admin/events",
+        {
+            "title_ja": "会議",
+            "place_ja": "公民館",
+            "starts_at": "2026-12-01T17:00",
+            "remind_before": "tomorrow",
+        },
+    )
+    assert response.status_code == 400
+    assert "Write them like 1d, 3h, 30m, separated by commas." in html.unescape(response.text)
+    assert await runtime.services.events.all() == []
 
 
 async def test_an_upload_loads_the_watch_file_and_a_shift_is_cancelled_with_a_reason(
@@ -329,6 +352,13 @@ async def test_a_broadcast_shows_its_audience_then_sends_and_reports_progress(
     )
     assert preview.status_code == 200
     assert 'data-audience="web">3<' in preview.text
+    # Staff see each language as residents get it, the automatic heading included.
+    shown = html.unescape(preview.text)
+    assert (
+        '<pre class="message" lang="ja" data-language="ja">【富岡市からのお知らせ】\n断水' in shown
+    )
+    assert 'data-language="easy">【' in shown
+    assert "英語の本文がないため" in shown
     assert await runtime.outbox.history(10) == []  # a preview sends nothing
     sent = await post_form(
         staff, "/admin/broadcasts", {"text_ja": "断水のお知らせ", "channel": "all"}
@@ -340,9 +370,14 @@ async def test_a_broadcast_shows_its_audience_then_sends_and_reports_progress(
         if progress["percent"] == 100:
             break
         await asyncio.sleep(0.05)
-    assert progress["sent"] == progress["total"] == 3
+    # Web chat residents see it at their next visit: waiting in the chat, not delivered.
+    assert (progress["in_chat"], progress["sent"], progress["total"]) == (3, 0, 3)
     history = await staff.get("/admin/broadcasts")
     assert "断水のお知らせ" in history.text
+    row = re.search(r"<tbody>\s*<tr>(.*?)</tr>", history.text, re.S)
+    assert row is not None
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row.group(1), re.S)
+    assert cells[2] == "お知らせ" and cells[4:6] == ["0", "3"]
 
 
 async def test_an_empty_broadcast_is_refused_with_a_reason(
@@ -350,7 +385,9 @@ async def test_an_empty_broadcast_is_refused_with_a_reason(
 ) -> None:
     response = await post_form(staff, "/admin/broadcasts", {"text_ja": "  ", "channel": "all"})
     assert response.status_code == 400
-    assert "Japanese text is required" in response.text
+    assert (
+        '<p class="error field-error" id="text_ja-error">入力してください。</p>' in response.text
+    )
     assert await runtime.outbox.history(10) == []
 
 
@@ -361,7 +398,11 @@ async def test_an_unknown_id_is_a_404_page(staff: httpx.AsyncClient) -> None:
 
 def test_every_dashboard_text_exists_in_japanese_and_english() -> None:
     texts = load_admin_texts()
-    assert all(set(entry) == {"ja", "en"} and all(entry.values()) for entry in texts.values())
+    # `en_one` is English's singular ("1 answer") beside the plural.
+    assert all(
+        {"ja", "en"} <= set(entry) <= {"ja", "en", "en_one"} and all(entry.values())
+        for entry in texts.values()
+    )
     used = set()
     for template in TEMPLATES.glob("*.html"):
         used |= set(re.findall(r"\bt\('([a-z_.]+)'", template.read_text(encoding="utf-8")))
@@ -440,3 +481,12 @@ async def test_staff_preview_what_easy_readers_get_before_anything_is_sent(
     notice = {"text_ja": "断水のお知らせ", "channel": "all"}
     preview = await post_form(staff, "/admin/broadcasts/preview", notice)
     assert "断水（だんすい）のお知らせ" in preview.text
+
+
+def test_english_counts_say_one_answer_and_two_answers() -> None:
+    site = Site(lambda: None)  # type: ignore[arg-type,return-value]
+    english, japanese = site.t("en"), site.t("ja")
+    assert english("polls.answers", count=1) == "1 answer"
+    assert english("polls.answers", count=2) == "2 answers"
+    assert english("overview.residents", count=1) == "1 resident"
+    assert japanese("polls.answers", count=1) == "回答 1件"

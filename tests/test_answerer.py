@@ -316,3 +316,11 @@ def test_a_repeated_question_is_answered_from_memory_until_the_topics_change(
     assert heard == ["unknown", "unknown"]  # yet counted each time
     answerer.with_live([Topic("faq:staff-1", Text(ja="芋煮会", en="x"), ("芋煮会の持ち物",))])
     assert answerer.answer("芋煮会の持ち物は？").topic == "faq:staff-1"
+
+
+def test_a_quoted_word_names_the_topic(matsumoto: Answerer) -> None:
+    question = "「お互いさま」という言葉が条例に入っていると聞きました。どういう意味でしょうか。"
+    assert matsumoto.answer(question).topic == "goal:mutual-aid"
+    assert matsumoto.answer('What does "in a spirit of give and take" mean?').topic == (
+        "goal:mutual-aid"
+    )

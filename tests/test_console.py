@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
@@ -60,3 +61,14 @@ def test_migrate_command_reports_then_is_idempotent(tmp_path: Path) -> None:
     assert first.exit_code == 0 and "applied: 0001" in first.output
     again = CliRunner().invoke(main, ["migrate"], env=env)
     assert "up to date" in again.output
+
+
+def test_exit_or_quit_leaves_and_the_start_says_so(
+    tmp_path: Path, content_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.cli._interactive", lambda: True)
+    output = run_chat(tmp_path, content_dir, "quit\n/goals\n")
+    assert "type exit or quit to leave" in output and "exit か quit" in output
+    assert "地域を知ろう" not in output  # left before /goals
+    assert "地域を知ろう" in run_chat(tmp_path, content_dir, "/goals\nexit\n")
+    assert "地域を知ろう" not in run_chat(tmp_path, content_dir, " EXIT \n/goals\n")

@@ -150,4 +150,5 @@ def test_chiiki_serve_starts_and_answers(tmp_path: Path, content_dir: Path) -> N
         server.terminate()
         output = server.communicate(timeout=10)[0].decode()
     assert "TELEGRAM" not in output
+    assert f"staff dashboard at http://127.0.0.1:{port}/admin/" in output  # the start-up line
     assert "handled channel=web kind=text route=goals" in output

@@ -46,6 +46,9 @@ class Answer:
 
 
 OutcomeListener = Callable[[Answer], None]
+# A quoted part of a question names a topic when that topic wins this clearly on its own.
+QUOTED_CLEAR = 0.7
+QUOTED_MARGIN = 0.15
 # How many recent questions keep their answer (a few hundred kB).
 ANSWERS_KEPT = 4096
 
@@ -114,11 +117,18 @@ class Answerer:
             self._answers = OrderedDict()
 
     def _named_exactly(self, text: str) -> str | None:
-        """The one topic a quoted part of the question names word for word, if any."""
+        """The one topic a quoted part of the question names: word for word, or as the clear
+        winner for the quoted words alone (「お互いさま」という言葉 → お互いさまの精神で)."""
         for quoted in QUOTED.findall(text):
             topics = self._exact.get(fold_keyword(quoted), set())
             if len(topics) == 1 and not _out_of_scope(next(iter(topics))):
                 return next(iter(topics))
+            ranked = self._index.rank(analyse_text(quoted, self.synonyms))
+            if not ranked or _out_of_scope(ranked[0].topic):
+                continue
+            runner_up = ranked[1].score if len(ranked) > 1 else 0.0
+            if ranked[0].score >= QUOTED_CLEAR and ranked[0].score - runner_up >= QUOTED_MARGIN:
+                return ranked[0].topic
         return None
 
     def topic(self, topic_id: str) -> Topic | None:

@@ -45,6 +45,9 @@ class BroadcastSummary:
     channel: str
     created_at: datetime
     counts: dict[str, int]  # outbox rows per state
+    # Of the sent rows, those put in a web chat's mailbox: the resident sees them at their
+    # next visit, so staff are told they wait there rather than that they were delivered.
+    in_chat: int = 0
 
     @property
     def total(self) -> int:
@@ -339,7 +342,8 @@ class OutboxRepository:
             + ", ".join(
                 f" sum(CASE WHEN o.state = '{state}' THEN 1 ELSE 0 END)" for state in _STATES
             )
-            + " FROM broadcasts b LEFT JOIN outbox o ON o.broadcast_id = b.id"
+            + ", sum(CASE WHEN o.state = 'sent' AND o.channel = 'web' THEN 1 ELSE 0 END)"
+            " FROM broadcasts b LEFT JOIN outbox o ON o.broadcast_id = b.id"
             " WHERE CAST(? AS INTEGER) IS NULL OR b.id = ?"
             " GROUP BY b.id ORDER BY b.id DESC LIMIT ?",
             (broadcast_id, broadcast_id, limit),
@@ -353,6 +357,7 @@ class OutboxRepository:
                 row[4],
                 from_db(row[5]),
                 {state: int(row[6 + i] or 0) for i, state in enumerate(_STATES)},
+                int(row[6 + len(_STATES)] or 0),
             )
             for row in rows
         ]

@@ -14,7 +14,7 @@ from starlette.routing import BaseRoute, Route
 
 from bot.content.readings import add_readings
 from bot.errors import ChiikiError
-from bot.staff.broadcast import plan_broadcast, prepare_notice
+from bot.staff.broadcast import MAX_NOTICE_CHARS, plan_broadcast, prepare_notice
 from bot.staff.events import create_event
 from bot.staff.outcomes import new_outcome, record_outcome
 from bot.staff.polls import create_poll, merge_small_groups, results_csv
@@ -23,7 +23,7 @@ from bot.storage.outbox import BroadcastSummary, NewBroadcast
 from bot.storage.polls import Poll
 from bot.web.admin.auth import LoginOutcome, new_csrf_token
 from bot.web.admin.faq import FaqPages
-from bot.web.admin.forms import event_spec, poll_spec
+from bot.web.admin.forms import FieldProblem, FormErrors, event_spec, poll_spec
 from bot.web.admin.site import LANGUAGES, Page, Site, read_checked_form
 from bot.web.convertors import register_convertors
 
@@ -49,6 +49,12 @@ def _easy(page: Page, *fields: tuple[str, str]) -> EasyPreview:
     """The form's Japanese fields (label's text key, field name) as easy readers get them: the
     staff's words with readings added (bot/content/readings.py)."""
     return [(key, add_readings(page.field(name))) for key, name in fields if page.field(name)]
+
+
+def _words(page: Page, problems: FormErrors, site: Site) -> dict[str, str]:
+    """Each field's problem in the page's language."""
+    t = site.t(page.language)
+    return {name: t(p.key, **p.values) for name, p in problems.problems.items()}
 
 
 def _see(path: str) -> Response:
@@ -207,7 +213,11 @@ class AdminPages:
     # Polls
 
     async def polls(
-        self, page: Page, error: str | None = None, easy: EasyPreview = None
+        self,
+        page: Page,
+        error: str | None = None,
+        easy: EasyPreview = None,
+        errors: dict[str, str] | None = None,
     ) -> Response:
         services = page.runtime.services
         rows = [
@@ -218,12 +228,13 @@ class AdminPages:
         return self.render(
             page,
             "admin/polls.html",
-            400 if error else 200,
+            400 if error or errors else 200,
             rows=rows,
             now=page.now,
             error=error,
             values=page.form or {},
             easy=easy,
+            errors=errors or {},
         )
 
     async def preview_poll(self, page: Page) -> Response:
@@ -241,6 +252,8 @@ class AdminPages:
             poll_id, announcement = await create_poll(
                 spec, services.polls, services.pack, page.now, "form", services.notices
             )
+        except FormErrors as problems:
+            return await self.polls(page, errors=_words(page, problems, self.site))
         except ChiikiError as exc:
             return await self.polls(page, error=str(exc))
         if announcement is not None:
@@ -362,7 +375,11 @@ class AdminPages:
     # Events
 
     async def events(
-        self, page: Page, error: str | None = None, easy: EasyPreview = None
+        self,
+        page: Page,
+        error: str | None = None,
+        easy: EasyPreview = None,
+        errors: dict[str, str] | None = None,
     ) -> Response:
         events = page.runtime.services.events
         rows = []
@@ -373,12 +390,13 @@ class AdminPages:
         return self.render(
             page,
             "admin/events.html",
-            400 if error else 200,
+            400 if error or errors else 200,
             rows=rows,
             now=page.now,
             error=error,
             values=page.form or {},
             easy=easy,
+            errors=errors or {},
         )
 
     async def preview_event(self, page: Page) -> Response:
@@ -389,6 +407,8 @@ class AdminPages:
         services = page.runtime.services
         try:
             await create_event(event_spec(page), services.events, services.pack, page.now, "form")
+        except FormErrors as problems:
+            return await self.events(page, errors=_words(page, problems, self.site))
         except ChiikiError as exc:
             return await self.events(page, error=str(exc))
         return _see("/admin/events")
@@ -458,18 +478,31 @@ class AdminPages:
 
     # Broadcasts
 
-    async def broadcasts(self, page: Page, error: str | None = None) -> Response:
+    async def broadcasts(
+        self, page: Page, error: str | None = None, errors: dict[str, str] | None = None
+    ) -> Response:
         return self.render(
             page,
             "admin/broadcasts.html",
-            400 if error else 200,
+            400 if error or errors else 200,
+            errors=errors or {},
             history=await page.runtime.outbox.history(HISTORY_LENGTH),
+            kinds=self.site.texts.keys(),
             error=error,
             values=page.form or {},
         )
 
     def _notice(self, page: Page) -> NewBroadcast:
         services = page.runtime.services
+        problems = {
+            name: FieldProblem("form.error.too_long", {"max": MAX_NOTICE_CHARS})
+            for name in ("text_ja", "text_en")
+            if len(page.field(name)) > MAX_NOTICE_CHARS
+        }
+        if not page.field("text_ja"):
+            problems["text_ja"] = FieldProblem("form.error.required")
+        if problems:
+            raise FormErrors(problems)
         return prepare_notice(
             services.pack,
             services.catalog,
@@ -485,6 +518,8 @@ class AdminPages:
             plan = await plan_broadcast(
                 page.runtime.outbox, page.runtime.line, message.district, message.channel
             )
+        except FormErrors as problems:
+            return await self.broadcasts(page, errors=_words(page, problems, self.site))
         except ChiikiError as exc:
             return await self.broadcasts(page, error=str(exc))
         return self.render(
@@ -498,6 +533,8 @@ class AdminPages:
             plan = await plan_broadcast(
                 runtime.outbox, runtime.line, message.district, message.channel
             )
+        except FormErrors as problems:
+            return await self.broadcasts(page, errors=_words(page, problems, self.site))
         except ChiikiError as exc:
             return await self.broadcasts(page, error=str(exc))
         if plan.exceeds_quota and not page.checked("force"):
@@ -525,4 +562,7 @@ class AdminPages:
         if item is None:
             return JSONResponse({"error": "no such broadcast"}, status_code=404)
         percent = 100 if item.total == 0 else round(100 * item.settled / item.total)
-        return JSONResponse({**item.counts, "total": item.total, "percent": percent})
+        counts = {**item.counts, "sent": item.counts["sent"] - item.in_chat}
+        return JSONResponse(
+            {**counts, "in_chat": item.in_chat, "total": item.total, "percent": percent}
+        )

@@ -110,7 +110,9 @@ class Site:
             entry = self.texts.get(key)
             if entry is None:
                 raise KeyError(f"admin text {key!r} is missing from texts.yaml")
-            text = entry.get(language) or entry["ja"]
+            # English says "1 answer" but "2 answers": an `en_one` form is used for a count of 1.
+            singular = entry.get(f"{language}_one") if values.get("count") == 1 else None
+            text = singular or entry.get(language) or entry["ja"]
             return text.format(**values) if values else text
 
         return translate

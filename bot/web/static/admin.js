@@ -36,7 +36,7 @@ function liveProgress(bar) {
     bar.querySelector(".fill").style.width = `${progress.percent}%`;
     bar.setAttribute("aria-valuenow", progress.percent);
     document.getElementById("percent").textContent = progress.percent;
-    for (const key of ["total", "sent", "failed", "unreachable"]) {
+    for (const key of ["total", "sent", "in_chat", "failed", "unreachable"]) {
       document.getElementById(key).textContent = progress[key];
     }
     return progress.percent < 100;
