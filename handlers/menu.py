@@ -22,6 +22,7 @@ MAIN_MENU = (
     ("about", "menu.about"),
     ("system", "menu.system"),
     ("settings", "menu.settings"),
+    ("contact", "menu.contact"),
     ("help", "menu.help"),
 )
 

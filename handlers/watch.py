@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.core import MAX_CARDS, Card, Choice, Reply
 from bot.core.choices import encode_choice, parse_number
@@ -21,7 +21,6 @@ ASKING_NAME = "watch_name"
 ASKING_CONSENT = "watch_consent"
 NAME_LIMIT = 30
 STATE_TTL = timedelta(minutes=30)
-SHIFTS_LISTED = 10
 
 
 def _watch_button(ctx: HandlerContext) -> Choice:
@@ -29,12 +28,31 @@ def _watch_button(ctx: HandlerContext) -> Choice:
 
 
 def _mine_button(ctx: HandlerContext) -> Choice:
-    return Choice(ctx.t("watch.mine_button"), encode_choice("cmd", "watch", "mine"))
+    return Choice(ctx.t("watch.mine_button"), _mine_data())
 
 
 def _id(request: Request) -> int | None:
     args = request.choice.args if request.choice else ()
     return parse_number(args[0]) if args else None
+
+
+def _clock(moment: datetime) -> str:
+    return f"{moment.hour}:{moment.minute:02}"
+
+
+def _shift_time(ctx: HandlerContext, shift: Shift, key: str = "time.shift") -> str:
+    """The shift's day with its weekday, start and end: 「12月3日(木) 7:30〜8:15」."""
+    start = shift.starts_at.astimezone(ctx.services.timezone)
+    end = shift.ends_at.astimezone(ctx.services.timezone)
+    weekday = ctx.t("time.weekdays").split(",")[start.weekday()].strip()
+    return ctx.t(
+        key,
+        month=start.month,
+        day=start.day,
+        weekday=weekday,
+        start=_clock(start),
+        end=_clock(end),
+    )
 
 
 def _places(ctx: HandlerContext, shift: Shift) -> str:
@@ -61,24 +79,46 @@ async def show_route(request: Request, ctx: HandlerContext) -> list[Reply]:
     route = await ctx.services.watch.route(route_id) if route_id is not None else None
     if route is None:
         return [Reply(ctx.t("fallback.stale_choice"), (_watch_button(ctx),))]
-    shifts = await ctx.services.watch.upcoming_shifts(route.id, ctx.now, SHIFTS_LISTED)
+    # A page of shifts at a time, as many as a reply holds cards; "more" shows the next page.
+    args = request.choice.args if request.choice else ()
+    offset = int(args[1]) if len(args) > 1 and args[1].isdigit() else 0
+    shifts = await ctx.services.watch.upcoming_shifts(route.id, ctx.now, offset + MAX_CARDS + 1)
+    shown = shifts[offset : offset + MAX_CARDS]
+    held = {s.shift.id: s for s in await ctx.services.watch.signups_of(ctx.resident.id, ctx.now)}
     lines = [
         f"【{ctx.staff(route.name)}】",
         ctx.t("watch.meeting", place=ctx.staff(route.meeting_point)),
     ]
     if route.note(ctx.language):
         lines.append(ctx.staff(lambda language: route.note(language) or ""))
-    if not shifts:
+    if not shown:
         lines.append(ctx.t("watch.no_shifts"))
-    cards = tuple(
-        Card(
-            ctx.local_time(shift.starts_at),
-            (_places(ctx, shift),),
-            (Choice(ctx.t("watch.open"), encode_choice(SHIFT_CHOICE, str(shift.id))),),
+    cards = []
+    for shift in shown:
+        card_lines = [_places(ctx, shift)]
+        mine = held.get(shift.id)
+        if mine is not None:  # the resident's own shift, so they need not open it to know
+            held_key = f"watch.held_{mine.status}"
+            card_lines.insert(0, ctx.t(held_key, place=mine.waitlist_position or 0))
+        label = ctx.t("watch.open_at", when=_shift_time(ctx, shift, "time.shift_start"))
+        cards.append(
+            Card(
+                _shift_time(ctx, shift),
+                tuple(card_lines),
+                (Choice(label, encode_choice(SHIFT_CHOICE, str(shift.id))),),
+            )
         )
-        for shift in shifts[:MAX_CARDS]
-    )
-    return [Reply("\n".join(lines), (_watch_button(ctx),), cards=cards)]
+    choices = [_watch_button(ctx)]
+    if len(shifts) > offset + MAX_CARDS:
+        more = encode_choice(ROUTE_CHOICE, str(route.id), str(offset + MAX_CARDS))
+        choices.insert(0, Choice(ctx.t("watch.more"), more))
+    return [Reply("\n".join(lines), tuple(choices), cards=tuple(cards))]
+
+
+def _status(ctx: HandlerContext, status: str, place: int | None) -> str:
+    if status == "confirmed":
+        return ctx.t("watch.status_confirmed")
+    return ctx.t("watch.status_waitlisted", place=place)
 
 
 async def show_shift(request: Request, ctx: HandlerContext) -> list[Reply]:
@@ -91,11 +131,7 @@ async def show_shift(request: Request, ctx: HandlerContext) -> list[Reply]:
     text = "\n".join(
         [
             f"【{ctx.staff(route.name)}】",
-            ctx.t(
-                "watch.when",
-                start=ctx.local_time(shift.starts_at),
-                end=shift.ends_at.astimezone(ctx.services.timezone).strftime("%H:%M"),
-            ),
+            ctx.t("watch.when_day", when=_shift_time(ctx, shift)),
             ctx.t("watch.meeting", place=ctx.staff(route.meeting_point)),
             _places(ctx, shift),
         ]
@@ -167,23 +203,29 @@ async def show_mine(request: Request, ctx: HandlerContext) -> list[Reply]:
     lines = [ctx.t("watch.mine_heading")]
     choices = []
     for signup in signups[:11]:
-        when = ctx.local_time(signup.shift.starts_at)
-        status = (
-            ctx.t("watch.status_confirmed")
-            if signup.status == "confirmed"
-            else ctx.t("watch.status_waitlisted", place=signup.waitlist_position)
-        )
+        when = _shift_time(ctx, signup.shift)
+        status = _status(ctx, signup.status, signup.waitlist_position)
         lines.append(f"・{when} {ctx.staff(signup.route.name)} {status}")
-        choices.append(
-            Choice(
-                ctx.t("watch.leave", time=when), encode_choice(LEAVE_CHOICE, str(signup.shift.id))
-            )
-        )
+        label = ctx.t("watch.leave", time=_shift_time(ctx, signup.shift, "time.shift_start"))
+        choices.append(Choice(label, encode_choice(LEAVE_CHOICE, str(signup.shift.id))))
     return [Reply("\n".join(lines), (*choices, _watch_button(ctx)))]
 
 
 async def leave(request: Request, ctx: HandlerContext) -> list[Reply]:
+    """One tap asks; the second (`wleave:<shift>:yes`) withdraws."""
     shift_id = _id(request)
+    args = request.choice.args if request.choice else ()
+    if shift_id is not None and args[1:] != ("yes",):
+        shift = await ctx.services.watch.shift(shift_id)
+        route = await ctx.services.watch.route(shift.route_id) if shift is not None else None
+        if shift is not None and route is not None:
+            sure = Choice(
+                ctx.t("watch.leave_yes"), encode_choice(LEAVE_CHOICE, str(shift_id), "yes")
+            )
+            text = ctx.t(
+                "watch.leave_confirm", when=_shift_time(ctx, shift), route=ctx.staff(route.name)
+            )
+            return [Reply(text, (sure, Choice(ctx.t("watch.leave_no"), _mine_data())))]
     left = False
     if shift_id is not None:
         left, _ = await ctx.services.watch.withdraw(
@@ -191,3 +233,7 @@ async def leave(request: Request, ctx: HandlerContext) -> list[Reply]:
         )
     key = "watch.left" if left else "fallback.stale_choice"
     return [Reply(ctx.t(key), (_mine_button(ctx), _watch_button(ctx)))]
+
+
+def _mine_data() -> str:
+    return encode_choice("cmd", "watch", "mine")

@@ -50,6 +50,12 @@ async def test_menu_buttons_run_the_same_routes_as_typed_commands(resident: Resi
     assert resident.labels()[:3] == TOMIOKA_GOALS
 
 
+async def test_the_main_menu_leads_to_the_city_office(resident: Resident) -> None:
+    await resident.say("/start")
+    await resident.tap("問い合わせ先")
+    assert "富岡市" in resident.text() and "電話" in resident.text()
+
+
 async def test_unknown_text_gets_a_friendly_menu(resident: Resident) -> None:
     await resident.say("今日の天気は？")
     assert "お答えできません" in resident.text()

@@ -192,6 +192,8 @@ async def test_a_cancellation_promotes_exactly_one_and_tells_them(
     await people[0].say("/watch mine")
     assert "（確定）" in people[0].text()
     await people[0].tap(people[0].labels()[0])
+    assert "取り消しますか" in people[0].text()  # one tap only asks
+    await people[0].tap("はい、取り消します")
     assert "取り消しました" in people[0].text()
     shift = await runtime.services.watch.shift(2)
     assert shift is not None and (shift.confirmed, shift.waitlisted) == (2, 1)
@@ -351,3 +353,55 @@ def test_watch_commands_load_roster_and_cancel(tmp_path: Path) -> None:
     assert cancelled.exit_code == 0 and "shift 1 cancelled" in cancelled.output
     twice = runner.invoke(main, ["watch", "cancel-shift", "1", "--reason", "休校"], env=env)
     assert twice.exit_code == 2 and "already cancelled" in twice.output
+
+
+async def test_every_shift_is_reachable_with_its_weekday_end_and_a_button_of_its_own(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    many = {
+        **WATCH_FILE,
+        "shifts": [
+            {
+                "route": "east",
+                "weekdays": ["mon", "tue", "wed", "thu", "fri"],
+                "from": "2026-11-24",
+                "until": "2026-12-11",
+                "time": "07:20-08:10",
+                "capacity": 2,
+            }
+        ],
+    }
+    await load(runtime, clock, many)  # 14 school days
+    person = await volunteer(runtime, "v", "山田")
+    await person.say("/watch")
+    await person.tap("富岡小 東ルート")
+    titles = person.card_titles()
+    assert len(titles) == 10 and titles[0] == "11月24日(火) 7:20〜8:10"
+    buttons = [c.choices[0].label for r in person.last for c in r.cards]
+    assert buttons[0] == "11/24(火) 7:20 詳しく見る" and len(set(buttons)) == 10
+    await person.tap("次の当番を見る")
+    assert person.card_titles() == [
+        "12月8日(火) 7:20〜8:10",
+        "12月9日(水) 7:20〜8:10",
+        "12月10日(木) 7:20〜8:10",
+        "12月11日(金) 7:20〜8:10",
+    ]
+    assert "次の当番を見る" not in person.labels()  # the last page
+
+    await person.tap_card("12月9日(水) 7:20〜8:10")
+    assert "日時: 12月9日(水) 7:20〜8:10" in person.text()
+    await person.tap(person.labels()[0])  # join
+    await person.say("/watch")
+    await person.tap("富岡小 東ルート")
+    await person.tap("次の当番を見る")
+    held = [c for r in person.last for c in r.cards if c.title.startswith("12月9日")]
+    assert held[0].lines == ("あなたが参加します", "残り1人")
+    others = [c for r in person.last for c in r.cards if not c.title.startswith("12月9日")]
+    assert all(c.lines == ("残り2人",) for c in others)
+
+    await person.say("/watch mine")
+    assert person.labels()[0] == "取消 12/9(水) 7:20"
+    await person.tap("取消 12/9(水) 7:20")
+    assert "12月9日(水) 7:20〜8:10 富岡小 東ルートの当番を取り消しますか？" in person.text()
+    await person.tap("取り消しません")
+    assert "（確定）" in person.text()  # still on it: back at their shifts

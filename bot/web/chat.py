@@ -86,11 +86,10 @@ class ChatEndpoints:
             wait = self.limits.new_resident(address, now)
             if wait:
                 return self._too_many(request, runtime, "web.too_many_new", wait)
-            identity = self.identities.issue()
-        cookie = await self.identities.cookie_value(runtime, identity)
-        response = await self._answer(request, runtime, identity, address)
+            identity = await self.identities.issue(runtime)
+        response = await self._answer(request, runtime, identity.id, address)
         # Renewed with every answer, so a browser in use keeps its identity.
-        self.identities.set_cookie(response, cookie)
+        self.identities.set_cookie(response, identity)
         return response
 
     def _too_many(self, request: Request, runtime: Runtime, key: str, wait: int) -> Response:
