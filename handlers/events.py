@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core import Card, Choice, Reply
-from bot.core.choices import encode_choice
+from bot.core.choices import encode_choice, parse_number
 from bot.storage.events import Event
 from handlers.context import HandlerContext
 from handlers.menu import back_to_menu, command_choice
@@ -47,9 +47,10 @@ async def list_events(request: Request, ctx: HandlerContext) -> list[Reply]:
 
 async def _event_for(request: Request, ctx: HandlerContext) -> Event | None:
     args = request.choice.args if request.choice else ()
-    if not args or not args[0].isdigit():
+    event_id = parse_number(args[0]) if args else None
+    if event_id is None:
         return None
-    event = await ctx.services.events.get(int(args[0]))
+    event = await ctx.services.events.get(event_id)
     if event is None or event.cancelled_at is not None or event.starts_at <= ctx.now:
         return None
     if event.district is not None and event.district != ctx.resident.district:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core import Choice, Reply
-from bot.core.choices import encode_choice
+from bot.core.choices import encode_choice, parse_number
 from bot.storage.links import CODE_LIFETIME, Identity, LinkOutcome, show_code
 from handlers.context import HandlerContext
 from handlers.menu import back_to_menu, main_menu
@@ -58,10 +58,10 @@ async def choose(request: Request, ctx: HandlerContext) -> list[Reply]:
                 ctx.resident.id, ENTERING_CODE, ctx.now + CODE_LIFETIME
             )
             return [Reply(ctx.t("link.enter_prompt"), (back_to_menu(ctx),))]
-        case (("unlink" | "notify") as action, number) if number.isdigit():
+        case (("unlink" | "notify") as action, text) if (number := parse_number(text)) is not None:
             # Only a channel of this resident: the number in a button is not trusted.
             identities = {i.id: i for i in await links.identities(ctx.resident.id)}
-            identity = identities.get(int(number))
+            identity = identities.get(number)
             if identity is None:
                 return await show_link(request, ctx)
             name = channel_name(ctx, identity.channel)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.core import BarChart, Card, Choice, Reply
-from bot.core.choices import encode_choice
+from bot.core.choices import encode_choice, parse_number
 from bot.storage.polls import Poll, Tally, VoteOutcome
 from handlers.context import HandlerContext
 from handlers.menu import back_to_menu, command_choice
@@ -43,7 +43,7 @@ def format_tally(poll: Poll, tally: Tally, language: str, heading: str) -> str:
 
 def _poll_id(request: Request) -> int | None:
     args = request.choice.args if request.choice else ()
-    return int(args[0]) if args and args[0].isdigit() else None
+    return parse_number(args[0]) if args else None
 
 
 async def _poll_for(request: Request, ctx: HandlerContext) -> Poll | None:
@@ -132,9 +132,10 @@ async def _refusal(poll: Poll | None, ctx: HandlerContext) -> list[Reply] | None
 async def vote(request: Request, ctx: HandlerContext) -> list[Reply]:
     assert request.choice is not None
     position = request.choice.args[1] if len(request.choice.args) > 1 else ""
-    if not position.isdigit():
+    number = parse_number(position)
+    if number is None:
         return [Reply(ctx.t("fallback.stale_choice"), (_polls_button(ctx),))]
-    return await _cast(request, ctx, frozenset({int(position)}))
+    return await _cast(request, ctx, frozenset({number}))
 
 
 async def toggle_pick(request: Request, ctx: HandlerContext) -> list[Reply]:
@@ -144,13 +145,14 @@ async def toggle_pick(request: Request, ctx: HandlerContext) -> list[Reply]:
     position = request.choice.args[1] if len(request.choice.args) > 1 else ""
     if refusal or poll is None:
         return refusal or []
-    if not position.isdigit() or poll.choice(int(position)) is None:
+    number = parse_number(position)
+    if number is None or poll.choice(number) is None:
         return [Reply(ctx.t("fallback.stale_choice"), (_polls_button(ctx),))]
     state = await ctx.services.conversations.current(ctx.resident.id, ctx.now)
     picks = (
         set(state.data.get("picks", [])) if state and state.data.get("poll") == poll.id else set()
     )
-    picks ^= {int(position)}
+    picks ^= {number}
     await ctx.services.conversations.enter(
         ctx.resident.id, PICKING, ctx.now + STATE_TTL, {"poll": poll.id, "picks": sorted(picks)}
     )

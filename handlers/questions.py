@@ -12,7 +12,7 @@ import dataclasses
 
 from bot.answerer import Outcome
 from bot.core import Choice, Reply
-from bot.core.choices import ChoiceData, encode_choice
+from bot.core.choices import ChoiceData, encode_choice, parse_number
 from handlers import about, events, link, menu, outcomes, polls, privacy, sections, settings, watch
 from handlers.context import HandlerContext
 from handlers.routing import Request
@@ -97,7 +97,8 @@ async def reply_for_topic(
         case "section":
             return await _section(name, request, ctx)
         case "challenge":
-            return sections.challenge(ctx, int(name)) if name.isdigit() else None
+            number = parse_number(name)
+            return sections.challenge(ctx, number) if number is not None else None
         case "goal":
             if ctx.pack.goal(name) is None:
                 return None
@@ -112,11 +113,11 @@ async def reply_for_topic(
             return await _feature(name, request, ctx)
         case "faq":
             return _faq(topic_id, ctx)
-        case "poll" if name.isdigit():
+        case "poll" if parse_number(name) is not None:
             return await polls.show_poll(_choice(request, polls.OPEN_CHOICE, name), ctx)
-        case "event" if name.isdigit():
+        case "event" if parse_number(name) is not None:
             return await events.show_event(_choice(request, events.EVENT_CHOICE, name), ctx)
-        case "route" if name.isdigit():
+        case "route" if parse_number(name) is not None:
             return await watch.show_route(_choice(request, watch.ROUTE_CHOICE, name), ctx)
     return None
 

@@ -6,7 +6,7 @@ import dataclasses
 
 from bot.content import EASY, LANGUAGES
 from bot.core import MAX_CHOICES, Choice, Reply
-from bot.core.choices import encode_choice
+from bot.core.choices import encode_choice, parse_number
 from handlers.context import HandlerContext
 from handlers.menu import LANGUAGE_CHOICE, back_to_menu, command_choice, main_menu, start
 from handlers.routing import Request
@@ -85,8 +85,8 @@ async def choose_district(request: Request, ctx: HandlerContext) -> list[Reply]:
         case ("clear",):
             await ctx.services.residents.set_district(ctx.resident.id, None, ctx.now)
             return [Reply(ctx.t("settings.district_cleared"), main_menu(ctx))]
-        case ("page", page) if page.isdigit():
-            return [district_page(ctx, int(page))]
+        case ("page", page) if (number := parse_number(page)) is not None:
+            return [district_page(ctx, number)]
     return [district_page(ctx, 0)]
 
 

@@ -6,7 +6,7 @@ import dataclasses
 from datetime import datetime, timedelta
 
 from bot.core import MAX_CARDS, Card, Choice, Reply
-from bot.core.choices import encode_choice
+from bot.core.choices import encode_choice, parse_number
 from bot.storage.watch import Shift, SignupOutcome
 from handlers.context import HandlerContext
 from handlers.menu import back_to_menu, command_choice
@@ -33,7 +33,7 @@ def _mine_button(ctx: HandlerContext) -> Choice:
 
 def _id(request: Request) -> int | None:
     args = request.choice.args if request.choice else ()
-    return int(args[0]) if args and args[0].isdigit() else None
+    return parse_number(args[0]) if args else None
 
 
 def _clock(moment: datetime) -> str:

@@ -324,3 +324,16 @@ def test_a_quoted_word_names_the_topic(matsumoto: Answerer) -> None:
     assert matsumoto.answer('What does "in a spirit of give and take" mean?').topic == (
         "goal:mutual-aid"
     )
+
+
+async def test_a_watch_route_is_found_by_its_name(
+    runtime: Runtime, resident: Resident, clock: FakeClock
+) -> None:
+    from tests.test_watch import load
+
+    await load(runtime, clock)
+    by_button = [r.text for r in await resident.say("/watch")]
+    runtime.services.answerer.invalidate()  # type: ignore[union-attr]
+    await resident.say("富岡小の東ルートの見守りをしたい")
+    assert [r.text for r in resident.last] != by_button  # the route itself, not the list
+    assert "東町公民館前" in resident.text()

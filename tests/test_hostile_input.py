@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
+from bot.core import Channel, IncomingMessage
+from bot.runtime import Runtime
 from bot.web.bodies import MAX_JSON_DEPTH
 from tests.admin_helpers import add_staff, log_in
 from tests.fakes.line import sign
@@ -73,3 +77,71 @@ def test_no_route_takes_an_unbounded_integer() -> None:
 
     for path in (PROJECT_ROOT / "bot" / "web").rglob("*.py"):
         assert ":int}" not in path.read_text(encoding="utf-8"), f"{path}: use :rowid"
+
+
+FORGED_NUMBERS = ("²", "١", "9" * 10, "9" * 30)
+# Every choice whose data carries a number; the client can send any data it likes.
+NUMBERED_CHOICES = (
+    "poll:{n}",
+    "vote:1:{n}",
+    "vote:{n}:1",
+    "pick:1:{n}",
+    "pick:{n}:1",
+    "pollok:{n}",
+    "pollcmt:{n}",
+    "pollchart:{n}",
+    "event:{n}",
+    "evsub:{n}",
+    "evunsub:{n}",
+    "wroute:{n}",
+    "wshift:{n}",
+    "wjoin:{n}",
+    "wleave:{n}",
+    "link:unlink:{n}",
+    "link:notify:{n}",
+    "district:page:{n}",
+    "ask:challenge:{n}",
+    "ask:poll:{n}",
+    "ask:event:{n}",
+    "ask:route:{n}",
+)
+
+
+async def test_forged_numbers_in_choice_data_get_a_polite_answer_not_an_error(
+    runtime: Runtime, caplog: pytest.LogCaptureFixture
+) -> None:
+    sorry = runtime.services.catalog.text("error.sorry", "ja")
+    await runtime.dispatcher.handle(IncomingMessage(Channel.WEB, "forger", text="/start"))
+    for pattern in NUMBERED_CHOICES:
+        for number in FORGED_NUMBERS:
+            data = pattern.format(n=number)
+            message = IncomingMessage(Channel.WEB, "forger", data=data)
+            replies = await runtime.dispatcher.handle(message)
+            assert replies and sorry not in replies[0].text, data
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not errors, [r.getMessage() for r in errors]
+
+
+async def test_another_sites_page_cannot_post_to_the_chat_api(platforms: Platforms) -> None:
+    """A form or plain fetch from a hostile page needs no preflight: refused before any
+    identity, resident or ballot is made."""
+    body = b'{"text": "/start"}'
+    simple_posts = {
+        "a form": {"content-type": "application/x-www-form-urlencoded"},
+        "text/plain": {"content-type": "text/plain"},
+        "no type": {},
+        "multipart": {"content-type": "multipart/form-data; boundary=x"},
+        "JSON from another site": {
+            "content-type": "application/json",
+            "sec-fetch-site": "cross-site",
+        },
+    }
+    for name, headers in simple_posts.items():
+        response = await platforms.http.post("/chat/api", content=body, headers=headers)
+        assert response.status_code in (403, 415), (name, response.status_code)
+        assert "error" in response.json() and "set-cookie" not in response.headers, name
+    rows = await platforms.runtime.db.fetch_all("SELECT count(*) FROM residents")
+    assert rows[0][0] == 0
+    own_page = {"content-type": "application/json; charset=utf-8", "sec-fetch-site": "same-origin"}
+    response = await platforms.http.post("/chat/api", content=body, headers=own_page)
+    assert response.status_code == 200 and response.json()["replies"]

@@ -46,12 +46,13 @@ STOP_WORDS = frozenset(
     tell know want like get have has had there here any some and or but if so then than as
     just too also whats what's supposed need needs going able way ways thing things something
     anything much many more most very really exactly actually still already ever even only well
+    者 最近
     """.split()  # noqa: SIM905 (a list of 200 quoted words reads worse)
 )
 
 # Phrases stripped before analysis: they ask, they do not say what about.
 _FILLER = re.compile(
-    r"(について|に関して|に就いて|ってなに|ってなん|って何|とはなに|とは何|とは|とわ$|"
+    r"(について|に関して|に就いて|ってなに|ってなん|って何|というのは|っていうのは|とはなに|とは何|とは|とわ$|"
     r"を?教えて(ください|下さい|くれ|ほしい|欲しい)?|を?知りたい(です)?|"
     r"(ですか|ますか|でしょうか|ますでしょうか|かな|なの|のか)$|"
     r"ください|下さい|お願いします|おねがいします|お願い|おねがい)"

@@ -40,6 +40,30 @@ PAGE_WORDS = (
     "contrast",
 )
 
+# Sec-Fetch-Site values of a request our own page (or a script, which sends none) makes.
+SAME_SITE_FETCHES = frozenset({"same-origin", "none"})
+
+
+def _cross_site_refusal(request: Request) -> Response | None:
+    """403/415 for a request another site's page could have made the browser send.
+
+    A form or `fetch` without custom headers from any web page may POST here ("simple"
+    requests need no CORS preflight): the browser then sends no identity cookie (SameSite),
+    so every visitor of a hostile page would become a new resident voting as that page
+    chose, each from their own address, past the per-address limits. Our page posts JSON,
+    which another origin can only send after a preflight we never allow; browsers also say
+    where a request came from in Sec-Fetch-Site.
+    """
+    if request.headers.get("sec-fetch-site", "same-origin") not in SAME_SITE_FETCHES:
+        return JSONResponse({"error": "requests from other sites are refused"}, status_code=403)
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "application/json":
+        return JSONResponse(
+            {"error": "send the message as JSON (Content-Type: application/json)"},
+            status_code=415,
+        )
+    return None
+
 
 class ChatEndpoints:
     """The chat's handlers, over the runtime `get_runtime` gives (503 while starting)."""
@@ -70,17 +94,19 @@ class ChatEndpoints:
         wait = self.limits.request(address, now)
         if wait:
             return self._too_many(request, runtime, "web.slow_down", wait)
+        refusal = _cross_site_refusal(request)
+        if refusal is not None:
+            return refusal
         identity = await self.identities.read(request, runtime)
         if identity is None:
             # Each new identity may become a new resident (a new ballot in every poll).
             wait = self.limits.new_resident(address, now)
             if wait:
                 return self._too_many(request, runtime, "web.too_many_new", wait)
-            identity = self.identities.issue()
-        cookie = await self.identities.cookie_value(runtime, identity)
-        response = await self._answer(request, runtime, identity, address)
+            identity = await self.identities.issue(runtime)
+        response = await self._answer(request, runtime, identity.id, address)
         # Renewed with every answer, so a browser in use keeps its identity.
-        self.identities.set_cookie(response, cookie)
+        self.identities.set_cookie(response, identity)
         return response
 
     def _too_many(self, request: Request, runtime: Runtime, key: str, wait: int) -> Response:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 from itsdangerous import BadSignature, Signer
@@ -28,13 +29,26 @@ KEY_NAME = "web-identity"
 IDENTITY_BYTES = 16
 
 
+@dataclass(frozen=True, slots=True)
+class WebIdentity:
+    """A web resident's id and the signed cookie value that carries it."""
+
+    id: str
+    cookie: str
+
+
 class WebIdentities:
     """Issues and checks web chat identities for one app (the signer is made on first use)."""
 
     def __init__(self, secure_cookie: bool) -> None:
-        self._secure = secure_cookie
         self._signer: Signer | None = None
         self._signer_runtime: Runtime | None = None
+        # The same attributes on every answer: written once (starlette's set_cookie goes
+        # through http.cookies, several times the cost of checking the signature).
+        self._attributes = (
+            f"; Max-Age={COOKIE_MAX_AGE}; Path={COOKIE_PATH}; HttpOnly; SameSite=Strict"
+            + ("; Secure" if secure_cookie else "")
+        )
 
     async def _signer_for(self, runtime: Runtime) -> Signer:
         if self._signer is None or self._signer_runtime is not runtime:
@@ -45,32 +59,26 @@ class WebIdentities:
             self._signer_runtime = runtime
         return self._signer
 
-    async def read(self, request: Request, runtime: Runtime) -> str | None:
+    async def read(self, request: Request, runtime: Runtime) -> WebIdentity | None:
         """The identity in the request's cookie, or None when there is none or it was not
         signed by us (a forged or altered cookie counts as none)."""
         value = request.cookies.get(COOKIE_NAME)
         if not value:
             return None
         try:
-            return (await self._signer_for(runtime)).unsign(value).decode("ascii")
+            identity = (await self._signer_for(runtime)).unsign(value).decode("ascii")
         except (BadSignature, UnicodeDecodeError):
             return None
+        return WebIdentity(identity, value)
 
-    @staticmethod
-    def issue() -> str:
-        """A new identity, never seen before."""
-        return secrets.token_urlsafe(IDENTITY_BYTES)
+    async def issue(self, runtime: Runtime) -> WebIdentity:
+        """A new identity, never seen before, with its cookie."""
+        identity = secrets.token_urlsafe(IDENTITY_BYTES)
+        return WebIdentity(identity, await self.cookie_value(runtime, identity))
 
     async def cookie_value(self, runtime: Runtime, identity: str) -> str:
         return (await self._signer_for(runtime)).sign(identity).decode("ascii")
 
-    def set_cookie(self, response: Response, value: str) -> None:
-        response.set_cookie(
-            COOKIE_NAME,
-            value,
-            max_age=COOKIE_MAX_AGE,
-            path=COOKIE_PATH,
-            secure=self._secure,
-            httponly=True,
-            samesite="strict",
-        )
+    def set_cookie(self, response: Response, identity: WebIdentity) -> None:
+        # The value is ours (URL-safe base64 and a dot): nothing to quote.
+        response.headers.append("set-cookie", f"{COOKIE_NAME}={identity.cookie}{self._attributes}")
