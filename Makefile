@@ -62,7 +62,7 @@ test-postgresql: $(STAMP) $(CHROMIUM) $(FONT) $(AXE) postgresql
 	CHIIKI_TEST_DB=postgresql $(BIN)/python -m pytest
 
 # Small sizes by default (under 3 minutes); `make bench BENCH_FLAGS=--full` for the full ones.
-BENCHMARKS := answerer webhook broadcast scheduler instances
+BENCHMARKS := answerer webhook broadcast scheduler instances web_chat
 bench: $(STAMP) postgresql
 	@for b in $(BENCHMARKS); do $(BIN)/python -m bench.$$b $(BENCH_FLAGS) || exit 1; done
 

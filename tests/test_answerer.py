@@ -74,7 +74,15 @@ def test_matsumoto_questions_find_their_topic(
 
 @pytest.mark.parametrize(
     "question",
-    ["明日の天気は？", "ゴミの収集日はいつ？", "住民税の払い方", "When is garbage day?", "あ"],
+    [
+        "明日の天気は？",
+        "ゴミの収集日はいつ？",
+        "住民税の払い方",
+        "When is garbage day?",
+        "あ",
+        "前橋市役所の電話番号は？",  # another city
+        "芋煮会には何を持っていけばいいですか",  # only a verb (持つ) is known
+    ],
 )
 def test_out_of_scope_questions_are_not_answered(tomioka: Answerer, question: str) -> None:
     answer = tomioka.answer(question)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -49,6 +50,8 @@ OutcomeListener = Callable[[Answer], None]
 # A quoted part of a question names a topic when that topic wins this clearly on its own.
 QUOTED_CLEAR = 0.7
 QUOTED_MARGIN = 0.15
+# Hiragana, spaces and punctuation only: nothing written in kanji or katakana.
+_KANA_ONLY = re.compile(r"[\u3040-\u309f\u30fc\s\W\d]*")
 # How many recent questions keep their answer (a few hundred kB).
 ANSWERS_KEPT = 4096
 
@@ -163,6 +166,16 @@ class Answerer:
         index = self._index
         if any(unit.place and not index.knows(unit) for unit in analysis.units):
             # About another place (前橋市役所, 高崎市の地域づくり): not this city's to answer.
+            return Answer(Outcome.UNKNOWN, (), language)
+        nouns = [unit for unit in analysis.units if unit.noun]
+        # Not for kana-only questions: Sudachi cuts unknown kana into odd nouns (小母ん).
+        if (
+            nouns
+            and not _KANA_ONLY.fullmatch(text)
+            and not any(index.recognises(unit) for unit in nouns)
+        ):
+            # Every thing it names is unknown here (芋煮会には何を持っていけば): a shared verb
+            # (持つ, in 関心を持とう) is no reason to answer.
             return Answer(Outcome.UNKNOWN, (), language)
         ranked = index.rank(analysis)
         limits = self.thresholds

@@ -89,6 +89,13 @@ class TopicIndex:
         """Whether any phrasing or text holds this word (or its reading)."""
         return unit.word in self._idf or (unit.reading is not None and unit.reading in self._idf)
 
+    def recognises(self, unit: Unit) -> bool:
+        """Known, or spelled close to something known (most of its reading's bigrams are)."""
+        if self.knows(unit):
+            return True
+        shared = sum(1 for bigram in unit.bigrams if bigram in self._idf)
+        return len(unit.bigrams) >= 2 and shared * 2 >= len(unit.bigrams) + 1
+
     def _unit_weight(self, unit: Unit) -> float:
         idf = self._idf.get(unit.word)
         if idf is None and unit.reading is not None:

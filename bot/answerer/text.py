@@ -182,6 +182,7 @@ class Unit:
     reading: str | None
     bigrams: tuple[str, ...]
     place: bool = False
+    noun: bool = False  # a Japanese noun (名詞): what a question is about, more than its verbs
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,6 +243,7 @@ def analyse_text(text: str, synonyms: Synonyms = NO_SYNONYMS) -> Analysis:
                     f"r:{reading}" if has_reading else None,
                     tuple(f"b:{b}" for b in _bigrams(reading)),
                     morpheme.place,
+                    morpheme.part_of_speech == "名詞",
                 )
             )
         for bigram in _bigrams("".join(surfaces)):
