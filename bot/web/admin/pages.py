@@ -21,6 +21,7 @@ from bot.staff.polls import create_poll, merge_small_groups, results_csv
 from bot.staff.watch import load_watch, parse_watch_file, roster_csv
 from bot.storage.outbox import BroadcastSummary, NewBroadcast
 from bot.storage.polls import Poll
+from bot.web.addresses import client_address
 from bot.web.admin.auth import LoginOutcome, new_csrf_token
 from bot.web.admin.districts import DistrictPages
 from bot.web.admin.faq import FaqPages
@@ -137,7 +138,8 @@ class AdminPages:
         login, password = form.get("login"), form.get("password")
         if not isinstance(login, str) or not isinstance(password, str):
             return site.render(request, language, "admin/login.html", 400, error="wrong")
-        address = request.client.host if request.client else "unknown"
+        # The same address the chat's limits count: X-Forwarded-For only from a trusted proxy.
+        address = client_address(request, runtime.settings.trusted_proxy_networks)
         result = await site.authenticator(runtime).log_in(
             login, password, address, runtime.services.clock()
         )
