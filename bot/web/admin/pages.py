@@ -23,6 +23,7 @@ from bot.storage.outbox import BroadcastSummary, NewBroadcast
 from bot.storage.polls import Poll
 from bot.web.addresses import client_address
 from bot.web.admin.auth import LoginOutcome, new_csrf_token
+from bot.web.admin.districts import DistrictPages
 from bot.web.admin.faq import FaqPages
 from bot.web.admin.forms import FieldProblem, FormErrors, event_spec, poll_spec
 from bot.web.admin.site import LANGUAGES, Page, Site, read_checked_form
@@ -117,6 +118,7 @@ class AdminPages:
             Route("/broadcasts/{broadcast_id:rowid}", staff(self.broadcast)),
             Route("/broadcasts/{broadcast_id:rowid}/progress.json", staff(self.progress)),
             *FaqPages(self.site).routes(),
+            *DistrictPages(self.site).routes(),
         ]
 
     # Logging in and out
