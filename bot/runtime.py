@@ -26,10 +26,12 @@ from bot.inbound import InboundProcessor
 from bot.metrics import observe_answerer
 from bot.notices import Notices
 from bot.scheduler import Duties, Timers, start_timers
+from bot.staff.districts import load_staff_districts
 from bot.storage import Database, apply_migrations, open_database
 from bot.storage.backup import daily_backup, service_lock, sqlite_file
 from bot.storage.chart_images import ChartImageRepository
 from bot.storage.conversations import ConversationRepository
+from bot.storage.districts import DistrictRepository
 from bot.storage.events import EventRepository
 from bot.storage.faq import FaqRepository, UnansweredRepository
 from bot.storage.inbound_events import InboundEventRepository
@@ -96,6 +98,8 @@ async def open_runtime(
         db = await open_database(settings.db, settings.db_busy_timeout_ms)
         stack.push_async_callback(db.close)
         await apply_migrations(db, settings.migrations_dir)
+        # Districts staff added on the dashboard join the pack's own before anything reads it.
+        await load_staff_districts(DistrictRepository(db), pack)
         residents = ResidentRepository(db)
         polls, events, watch = PollRepository(db), EventRepository(db), WatchRepository(db)
         # The dictionary and every phrasing are loaded here, not on the first question.

@@ -122,10 +122,12 @@ async def _refusal(poll: Poll | None, ctx: HandlerContext) -> list[Reply] | None
     """Why this resident cannot answer this poll now, or None when they can."""
     if poll is None:
         return [Reply(ctx.t("polls.unknown"), (_polls_button(ctx),))]
-    if not poll.is_open(ctx.now):
-        return [await _results_reply(poll, ctx, ctx.t("polls.closed"))]
+    # The district first: a closed poll's results are its district's, not anyone's who
+    # forges its button.
     if poll.district is not None and poll.district != ctx.resident.district:
         return [Reply(ctx.t("polls.other_district"), (_polls_button(ctx),))]
+    if not poll.is_open(ctx.now):
+        return [await _results_reply(poll, ctx, ctx.t("polls.closed"))]
     return None
 
 

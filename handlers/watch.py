@@ -156,7 +156,8 @@ async def join(request: Request, ctx: HandlerContext) -> list[Reply]:
 
 async def receive_name(request: Request, ctx: HandlerContext) -> list[Reply]:
     assert request.state is not None
-    name = request.text.strip()
+    # One line: a line break or tab in a roster name would print as rows of its own.
+    name = " ".join(request.text.split())
     if len(name) > NAME_LIMIT:
         return [Reply(ctx.t("watch.name_too_long", limit=NAME_LIMIT), (_watch_button(ctx),))]
     data = {**request.state.data, "name": name}

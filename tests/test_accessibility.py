@@ -121,6 +121,7 @@ async def test_every_dashboard_page_passes_axe_at_both_widths(
             "/admin/faq/unanswered",
             f"/admin/faq/{ids['faq']}",
             f"/admin/faq/{ids['faq']}/remove",
+            "/admin/districts",
             "/admin/polls/999999",
         ):
             await page.goto(base + path)

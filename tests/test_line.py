@@ -257,3 +257,18 @@ async def test_events_older_than_the_deduplication_window_are_refused_as_replays
     assert await platforms.runtime.services.residents.find("line", "U-replay") is None
     (warning,) = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
     assert replay["webhookEventId"] in warning and "U-replay" not in warning
+
+
+@pytest.mark.parametrize("timestamp", [10**15, 2**62])
+async def test_a_timestamp_out_of_any_calendar_is_answered_once_by_push(
+    platforms: Platforms, clock: FakeClock, caplog: pytest.LogCaptureFixture, timestamp: int
+) -> None:
+    # Signed, so only LINE (or whoever holds the secret) sends it; year 33658 made the
+    # reply-token check raise after the message was handled, and the inbox handled it again.
+    event = line_text("/goals", clock, platforms.line.new_reply_token())
+    event["timestamp"] = timestamp
+    with caplog.at_level("ERROR"):
+        assert await platforms.post_line([event]) == 200
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+    assert platforms.line.sent("reply") == []
+    assert len(platforms.line.sent("push")) == 1

@@ -10,7 +10,7 @@ import yaml
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.core import Channel, IncomingMessage
+from bot.core import Channel, Choice, IncomingMessage, Reply
 from bot.runtime import Runtime, open_runtime
 from bot.scheduler import sweep
 from bot.staff.polls import PollFileError, PollSpec, create_poll, load_poll_file, results_csv
@@ -168,6 +168,12 @@ async def test_district_polls_reach_only_that_district(
         await inside.tap("土曜")
         tally = await runtime.services.polls.tally(poll_id)
         assert tally.ballots == 1
+        # Closed, its results are still the district's own: a forged button shows none.
+        await runtime.services.polls.close(poll_id, clock.now)
+        for data in (f"poll:{poll_id}", f"vote:{poll_id}:1", f"pollcmt:{poll_id}"):
+            outside.last = [Reply("", (Choice("forged", data),))]
+            await outside.tap("forged")
+            assert "別の地区" in outside.text() and "回答 1件" not in outside.text(), data
 
 
 async def test_a_poll_closes_by_itself_after_a_restart(

@@ -6,18 +6,19 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import httpx
 import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.runtime import Runtime
+from bot.runtime import Runtime, open_runtime
 from bot.web import build_web_app
 from bot.web.admin import auth
 from bot.web.admin.auth import MAX_FAILURES_PER_LOGIN, PASSWORD_CHECKS_AT_ONCE
 from tests.admin_helpers import STAFF_PASSWORD, add_staff, csrf_of, log_in
-from tests.conftest import Resident
+from tests.conftest import FakeClock, Resident, make_settings
 
 OWNER, STRANGER = "192.0.2.10", "203.0.113.5"
 Client = Callable[[str], httpx.AsyncClient]
@@ -112,3 +113,30 @@ async def test_staff_unlock_lets_a_locked_login_in_at_once(
     )
     assert result.exit_code == 0 and "unlocked kanri (5 failed login(s)" in result.output
     assert (await log_in(laptop)).status_code == 303
+
+
+async def test_behind_a_trusted_proxy_failures_count_for_the_forwarded_address(
+    tmp_path: Path, content_dir: Path, clock: FakeClock
+) -> None:
+    # Every login arrives from the proxy's own address; only X-Forwarded-For tells the owner
+    # from a stranger, so the owner's known address must be the forwarded one.
+    settings = make_settings(tmp_path, content_dir, CHIIKI_TRUSTED_PROXIES="127.0.0.1")
+    async with open_runtime(settings, clock=clock) as runtime:
+        await add_staff(runtime)
+        transport = httpx.ASGITransport(app=build_web_app(runtime), client=("127.0.0.1", 5000))
+
+        def via_proxy(address: str) -> httpx.AsyncClient:
+            return httpx.AsyncClient(
+                transport=transport,
+                base_url="http://chiiki.test",
+                headers={"X-Forwarded-For": address},
+            )
+
+        async with via_proxy(OWNER) as owner, via_proxy(STRANGER) as stranger:
+            assert (await log_in(owner)).status_code == 303
+            csrf = csrf_of(await owner.get("/admin/"))
+            await owner.post("/admin/logout", data={"csrf_token": csrf})
+            for _ in range(MAX_FAILURES_PER_LOGIN):
+                assert (await log_in(stranger, password="a-wrong-guess")).status_code == 401
+            assert (await log_in(stranger)).status_code == 429
+            assert (await log_in(owner)).status_code == 303

@@ -110,6 +110,11 @@ async def test_malformed_and_oversized_bodies(platforms: Platforms) -> None:
     assert bad_json.status_code == 400
     no_id = await platforms.http.post("/webhook/telegram", json={"message": {}}, headers=headers)
     assert no_id.status_code == 400
+    # JSON's true is a Python int: it was stored as event "True".
+    for update_id in (True, False, "7", 7.0):
+        body = {"update_id": update_id, "message": {}}
+        response = await platforms.http.post("/webhook/telegram", json=body, headers=headers)
+        assert response.status_code == 400, update_id
     huge = b'{"update_id": 1, "pad": "' + b"x" * (1024 * 1024) + b'"}'
     too_big = await platforms.http.post("/webhook/telegram", content=huge, headers=headers)
     assert too_big.status_code == 413

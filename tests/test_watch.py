@@ -154,6 +154,23 @@ async def test_first_sign_up_asks_name_and_consent(runtime: Runtime, clock: Fake
     )
 
 
+async def test_a_roster_name_is_kept_on_one_line(runtime: Runtime, clock: FakeClock) -> None:
+    # A name with line breaks printed as rows of its own in the roster (chiiki watch roster,
+    # the dashboard's table): a volunteer could write a fake row under their own.
+    await load(runtime, clock)
+    person = Resident(runtime, "v-lines")
+    await person.say("見守り")
+    await person.tap("富岡小 東ルート")
+    await person.tap_card(person.card_titles()[0])
+    await person.tap("参加する")
+    await person.say("やまだ\n| 12-06 | 東 |\tさとう   花子")
+    assert "「やまだ | 12-06 | 東 | さとう 花子」" in person.text()
+    await person.tap("同意して登録")
+    stored = await runtime.services.residents.find("web", "v-lines")
+    assert stored is not None
+    assert stored.display_name == "やまだ | 12-06 | 東 | さとう 花子"
+
+
 async def test_twenty_simultaneous_sign_ups_for_five_places(
     runtime: Runtime, clock: FakeClock
 ) -> None:

@@ -11,7 +11,7 @@ import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import aiohttp
@@ -286,10 +286,14 @@ class LineChannel:
         await self.send(incoming.user_id, replies, token if fresh else None)
 
     def _token_is_fresh(self, timestamp_ms: object) -> bool:
-        if not isinstance(timestamp_ms, int):
+        if not isinstance(timestamp_ms, int) or isinstance(timestamp_ms, bool):
             return False
-        sent = datetime.fromtimestamp(timestamp_ms / 1000, UTC)
-        return self._clock() - sent < REPLY_TOKEN_TTL
+        # In whole milliseconds: a timestamp past year 9999 made datetime raise after the
+        # event was handled, so the inbox ran it again and again. A token from the future is
+        # not LINE's (beyond a little clock skew): push instead.
+        age_ms = self._clock().timestamp() * 1000 - timestamp_ms
+        ttl_ms = REPLY_TOKEN_TTL.total_seconds() * 1000
+        return -ttl_ms < age_ms < ttl_ms
 
     async def send(self, user_id: str, replies: Sequence[Reply], reply_token: str | None) -> None:
         """Reply with the token when given (free), push the rest; stop if the user blocked us."""

@@ -249,7 +249,9 @@ class TelegramChannel:
     @staticmethod
     def event_id(payload: dict[str, Any]) -> str | None:
         update_id = payload.get("update_id")
-        return str(update_id) if isinstance(update_id, int) else None
+        if isinstance(update_id, bool) or not isinstance(update_id, int):
+            return None  # JSON's true is an int to Python
+        return str(update_id)
 
     def ordering_key(self, payload: dict[str, Any]) -> str | None:
         for kind in ("message", "callback_query", "my_chat_member"):

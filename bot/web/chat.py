@@ -23,6 +23,23 @@ from bot.web.identity import WebIdentities
 from bot.web.limits import WebLimits
 
 CHAT_BODY_LIMIT = 16 * 1024
+# The page's own words (catalog `web.page.<name>`), sent with each answer in the language the
+# resident reads, so the placeholder, the send button and <html lang> follow it.
+PAGE_WORDS = (
+    "title",
+    "intro",
+    "placeholder",
+    "send",
+    "message",
+    "conversation",
+    "form",
+    "text_size",
+    "size_normal",
+    "size_large",
+    "size_larger",
+    "contrast",
+)
+
 # Sec-Fetch-Site values of a request our own page (or a script, which sends none) makes.
 SAME_SITE_FETCHES = frozenset({"same-origin", "none"})
 
@@ -126,7 +143,23 @@ class ChatEndpoints:
                 url = await runtime.charts.path(reply.chart, requester)
                 if url is not None:
                     chart_urls[index] = url
-        return JSONResponse(render_replies(shown, chart_urls))
+        language = await self._reader_language(runtime, message.channel, message.user_id)
+        catalog = runtime.services.catalog
+        return JSONResponse(
+            {
+                **render_replies(shown, chart_urls),
+                "language": language,
+                "page": {name: catalog.text(f"web.page.{name}", language) for name in PAGE_WORDS},
+            }
+        )
+
+    async def _reader_language(self, runtime: Runtime, channel: str, user_id: str) -> str:
+        """The language this resident reads: a linked identity's is its first row's."""
+        residents = runtime.services.residents
+        row = await residents.find(channel, user_id)
+        if row is not None and row.linked_to is not None:
+            row = await residents.get(row.linked_to)
+        return row.language if row is not None else "ja"
 
     async def chart(self, request: Request) -> Response:
         """A chart linked from a chat reply: its unguessable name is the key, and it lapses."""

@@ -21,7 +21,9 @@ from bot.staff.polls import create_poll, merge_small_groups, results_csv
 from bot.staff.watch import load_watch, parse_watch_file, roster_csv
 from bot.storage.outbox import BroadcastSummary, NewBroadcast
 from bot.storage.polls import Poll
+from bot.web.addresses import client_address
 from bot.web.admin.auth import LoginOutcome, new_csrf_token
+from bot.web.admin.districts import DistrictPages
 from bot.web.admin.faq import FaqPages
 from bot.web.admin.forms import FieldProblem, FormErrors, event_spec, poll_spec
 from bot.web.admin.site import LANGUAGES, Page, Site, read_checked_form
@@ -116,6 +118,7 @@ class AdminPages:
             Route("/broadcasts/{broadcast_id:rowid}", staff(self.broadcast)),
             Route("/broadcasts/{broadcast_id:rowid}/progress.json", staff(self.progress)),
             *FaqPages(self.site).routes(),
+            *DistrictPages(self.site).routes(),
         ]
 
     # Logging in and out
@@ -135,7 +138,8 @@ class AdminPages:
         login, password = form.get("login"), form.get("password")
         if not isinstance(login, str) or not isinstance(password, str):
             return site.render(request, language, "admin/login.html", 400, error="wrong")
-        address = request.client.host if request.client else "unknown"
+        # The same address the chat's limits count: X-Forwarded-For only from a trusted proxy.
+        address = client_address(request, runtime.settings.trusted_proxy_networks)
         result = await site.authenticator(runtime).log_in(
             login, password, address, runtime.services.clock()
         )

@@ -2,12 +2,62 @@
 // A file, so the page's CSP allows no inline script.
 (function () {
   "use strict";
+  var root = document.documentElement;
   var log = document.getElementById("log");
   var form = document.getElementById("form");
   var input = document.getElementById("text");
+  var SIZES = ["normal", "large", "larger"];
   // The server keeps who this is in an HttpOnly cookie; an id kept here by older versions
   // of this page is no longer used.
   try { localStorage.removeItem("chiiki-user"); } catch (ignored) { /* storage disabled */ }
+
+  function remembered(key) {
+    try { return localStorage.getItem(key); } catch (ignored) { return null; }
+  }
+  function remember(key, value) {
+    try { localStorage.setItem(key, value); } catch (ignored) { /* storage disabled */ }
+  }
+
+  // 文字サイズ (標準・大・特大) and the high-contrast colours, as municipal sites offer them;
+  // kept in this browser for the next visit.
+  function showSize(size) {
+    if (SIZES.indexOf(size) < 0) { size = "normal"; }
+    SIZES.forEach(function (name) { root.classList.toggle("size-" + name, name === size); });
+    document.querySelectorAll("[data-size]").forEach(function (button) {
+      button.setAttribute("aria-pressed", String(button.dataset.size === size));
+    });
+  }
+  function showContrast(on) {
+    root.classList.toggle("contrast", on);
+    document.getElementById("contrast").setAttribute("aria-pressed", String(on));
+  }
+  document.querySelectorAll("[data-size]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      showSize(button.dataset.size);
+      remember("chiiki-text-size", button.dataset.size);
+    });
+  });
+  document.getElementById("contrast").addEventListener("click", function () {
+    var on = !root.classList.contains("contrast");
+    showContrast(on);
+    remember("chiiki-contrast", on ? "on" : "off");
+  });
+  showSize(remembered("chiiki-text-size"));
+  showContrast(remembered("chiiki-contrast") === "on");
+
+  // The page's own words follow the language the resident reads (the server says which).
+  function showLanguage(language, words) {
+    if (!language || !words) { return; }
+    root.lang = language === "en" ? "en" : "ja";
+    document.querySelectorAll("[data-words]").forEach(function (node) {
+      if (words[node.dataset.words]) { node.textContent = words[node.dataset.words]; }
+    });
+    document.querySelectorAll("[data-words-label]").forEach(function (node) {
+      if (words[node.dataset.wordsLabel]) { node.setAttribute("aria-label", words[node.dataset.wordsLabel]); }
+    });
+    if (words.placeholder) { input.placeholder = words.placeholder; }
+    if (words.title) { document.title = words.title + " chiiki"; }
+  }
 
   function add(cls, text) {
     var item = document.createElement("li");
@@ -27,15 +77,32 @@
       var button = document.createElement("button");
       button.type = "button";
       button.textContent = choice.label;
-      button.addEventListener("click", function () { send({data: choice.data}, choice.label); });
+      button.addEventListener("click", function () {
+        send({data: choice.data}, choice.label, true);
+      });
       row.appendChild(button);
     });
     return row;
   }
 
-  function showReplies(replies) {
+  // Bring the start of the answer into view; a chart is only placed once its picture has loaded
+  // (before that it has no height), and scroll-padding keeps it clear of the input bar.
+  function reveal(first, focus) {
+    if (!first) { return; }
+    if (focus) {
+      // After a button press the pressed button is gone from view: the answer takes focus,
+      // so a screen reader reads it and Tab continues with its buttons.
+      first.tabIndex = -1;
+      first.focus({preventScroll: true});
+    }
+    first.scrollIntoView({block: "start"});
+  }
+
+  function showReplies(replies, focus) {
+    var first = null;
     replies.forEach(function (reply) {
       var item = add("bot", reply.text);
+      first = first || item;
       (reply.cards || []).forEach(function (card) {
         var box = document.createElement("article");
         box.className = "card";
@@ -54,16 +121,19 @@
         // The words of the chart are its alt text, so a screen reader reads the results.
         var picture = document.createElement("img");
         picture.className = "chart";
-        picture.src = reply.image.url;
         picture.alt = reply.image.alt;
+        picture.addEventListener("load", function () {
+          picture.scrollIntoView({block: "nearest"});
+        });
+        picture.src = reply.image.url;
         item.appendChild(picture);
       }
       if (reply.choices.length) { item.appendChild(buttons(reply.choices)); }
     });
-    window.scrollTo(0, document.body.scrollHeight);
+    reveal(first, focus);
   }
 
-  function send(payload, shown) {
+  function send(payload, shown, fromButton) {
     if (shown) { add("me", shown); }
     payload.language = navigator.language;
     fetch("/chat/api", {method: "POST", credentials: "same-origin",
@@ -71,7 +141,10 @@
                         body: JSON.stringify(payload)})
       .then(function (response) { return response.json(); })
       .then(function (body) {
-        if (body.replies) { showReplies(body.replies); }
+        if (body.replies) {
+          showLanguage(body.language, body.page);
+          showReplies(body.replies, fromButton);
+        }
         else { add("bot error", body.error || "エラーが起きました / Something went wrong"); }
       })
       .catch(function () { add("bot error", "つながりませんでした。もう一度お試しください / Could not connect"); });
@@ -82,8 +155,8 @@
     var text = input.value.trim();
     if (!text) { return; }
     input.value = "";
-    send({text: text}, text);
+    send({text: text}, text, false);
   });
 
-  send({text: "/start"});
+  send({text: "/start"}, null, false);
 })();
