@@ -140,6 +140,40 @@ async def _same_as(resident: Resident, question: str, command: str) -> None:
     assert by_question == by_command, question
 
 
+def test_faq_entries_about_a_topic_do_not_contest_the_topic_itself() -> None:
+    named = ("円卓会議",)
+    answerer = Answerer(
+        [
+            Topic("system:round-table", Text(ja="円卓会議", en="x"), named),
+            Topic("faq:where", Text(ja="会場", en="x"), ("円卓会議の会場はどこ",)),
+            Topic("faq:join", Text(ja="参加", en="x"), ("円卓会議に参加したい",)),
+        ],
+        NO_SYNONYMS,
+    )
+    assert answerer.answer("円卓会議とは").topics == ("system:round-table",)
+    assert answerer.answer("円卓会議の会場はどこですか").topic == "faq:where"
+
+
+@pytest.mark.parametrize(
+    ("pack", "question", "topic"),
+    [
+        ("tomioka", "円卓会議はどこで開かれていますか", "faq:round-table-where"),
+        ("tomioka", "公民館は地域づくりで何をしてくれるの", "faq:kominkan-support"),
+        ("matsumoto", "町会には入らないといけないの", "faq:chokai-membership"),
+        ("matsumoto", "緩やかな協議体には誰が参加できますか", "faq:loose-council-join"),
+    ],
+)
+def test_the_packs_faq_entries_answer_their_questions(
+    request: pytest.FixtureRequest, pack: str, question: str, topic: str
+) -> None:
+    assert request.getfixturevalue(pack).answer(question).topic == topic
+
+
+async def test_a_pack_faq_answer_names_its_source(resident: Resident) -> None:
+    await resident.say("円卓会議はどこで開かれていますか")
+    assert "公民館長" in resident.text() and "出典" in resident.text()
+
+
 async def test_questions_run_the_same_handlers_as_the_menu(resident: Resident) -> None:
     await _same_as(resident, "地域づくりのしくみを教えて", "/system")
     await _same_as(resident, "アンケートに答えたい", "/polls")

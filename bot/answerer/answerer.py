@@ -70,6 +70,16 @@ def _one_entity(close: list[str]) -> list[str]:
     return close
 
 
+def _details_aside(close: list[str]) -> list[str]:
+    """An FAQ entry about a topic (円卓会議はどこで開かれますか) comes close whenever the topic
+    is named; when the topic itself fits best (円卓会議とは), the question is about it, and
+    the entries about its details are no reason to ask which one."""
+    pack_topic_first = len(close) > 1 and not close[0].startswith("faq:")
+    if pack_topic_first and all(topic.startswith("faq:") for topic in close[1:]):
+        return close[:1]
+    return close
+
+
 @dataclass
 class Answerer:
     """Built once at start from the pack's topics; live topics (polls, events, routes, staff
@@ -186,7 +196,7 @@ class Answerer:
         if any(_out_of_scope(topic) for topic in close):
             # As close to something we cannot answer: do not guess.
             return Answer(Outcome.UNKNOWN, (), language, best)
-        close = _one_entity(close)
+        close = _details_aside(_one_entity(close))
         if len(close) == 1:
             if best >= limits.answer:
                 return Answer(Outcome.ANSWERED, (close[0],), language, best)
