@@ -230,6 +230,41 @@ async def test_easy_japanese_readers_get_the_easy_text(resident: Resident) -> No
     assert "円卓会議（えんたくかいぎ）" in resident.text()
 
 
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("こんにちは", "hello"),
+        ("おはようございます！", "morning"),
+        ("ありがとう😊", "thanks"),
+        ("Thanks!", "thanks"),
+        ("hello", "hello"),
+    ],
+)
+def test_a_greeting_is_recognised_but_stays_not_answered(
+    tomioka: Answerer, text: str, kind: str
+) -> None:
+    answer = tomioka.answer(text)
+    assert answer.outcome is Outcome.UNKNOWN and answer.topics == ()
+    assert answer.greeting == kind
+
+
+def test_a_greeting_inside_a_question_does_not_hide_the_question(tomioka: Answerer) -> None:
+    answer = tomioka.answer("こんにちは。円卓会議ってなんですか")
+    assert answer.greeting is None and answer.topic == "system:round-table"
+
+
+async def test_a_greeting_gets_a_kind_word_and_the_menu_and_is_not_kept(
+    runtime: Runtime, resident: Resident
+) -> None:
+    await resident.say("ありがとうございます！")
+    assert "どういたしまして" in resident.text() and "お答えできません" not in resident.text()
+    assert "目標" in resident.labels()
+    await resident.say("Hello")
+    assert resident.text().startswith("Hello!") and "community building" in resident.text()
+    assert "keep using English" not in resident.text()
+    assert await UnansweredRepository(runtime.db).latest() == []
+
+
 async def test_unknown_questions_say_so_with_the_office_and_are_kept_without_who_asked(
     runtime: Runtime, resident: Resident
 ) -> None:
