@@ -18,6 +18,13 @@ from handlers.context import HandlerContext
 from handlers.routing import Request
 
 ASK_CHOICE = "ask"
+# What a greeting or a thanks gets (content/synonyms.yaml `greetings:` names the kinds).
+GREETING_REPLIES = {
+    "hello": "greeting.hello",
+    "morning": "greeting.morning",
+    "evening": "greeting.evening",
+    "thanks": "greeting.thanks",
+}
 
 
 async def answer_question(request: Request, ctx: HandlerContext) -> list[Reply]:
@@ -25,6 +32,8 @@ async def answer_question(request: Request, ctx: HandlerContext) -> list[Reply]:
     if request.message.data or answerer is None or not request.text:
         return await menu.not_understood(request, ctx)
     answer = await answerer.answer(request.text, ctx.now)
+    if answer.greeting in GREETING_REPLIES:
+        return _greet(GREETING_REPLIES[answer.greeting], answer.language, ctx)
     # A question written in English is answered in English, whatever the setting.
     switch_offer = answer.language == "en" and ctx.language != "en"
     if switch_offer:
@@ -65,6 +74,15 @@ def _clarify(topic_ids: tuple[str, ...], ctx: HandlerContext) -> Reply:
         if topic is not None and len(data.encode("utf-8")) <= 64:
             choices.append(Choice(ctx.local(topic.label), data))
     return Reply(ctx.t("answer.clarify"), (*choices, menu.back_to_menu(ctx)))
+
+
+def _greet(key: str, language: str, ctx: HandlerContext) -> list[Reply]:
+    """A kind word and the menu. Not an unanswered question (nothing kept for staff), and no
+    offer to switch to English for a "thanks" typed in English: it is no reason to change."""
+    if language == "en":
+        ctx = dataclasses.replace(ctx, resident=dataclasses.replace(ctx.resident, language="en"))
+    city = ctx.local(ctx.pack.municipality.name)
+    return [Reply(ctx.t(key, city=city), menu.main_menu(ctx))]
 
 
 async def _unknown(request: Request, ctx: HandlerContext, language: str) -> list[Reply]:

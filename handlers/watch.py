@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from bot.core import MAX_CARDS, Card, Choice, Reply
 from bot.core.choices import encode_choice, parse_number
-from bot.storage.watch import Shift, SignupOutcome
+from bot.storage.watch import Route, Shift, SignupOutcome
 from handlers.context import HandlerContext
 from handlers.menu import back_to_menu, command_choice
 from handlers.routing import Request
@@ -75,13 +75,12 @@ async def show_watch(request: Request, ctx: HandlerContext) -> list[Reply]:
 
 
 async def show_route(request: Request, ctx: HandlerContext) -> list[Reply]:
-    route_id = _id(request)
-    route = await ctx.services.watch.route(route_id) if route_id is not None else None
+    route = await _route_for(ctx, _id(request))
     if route is None:
         return [Reply(ctx.t("fallback.stale_choice"), (_watch_button(ctx),))]
     # A page of shifts at a time, as many as a reply holds cards; "more" shows the next page.
     args = request.choice.args if request.choice else ()
-    offset = int(args[1]) if len(args) > 1 and args[1].isdigit() else 0
+    offset = (parse_number(args[1]) if len(args) > 1 else None) or 0
     shifts = await ctx.services.watch.upcoming_shifts(route.id, ctx.now, offset + MAX_CARDS + 1)
     shown = shifts[offset : offset + MAX_CARDS]
     held = {s.shift.id: s for s in await ctx.services.watch.signups_of(ctx.resident.id, ctx.now)}
@@ -124,10 +123,9 @@ def _status(ctx: HandlerContext, status: str, place: int | None) -> str:
 async def show_shift(request: Request, ctx: HandlerContext) -> list[Reply]:
     shift_id = _id(request)
     shift = await ctx.services.watch.shift(shift_id) if shift_id is not None else None
-    if shift is None or not shift.is_open(ctx.now):
+    route = await _route_for(ctx, shift.route_id) if shift is not None else None
+    if shift is None or route is None or not shift.is_open(ctx.now):
         return [Reply(ctx.t("watch.closed"), (_watch_button(ctx),))]
-    route = await ctx.services.watch.route(shift.route_id)
-    assert route is not None
     text = "\n".join(
         [
             f"【{ctx.staff(route.name)}】",
@@ -185,7 +183,19 @@ async def answer_consent(request: Request, ctx: HandlerContext) -> list[Reply]:
     return await _sign_up(int(state.data["shift"]), dataclasses.replace(ctx, resident=resident))
 
 
+async def _route_for(ctx: HandlerContext, route_id: int | None) -> Route | None:
+    """The route, if this resident is offered it: the list shows only routes of everywhere and
+    of their own district, and a forged button must not reach the others."""
+    route = await ctx.services.watch.route(route_id) if route_id is not None else None
+    if route is None or route.district not in (None, ctx.resident.district):
+        return None
+    return route
+
+
 async def _sign_up(shift_id: int, ctx: HandlerContext) -> list[Reply]:
+    shift = await ctx.services.watch.shift(shift_id)
+    if shift is None or await _route_for(ctx, shift.route_id) is None:
+        return [Reply(ctx.t("watch.closed"), (_mine_button(ctx), _watch_button(ctx)))]
     outcome, place = await ctx.services.watch.sign_up(shift_id, ctx.resident.id, ctx.now)
     key = {
         SignupOutcome.CONFIRMED: "watch.confirmed",

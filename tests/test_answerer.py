@@ -140,6 +140,40 @@ async def _same_as(resident: Resident, question: str, command: str) -> None:
     assert by_question == by_command, question
 
 
+def test_faq_entries_about_a_topic_do_not_contest_the_topic_itself() -> None:
+    named = ("円卓会議",)
+    answerer = Answerer(
+        [
+            Topic("system:round-table", Text(ja="円卓会議", en="x"), named),
+            Topic("faq:where", Text(ja="会場", en="x"), ("円卓会議の会場はどこ",)),
+            Topic("faq:join", Text(ja="参加", en="x"), ("円卓会議に参加したい",)),
+        ],
+        NO_SYNONYMS,
+    )
+    assert answerer.answer("円卓会議とは").topics == ("system:round-table",)
+    assert answerer.answer("円卓会議の会場はどこですか").topic == "faq:where"
+
+
+@pytest.mark.parametrize(
+    ("pack", "question", "topic"),
+    [
+        ("tomioka", "円卓会議はどこで開かれていますか", "faq:round-table-where"),
+        ("tomioka", "公民館は地域づくりで何をしてくれるの", "faq:kominkan-support"),
+        ("matsumoto", "町会には入らないといけないの", "faq:chokai-membership"),
+        ("matsumoto", "緩やかな協議体には誰が参加できますか", "faq:loose-council-join"),
+    ],
+)
+def test_the_packs_faq_entries_answer_their_questions(
+    request: pytest.FixtureRequest, pack: str, question: str, topic: str
+) -> None:
+    assert request.getfixturevalue(pack).answer(question).topic == topic
+
+
+async def test_a_pack_faq_answer_names_its_source(resident: Resident) -> None:
+    await resident.say("円卓会議はどこで開かれていますか")
+    assert "公民館長" in resident.text() and "出典" in resident.text()
+
+
 async def test_questions_run_the_same_handlers_as_the_menu(resident: Resident) -> None:
     await _same_as(resident, "地域づくりのしくみを教えて", "/system")
     await _same_as(resident, "アンケートに答えたい", "/polls")
@@ -194,6 +228,41 @@ async def test_easy_japanese_readers_get_the_easy_text(resident: Resident) -> No
     await resident.say("やさしい日本語")
     await resident.say("えんたくかいぎって なんですか")
     assert "円卓会議（えんたくかいぎ）" in resident.text()
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("こんにちは", "hello"),
+        ("おはようございます！", "morning"),
+        ("ありがとう😊", "thanks"),
+        ("Thanks!", "thanks"),
+        ("hello", "hello"),
+    ],
+)
+def test_a_greeting_is_recognised_but_stays_not_answered(
+    tomioka: Answerer, text: str, kind: str
+) -> None:
+    answer = tomioka.answer(text)
+    assert answer.outcome is Outcome.UNKNOWN and answer.topics == ()
+    assert answer.greeting == kind
+
+
+def test_a_greeting_inside_a_question_does_not_hide_the_question(tomioka: Answerer) -> None:
+    answer = tomioka.answer("こんにちは。円卓会議ってなんですか")
+    assert answer.greeting is None and answer.topic == "system:round-table"
+
+
+async def test_a_greeting_gets_a_kind_word_and_the_menu_and_is_not_kept(
+    runtime: Runtime, resident: Resident
+) -> None:
+    await resident.say("ありがとうございます！")
+    assert "どういたしまして" in resident.text() and "お答えできません" not in resident.text()
+    assert "目標" in resident.labels()
+    await resident.say("Hello")
+    assert resident.text().startswith("Hello!") and "community building" in resident.text()
+    assert "keep using English" not in resident.text()
+    assert await UnansweredRepository(runtime.db).latest() == []
 
 
 async def test_unknown_questions_say_so_with_the_office_and_are_kept_without_who_asked(

@@ -94,6 +94,7 @@ NUMBERED_CHOICES = (
     "evsub:{n}",
     "evunsub:{n}",
     "wroute:{n}",
+    "wroute:1:{n}",
     "wshift:{n}",
     "wjoin:{n}",
     "wleave:{n}",

@@ -10,7 +10,8 @@ import yaml
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.runtime import Runtime
+from bot.core import Choice, Reply
+from bot.runtime import Runtime, open_runtime
 from bot.scheduler import fire_due_reminders
 from bot.staff.watch import (
     WatchFile,
@@ -20,7 +21,7 @@ from bot.staff.watch import (
     reminder_times,
     roster_csv,
 )
-from tests.conftest import FakeClock, Resident
+from tests.conftest import FakeClock, Resident, make_settings
 from tests.databases import database_for
 from tests.platforms import open_platforms, telegram_callback, telegram_text
 
@@ -422,3 +423,30 @@ async def test_every_shift_is_reachable_with_its_weekday_end_and_a_button_of_its
     assert "12月9日(水) 7:20〜8:10 富岡小 東ルートの当番を取り消しますか？" in person.text()
     await person.tap("取り消しません")
     assert "（確定）" in person.text()  # still on it: back at their shifts
+
+
+async def test_another_districts_route_cannot_be_reached_with_a_forged_button(
+    tmp_path: Path, content_dir: Path, clock: FakeClock
+) -> None:
+    raw = {
+        "routes": [{**WATCH_FILE["routes"][0], "district": "d01"}],
+        "shifts": WATCH_FILE["shifts"][:1],
+    }
+    settings = make_settings(tmp_path, content_dir, CHIIKI_PACK="testville")
+    async with open_runtime(settings, clock=clock) as runtime:
+        await load(runtime, clock, raw)
+        (route,) = await runtime.services.watch.routes_for("d01")
+        (shift,) = await runtime.services.watch.upcoming_shifts(route.id, clock.now, 5)
+        outsider = await volunteer(runtime, "outsider", "よそもの")
+        await outsider.say("/settings")
+        await outsider.tap("地区を選ぶ")
+        await outsider.tap("第2地区")
+        await outsider.say("見守り")
+        assert "富岡小 東ルート" not in outsider.labels()
+        for data in (f"wroute:{route.id}", f"wshift:{shift.id}", f"wjoin:{shift.id}"):
+            outsider.last = [Reply("", (Choice("forged", data),))]
+            await outsider.tap("forged")
+            assert "東町公民館前" not in outsider.text(), data
+        resident = await runtime.services.residents.find("web", "outsider")
+        assert resident is not None
+        assert await runtime.services.watch.signup_count(resident.id, clock.now) == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,6 +41,8 @@ class Answer:
     # "en" when the question was written in English, else "ja".
     language: str
     score: float = 0.0
+    # The message only greets or thanks (hello, thanks …): not answered, but worth a kind word.
+    greeting: str | None = None
 
     @property
     def topic(self) -> str | None:
@@ -56,6 +59,11 @@ _KANA_ONLY = re.compile(r"[\u3040-\u309f\u30fc\s\W\d]*")
 ANSWERS_KEPT = 4096
 
 
+def _greeting_key(text: str) -> str:
+    """こんにちは！ / Thanks :) / ありがとう😊 → the words alone, folded."""
+    return "".join(ch for ch in fold_keyword(text) if unicodedata.category(ch)[0] != "S")
+
+
 def _out_of_scope(topic: str) -> bool:
     return topic.startswith(OUT_OF_SCOPE)
 
@@ -70,6 +78,16 @@ def _one_entity(close: list[str]) -> list[str]:
     return close
 
 
+def _details_aside(close: list[str]) -> list[str]:
+    """An FAQ entry about a topic (円卓会議はどこで開かれますか) comes close whenever the topic
+    is named; when the topic itself fits best (円卓会議とは), the question is about it, and
+    the entries about its details are no reason to ask which one."""
+    pack_topic_first = len(close) > 1 and not close[0].startswith("faq:")
+    if pack_topic_first and all(topic.startswith("faq:") for topic in close[1:]):
+        return close[:1]
+    return close
+
+
 @dataclass
 class Answerer:
     """Built once at start from the pack's topics; live topics (polls, events, routes, staff
@@ -79,6 +97,8 @@ class Answerer:
     synonyms: Synonyms
     thresholds: Thresholds = field(default_factory=Thresholds)
     listeners: list[OutcomeListener] = field(default_factory=list)
+    # {kind: [a whole message that only greets]} (content/synonyms.yaml `greetings:`).
+    greetings: dict[str, list[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._cache: dict[str, dict[str, float]] = {}
@@ -88,6 +108,9 @@ class Answerer:
         self._lock = threading.Lock()
         self._by_id = {topic.id: topic for topic in self.topics}
         self._index, self._exact = self._build(self.topics)
+        self._greetings = {
+            _greeting_key(word): kind for kind, words in self.greetings.items() for word in words
+        }
 
     def _terms(self, text: str) -> dict[str, float]:
         cached = self._cache.get(text)
@@ -158,6 +181,9 @@ class Answerer:
         self._answers = OrderedDict()
 
     def _decide(self, text: str, language: str) -> Answer:
+        greeting = self._greetings.get(_greeting_key(text))
+        if greeting is not None:
+            return Answer(Outcome.UNKNOWN, (), language, greeting=greeting)
         named = self._named_exactly(text)
         if named is not None:
             # 「地域を知ろう」ってどういう意味? / What does "get to know your community" mean?
@@ -186,7 +212,7 @@ class Answerer:
         if any(_out_of_scope(topic) for topic in close):
             # As close to something we cannot answer: do not guess.
             return Answer(Outcome.UNKNOWN, (), language, best)
-        close = _one_entity(close)
+        close = _details_aside(_one_entity(close))
         if len(close) == 1:
             if best >= limits.answer:
                 return Answer(Outcome.ANSWERED, (close[0],), language, best)

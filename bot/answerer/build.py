@@ -34,7 +34,8 @@ def build_answerer(content_dir: Path, pack: Pack, catalog: Catalog) -> Answerer:
         if len(name) >= 2
     ]
     groups = [list(group) for group in synonym_file.synonyms]
-    return Answerer(topics, Synonyms.from_groups(groups, ignore=own_names))
+    synonyms = Synonyms.from_groups(groups, ignore=own_names)
+    return Answerer(topics, synonyms, greetings=dict(synonym_file.greetings))
 
 
 def open_answerer(

@@ -3,6 +3,7 @@
 content/synonyms.yaml (shared) and content/<pack>/synonyms.yaml:
     synonyms: [[word the pack uses, other word, …], …]
     questions: {topic id: [a way residents ask, …]}
+    greetings: {hello|morning|evening|thanks: [a whole message that only greets, …]}
 content/<pack>/faq.yaml:
     faq: [{id, questions: [...], answer: {ja, en, easy}, source: <pack source id or URL>}]
 Topic ids are listed in tests/answerer/README.md.
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import yaml
 from pydantic import Field, StringConstraints, ValidationError
@@ -47,11 +48,17 @@ FEATURES = (
 )
 
 
+# A message that only greets or thanks (こんにちは, ありがとう!) is not a question: it gets a
+# friendly word and the menu, while the answerer's outcome stays "not answered".
+GreetingKind = Literal["hello", "morning", "evening", "thanks"]
+
+
 class SynonymFile(_Model):
     synonyms: list[Annotated[list[NonEmpty], Field(min_length=2)]] = Field(default_factory=list)
     questions: dict[TopicId, list[NonEmpty]] = Field(default_factory=dict)
     # Questions the bot must not answer (other offices' business): the honest "I don't know".
     out_of_scope: list[NonEmpty] = Field(default_factory=list)
+    greetings: dict[GreetingKind, list[NonEmpty]] = Field(default_factory=dict)
 
 
 class FaqEntry(_Model):
@@ -96,10 +103,14 @@ def load_synonyms(content_dir: Path, pack: str) -> SynonymFile:
     questions = {topic: list(phrasings) for topic, phrasings in shared.questions.items()}
     for topic, phrasings in own.questions.items():
         questions.setdefault(topic, []).extend(phrasings)
+    greetings = {kind: list(words) for kind, words in shared.greetings.items()}
+    for kind, words in own.greetings.items():
+        greetings.setdefault(kind, []).extend(words)
     return SynonymFile(
         synonyms=[*own.synonyms, *shared.synonyms],
         questions=questions,
         out_of_scope=[*shared.out_of_scope, *own.out_of_scope],
+        greetings=greetings,
     )
 
 
