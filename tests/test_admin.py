@@ -444,7 +444,10 @@ async def test_an_outcome_is_recorded_and_the_voters_told(
     refused = await post_form(
         staff, "/admin/outcomes", {"subject": f"poll:{poll_id}", "decided_ja": "土曜に実施"}
     )
-    assert refused.status_code == 400 and "--next" in refused.text
+    assert refused.status_code == 400 and "--next" not in refused.text
+    assert '<p class="error field-error" id="next-error">次に動く人を1つ以上選んでください。' in (
+        refused.text
+    )
     assert await runtime.services.outcomes.recent() == []
     recorded = await post_form(
         staff,
@@ -490,3 +493,8 @@ def test_english_counts_say_one_answer_and_two_answers() -> None:
     assert english("polls.answers", count=2) == "2 answers"
     assert english("overview.residents", count=1) == "1 resident"
     assert japanese("polls.answers", count=1) == "回答 1件"
+
+
+def test_no_table_header_is_left_empty() -> None:
+    for template in TEMPLATES.glob("*.html"):
+        assert "<th></th>" not in template.read_text(encoding="utf-8"), template.name

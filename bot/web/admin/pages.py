@@ -17,7 +17,7 @@ from bot.core.choices import parse_number
 from bot.errors import ChiikiError
 from bot.staff.broadcast import MAX_NOTICE_CHARS, plan_broadcast, prepare_notice
 from bot.staff.events import create_event
-from bot.staff.outcomes import new_outcome, record_outcome
+from bot.staff.outcomes import MAX_DECIDED_CHARS, SUBJECT_KINDS, new_outcome, record_outcome
 from bot.staff.polls import create_poll, merge_small_groups, results_csv
 from bot.staff.watch import load_watch, parse_watch_file, roster_csv
 from bot.storage.outbox import BroadcastSummary, NewBroadcast
@@ -433,7 +433,11 @@ class AdminPages:
     # Outcomes
 
     async def outcomes(
-        self, page: Page, error: str | None = None, easy: EasyPreview = None
+        self,
+        page: Page,
+        error: str | None = None,
+        easy: EasyPreview = None,
+        errors: dict[str, str] | None = None,
     ) -> Response:
         services = page.runtime.services
         polls = sorted(await services.polls.all(), key=lambda p: p.id, reverse=True)
@@ -443,7 +447,8 @@ class AdminPages:
         return self.render(
             page,
             "admin/outcomes.html",
-            400 if error else 200,
+            400 if error or errors else 200,
+            errors=errors or {},
             outcomes=await services.outcomes.recent(50),
             subjects=subjects,
             actors=services.pack.actors.items,
@@ -460,10 +465,28 @@ class AdminPages:
             )
         return await self.outcomes(page, easy=_easy(page, ("outcomes.decided_ja", "decided_ja")))
 
+    def _check_outcome(self, page: Page) -> None:
+        """The form's own checks, in the page's language (new_outcome words them for the CLI)."""
+        problems: dict[str, FieldProblem] = {}
+        if page.field("subject").partition(":")[0] not in SUBJECT_KINDS:
+            problems["subject"] = FieldProblem("form.error.required")
+        for name in ("decided_ja", "decided_easy", "decided_en"):
+            if len(page.field(name)) > MAX_DECIDED_CHARS:
+                problems[name] = FieldProblem("form.error.too_long", {"max": MAX_DECIDED_CHARS})
+        if not page.field("decided_ja"):
+            problems["decided_ja"] = FieldProblem("form.error.required")
+        known = {actor.id for actor in page.runtime.services.pack.actors.items}
+        chosen = [str(v) for v in page.form.getlist("next")] if page.form else []
+        if not chosen or not set(chosen) <= known:
+            problems["next"] = FieldProblem("outcomes.error.next")
+        if problems:
+            raise FormErrors(problems)
+
     async def add_outcome(self, page: Page) -> Response:
         services = page.runtime.services
         kind, _, number = page.field("subject").partition(":")
         try:
+            self._check_outcome(page)
             spec = new_outcome(
                 services.pack,
                 kind,
@@ -476,6 +499,8 @@ class AdminPages:
             _, broadcast_id = await record_outcome(
                 services.outcomes, services.notices, services.pack, spec, page.now
             )
+        except FormErrors as problems:
+            return await self.outcomes(page, errors=_words(page, problems, self.site))
         except ChiikiError as exc:
             return await self.outcomes(page, error=str(exc))
         page.runtime.delivery.wake.set()
