@@ -8,6 +8,7 @@ import pytest
 
 from bot.core import Channel, IncomingMessage
 from bot.runtime import Runtime
+from bot.storage.faq import UNANSWERED_PER_RESIDENT_PER_DAY, UnansweredRepository
 from bot.web.bodies import MAX_JSON_DEPTH
 from tests.admin_helpers import add_staff, log_in
 from tests.fakes.line import sign
@@ -166,3 +167,15 @@ async def test_dashboard_numbers_in_queries_and_forms_take_ascii_digits_only(
         form = {"csrf_token": token, "subject": subject, "decided_ja": "決まりました"}
         response = await platforms.http.post("/admin/outcomes", data=form)
         assert response.status_code < 500, (subject, response.status_code)
+
+
+async def test_one_resident_cannot_flood_the_unanswered_list(runtime: Runtime) -> None:
+    async def ask(user: str, text: str) -> None:
+        await runtime.dispatcher.handle(IncomingMessage(Channel.WEB, user, text=text))
+
+    for number in range(UNANSWERED_PER_RESIDENT_PER_DAY + 20):
+        await ask("flooder", f"zqxj wvut {number} kpfh?")
+    await ask("neighbour", "zqxj kpfh wvut?")
+    kept = [q.text for q in await UnansweredRepository(runtime.db).latest(limit=500)]
+    assert len(kept) == UNANSWERED_PER_RESIDENT_PER_DAY + 1
+    assert "zqxj kpfh wvut?" in kept
