@@ -38,9 +38,11 @@ def chart_figure(chart: BarChart, font_path: Path, colour: str = DEFAULT_COLOUR)
     axes = figure.add_subplot()
     positions = list(range(len(labels)))[::-1]  # the first choice on top
     bars = axes.barh(positions, counts, color=colour)
-    axes.set_yticks(positions, labels, fontproperties=font)
+    # parse_math off: staff-written text is drawn as written; "$5 or $10" was set as
+    # mathematics, and "$\\frac{$" made drawing fail for everyone who asked for the chart.
+    axes.set_yticks(positions, labels, fontproperties=font, parse_math=False)
     axes.bar_label(bars, labels=[str(c) for c in counts], padding=4, fontproperties=font)
-    axes.set_title(chart.title, fontproperties=font, loc="left")
+    axes.set_title(chart.title, fontproperties=font, loc="left", parse_math=False)
     axes.set_xlim(0, max([*counts, 1]) * 1.15)
     axes.xaxis.set_visible(False)
     for side in ("top", "right", "bottom"):

@@ -38,6 +38,15 @@ def test_the_chart_draws_one_bar_per_choice_with_its_count() -> None:
     assert image.format == "PNG" and image.width == 960
 
 
+def test_dollar_signs_in_staff_text_are_drawn_as_written() -> None:
+    # matplotlib reads $...$ as mathematics: "$\\frac{$" raised ValueError on every draw.
+    chart = BarChart("Budget $\\frac{$ (2 answers)", (("$5 or $10", 1), ("$^{$", 1)), "alt")
+    image = Image.open(io.BytesIO(chart_png(chart, find_font())))
+    assert image.format == "PNG"
+    (axes,) = chart_figure(chart, find_font()).axes
+    assert sorted(t.get_text() for t in axes.get_yticklabels()) == ["$5 or $10", "$^{$"]
+
+
 async def test_stored_charts_lapse_after_ten_minutes(runtime: Runtime, clock: FakeClock) -> None:
     store = ChartImageRepository(runtime.db, clock)
     first = await store.name_for("first")
