@@ -8,6 +8,7 @@ import pytest
 
 from bot.core import Channel, IncomingMessage
 from bot.runtime import Runtime
+from bot.storage.faq import UNANSWERED_PER_RESIDENT_PER_DAY, UnansweredRepository
 from bot.web.bodies import MAX_JSON_DEPTH
 from tests.admin_helpers import add_staff, log_in
 from tests.fakes.line import sign
@@ -146,3 +147,35 @@ async def test_another_sites_page_cannot_post_to_the_chat_api(platforms: Platfor
     own_page = {"content-type": "application/json; charset=utf-8", "sec-fetch-site": "same-origin"}
     response = await platforms.http.post("/chat/api", content=body, headers=own_page)
     assert response.status_code == 200 and response.json()["replies"]
+
+
+async def test_dashboard_numbers_in_queries_and_forms_take_ascii_digits_only(
+    platforms: Platforms,
+) -> None:
+    await add_staff(platforms.runtime)
+    assert (await log_in(platforms.http)).status_code == 303
+    for path in (
+        "/admin/faq/unanswered?page=²",
+        "/admin/faq/unanswered?page=" + "9" * 30,
+        "/admin/faq/new?question_id=²",
+    ):
+        response = await platforms.http.get(path)
+        assert response.status_code in (200, 404), (path, response.status_code)
+    page = await platforms.http.get("/admin/outcomes")
+    token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+    for subject in ("poll:²", "event:²", "poll:" + "9" * 30):
+        form = {"csrf_token": token, "subject": subject, "decided_ja": "決まりました"}
+        response = await platforms.http.post("/admin/outcomes", data=form)
+        assert response.status_code < 500, (subject, response.status_code)
+
+
+async def test_one_resident_cannot_flood_the_unanswered_list(runtime: Runtime) -> None:
+    async def ask(user: str, text: str) -> None:
+        await runtime.dispatcher.handle(IncomingMessage(Channel.WEB, user, text=text))
+
+    for number in range(UNANSWERED_PER_RESIDENT_PER_DAY + 20):
+        await ask("flooder", f"zqxj wvut {number} kpfh?")
+    await ask("neighbour", "zqxj kpfh wvut?")
+    kept = [q.text for q in await UnansweredRepository(runtime.db).latest(limit=500)]
+    assert len(kept) == UNANSWERED_PER_RESIDENT_PER_DAY + 1
+    assert "zqxj kpfh wvut?" in kept

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from bot.storage.database import Database, Row
 from bot.storage.timestamps import from_db, to_db
@@ -132,17 +133,40 @@ class FaqRepository:
             return cursor.rowcount == 1
 
 
+# Unanswered questions kept from one resident a day: far more than anyone asking in earnest;
+# without it a script sending thousands of distinct texts filled the staff's list (and the
+# disk) for the whole retention period. Counted in memory per instance, never stored.
+UNANSWERED_PER_RESIDENT_PER_DAY = 30
+_MAX_ASKERS_COUNTED = 50_000
+
+
 class UnansweredRepository:
     """Kept without who asked, so staff can see what residents want to know."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._asked_today: OrderedDict[int, tuple[date, int]] = OrderedDict()
 
-    async def record(self, text: str, language: str, now: datetime) -> None:
+    def _within_daily_share(self, asker: int, day: date) -> bool:
+        counted_day, count = self._asked_today.pop(asker, (day, 0))
+        count = count + 1 if counted_day == day else 1
+        self._asked_today[asker] = (day, count)
+        if len(self._asked_today) > _MAX_ASKERS_COUNTED:
+            self._asked_today.popitem(last=False)
+        return count <= UNANSWERED_PER_RESIDENT_PER_DAY
+
+    async def record(
+        self, text: str, language: str, now: datetime, asker: int | None = None
+    ) -> bool:
+        """Keep the text (never `asker`, the resident's id, used only to count); False when
+        that resident's share for the day is used up and nothing was kept."""
+        if asker is not None and not self._within_daily_share(asker, now.date()):
+            return False
         await self._db.execute(
             "INSERT INTO unanswered_questions (text, language, asked_at) VALUES (?, ?, ?)",
             (text, language, to_db(now)),
         )
+        return True
 
     async def latest(self, limit: int = 200) -> list[UnansweredQuestion]:
         rows = await self._db.fetch_all(

@@ -12,6 +12,7 @@ import re
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from bot.core.choices import parse_number
 from bot.staff.faq import FIELDS, FaqError, FaqProblem, answer_unanswered, check_faq, update_faq
 from bot.storage.faq import FaqRepository, StaffFaq, UnansweredRepository
 from bot.web.admin.site import Page, Site
@@ -43,7 +44,8 @@ def _query_number(page: Page, name: str, default: int | None) -> int | None:
     raw = page.request.query_params.get(name)
     if raw is None:
         return default
-    return int(raw) if raw.isdigit() and 0 < len(raw) <= 9 and int(raw) > 0 else None
+    number = parse_number(raw)  # ASCII digits only: "²" passed isdigit() and int() raised
+    return number if number else None
 
 
 def _entry_values(entry: StaffFaq) -> dict[str, str]:
@@ -151,7 +153,7 @@ class FaqPages:
     async def create(self, page: Page) -> Response:
         values = self._posted(page)
         from_field = page.field("question_id")
-        question_id = int(from_field) if from_field.isdigit() and len(from_field) <= 9 else None
+        question_id = parse_number(from_field)
         try:
             draft = check_faq([values["questions"]], **_answers(values))
         except FaqError as exc:
@@ -231,7 +233,7 @@ class FaqPages:
             return self.missing(page)
         # Back to the page it was on, or the last one if that page is now gone.
         asked = page.field("page")
-        number = int(asked) if asked.isdigit() and len(asked) <= 9 else 1
+        number = parse_number(asked) or 1
         pages = max(1, -(-(await repository.count_texts()) // UNANSWERED_PAGE_SIZE))
         return _see(f"/admin/faq/unanswered?page={max(1, min(number, pages))}")
 

@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.content.readings import add_readings
+from bot.core.choices import parse_number
 from bot.errors import ChiikiError
 from bot.staff.broadcast import MAX_NOTICE_CHARS, plan_broadcast, prepare_notice
 from bot.staff.events import create_event
@@ -489,7 +490,7 @@ class AdminPages:
             spec = new_outcome(
                 services.pack,
                 kind,
-                int(number) if number.isdigit() else 0,
+                parse_number(number) or 0,
                 page.field("decided_ja"),
                 page.field("decided_en") or None,
                 page.field("decided_easy") or None,
