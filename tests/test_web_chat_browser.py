@@ -148,3 +148,24 @@ async def test_a_chart_is_scrolled_into_view_once_it_has_loaded(
                 && chart.getBoundingClientRect().bottom <= bar.top;
         }"""
     )
+
+
+async def test_a_reload_keeps_the_conversation_of_this_tab_only(
+    site: str, browser: Browser
+) -> None:
+    page = await open_chat(browser, site)
+    await page.get_by_role("button", name="目標").first.click()
+    await expect(page.locator("#log")).to_contain_text("地域を知ろう")
+    await page.reload()
+    await expect(page.locator("#log")).to_contain_text("地域を知ろう")
+    await expect(page.locator("li.me")).to_have_text(["目標"])
+    await expect(page.locator("#log")).to_contain_text("こんにちは")
+    assert await page.locator("li.bot", has_text="こんにちは").count() == 1  # no second greeting
+    # The buttons of a kept answer still work.
+    await page.get_by_role("button", name="地域を知ろう").last.click()
+    await expect(page.locator("li.me")).to_have_count(2)
+    # Another tab (sessionStorage is per tab) starts afresh.
+    other = await page.context.new_page()
+    await other.goto(f"{site}/chat")
+    await expect(other.locator("#log button").first).to_be_visible()
+    await expect(other.locator("li.me")).to_have_count(0)

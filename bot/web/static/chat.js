@@ -48,6 +48,7 @@
   // The page's own words follow the language the resident reads (the server says which).
   function showLanguage(language, words) {
     if (!language || !words) { return; }
+    shownLanguage = {language: language, page: words};
     root.lang = language === "en" ? "en" : "ja";
     document.querySelectorAll("[data-words]").forEach(function (node) {
       if (words[node.dataset.words]) { node.textContent = words[node.dataset.words]; }
@@ -59,6 +60,22 @@
     if (words.title) { document.title = words.title + " chiiki"; }
   }
 
+  // The recent conversation survives a reload of this tab (sessionStorage: gone when the tab
+  // is closed, so a shared computer does not keep it), and is drawn again without asking.
+  var HISTORY_KEY = "chiiki-history";
+  var HISTORY_LENGTH = 40;
+  var history = [];
+  var shownLanguage = null;
+  function loadHistory() {
+    try { return JSON.parse(sessionStorage.getItem(HISTORY_KEY) || "null"); }
+    catch (ignored) { return null; }
+  }
+  function keep(entry) {
+    history.push(entry);
+    history = history.slice(-HISTORY_LENGTH);
+    try { sessionStorage.setItem(HISTORY_KEY, JSON.stringify({entries: history, language: shownLanguage})); }
+    catch (ignored) { /* storage full or disabled: the page still works */ }
+  }
   function add(cls, text) {
     var item = document.createElement("li");
     item.className = cls;
@@ -122,6 +139,12 @@
         var picture = document.createElement("img");
         picture.className = "chart";
         picture.alt = reply.image.alt;
+        picture.addEventListener("error", function () {
+          // A chart lapses after a while (one drawn before a reload): its words stay.
+          var words = document.createElement("p");
+          words.textContent = reply.image.alt;
+          picture.replaceWith(words);
+        });
         picture.addEventListener("load", function () {
           picture.scrollIntoView({block: "nearest"});
         });
@@ -134,7 +157,7 @@
   }
 
   function send(payload, shown, fromButton) {
-    if (shown) { add("me", shown); }
+    if (shown) { add("me", shown); keep({me: shown}); }
     payload.language = navigator.language;
     fetch("/chat/api", {method: "POST", credentials: "same-origin",
                         headers: {"Content-Type": "application/json"},
@@ -144,6 +167,7 @@
         if (body.replies) {
           showLanguage(body.language, body.page);
           showReplies(body.replies, fromButton);
+          keep({replies: body.replies});
         }
         else { add("bot error", body.error || "エラーが起きました / Something went wrong"); }
       })
@@ -158,5 +182,16 @@
     send({text: text}, text, false);
   });
 
-  send({text: "/start"}, null, false);
+  var kept = loadHistory();
+  if (kept && kept.entries && kept.entries.length) {
+    if (kept.language) { showLanguage(kept.language.language, kept.language.page); }
+    kept.entries.forEach(function (entry) {
+      if (entry.me) { add("me", entry.me); }
+      if (entry.replies) { showReplies(entry.replies, false); }
+      history.push(entry);
+    });
+    window.scrollTo(0, document.body.scrollHeight);
+  } else {
+    send({text: "/start"}, null, false);
+  }
 })();
