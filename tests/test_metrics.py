@@ -16,6 +16,7 @@ from bot.web import build_web_app
 from tests.conftest import FakeClock
 from tests.platforms import Platforms, open_platforms, telegram_text
 from tests.test_broadcast import FAST, add_residents, settle
+from tests.web_clients import chat_client
 
 TOKEN = "metrics-token-0123456789"
 
@@ -153,3 +154,18 @@ async def test_the_line_quota_left_is_what_line_last_said(platforms: Platforms) 
     platforms.line.quota_limit = None  # an unlimited plan
     await platforms.runtime.line.quota()
     assert value("chiiki_line_quota_left") == float("inf")
+
+
+async def test_a_web_chat_turn_is_counted_like_a_platform_update(runtime: Runtime) -> None:
+    names = (
+        "chiiki_updates_received_total",
+        "chiiki_updates_handled_total",
+        "chiiki_update_handling_seconds_count",
+        "chiiki_replies_sent_total",
+    )
+    before = {name: value(name, channel="web") for name in names}
+    async with chat_client(build_web_app(runtime)) as browser:
+        assert (await browser.post("/chat/api", json={"text": "/goals"})).status_code == 200
+    found = samples((await scrape(runtime)).text)
+    for name in names:
+        assert found[(name, (("channel", "web"),))] >= before[name] + 1, name

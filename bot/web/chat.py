@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from importlib.resources import files
 
@@ -130,8 +131,14 @@ class ChatEndpoints:
             message = parse_chat_request(body, identity, address)
         except WebRequestError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
+        # Counted like a platform update, so /metrics shows the web chat's traffic too.
+        counted = metrics.for_channel(message.channel)
+        counted.received.inc()
+        started = time.perf_counter()
         replies = await runtime.dispatcher.handle(message)
-        metrics.for_channel(message.channel).replies_sent.inc(len(replies))
+        counted.handling_seconds.observe(time.perf_counter() - started)
+        counted.handled.inc()
+        counted.replies_sent.inc(len(replies))
         notices = await runtime.outbox.take_mailbox(
             message.channel, message.user_id, runtime.services.clock()
         )
