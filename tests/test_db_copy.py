@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from bot.cli import main
 from bot.runtime import open_runtime
 from bot.storage.chart_images import ChartImageRepository
+from bot.storage.districts import DistrictRepository, StaffDistrict
 from bot.storage.outbox import NewBroadcast
 from tests.conftest import FakeClock, Resident, make_settings
 from tests.databases import database_for, scalar
@@ -26,6 +27,7 @@ TABLES = (
     "broadcasts",
     "outbox",
     "chart_images",
+    "staff_districts",
 )
 
 
@@ -47,6 +49,9 @@ async def test_everything_is_copied_and_the_service_carries_on_in_postgresql(
         pictures = ChartImageRepository(runtime.db, clock)
         picture = await pictures.name_for("a chart")
         assert await pictures.put(picture, b"\x89PNG\x00\xff")
+        # A table whose id is text, not a number with a sequence.
+        district = StaffDistrict("kita", "北地区", "North", None)
+        assert await DistrictRepository(runtime.db).add(district, clock.now)
         tally = await runtime.services.polls.tally(poll_id)
 
     target = database_for(tmp_path, "city", migrated=False, postgres=True)

@@ -52,11 +52,15 @@ async def copy_database(source: Database, target: Database, migrations: Path) ->
                 await writer.executemany(insert, [tuple(row) for row in rows])
                 copied[table] += len(rows)
             if "id" in columns:
-                # The next id handed out comes after the copied ones.
-                await writer.execute(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
-                    f" coalesce((SELECT max(id) FROM {table}), 0) + 1, false)"
-                )
+                # The next id handed out comes after the copied ones (an id that is text, such
+                # as a district's, has no sequence).
+                cursor = await writer.execute(f"SELECT pg_get_serial_sequence('{table}', 'id')")
+                sequence = (await cursor.fetchone())[0]
+                if sequence is not None:
+                    await writer.execute(
+                        f"SELECT setval('{sequence}',"
+                        f" coalesce((SELECT max(id) FROM {table}), 0) + 1, false)"
+                    )
     return copied
 
 
