@@ -33,7 +33,7 @@ TELEGRAM_LIMIT = 30  # messages a second the real Bot API allows a bot in all
 async def seed(db_path: Path, telegram: int, line: int, settings_env: dict[str, str]) -> None:
     stamp = to_db(datetime(2026, 11, 1, tzinfo=UTC))
     settings = load_settings(settings_env)
-    async with open_runtime(settings, serving=False) as runtime:
+    async with open_runtime(settings, serving=False, answering=False) as runtime:
         rows = [("telegram", str(10_000 + n), stamp, stamp) for n in range(telegram)]
         rows += [("line", f"U{n:032x}", stamp, stamp) for n in range(line)]
         async with runtime.db.transaction() as conn:
@@ -47,7 +47,7 @@ async def seed(db_path: Path, telegram: int, line: int, settings_env: dict[str, 
 async def send(settings_env: dict[str, str]) -> tuple[float, dict[str, int], float]:
     """Queue one notice to everyone and deliver it; (seconds, final counts, RSS growth MB)."""
     settings = load_settings(settings_env)
-    async with open_runtime(settings, serving=False) as runtime:
+    async with open_runtime(settings, serving=False, answering=False) as runtime:
         before = rss_mb()
         started = time.perf_counter()
         broadcast_id = await runtime.outbox.create(

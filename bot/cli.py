@@ -581,7 +581,7 @@ def _run_staff(work: Callable[[Runtime], Awaitable[None]]) -> None:
     settings = _settings()
 
     async def run() -> None:
-        async with open_runtime(settings, serving=False) as runtime:
+        async with open_runtime(settings, serving=False, answering=False) as runtime:
             await work(runtime)
 
     asyncio.run(run())

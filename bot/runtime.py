@@ -80,13 +80,16 @@ async def open_runtime(
     retry_policy: RetryPolicy | None = None,
     serving: bool = True,
     line_timeout: float | None = None,
+    answering: bool = True,
 ) -> AsyncIterator[Runtime]:
     """Open everything chiiki needs, migrate the database, and close it all on exit.
 
     The pack and catalog are read first, so a broken pack stops start-up before the database
     is touched. LINE and Telegram start only when their secrets are configured. `serving`
     (the server) also publishes Telegram's commands, resumes unhandled events, arms the timers
-    and runs the delivery worker; a staff command leaves those to the server.
+    and runs the delivery worker; a staff command leaves those to the server. `answering`
+    loads the answerer and its dictionary (about 80 MB): a staff command that only sends, such
+    as `chiiki broadcast`, answers no resident's question and goes without.
     """
     pack = load_pack(settings.content_dir, settings.pack)
     catalog = load_pack_catalog(settings.content_dir, pack)
@@ -103,10 +106,14 @@ async def open_runtime(
         residents = ResidentRepository(db)
         polls, events, watch = PollRepository(db), EventRepository(db), WatchRepository(db)
         # The dictionary and every phrasing are loaded here, not on the first question.
-        answerer = open_answerer(
-            settings.content_dir, pack, catalog, polls, events, watch, FaqRepository(db)
-        )
-        answerer.answerer.listeners.append(lambda answer: observe_answerer(answer.outcome.value))
+        answerer = None
+        if answering:
+            answerer = open_answerer(
+                settings.content_dir, pack, catalog, polls, events, watch, FaqRepository(db)
+            )
+            answerer.answerer.listeners.append(
+                lambda answer: observe_answerer(answer.outcome.value)
+            )
         services = Services(
             residents=residents,
             conversations=ConversationRepository(db),

@@ -3,6 +3,8 @@ between close candidates, or an honest "I don't know" (issue 21)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -414,3 +416,35 @@ async def test_a_watch_route_is_found_by_its_name(
     await resident.say("富岡小の東ルートの見守りをしたい")
     assert [r.text for r in resident.last] != by_button  # the route itself, not the list
     assert "東町公民館前" in resident.text()
+
+
+STAFF_RUNTIME = """
+import asyncio, sys
+from bot import japanese
+from bot.config import load_settings
+from bot.runtime import open_runtime
+
+async def main():
+    settings = load_settings({"CHIIKI_DB": sys.argv[1], "CHIIKI_CONTENT_DIR": sys.argv[2]})
+    async with open_runtime(settings, serving=False, answering=False) as runtime:
+        assert runtime.services.answerer is None
+    print("dictionary loaded:", japanese._tokenizer.cache_info().currsize)
+
+asyncio.run(main())
+"""
+
+
+def test_a_staff_command_that_only_sends_goes_without_the_dictionary(
+    tmp_path: Path, content_dir: Path
+) -> None:
+    # `chiiki broadcast` answers nobody's question: the ~80 MB dictionary stays unloaded, so
+    # the sender keeps its memory goal. Its own process, as the dictionary is cached per process.
+    done = subprocess.run(
+        [sys.executable, "-c", STAFF_RUNTIME, str(tmp_path / "staff.db"), str(content_dir)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "dictionary loaded: 0" in done.stdout
