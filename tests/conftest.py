@@ -8,11 +8,13 @@ from typing import Any
 
 import pytest
 import yaml
+from playwright.async_api import Browser
 
 from bot.config import PROJECT_ROOT, Settings, load_settings
 from bot.core import Channel, IncomingMessage, Reply
 from bot.runtime import Runtime, open_runtime
 from tests import databases
+from tests.browser import chromium
 
 CONTENT = PROJECT_ROOT / "content"
 
@@ -145,4 +147,11 @@ async def platforms(tmp_path: Path, content_dir: Path, clock: FakeClock) -> Asyn
     from tests.platforms import open_platforms  # it builds on this module
 
     async with open_platforms(tmp_path, content_dir, clock) as opened:
+        yield opened
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    """Debian's Chromium, headless, for the browser tests (tests/browser.py)."""
+    async with chromium() as opened:
         yield opened

@@ -17,7 +17,7 @@ from bot.storage.outbox import NewBroadcast
 from bot.web import build_web_app
 from tests.accessibility import wcag_violations
 from tests.admin_helpers import STAFF_LOGIN, STAFF_PASSWORD, add_staff
-from tests.browser import chromium, serve
+from tests.browser import serve
 from tests.conftest import FakeClock
 from tests.platforms import Platforms, open_platforms
 from tests.test_events import new_event
@@ -38,12 +38,6 @@ async def site(
     ):
         await add_staff(platforms.runtime)
         yield platforms, base
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with chromium() as opened:
-        yield opened
 
 
 async def seed(platforms: Platforms, clock: FakeClock) -> dict[str, int]:

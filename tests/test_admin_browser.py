@@ -11,7 +11,7 @@ from playwright.async_api import Browser, Page, expect
 from bot.web import build_web_app
 from bot.web.identity import COOKIE_NAME
 from tests.admin_helpers import STAFF_LOGIN, STAFF_PASSWORD, add_staff
-from tests.browser import SCREENSHOTS, chromium, serve
+from tests.browser import SCREENSHOTS, serve
 from tests.conftest import FakeClock
 from tests.platforms import Platforms, open_platforms
 from tests.test_watch import load
@@ -27,12 +27,6 @@ async def site(
     ):
         await add_staff(platforms.runtime)
         yield platforms, base
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with chromium() as opened:
-        yield opened
 
 
 async def logged_in(browser: Browser, base: str) -> Page:

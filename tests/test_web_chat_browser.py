@@ -11,7 +11,7 @@ from playwright.async_api import Browser, Page, expect
 from bot.runtime import Runtime
 from bot.web import build_web_app
 from tests.accessibility import wcag_violations
-from tests.browser import SCREENSHOTS, chromium, serve
+from tests.browser import SCREENSHOTS, serve
 from tests.conftest import FakeClock
 from tests.test_polls import new_poll
 
@@ -20,12 +20,6 @@ from tests.test_polls import new_poll
 async def site(runtime: Runtime) -> AsyncIterator[str]:
     async with serve(build_web_app(runtime)) as base:
         yield base
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with chromium() as opened:
-        yield opened
 
 
 async def open_chat(browser: Browser, base: str, locale: str = "ja-JP", width: int = 375) -> Page:
