@@ -5,11 +5,12 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
-from bot.channels.line import LineChannel
 from bot.content import Catalog, Pack
 from bot.content.readings import add_readings
 from bot.errors import ChiikiError
+from bot.staff.actor import StaffActor
 from bot.storage.outbox import PUSH_CHANNELS, HeldClaims, NewBroadcast, OutboxRepository
 
 CHANNEL_CHOICES = ("all", *PUSH_CHANNELS)
@@ -18,6 +19,23 @@ MAX_NOTICE_CHARS = 2000
 
 class BroadcastError(ChiikiError):
     pass
+
+
+class OverQuotaError(BroadcastError):
+    """The notice would cost more LINE messages than this month has left."""
+
+    def __init__(self, plan: BroadcastPlan) -> None:
+        super().__init__(
+            f"this would use {plan.line_cost} LINE messages but only {plan.quota_left} are "
+            "left this month; send to fewer residents, or add --force to send anyway"
+        )
+        self.plan = plan
+
+
+class QuotaSource(Protocol):
+    """What a broadcast plan needs of LINE: its monthly (limit or None, used)."""
+
+    async def quota(self) -> tuple[int | None, int]: ...
 
 
 @dataclass(frozen=True)
@@ -77,7 +95,7 @@ def prepare_notice(
 
 
 async def plan_broadcast(
-    outbox: OutboxRepository, line: LineChannel | None, district: str | None, channel: str
+    outbox: OutboxRepository, line: QuotaSource | None, district: str | None, channel: str
 ) -> BroadcastPlan:
     audience = await outbox.audience(district, channel)
     line_cost = audience.get("line", 0)
@@ -95,8 +113,20 @@ def check_target(pack: Pack, district: str | None, channel: str) -> None:
         raise BroadcastError(f"--district: unknown {district!r} (known: {known})")
 
 
-async def queue_broadcast(outbox: OutboxRepository, broadcast: NewBroadcast, now: datetime) -> int:
-    return await outbox.create(broadcast, now)
+async def queue_notice(
+    outbox: OutboxRepository,
+    notice: NewBroadcast,
+    plan: BroadcastPlan,
+    now: datetime,
+    *,
+    force: bool,
+    actor: StaffActor,
+) -> int:
+    """Queue a planned notice; past the LINE monthly quota only when `force` says so (the
+    quota gate, for the CLI and the dashboard alike). Returns the broadcast id."""
+    if plan.exceeds_quota and not force:
+        raise OverQuotaError(plan)
+    return await outbox.create(notice, now)
 
 
 def waiting_for(held: list[HeldClaims], now: datetime, lease_seconds: float) -> str | None:
