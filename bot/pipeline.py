@@ -21,6 +21,7 @@ from bot import metrics
 from bot.channels.base import ChannelAdapter, ChannelEvent, StateChange
 from bot.core import Channel, IncomingMessage, Reply
 from bot.core.choices import COMMAND_CHOICE, encode_choice
+from bot.core.commands import WELCOME
 from bot.errors import PermanentDeliveryError
 
 logger = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ HandleMessage = Callable[[IncomingMessage], Awaitable[list[Reply]]]
 # Told when the platform says a resident cannot be reached (blocked, unfollowed).
 MarkUnreachable = Callable[[Channel, str], Awaitable[None]]
 # What a follow (an add, or an unblock) says: the welcome, then the district question if any.
-FOLLOW_CHOICE = encode_choice(COMMAND_CHOICE, "welcome")
+FOLLOW_CHOICE = encode_choice(COMMAND_CHOICE, WELCOME.name)
 
 
 class Pipeline:
