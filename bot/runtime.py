@@ -170,6 +170,7 @@ async def open_runtime(
                 policy,
                 line_timeout or REQUEST_TIMEOUT_SECONDS,
                 charts,
+                settings.line_data_api_base,
             )
             stack.push_async_callback(line.stop)
             await line.start()
