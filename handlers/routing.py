@@ -14,6 +14,7 @@ from bot.core import (
     normalize_input,
 )
 from bot.core.choices import COMMAND_CHOICE, ChoiceData, decode_choice
+from bot.core.commands import Command
 from bot.storage.conversations import ConversationState
 from handlers.context import HandlerContext
 
@@ -79,9 +80,14 @@ class Route:
         return all(attachment.kind in self.accepts for attachment in attachments)
 
 
-def on_command(*names: str) -> Matcher:
-    wanted = frozenset(names)
+def on_command(*commands: Command) -> Matcher:
+    """Only commands of the table (bot/core/commands.py) can be routed: none is left out of it."""
+    wanted = frozenset(command.name for command in commands)
     return lambda request: request.command in wanted
+
+
+def command_route(command: Command, handle: Handler) -> Route:
+    return Route(command.name, on_command(command), handle)
 
 
 def on_choice(action: str) -> Matcher:
