@@ -20,7 +20,7 @@ from bot.staff.events import create_event
 from bot.staff.outcomes import MAX_DECIDED_CHARS, SUBJECT_KINDS, new_outcome, record_outcome
 from bot.staff.polls import create_poll, merge_small_groups, results_csv
 from bot.staff.watch import load_watch, parse_watch_file, roster_csv
-from bot.storage.outbox import BroadcastSummary, NewBroadcast
+from bot.storage.broadcasts import BroadcastSummary, NewBroadcast
 from bot.storage.polls import Poll
 from bot.web.addresses import client_address
 from bot.web.admin.auth import LoginOutcome, new_csrf_token
@@ -76,7 +76,7 @@ async def _poll(page: Page) -> Poll | None:
 
 async def _broadcast(page: Page) -> BroadcastSummary | None:
     broadcast_id = _number(page.request, "broadcast_id")
-    found = await page.runtime.outbox.history(1, broadcast_id or 0)
+    found = await page.runtime.broadcasts.history(1, broadcast_id or 0)
     return found[0] if found else None
 
 
@@ -516,7 +516,7 @@ class AdminPages:
             "admin/broadcasts.html",
             400 if error or errors else 200,
             errors=errors or {},
-            history=await page.runtime.outbox.history(HISTORY_LENGTH),
+            history=await page.runtime.broadcasts.history(HISTORY_LENGTH),
             kinds=self.site.texts.keys(),
             error=error,
             values=page.form or {},
@@ -546,7 +546,7 @@ class AdminPages:
         try:
             message = self._notice(page)
             plan = await plan_broadcast(
-                page.runtime.outbox, page.runtime.line, message.district, message.channel
+                page.runtime.broadcasts, page.runtime.line, message.district, message.channel
             )
         except FormErrors as problems:
             return await self.broadcasts(page, errors=_words(page, problems, self.site))
@@ -561,7 +561,7 @@ class AdminPages:
         try:
             message = self._notice(page)
             plan = await plan_broadcast(
-                runtime.outbox, runtime.line, message.district, message.channel
+                runtime.broadcasts, runtime.line, message.district, message.channel
             )
         except FormErrors as problems:
             return await self.broadcasts(page, errors=_words(page, problems, self.site))
@@ -577,7 +577,7 @@ class AdminPages:
                 values=page.form,
                 error=self.site.t(page.language)("broadcast.over_quota"),
             )
-        broadcast_id = await runtime.outbox.create(message, page.now)
+        broadcast_id = await runtime.broadcasts.create(message, page.now)
         runtime.delivery.wake.set()
         return _see(f"/admin/broadcasts/{broadcast_id}")
 
