@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from bot.core import IncomingMessage, Reply, fold_keyword, normalize_input
 from bot.core.choices import COMMAND_CHOICE, ChoiceData, decode_choice
+from bot.core.commands import Command
 from bot.storage.conversations import ConversationState
 from handlers.context import HandlerContext
 
@@ -55,9 +56,14 @@ class Route:
     handle: Handler
 
 
-def on_command(*names: str) -> Matcher:
-    wanted = frozenset(names)
+def on_command(*commands: Command) -> Matcher:
+    """Only commands of the table (bot/core/commands.py) can be routed: none is left out of it."""
+    wanted = frozenset(command.name for command in commands)
     return lambda request: request.command in wanted
+
+
+def command_route(command: Command, handle: Handler) -> Route:
+    return Route(command.name, on_command(command), handle)
 
 
 def on_choice(action: str) -> Matcher:

@@ -50,12 +50,11 @@ async def staff(runtime: Runtime, anonymous: httpx.AsyncClient) -> httpx.AsyncCl
 
 def _admin_routes() -> list[tuple[str, str]]:
     """Every (method, path) under /admin but the login page, with ids filled in."""
-    from bot.web.admin.pages import AdminPages
+    from bot.web.admin.routes import dashboard_routes
     from bot.web.admin.site import Site
 
-    pages = AdminPages(Site(lambda: None))  # type: ignore[arg-type, return-value]
     found = []
-    for route in pages.routes():
+    for route in dashboard_routes(Site(lambda: None)):  # type: ignore[arg-type, return-value]
         assert isinstance(route, Route)
         if route.path == "/login":
             continue

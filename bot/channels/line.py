@@ -39,6 +39,7 @@ from bot.charts import ChartPublisher
 from bot.core import Channel, Choice, IncomingMessage, Reply, split_text
 from bot.core.choices import COMMAND_CHOICE, encode_choice
 from bot.core.clock import Clock
+from bot.core.commands import WELCOME
 from bot.core.text import utf16_length
 from bot.delivery import RetryPolicy, send_with_retries
 from bot.errors import PermanentDeliveryError, RetryableDeliveryError
@@ -55,7 +56,7 @@ REQUEST_TIMEOUT_SECONDS = 10
 MULTICAST_LIMIT = 500
 SINGLE_ATTEMPT = RetryPolicy(max_attempts=1)
 # What a follow (add or unblock) says: the welcome, then the district question if any.
-FOLLOW_CHOICE = encode_choice(COMMAND_CHOICE, "welcome")
+FOLLOW_CHOICE = encode_choice(COMMAND_CHOICE, WELCOME.name)
 
 T = TypeVar("T")
 
