@@ -191,7 +191,7 @@ class ChatEndpoints:
         counted.handling_seconds.observe(time.perf_counter() - started)
         counted.handled.inc()
         counted.replies_sent.inc(len(replies))
-        notices = await runtime.outbox.take_mailbox(
+        notices = await runtime.mailbox.take(
             message.channel, message.user_id, runtime.services.clock()
         )
         shown = [Reply(text) for text in notices] + replies
