@@ -35,6 +35,7 @@ from linebot.v3.webhook import SignatureValidator
 
 from bot import metrics
 from bot.channels.base import ChannelEvent, ChartPictures
+from bot.channels.line_content import DATA_API_BASE, LineContent
 from bot.channels.line_event import LineAddress, read_body, read_event
 from bot.core import Channel, Choice, Reply, split_text
 from bot.core.clock import Clock
@@ -203,8 +204,10 @@ class LineChannel:
         policy: RetryPolicy | None = None,
         request_timeout: float = REQUEST_TIMEOUT_SECONDS,
         charts: ChartPictures | None = None,
+        data_api_base: str = DATA_API_BASE,
     ) -> None:
         self._charts = charts
+        self.content = LineContent(data_api_base, access_token, request_timeout)
         self._timeout = request_timeout
         self._validator = SignatureValidator(channel_secret)
         self._configuration = Configuration(access_token=access_token, host=api_base)
@@ -232,12 +235,11 @@ class LineChannel:
             return False
 
     def read(self, payload: dict[str, Any]) -> ChannelEvent[LineAddress] | None:
-        return read_event(payload)
+        return read_event(payload, self.content)
 
-    @staticmethod
-    def read_body(body: Any) -> ReadEvents:
+    def read_body(self, body: Any) -> ReadEvents:
         """Each event object of a webhook body, read; ValueError when it is not a body."""
-        return read_body(body)
+        return read_body(body, self.content)
 
     def _token_is_fresh(self, timestamp_ms: int | None) -> bool:
         if timestamp_ms is None:

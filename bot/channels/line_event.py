@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from bot.channels.base import ChannelEvent, StateChange
+from bot.channels.line_content import LineContent, attachments_of
 from bot.core import Channel, IncomingMessage
 
 
@@ -53,8 +54,11 @@ class LineAddress:
     sent_at_ms: int | None = None
 
 
-def read_event(payload: dict[str, Any]) -> ChannelEvent[LineAddress] | None:
-    """The event in one webhook event object, parsed once; None without a webhookEventId."""
+def read_event(
+    payload: dict[str, Any], content: LineContent | None = None
+) -> ChannelEvent[LineAddress] | None:
+    """The event in one webhook event object, parsed once; None without a webhookEventId.
+    `content` fetches an image's or file's bytes when a handler asks."""
     try:
         event = Event.model_validate(payload)
     except ValidationError:
@@ -79,7 +83,10 @@ def read_event(payload: dict[str, Any]) -> ChannelEvent[LineAddress] | None:
     elif event.type == "message":
         kind = event.message.type if event.message is not None else None
         text = event.message.text if event.message is not None and kind == "text" else None
-        message = IncomingMessage(Channel.LINE, user_id, text=text)
+        # Attachments are read from the message object by line_content (validated here).
+        raw = payload["message"] if event.message is not None else {}
+        attachments = attachments_of(raw, content)
+        message = IncomingMessage(Channel.LINE, user_id, text=text, attachments=attachments)
     else:
         address = None  # nothing to answer
     return ChannelEvent(
@@ -87,13 +94,15 @@ def read_event(payload: dict[str, Any]) -> ChannelEvent[LineAddress] | None:
     )
 
 
-def read_body(body: Any) -> list[tuple[dict[str, Any], ChannelEvent[LineAddress]]]:
+def read_body(
+    body: Any, content: LineContent | None = None
+) -> list[tuple[dict[str, Any], ChannelEvent[LineAddress]]]:
     """Each event object of a webhook body with its event; ValueError when it is not one."""
     if not isinstance(body, dict) or not isinstance(body.get("events"), list):
         raise ValueError('expected {"destination": ..., "events": [...]}')
     read = []
     for payload in body["events"]:
-        event = read_event(payload) if isinstance(payload, dict) else None
+        event = read_event(payload, content) if isinstance(payload, dict) else None
         if event is None:
             raise ValueError("every event needs a webhookEventId")
         read.append((payload, event))

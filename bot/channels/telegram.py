@@ -22,6 +22,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot import metrics
 from bot.channels.base import ChannelEvent, ChartPictures
+from bot.channels.telegram_files import TelegramFiles, file_base_url
 from bot.channels.telegram_http import AiohttpRequest
 from bot.channels.telegram_update import TelegramAddress, read_update
 from bot.core import Channel, Reply, split_text
@@ -162,10 +163,12 @@ class TelegramChannel:
         self.bot = Bot(
             token,
             base_url=api_base,
+            base_file_url=file_base_url(api_base),
             request=AiohttpRequest(connection_pool_size=64),
             # Long polling (getUpdates) holds its connection open: a pool of its own.
             get_updates_request=AiohttpRequest(connection_pool_size=1),
         )
+        self.files = TelegramFiles(self.bot)
         self._initialized = False
         self._initializing = asyncio.Lock()
 
@@ -246,7 +249,7 @@ class TelegramChannel:
         return {"method": "answerCallbackQuery", "callback_query_id": event.press_id}
 
     def read(self, payload: dict[str, Any]) -> ChannelEvent[TelegramAddress] | None:
-        return read_update(payload)
+        return read_update(payload, self.files.fetcher)
 
     async def send_text(self, chat_id: str, text: str) -> None:
         """One outbox message, tried once: the outbox decides about retries and pauses."""
