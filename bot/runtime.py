@@ -9,9 +9,10 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from bot.answerer import open_answerer
-from bot.channels.base import PlatformChannel
+from bot.channels.base import ChannelAdapter
 from bot.channels.line import REQUEST_TIMEOUT_SECONDS, LineChannel
 from bot.channels.telegram import TelegramChannel
 from bot.charts import ChartPublisher, ChartRenderer
@@ -25,24 +26,28 @@ from bot.fonts import FontMissingError, find_font
 from bot.inbound import InboundProcessor
 from bot.metrics import observe_answerer
 from bot.notices import Notices
+from bot.pipeline import Pipeline
 from bot.scheduler import Duties, Timers, start_timers
 from bot.staff.districts import load_staff_districts
 from bot.storage import Database, apply_migrations, open_database
 from bot.storage.backup import daily_backup, service_lock, sqlite_file
+from bot.storage.broadcasts import BroadcastRepository
 from bot.storage.chart_images import ChartImageRepository
 from bot.storage.conversations import ConversationRepository
+from bot.storage.delivery_workers import DeliveryWorkers
 from bot.storage.districts import DistrictRepository
 from bot.storage.events import EventRepository
 from bot.storage.faq import FaqRepository, UnansweredRepository
 from bot.storage.inbound_events import InboundEventRepository
 from bot.storage.links import LinkRepository
 from bot.storage.migrations import discover_migrations
-from bot.storage.outbox import OutboxRepository
+from bot.storage.outbox_claims import OutboxClaims
 from bot.storage.outcomes import OutcomeRepository
 from bot.storage.polls import PollRepository
 from bot.storage.residents import ResidentRepository
 from bot.storage.retention import apply_retention
 from bot.storage.watch import WatchRepository
+from bot.storage.web_mailbox import WebMailbox
 from handlers.context import Services
 from handlers.dispatcher import Dispatcher
 from handlers.menu import command_list
@@ -60,13 +65,18 @@ class Runtime:
     db: Database
     services: Services
     dispatcher: Dispatcher
+    # Every channel's turn: platform events through the inbox, the web chat and the console
+    # directly (`converse`).
+    pipeline: Pipeline
     inbox: InboundProcessor
     timers: Timers
     duties: Duties
     telegram: TelegramChannel | None
     line: LineChannel | None
-    outbox: OutboxRepository
+    outbox: OutboxClaims
     delivery: OutboxWorker
+    broadcasts: BroadcastRepository
+    mailbox: WebMailbox
     # Draws poll charts; None when no Japanese font is installed (the text says the same).
     charts: ChartPublisher | None = None
     # The newest migration this code knows: /readyz waits until the database has it.
@@ -140,17 +150,15 @@ async def open_runtime(
             logger.warning("%s; poll results go without a chart", exc)
 
         async def mark_unreachable(channel: Channel, user_id: str) -> None:
-            logger.info("a %s resident can no longer be reached", channel)
             await residents.mark_unreachable(channel, user_id, clock())
 
+        pipeline = Pipeline(dispatcher.handle, mark_unreachable)
         telegram = line = None
-        channels: dict[str, PlatformChannel] = {}
+        channels: dict[str, ChannelAdapter[Any]] = {}
         if settings.telegram_bot_token:
             telegram = TelegramChannel(
                 settings.telegram_bot_token.get_secret_value(),
                 settings.telegram_api_base,
-                dispatcher.handle,
-                mark_unreachable,
                 policy,
                 charts,
             )
@@ -164,12 +172,11 @@ async def open_runtime(
                 settings.line_channel_secret.get_secret_value(),
                 settings.line_channel_access_token.get_secret_value(),
                 settings.line_api_base,
-                dispatcher.handle,
-                mark_unreachable,
                 clock,
                 policy,
                 line_timeout or REQUEST_TIMEOUT_SECONDS,
                 charts,
+                settings.line_data_api_base,
             )
             stack.push_async_callback(line.stop)
             await line.start()
@@ -177,13 +184,14 @@ async def open_runtime(
 
         lease = timedelta(seconds=settings.delivery_lease_seconds)
         inbox = InboundProcessor(
-            InboundEventRepository(db), channels, clock, settings.instance_name, lease
+            InboundEventRepository(db), channels, pipeline, clock, settings.instance_name, lease
         )
 
         stack.push_async_callback(_finish_inbox, inbox, settings.shutdown_grace_seconds)
-        outbox = OutboxRepository(db)
+        outbox = OutboxClaims(db)
         delivery = OutboxWorker(
             outbox,
+            DeliveryWorkers(db),
             clock,
             telegram,
             line,
@@ -230,6 +238,7 @@ async def open_runtime(
             db,
             services,
             dispatcher,
+            pipeline,
             inbox,
             timers,
             duties,
@@ -237,6 +246,8 @@ async def open_runtime(
             line,
             outbox,
             delivery,
+            BroadcastRepository(db),
+            WebMailbox(db),
             charts,
             discover_migrations(settings.migrations_dir, db.dialect)[-1].version,
         )

@@ -42,6 +42,7 @@ COMMANDS: tuple[click.Command, ...] = (
     faq.unanswered,
 )
 
+
 @click.group()
 def main() -> None:
     """chiiki: a community-building (地域づくり) chat bot for municipalities."""

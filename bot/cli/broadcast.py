@@ -45,7 +45,7 @@ def broadcast(
         message = prepare_notice(
             services.pack, services.catalog, text_ja, text_en, district, channel
         )
-        plan = await plan_broadcast(runtime.outbox, runtime.line, district, channel)
+        plan = await plan_broadcast(runtime.broadcasts, runtime.line, district, channel)
         for name, count in plan.audience.items():
             click.echo(f"{name}: {count} resident(s)")
         if plan.line_cost:
@@ -54,7 +54,7 @@ def broadcast(
         if dry_run:
             return
         broadcast_id = await queue_notice(
-            runtime.outbox, message, plan, services.clock(), force=force, actor=CLI_ACTOR
+            runtime.broadcasts, message, plan, services.clock(), force=force, actor=CLI_ACTOR
         )
         click.echo(f"broadcast {broadcast_id} queued")
         await deliver_with_progress(runtime, broadcast_id)

@@ -35,7 +35,7 @@ def chat(user: str) -> None:
 
     async def talk(runtime: Runtime) -> None:
         if interactive:
-            replies = await runtime.dispatcher.handle(session.incoming("/start"))
+            replies = await runtime.pipeline.converse(session.incoming("/start"))
             click.echo(session.render(replies))
             click.echo(f"\n{LEAVE_HINT}")
         while True:
@@ -46,7 +46,7 @@ def chat(user: str) -> None:
                 break
             if not line.strip():
                 continue
-            replies = await runtime.dispatcher.handle(session.incoming(line.rstrip("\n")))
+            replies = await runtime.pipeline.converse(session.incoming(line.rstrip("\n")))
             click.echo(session.render(replies) + "\n")
 
     # The console is a whole bot: it answers questions, fires reminders and delivers.

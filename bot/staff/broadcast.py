@@ -11,7 +11,8 @@ from bot.content import Catalog, Pack
 from bot.content.readings import add_readings
 from bot.errors import ChiikiError
 from bot.staff.actor import StaffActor
-from bot.storage.outbox import PUSH_CHANNELS, HeldClaims, NewBroadcast, OutboxRepository
+from bot.storage.broadcasts import PUSH_CHANNELS, BroadcastRepository, NewBroadcast
+from bot.storage.outbox_claims import HeldClaims
 
 CHANNEL_CHOICES = ("all", *PUSH_CHANNELS)
 MAX_NOTICE_CHARS = 2000
@@ -95,9 +96,9 @@ def prepare_notice(
 
 
 async def plan_broadcast(
-    outbox: OutboxRepository, line: QuotaSource | None, district: str | None, channel: str
+    broadcasts: BroadcastRepository, line: QuotaSource | None, district: str | None, channel: str
 ) -> BroadcastPlan:
-    audience = await outbox.audience(district, channel)
+    audience = await broadcasts.audience(district, channel)
     line_cost = audience.get("line", 0)
     limit = used = None
     if line is not None and line_cost:
@@ -114,7 +115,7 @@ def check_target(pack: Pack, district: str | None, channel: str) -> None:
 
 
 async def queue_notice(
-    outbox: OutboxRepository,
+    broadcasts: BroadcastRepository,
     notice: NewBroadcast,
     plan: BroadcastPlan,
     now: datetime,
@@ -126,7 +127,7 @@ async def queue_notice(
     quota gate, for the CLI and the dashboard alike). Returns the broadcast id."""
     if plan.exceeds_quota and not force:
         raise OverQuotaError(plan)
-    return await outbox.create(notice, now)
+    return await broadcasts.create(notice, now)
 
 
 def waiting_for(held: list[HeldClaims], now: datetime, lease_seconds: float) -> str | None:

@@ -13,7 +13,7 @@ from bot.staff.broadcast import (
     prepare_notice,
     queue_notice,
 )
-from bot.storage.outbox import BroadcastSummary, NewBroadcast
+from bot.storage.broadcasts import BroadcastSummary, NewBroadcast
 from bot.web.admin.common import FeaturePages, path_number, see
 from bot.web.admin.forms import FieldProblem, FormErrors
 from bot.web.admin.site import Page
@@ -23,7 +23,7 @@ HISTORY_LENGTH = 30
 
 async def _broadcast(page: Page) -> BroadcastSummary | None:
     broadcast_id = path_number(page.request, "broadcast_id")
-    found = await page.runtime.outbox.history(1, broadcast_id or 0)
+    found = await page.runtime.broadcasts.history(1, broadcast_id or 0)
     return found[0] if found else None
 
 
@@ -46,7 +46,7 @@ class BroadcastPages(FeaturePages):
             "admin/broadcasts.html",
             400 if error or errors else 200,
             errors=errors or {},
-            history=await page.runtime.outbox.history(HISTORY_LENGTH),
+            history=await page.runtime.broadcasts.history(HISTORY_LENGTH),
             kinds=self.site.texts.keys(),
             error=error,
             values=page.form or {},
@@ -76,7 +76,7 @@ class BroadcastPages(FeaturePages):
         try:
             message = self._notice(page)
             plan = await plan_broadcast(
-                page.runtime.outbox, page.runtime.line, message.district, message.channel
+                page.runtime.broadcasts, page.runtime.line, message.district, message.channel
             )
         except FormErrors as problems:
             return await self.broadcasts(page, errors=self.words(page, problems))
@@ -91,7 +91,7 @@ class BroadcastPages(FeaturePages):
         try:
             message = self._notice(page)
             plan = await plan_broadcast(
-                runtime.outbox, runtime.line, message.district, message.channel
+                runtime.broadcasts, runtime.line, message.district, message.channel
             )
         except FormErrors as problems:
             return await self.broadcasts(page, errors=self.words(page, problems))
@@ -99,7 +99,7 @@ class BroadcastPages(FeaturePages):
             return await self.broadcasts(page, error=str(exc))
         try:
             broadcast_id = await queue_notice(
-                runtime.outbox,
+                runtime.broadcasts,
                 message,
                 plan,
                 page.now,
