@@ -26,8 +26,7 @@ def serve(host: str | None, port: int | None, telegram_polling: bool) -> None:
 
     from bot.content import load_pack, load_pack_catalog
     from bot.logging_setup import configure_logging, secret_values
-    from bot.web import build_served_app
-    from bot.web.server import GracefulServer
+    from bot.web import GracefulServer, build_served_app
 
     settings = command_settings()
     configure_logging(settings.log_level, settings.log_format, secret_values(settings))
