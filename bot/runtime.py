@@ -42,6 +42,7 @@ from bot.storage.outcomes import OutcomeRepository
 from bot.storage.polls import PollRepository
 from bot.storage.residents import ResidentRepository
 from bot.storage.retention import apply_retention
+from bot.storage.voices import VoiceRepository
 from bot.storage.watch import WatchRepository
 from handlers.context import Services
 from handlers.dispatcher import Dispatcher
@@ -130,6 +131,7 @@ async def open_runtime(
             retention=settings.retention,
             answerer=answerer,
             unanswered=UnansweredRepository(db),
+            voices=VoiceRepository(db),
         )
         dispatcher = Dispatcher(build_router(), services)
         charts: ChartPublisher | None = None

@@ -13,6 +13,7 @@ from handlers import (
     privacy,
     questions,
     settings,
+    voices,
     watch,
 )
 from handlers.routing import Route, Router, in_state, on_choice, on_command
@@ -36,6 +37,7 @@ _WORDS_FOR_COMMAND: dict[str, tuple[str, ...]] = {
     "link": ("つなぐ", "アプリをつなぐ", "link"),
     "outcomes": ("結果", "けっか", "決まったこと", "outcomes"),
     "easy": ("やさしい日本語", "やさしいにほんご", "やさしい にほんご"),
+    "voice": ("声を届ける", "地域の声", "こえ", "voice"),
 }
 KEYWORDS: dict[str, str] = {
     key: command
@@ -91,6 +93,17 @@ def build_router() -> Router:
         Route("forget", on_command("forget"), privacy.ask_to_forget),
         Route("forget-answer", on_choice(privacy.FORGET_CHOICE), privacy.answer_forget),
         Route("ask", on_choice(questions.ASK_CHOICE), questions.answer_topic),
+        Route("voice", on_command("voice"), voices.start),
+        Route("voice-kind", on_choice(voices.KIND_CHOICE), voices.choose_kind),
+        Route("voice-text", in_state(voices.WRITING), voices.receive_text),
+        Route("voice-place", in_state(voices.PLACING), voices.receive_place),
+        Route("voice-no-place", on_choice(voices.SKIP_PLACE_CHOICE), voices.skip_place),
+        Route("voice-contact", on_choice(voices.CONTACT_CHOICE), voices.answer_contact),
+        Route("voice-send", on_choice(voices.SEND_CHOICE), voices.send),
+        Route("voice-cancel", on_choice(voices.CANCEL_CHOICE), voices.cancel),
+        Route("voice-question", on_choice(voices.QUESTION_CHOICE), voices.send_question),
+        Route("voice-list", on_choice(voices.LIST_CHOICE), voices.list_published),
+        Route("voice-support", on_choice(voices.SUPPORT_CHOICE), voices.support),
     ]
     # Anything else typed is a question in the resident's own words.
     return Router(routes, fallback=Route("question", lambda _: True, questions.answer_question))
