@@ -23,7 +23,7 @@ import httpx
 from bench.common import child, free_port, peak_rss_mb, report, rss_mb, wait_ready
 from bot.config import load_settings
 from bot.runtime import open_runtime
-from bot.storage.outbox import NewBroadcast
+from bot.storage.broadcasts import NewBroadcast
 from bot.storage.timestamps import to_db
 
 TOKEN = "123456:fake-token"
@@ -50,7 +50,7 @@ async def send(settings_env: dict[str, str]) -> tuple[float, dict[str, int], flo
     async with open_runtime(settings, serving=False, answering=False) as runtime:
         before = rss_mb()
         started = time.perf_counter()
-        broadcast_id = await runtime.outbox.create(
+        broadcast_id = await runtime.broadcasts.create(
             NewBroadcast("notice", "【富岡市からのお知らせ】台風に備えてください。"),
             datetime.now(UTC),
         )

@@ -30,7 +30,7 @@ from bench.common import child, free_port, report, wait_ready
 from bench.webhook import CONCURRENCY, SECRET, TOKEN, closed_loop, mixed_updates, seed_poll
 from bot.config import load_settings
 from bot.runtime import open_runtime
-from bot.storage.outbox import NewBroadcast
+from bot.storage.broadcasts import NewBroadcast
 from bot.storage.timestamps import to_db
 from tests.pg_cluster import Cluster
 
@@ -64,7 +64,7 @@ async def seed_recipients(url: str, recipients: int) -> None:
 
 async def queue_broadcast(url: str) -> None:
     async with open_runtime(load_settings({"CHIIKI_DB": url}), serving=False) as runtime:
-        await runtime.outbox.create(
+        await runtime.broadcasts.create(
             NewBroadcast("notice", "【富岡市からのお知らせ】台風に備えてください。"),
             datetime.now(UTC),
         )

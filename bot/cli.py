@@ -497,7 +497,7 @@ def broadcast(
         message = prepare_notice(
             services.pack, services.catalog, text_ja, text_en, district, channel
         )
-        plan = await plan_broadcast(runtime.outbox, runtime.line, district, channel)
+        plan = await plan_broadcast(runtime.broadcasts, runtime.line, district, channel)
         for name, count in plan.audience.items():
             click.echo(f"{name}: {count} resident(s)")
         if plan.line_cost:
@@ -510,7 +510,7 @@ def broadcast(
                 f"this would use {plan.line_cost} LINE messages but only {plan.quota_left} are "
                 "left this month; send to fewer residents, or add --force to send anyway"
             )
-        broadcast_id = await runtime.outbox.create(message, runtime.services.clock())
+        broadcast_id = await runtime.broadcasts.create(message, runtime.services.clock())
         click.echo(f"broadcast {broadcast_id} queued")
         await _deliver_with_progress(runtime, broadcast_id)
 

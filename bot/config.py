@@ -84,7 +84,7 @@ class Settings(BaseSettings):
     public_url: str | None = Field(
         None, pattern=r"^https://[^\s/]+(/[^\s]*)?$", validation_alias=_env("CHIIKI_PUBLIC_URL")
     )
-    # Uploads (the rich menu picture) go to LINE's separate data host.
+    # The rich menu picture goes up, residents' photos and files come down, via LINE's data host.
     line_data_api_base: str = Field(
         "https://api-data.line.me", validation_alias=_env("LINE_DATA_API_BASE")
     )

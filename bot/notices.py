@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 from bot.content import LANGUAGES, Catalog
 from bot.content.readings import for_reader
+from bot.storage.broadcasts import NewBroadcast
 from bot.storage.events import Event
-from bot.storage.outbox import NewBroadcast
 from bot.storage.outcomes import NewOutcome, Subject
 from bot.storage.voices import Voice, VoiceState
 from bot.storage.watch import Route, Shift

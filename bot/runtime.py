@@ -29,21 +29,24 @@ from bot.scheduler import Duties, Timers, start_timers
 from bot.staff.districts import load_staff_districts
 from bot.storage import Database, apply_migrations, open_database
 from bot.storage.backup import daily_backup, service_lock, sqlite_file
+from bot.storage.broadcasts import BroadcastRepository
 from bot.storage.chart_images import ChartImageRepository
 from bot.storage.conversations import ConversationRepository
+from bot.storage.delivery_workers import DeliveryWorkers
 from bot.storage.districts import DistrictRepository
 from bot.storage.events import EventRepository
 from bot.storage.faq import FaqRepository, UnansweredRepository
 from bot.storage.inbound_events import InboundEventRepository
 from bot.storage.links import LinkRepository
 from bot.storage.migrations import discover_migrations
-from bot.storage.outbox import OutboxRepository
+from bot.storage.outbox_claims import OutboxClaims
 from bot.storage.outcomes import OutcomeRepository
 from bot.storage.polls import PollRepository
 from bot.storage.residents import ResidentRepository
 from bot.storage.retention import apply_retention
 from bot.storage.voices import VoiceRepository
 from bot.storage.watch import WatchRepository
+from bot.storage.web_mailbox import WebMailbox
 from handlers.context import Services
 from handlers.dispatcher import Dispatcher
 from handlers.menu import command_list
@@ -66,8 +69,10 @@ class Runtime:
     duties: Duties
     telegram: TelegramChannel | None
     line: LineChannel | None
-    outbox: OutboxRepository
+    outbox: OutboxClaims
     delivery: OutboxWorker
+    broadcasts: BroadcastRepository
+    mailbox: WebMailbox
     # Draws poll charts; None when no Japanese font is installed (the text says the same).
     charts: ChartPublisher | None = None
     # The newest migration this code knows: /readyz waits until the database has it.
@@ -172,6 +177,7 @@ async def open_runtime(
                 policy,
                 line_timeout or REQUEST_TIMEOUT_SECONDS,
                 charts,
+                settings.line_data_api_base,
             )
             stack.push_async_callback(line.stop)
             await line.start()
@@ -183,9 +189,10 @@ async def open_runtime(
         )
 
         stack.push_async_callback(_finish_inbox, inbox, settings.shutdown_grace_seconds)
-        outbox = OutboxRepository(db)
+        outbox = OutboxClaims(db)
         delivery = OutboxWorker(
             outbox,
+            DeliveryWorkers(db),
             clock,
             telegram,
             line,
@@ -239,6 +246,8 @@ async def open_runtime(
             line,
             outbox,
             delivery,
+            BroadcastRepository(db),
+            WebMailbox(db),
             charts,
             discover_migrations(settings.migrations_dir, db.dialect)[-1].version,
         )

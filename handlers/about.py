@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.content.schema import Actor, SystemPart
-from bot.core import Choice, Reply
+from bot.core import Choice, Reply, commands
 from bot.core.choices import encode_choice
 from handlers.context import HandlerContext
 from handlers.menu import back_to_menu, command_choice
@@ -72,7 +72,7 @@ async def show_roles(request: Request, ctx: HandlerContext) -> list[Reply]:
         blocks.append(ctx.local(actors.note))
     blocks += [_actor_block(ctx, actor) for actor in actors.items]
     blocks.append(source_line(ctx, actors.source))
-    choices = (command_choice(ctx, "goals", "menu.goals"), back_to_menu(ctx))
+    choices = (command_choice(ctx, commands.GOALS), back_to_menu(ctx))
     return [Reply("\n\n".join(blocks), choices)]
 
 
@@ -83,7 +83,7 @@ async def show_actor(request: Request, ctx: HandlerContext) -> list[Reply]:
     if actor is None:
         return await show_roles(request, ctx)
     text = "\n\n".join((_actor_block(ctx, actor), source_line(ctx, ctx.pack.actors.source)))
-    choices = (command_choice(ctx, "roles", "menu.roles"), back_to_menu(ctx))
+    choices = (command_choice(ctx, commands.ROLES), back_to_menu(ctx))
     return [Reply(text, choices)]
 
 
@@ -111,8 +111,8 @@ async def show_about(request: Request, ctx: HandlerContext) -> list[Reply]:
     replies[-1] = Reply(
         replies[-1].text,
         (
-            command_choice(ctx, "system", "menu.system"),
-            command_choice(ctx, "goals", "menu.goals"),
+            command_choice(ctx, commands.SYSTEM),
+            command_choice(ctx, commands.GOALS),
             back_to_menu(ctx),
         ),
     )
@@ -141,7 +141,7 @@ async def show_system(request: Request, ctx: HandlerContext) -> list[Reply]:
         blocks.append(f"【{ctx.local(group.name)}】\n{ctx.local(group.text)}")
         blocks += [_part_block(ctx, part) for part in system.parts_of(group.id)]
     blocks.append(source_line(ctx, system.source))
-    choices = (command_choice(ctx, "contact", "menu.contact"), back_to_menu(ctx))
+    choices = (command_choice(ctx, commands.CONTACT), back_to_menu(ctx))
     return [Reply("\n\n".join(blocks), choices)]
 
 

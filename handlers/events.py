@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.core import Card, Choice, Reply
+from bot.core import Card, Choice, Reply, commands
 from bot.core.choices import encode_choice, parse_number
 from bot.storage.events import Event
 from handlers.context import HandlerContext
@@ -17,7 +17,7 @@ EVENTS_LISTED = 10
 
 
 def _events_button(ctx: HandlerContext) -> Choice:
-    return command_choice(ctx, "events", "menu.events")
+    return command_choice(ctx, commands.EVENTS)
 
 
 async def _follow_button(ctx: HandlerContext) -> Choice:

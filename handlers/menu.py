@@ -2,66 +2,40 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from bot.content import EASY, Catalog
 from bot.core import Choice, Reply
 from bot.core.choices import COMMAND_CHOICE, encode_choice
+from bot.core.commands import COMMANDS, MENU, Command, listed_commands, menu_commands
 from handlers.context import HandlerContext
 from handlers.routing import Request
 
 # The choice that sets the language (handled in handlers.settings, which imports this module).
 LANGUAGE_CHOICE = "lang"
 
-# The main menu, in the order residents see it: (command, catalog key of its label).
-MAIN_MENU = (
-    ("polls", "menu.polls"),
-    ("events", "menu.events"),
-    ("watch", "menu.watch"),
-    ("outcomes", "menu.outcomes"),
-    ("voice", "menu.voice"),
-    ("goals", "menu.goals"),
-    ("roles", "menu.roles"),
-    ("about", "menu.about"),
-    ("system", "menu.system"),
-    ("settings", "menu.settings"),
-    ("contact", "menu.contact"),
-    ("help", "menu.help"),
-)
 
-# The commands a platform may list in its own menu (Telegram's "/" list), with descriptions.
-COMMAND_LIST = (
-    ("start", "command.start"),
-    ("polls", "menu.polls"),
-    ("events", "menu.events"),
-    ("watch", "menu.watch"),
-    ("goals", "menu.goals"),
-    ("roles", "menu.roles"),
-    ("about", "menu.about"),
-    ("system", "menu.system"),
-    ("outcomes", "menu.outcomes"),
-    ("voice", "menu.voice"),
-    ("contact", "menu.contact"),
-    ("settings", "menu.settings"),
-    ("link", "menu.link"),
-    ("mydata", "command.mydata"),
-    ("forget", "command.forget"),
-    ("help", "menu.help"),
-)
+def command_list(
+    catalog: Catalog, language: str, commands: Iterable[Command] = COMMANDS
+) -> list[tuple[str, str]]:
+    """(name, description) of each command a platform lists in its own menu (Telegram's "/")."""
+    return [
+        (command.name, catalog.text(command.label, language))
+        for command in listed_commands(commands)
+    ]
 
 
-def command_list(catalog: Catalog, language: str) -> list[tuple[str, str]]:
-    return [(command, catalog.text(key, language)) for command, key in COMMAND_LIST]
-
-
-def command_choice(ctx: HandlerContext, command: str, label_key: str) -> Choice:
-    return Choice(ctx.t(label_key), encode_choice(COMMAND_CHOICE, command))
+def command_choice(ctx: HandlerContext, command: Command, label_key: str | None = None) -> Choice:
+    """A button that takes the same route as typing the command; labelled as in the table."""
+    return Choice(ctx.t(label_key or command.label), encode_choice(COMMAND_CHOICE, command.name))
 
 
 def main_menu(ctx: HandlerContext) -> tuple[Choice, ...]:
-    return tuple(command_choice(ctx, command, key) for command, key in MAIN_MENU)
+    return tuple(command_choice(ctx, command) for command in menu_commands())
 
 
 def back_to_menu(ctx: HandlerContext) -> Choice:
-    return command_choice(ctx, "menu", "menu.back")
+    return command_choice(ctx, MENU, "menu.back")
 
 
 async def start(request: Request, ctx: HandlerContext) -> list[Reply]:

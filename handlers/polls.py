@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.core import BarChart, Card, Choice, Reply
+from bot.core import BarChart, Card, Choice, Reply, commands
 from bot.core.choices import encode_choice, parse_number
 from bot.storage.polls import Poll, Tally, VoteOutcome
 from handlers.context import HandlerContext
@@ -52,7 +52,7 @@ async def _poll_for(request: Request, ctx: HandlerContext) -> Poll | None:
 
 
 def _polls_button(ctx: HandlerContext) -> Choice:
-    return command_choice(ctx, "polls", "menu.polls")
+    return command_choice(ctx, commands.POLLS)
 
 
 async def list_polls(request: Request, ctx: HandlerContext) -> list[Reply]:

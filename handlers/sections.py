@@ -3,21 +3,22 @@ background, one challenge, one part of the local system, an FAQ entry."""
 
 from __future__ import annotations
 
-from bot.core import Reply
+from bot.core import Reply, commands
+from bot.core.commands import Command
 from handlers.about import source_line
 from handlers.context import HandlerContext
 from handlers.menu import back_to_menu, command_choice
 
 
-def _more(ctx: HandlerContext, command: str, label_key: str) -> tuple:
-    return (command_choice(ctx, command, label_key), back_to_menu(ctx))
+def _more(ctx: HandlerContext, command: Command) -> tuple:
+    return (command_choice(ctx, command), back_to_menu(ctx))
 
 
 def examples(ctx: HandlerContext) -> list[Reply]:
     about = ctx.pack.about
     lines = "\n".join(f"・{ctx.local(example)}" for example in about.examples)
     blocks = [ctx.t("about.examples"), lines, source_line(ctx, about.source)]
-    return [Reply("\n".join(blocks), _more(ctx, "about", "menu.about"))]
+    return [Reply("\n".join(blocks), _more(ctx, commands.ABOUT))]
 
 
 def vision(ctx: HandlerContext) -> list[Reply]:
@@ -27,7 +28,7 @@ def vision(ctx: HandlerContext) -> list[Reply]:
         ctx.local(vision.text),
         source_line(ctx, vision.source),
     ]
-    return [Reply("\n\n".join(blocks), _more(ctx, "goals", "menu.goals"))]
+    return [Reply("\n\n".join(blocks), _more(ctx, commands.GOALS))]
 
 
 def background(ctx: HandlerContext) -> list[Reply] | None:
@@ -40,7 +41,7 @@ def background(ctx: HandlerContext) -> list[Reply] | None:
         for challenge in background.challenges
     ]
     blocks.append(source_line(ctx, background.source))
-    return [Reply("\n\n".join(blocks), _more(ctx, "goals", "menu.goals"))]
+    return [Reply("\n\n".join(blocks), _more(ctx, commands.GOALS))]
 
 
 def challenge(ctx: HandlerContext, number: int) -> list[Reply] | None:
@@ -52,7 +53,7 @@ def challenge(ctx: HandlerContext, number: int) -> list[Reply] | None:
         f"■ {ctx.local(item.title)}\n{ctx.local(item.text)}",
         source_line(ctx, background.source),
     ]
-    return [Reply("\n\n".join(blocks), _more(ctx, "goals", "menu.goals"))]
+    return [Reply("\n\n".join(blocks), _more(ctx, commands.GOALS))]
 
 
 def system_part(ctx: HandlerContext, part_id: str) -> list[Reply] | None:
@@ -61,7 +62,7 @@ def system_part(ctx: HandlerContext, part_id: str) -> list[Reply] | None:
     if part is None:
         return None
     blocks = [f"■ {ctx.local(part.name)}\n{ctx.local(part.text)}", source_line(ctx, system.source)]
-    return [Reply("\n\n".join(blocks), _more(ctx, "system", "menu.system"))]
+    return [Reply("\n\n".join(blocks), _more(ctx, commands.SYSTEM))]
 
 
 def faq_answer(ctx: HandlerContext, answer: str, source: str | None) -> list[Reply]:
@@ -73,4 +74,4 @@ def faq_answer(ctx: HandlerContext, answer: str, source: str | None) -> list[Rep
             source_line(ctx, source) if source in known else ctx.t("answer.source", source=source)
         )
         text = f"{answer}\n\n{cited}"
-    return [Reply(text, _more(ctx, "contact", "menu.contact"))]
+    return [Reply(text, _more(ctx, commands.CONTACT))]

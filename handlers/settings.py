@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from bot.content import EASY, LANGUAGES
-from bot.core import MAX_CHOICES, Choice, Reply
+from bot.core import MAX_CHOICES, Choice, Reply, commands
 from bot.core.choices import encode_choice, parse_number
 from handlers.context import HandlerContext
 from handlers.menu import LANGUAGE_CHOICE, back_to_menu, command_choice, main_menu, start
@@ -46,7 +46,7 @@ async def show_settings(request: Request, ctx: HandlerContext) -> list[Reply]:
         choices.append(Choice(ctx.t("settings.choose_district"), _page_data(0)))
     else:
         text += "\n" + ctx.t("settings.districts_not_set_up")
-    choices += [command_choice(ctx, "link", "menu.link"), back_to_menu(ctx)]
+    choices += [command_choice(ctx, commands.LINK), back_to_menu(ctx)]
     return [Reply(text, tuple(choices))]
 
 
@@ -113,5 +113,5 @@ def district_page(ctx: HandlerContext, page: int) -> Reply:
             Choice(ctx.t("settings.clear_district"), encode_choice(DISTRICT_CHOICE, "clear"))
         )
     else:
-        choices.append(command_choice(ctx, "settings", "menu.settings"))
+        choices.append(command_choice(ctx, commands.SETTINGS))
     return Reply(ctx.t("settings.district_prompt"), tuple(choices))

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from bot.core import Card, Choice, Reply
 from bot.core.choices import encode_choice, parse_number
+from bot.core.commands import VOICE
 from bot.storage.voices import (
     MAX_PLACE_CHARS,
     MAX_VOICE_CHARS,
@@ -53,7 +54,7 @@ def _voices(ctx: HandlerContext) -> VoiceRepository:
 
 
 def _voice_button(ctx: HandlerContext) -> Choice:
-    return command_choice(ctx, "voice", "menu.voice")
+    return command_choice(ctx, VOICE)
 
 
 def kind_label(ctx: HandlerContext, kind: VoiceKind | str) -> str:

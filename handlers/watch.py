@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime, timedelta
 
-from bot.core import MAX_CARDS, Card, Choice, Reply
+from bot.core import MAX_CARDS, Card, Choice, Reply, commands
 from bot.core.choices import encode_choice, parse_number
 from bot.storage.watch import Route, Shift, SignupOutcome
 from handlers.context import HandlerContext
@@ -24,7 +24,7 @@ STATE_TTL = timedelta(minutes=30)
 
 
 def _watch_button(ctx: HandlerContext) -> Choice:
-    return command_choice(ctx, "watch", "menu.watch")
+    return command_choice(ctx, commands.WATCH)
 
 
 def _mine_button(ctx: HandlerContext) -> Choice:

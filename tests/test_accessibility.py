@@ -12,8 +12,8 @@ from playwright.async_api import Browser, Page, expect
 
 from bot.core import Channel, IncomingMessage
 from bot.staff.polls import PollSpec, create_poll
+from bot.storage.broadcasts import NewBroadcast
 from bot.storage.faq import FaqRepository, UnansweredRepository
-from bot.storage.outbox import NewBroadcast
 from bot.web import build_web_app
 from tests.accessibility import wcag_violations
 from tests.admin_helpers import STAFF_LOGIN, STAFF_PASSWORD, add_staff
@@ -63,7 +63,7 @@ async def seed(platforms: Platforms, clock: FakeClock) -> dict[str, int]:
             IncomingMessage(Channel.WEB, f"voter{n}", data=f"vote:{poll_id}:{n % 2 + 1}")
         )
     notice = NewBroadcast(kind="notice", text_ja="12月5日は断水があります。")
-    broadcast_id = await runtime.outbox.create(notice, clock.now)
+    broadcast_id = await runtime.broadcasts.create(notice, clock.now)
     entry_id = await FaqRepository(runtime.db).add(
         ["ラジオ体操は何時からですか"], "毎朝6時30分からです。", None, None, None, clock.now
     )

@@ -50,12 +50,11 @@ async def staff(runtime: Runtime, anonymous: httpx.AsyncClient) -> httpx.AsyncCl
 
 def _admin_routes() -> list[tuple[str, str]]:
     """Every (method, path) under /admin but the login page, with ids filled in."""
-    from bot.web.admin.pages import AdminPages
+    from bot.web.admin.routes import dashboard_routes
     from bot.web.admin.site import Site
 
-    pages = AdminPages(Site(lambda: None))  # type: ignore[arg-type, return-value]
     found = []
-    for route in pages.routes():
+    for route in dashboard_routes(Site(lambda: None)):  # type: ignore[arg-type, return-value]
         assert isinstance(route, Route)
         if route.path == "/login":
             continue
@@ -302,9 +301,9 @@ async def test_an_upload_loads_the_watch_file_and_a_shift_is_cancelled_with_a_re
     assert cancelled.status_code == 303
     shift = await runtime.services.watch.shift(1)
     assert shift is not None and shift.cancel_reason == "雨のため"
-    (notice,) = await runtime.outbox.history(10)
+    (notice,) = await runtime.broadcasts.history(10)
     await runtime.delivery.deliver_until_settled(notice.id)
-    mailbox = await runtime.outbox.take_mailbox("web", "vol", runtime.services.clock())
+    mailbox = await runtime.mailbox.take("web", "vol", runtime.services.clock())
     assert len(mailbox) == 1 and "雨のため" in mailbox[0]
 
 
@@ -359,7 +358,7 @@ async def test_a_broadcast_shows_its_audience_then_sends_and_reports_progress(
     )
     assert 'data-language="easy">【' in shown
     assert "英語の本文がないため" in shown
-    assert await runtime.outbox.history(10) == []  # a preview sends nothing
+    assert await runtime.broadcasts.history(10) == []  # a preview sends nothing
     sent = await post_form(
         staff, "/admin/broadcasts", {"text_ja": "断水のお知らせ", "channel": "all"}
     )
@@ -388,7 +387,7 @@ async def test_an_empty_broadcast_is_refused_with_a_reason(
     assert (
         '<p class="error field-error" id="text_ja-error">入力してください。</p>' in response.text
     )
-    assert await runtime.outbox.history(10) == []
+    assert await runtime.broadcasts.history(10) == []
 
 
 async def test_an_unknown_id_is_a_404_page(staff: httpx.AsyncClient) -> None:

@@ -26,6 +26,7 @@ HANDLERS_MAY_IMPORT = (
     "bot.notices",
     "bot.errors",
     "bot.answerer",
+    "bot.images",  # Pillow only: a photo's real type, EXIF stripped
     "handlers",
 )
 

@@ -11,7 +11,8 @@ from click.testing import CliRunner
 from bot.cli import main
 from bot.delivery.outbox import DeliverySettings, OutboxWorker
 from bot.runtime import Runtime
-from bot.storage.outbox import NewBroadcast
+from bot.storage.broadcasts import NewBroadcast
+from bot.storage.delivery_workers import DeliveryWorkers
 from bot.storage.timestamps import to_db
 from bot.web import build_web_app
 from tests.conftest import FakeClock
@@ -40,7 +41,14 @@ async def add_residents(
 def worker(platforms: Platforms, clock: FakeClock, **changes: float) -> OutboxWorker:
     settings = DeliverySettings(**{**FAST.__dict__, **changes})
     runtime = platforms.runtime
-    return OutboxWorker(runtime.outbox, clock, runtime.telegram, runtime.line, settings)
+    return OutboxWorker(
+        runtime.outbox,
+        DeliveryWorkers(runtime.db),
+        clock,
+        runtime.telegram,
+        runtime.line,
+        settings,
+    )
 
 
 async def settle(delivery: OutboxWorker, broadcast_id: int, clock: FakeClock) -> dict[str, int]:
@@ -75,7 +83,7 @@ async def test_2000_telegram_recipients_through_the_flood_limit(
     platforms.telegram.blocked_chats.add(int(chats[700]))
     platforms.telegram.limit_per_second = 200
     platforms.telegram.refuse_next = 2  # and a flood warning at the very start
-    broadcast_id = await platforms.runtime.outbox.create(
+    broadcast_id = await platforms.runtime.broadcasts.create(
         NewBroadcast("notice", "【富岡市からのお知らせ】断水のお知らせ"), clock.now
     )
     progress = await settle(worker(platforms, clock, telegram_per_second=300), broadcast_id, clock)
@@ -103,7 +111,7 @@ async def test_claims_waiting_behind_the_rate_stay_the_workers_until_sent(
     # as a stopped worker's and send them twice.
     platforms = quiet_platforms
     await add_residents(platforms.runtime, "telegram", 60)
-    broadcast_id = await platforms.runtime.outbox.create(
+    broadcast_id = await platforms.runtime.broadcasts.create(
         NewBroadcast("notice", "お知らせ", channel="telegram"), clock.now
     )
     delivery = worker(
@@ -125,7 +133,7 @@ async def test_line_multicasts_do_not_wait_behind_a_slow_telegram_broadcast(
     platforms = quiet_platforms
     await add_residents(platforms.runtime, "telegram", 120)
     await add_residents(platforms.runtime, "line", 1200)
-    broadcast_id = await platforms.runtime.outbox.create(
+    broadcast_id = await platforms.runtime.broadcasts.create(
         NewBroadcast("notice", "お知らせ"), clock.now
     )
     delivery = worker(platforms, clock, telegram_per_second=40, telegram_in_flight=16)
@@ -143,7 +151,7 @@ async def test_1200_line_recipients_go_out_as_three_multicasts(
 ) -> None:
     platforms = quiet_platforms
     users = await add_residents(platforms.runtime, "line", 1200)
-    broadcast_id = await platforms.runtime.outbox.create(
+    broadcast_id = await platforms.runtime.broadcasts.create(
         NewBroadcast("notice", "お知らせ", channel="line"), clock.now
     )
     progress = await settle(worker(platforms, clock), broadcast_id, clock)
@@ -160,7 +168,7 @@ async def test_a_multicast_timeout_is_retried_with_the_same_key_and_counted_once
     platforms = quiet_platforms
     users = await add_residents(platforms.runtime, "line", 30)
     platforms.line.delay_next_multicast = 2.0  # accepted, but the answer comes after our timeout
-    broadcast_id = await platforms.runtime.outbox.create(
+    broadcast_id = await platforms.runtime.broadcasts.create(
         NewBroadcast("notice", "お知らせ", channel="line"), clock.now
     )
     progress = await settle(worker(platforms, clock), broadcast_id, clock)
@@ -178,7 +186,7 @@ async def test_line_429_and_5xx_back_off_and_retry(
     platforms = quiet_platforms
     await add_residents(platforms.runtime, "line", 3)
     platforms.line.refuse_next, platforms.line.fail_next = 1, 1
-    broadcast_id = await platforms.runtime.outbox.create(
+    broadcast_id = await platforms.runtime.broadcasts.create(
         NewBroadcast("notice", "お知らせ", channel="line"), clock.now
     )
     progress = await settle(worker(platforms, clock), broadcast_id, clock)
@@ -192,7 +200,7 @@ async def test_telegram_5xx_retries_then_fails_after_the_bounded_attempts(
     platforms = quiet_platforms
     await add_residents(platforms.runtime, "telegram", 1)
     platforms.telegram.fail_next = 100
-    broadcast_id = await platforms.runtime.outbox.create(
+    broadcast_id = await platforms.runtime.broadcasts.create(
         NewBroadcast("notice", "お知らせ", channel="telegram"), clock.now
     )
     calls_before = len(platforms.telegram.calls)
@@ -215,9 +223,9 @@ async def test_district_and_channel_filters_and_the_web_mailbox(
         await add_residents(runtime, "telegram", 3, district="d01")
         await add_residents(runtime, "telegram", 2, district="d02", start=100)
         await add_residents(runtime, "web", 1, district="d01")
-        audience = await runtime.outbox.audience("d01", "all")
+        audience = await runtime.broadcasts.audience("d01", "all")
         assert audience == {"telegram": 3, "line": 0, "web": 1}
-        broadcast_id = await runtime.outbox.create(
+        broadcast_id = await runtime.broadcasts.create(
             NewBroadcast("notice", "第1地区の皆さまへ", district="d01"), clock.now
         )
         await settle(worker(platforms, clock), broadcast_id, clock)
@@ -235,7 +243,7 @@ async def test_forgotten_residents_get_nothing_still_queued(
 ) -> None:
     runtime = quiet_platforms.runtime
     chats = await add_residents(runtime, "telegram", 2)
-    broadcast_id = await runtime.outbox.create(NewBroadcast("notice", "お知らせ"), clock.now)
+    broadcast_id = await runtime.broadcasts.create(NewBroadcast("notice", "お知らせ"), clock.now)
     gone = await runtime.services.residents.find("telegram", chats[0])
     assert gone is not None
     await runtime.services.residents.delete(gone.id)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from bot.core import Channel, IncomingMessage, Reply, split_text
+from bot.core.commands import ROLES
 from bot.runtime import Runtime, open_runtime
 from handlers.context import HandlerContext
 from handlers.dispatcher import Dispatcher
@@ -88,9 +89,7 @@ async def test_a_failing_handler_apologises_instead_of_raising(runtime: Runtime)
     async def broken(request: Request, ctx: HandlerContext) -> list[Reply]:
         raise RuntimeError("boom")
 
-    router = Router(
-        [Route("broken", on_command("roles"), broken)], fallback=build_router().fallback
-    )
+    router = Router([Route("broken", on_command(ROLES), broken)], fallback=build_router().fallback)
     dispatcher = Dispatcher(router, runtime.services)
     replies = await dispatcher.handle(IncomingMessage(Channel.WEB, "u1", text="/roles"))
     assert "申し訳ありません" in replies[0].text

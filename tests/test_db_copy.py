@@ -9,9 +9,9 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from bot.runtime import open_runtime
+from bot.storage.broadcasts import NewBroadcast
 from bot.storage.chart_images import ChartImageRepository
 from bot.storage.districts import DistrictRepository, StaffDistrict
-from bot.storage.outbox import NewBroadcast
 from tests.conftest import FakeClock, Resident, make_settings
 from tests.databases import database_for, scalar
 from tests.test_broadcast import add_residents
@@ -45,7 +45,7 @@ async def test_everything_is_copied_and_the_service_carries_on_in_postgresql(
             await voter.tap_card("1. 防災訓練はいつがよいですか")
             await voter.tap(choice)
         await add_residents(runtime, "telegram", 2500, start=100_000)  # over a chunk of rows
-        await runtime.outbox.create(NewBroadcast("notice", "お知らせ"), clock.now)
+        await runtime.broadcasts.create(NewBroadcast("notice", "お知らせ"), clock.now)
         pictures = ChartImageRepository(runtime.db, clock)
         picture = await pictures.name_for("a chart")
         assert await pictures.put(picture, b"\x89PNG\x00\xff")

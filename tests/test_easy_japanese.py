@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from bot.runtime import Runtime
-from bot.storage.outbox import NewBroadcast
+from bot.storage.broadcasts import NewBroadcast
 from tests.conftest import FakeClock, Resident
 from tests.test_content import CONTENT, write_pack
 
@@ -47,14 +47,14 @@ async def test_notices_are_sent_in_easy_japanese(runtime: Runtime, clock: FakeCl
     resident = Resident(runtime)
     await resident.say("やさしい日本語")
     broadcast = NewBroadcast("notice", "お知らせ", "Notice", "おしらせ")
-    await runtime.outbox.create(broadcast, clock.now)
+    await runtime.broadcasts.create(broadcast, clock.now)
     rows = await runtime.db.fetch_all(
         "SELECT CASE WHEN r.language = 'easy' THEN b.text_easy END FROM outbox o"
         " JOIN residents r ON r.id = o.resident_id JOIN broadcasts b ON b.id = o.broadcast_id"
     )
     assert [row[0] for row in rows] == ["おしらせ"]
     await runtime.delivery.deliver_due()
-    mailbox = await runtime.outbox.take_mailbox("web", "u1", clock.now)
+    mailbox = await runtime.mailbox.take("web", "u1", clock.now)
     assert mailbox == ["おしらせ"]
 
 

@@ -17,7 +17,7 @@ from bot.staff.events import (
     create_event,
     load_event_file,
 )
-from bot.storage.outbox import NewBroadcast
+from bot.storage.broadcasts import NewBroadcast
 from tests.conftest import FakeClock, Resident, make_settings
 from tests.platforms import open_platforms, telegram_callback, telegram_text
 
@@ -198,8 +198,8 @@ async def test_a_reminder_in_flight_at_a_crash_is_not_sent_again(
     person = await runtime.services.residents.get_or_create("telegram", "5", "ja", clock.now)
     reminder = NewBroadcast("reminder", "まもなく", resend_in_flight=False)
     notice = NewBroadcast("notice", "お知らせ")
-    await runtime.outbox.create_for(reminder, [person.id], clock.now)
-    await runtime.outbox.create_for(notice, [person.id], clock.now)
+    await runtime.broadcasts.create_for(reminder, [person.id], clock.now)
+    await runtime.broadcasts.create_for(notice, [person.id], clock.now)
     claimed = await runtime.outbox.claim_telegram("dead-worker", clock.now, 10)
     assert len(claimed) == 2
     clock.advance(hours=1)  # the worker died; its lease ran out

@@ -16,8 +16,9 @@ from bot.delivery.outbox import HEARTBEAT_SECONDS
 from bot.runtime import open_runtime
 from bot.scheduler import fire_due_reminders
 from bot.staff.broadcast import waiting_for
+from bot.storage.broadcasts import NewBroadcast
+from bot.storage.delivery_workers import DeliveryWorkers
 from bot.storage.inbound_events import InboundEventRepository
-from bot.storage.outbox import NewBroadcast
 from bot.web import build_web_app
 from tests.conftest import FakeClock, make_settings
 from tests.databases import scalar
@@ -67,7 +68,7 @@ async def test_two_instances_send_a_broadcast_to_5000_exactly_once_and_share_it(
         ):
             await add_residents(a, "telegram", 2500)
             await add_residents(a, "line", 2500)
-            broadcast_id = await a.outbox.create(NewBroadcast("notice", TEXT), clock.now)
+            broadcast_id = await a.broadcasts.create(NewBroadcast("notice", TEXT), clock.now)
             progress, _ = await asyncio.gather(
                 a.delivery.deliver_until_settled(broadcast_id),
                 b.delivery.deliver_until_settled(broadcast_id),
@@ -126,7 +127,7 @@ async def test_kill_9_one_instance_and_the_other_finishes_within_the_lease(
                             pass
                         await asyncio.sleep(0.05)
             async with open_runtime(settings, clock=FakeClock(), serving=False) as runtime:
-                await runtime.outbox.create(NewBroadcast("notice", TEXT), FakeClock().now)
+                await runtime.broadcasts.create(NewBroadcast("notice", TEXT), FakeClock().now)
             # The instances' workers find it within their idle round (5 s).
             await wait_for(lambda: _both_sending(settings.db), seconds=20)
             killed, _ = servers["a"]
@@ -244,18 +245,21 @@ async def test_claims_pass_when_their_workers_heartbeat_goes_stale_and_never_whi
     stale = timedelta(seconds=10)
     async with open_runtime(settings, clock=clock, serving=False) as runtime:
         outbox, events = runtime.outbox, InboundEventRepository(runtime.db)
+        workers = DeliveryWorkers(runtime.db)
         await add_residents(runtime, "telegram", 4)
-        await outbox.create(NewBroadcast("notice", TEXT, channel="telegram"), clock.now)
+        await runtime.broadcasts.create(
+            NewBroadcast("notice", TEXT, channel="telegram"), clock.now
+        )
         event_of: dict[str, tuple[str, str]] = {}
         for owner, instance in (("gone/1", "gone"), ("alive/1", "alive")):
-            await outbox.heartbeat(owner, instance, clock.now, stale)
+            await workers.heartbeat(owner, instance, clock.now, stale)
             assert len(await outbox.claim_telegram(owner, clock.now, 2)) == 2
             update = telegram_text("/goals", user_id=len(event_of) + 8000)
             event_of[instance] = ("telegram", str(update["update_id"]))
             await events.accept([(*event_of[instance], update)], clock.now, instance)
 
         clock.advance(seconds=5)  # both still count as alive
-        await outbox.heartbeat("alive/1", "alive", clock.now, stale)
+        await workers.heartbeat("alive/1", "alive", clock.now, stale)
         assert await outbox.release_stale(clock.now, stale) == (0, 0)
         assert await events.pending("other", clock.now - stale) == []
 

@@ -11,7 +11,6 @@ from PIL import Image
 
 from bot.channels.line_rich_menu import (
     HEIGHT,
-    MENU_ITEMS,
     MENU_NAME,
     WIDTH,
     draw_menu_image,
@@ -19,6 +18,7 @@ from bot.channels.line_rich_menu import (
     rich_menu_body,
 )
 from bot.cli import main
+from bot.core.commands import rich_menu_commands
 from bot.fonts import find_font
 from tests.conftest import FakeClock
 from tests.platforms import Platforms, line_event, open_platforms
@@ -46,9 +46,10 @@ async def test_the_menu_fills_the_picture_with_one_postback_per_button(
     assert body["size"] == {"width": WIDTH, "height": HEIGHT}
     assert body["chatBarText"] == "メニュー"
     areas = body["areas"]
-    assert len(areas) == len(MENU_ITEMS) == 6
+    tiled = [command.name for command in rich_menu_commands()]
+    assert len(areas) == len(tiled) == 6
     assert sum(a["bounds"]["width"] * a["bounds"]["height"] for a in areas) == WIDTH * HEIGHT
-    assert [a["action"]["data"] for a in areas] == [f"cmd:{c}" for c, _ in MENU_ITEMS]
+    assert [a["action"]["data"] for a in areas] == [f"cmd:{c}" for c in tiled]
     assert [a["action"]["displayText"] for a in areas][:2] == ["地域づくりとは", "アンケート"]
     image = Image.open(io.BytesIO(platforms.line.rich_menu_images[menu_id]))
     assert image.size == (WIDTH, HEIGHT) and image.format == "PNG"

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from bot.core import Channel, IncomingMessage
 from bot.runtime import Runtime
+from bot.storage.broadcasts import NewBroadcast
 from bot.storage.links import (
     ADDRESS_GUESSES_PER_HOUR,
     DROPPED_TABLES,
@@ -19,7 +20,6 @@ from bot.storage.links import (
     PERSON_TABLES,
     LinkOutcome,
 )
-from bot.storage.outbox import NewBroadcast
 from bot.storage.server_keys import ServerKeyRepository
 from tests.conftest import FakeClock, Resident
 from tests.test_polls import new_poll
@@ -79,15 +79,15 @@ async def test_settings_and_data_are_shared_and_notices_go_to_one_channel(
     assert "What would you like to know?" in on_web.text()
     await on_web.say("/mydata")
     assert "Telegram" in on_web.text() and "web chat" in on_web.text()
-    outbox = runtime.outbox
-    broadcast_id = await outbox.create(NewBroadcast("notice", "お知らせ", "Notice"), clock.now)
+    broadcasts = runtime.broadcasts
+    broadcast_id = await broadcasts.create(NewBroadcast("notice", "お知らせ", "Notice"), clock.now)
     rows = await runtime.db.fetch_all(
         "SELECT o.channel FROM outbox o WHERE broadcast_id = ?", (broadcast_id,)
     )
     assert [row[0] for row in rows] == ["web"]
     await on_telegram.say("/link")
     await on_telegram.tap("Get notices on Telegram")
-    broadcast_id = await outbox.create(NewBroadcast("notice", "お知らせ"), clock.now)
+    broadcast_id = await broadcasts.create(NewBroadcast("notice", "お知らせ"), clock.now)
     rows = await runtime.db.fetch_all(
         "SELECT o.channel FROM outbox o WHERE broadcast_id = ?", (broadcast_id,)
     )
@@ -201,7 +201,7 @@ async def test_notices_move_to_a_channel_that_still_reaches_the_resident(
     await runtime.services.residents.mark_unreachable("web", "web-user", clock.now + timedelta(1))
     telegram = await runtime.services.residents.find("telegram", "42")
     assert telegram is not None and telegram.receives_notices
-    counts = await runtime.outbox.audience(None, "all")
+    counts = await runtime.broadcasts.audience(None, "all")
     assert counts == {"telegram": 1, "line": 0, "web": 0}
 
 

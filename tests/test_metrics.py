@@ -11,7 +11,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot import metrics
 from bot.delivery.outbox import DeliverySettings, OutboxWorker
 from bot.runtime import Runtime
-from bot.storage.outbox import NewBroadcast
+from bot.storage.broadcasts import NewBroadcast
+from bot.storage.delivery_workers import DeliveryWorkers
 from bot.web import build_web_app
 from tests.conftest import FakeClock
 from tests.platforms import Platforms, open_platforms, telegram_text
@@ -73,7 +74,7 @@ async def test_the_outbox_depth_is_read_at_scrape_time(
     async with open_platforms(tmp_path, content_dir, clock, serving=False) as quiet:
         await add_residents(quiet.runtime, "telegram", 7)
         await add_residents(quiet.runtime, "line", 3)
-        await quiet.runtime.outbox.create(NewBroadcast("notice", "お知らせ"), clock.now)
+        await quiet.runtime.broadcasts.create(NewBroadcast("notice", "お知らせ"), clock.now)
         found = samples((await scrape(quiet.runtime)).text)
     assert found[("chiiki_outbox_rows", (("channel", "telegram"), ("state", "pending")))] == 7
     assert found[("chiiki_outbox_rows", (("channel", "line"), ("state", "pending")))] == 3
@@ -89,12 +90,13 @@ async def test_sends_are_counted_by_outcome(
         chats = await add_residents(quiet.runtime, "telegram", 5)
         quiet.telegram.blocked_chats.add(int(chats[0]))
         quiet.telegram.refuse_next = 1
-        broadcast_id = await quiet.runtime.outbox.create(
+        broadcast_id = await quiet.runtime.broadcasts.create(
             NewBroadcast("notice", "お知らせ"), clock.now
         )
         runtime = quiet.runtime
         delivery = OutboxWorker(
             runtime.outbox,
+            DeliveryWorkers(runtime.db),
             clock,
             runtime.telegram,
             runtime.line,
@@ -105,7 +107,7 @@ async def test_sends_are_counted_by_outcome(
         await add_residents(runtime, "telegram", 1, start=100)
         newcomer = await runtime.db.fetch_one("SELECT max(id) FROM residents")
         assert newcomer is not None
-        again = await runtime.outbox.create_for(
+        again = await runtime.broadcasts.create_for(
             NewBroadcast("notice", "二通目"), [newcomer[0]], clock.now
         )
         await settle(delivery, again, clock)

@@ -48,7 +48,7 @@ async def test_voters_are_told_and_outcomes_list_links_the_roles(
     )
     await record_outcome(services.outcomes, services.notices, services.pack, spec, clock.now)
     await runtime.delivery.deliver_due()
-    told = {user: await runtime.outbox.take_mailbox("web", user, clock.now) for user in "abc"}
+    told = {user: await runtime.mailbox.take("web", user, clock.now) for user in "abc"}
     assert told["c"] == []
     assert "訓練は10月の土曜に行います" in told["a"][0] and "地域づくり団体、市" in told["a"][0]
     assert "くんれんは 10月の 土曜日です" in told["b"][0]

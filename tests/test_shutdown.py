@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 
 from bot.runtime import drain, open_runtime
-from bot.storage.outbox import NewBroadcast
+from bot.storage.broadcasts import NewBroadcast
 from tests.conftest import FakeClock, make_settings
 from tests.databases import scalar
 from tests.fakes.line import FakeLine
@@ -68,7 +68,7 @@ async def test_sigterm_mid_broadcast_hands_over_at_once_with_nothing_sent_twice(
         try:
             await started(base, server)
             async with open_runtime(settings, serving=False) as runtime:
-                await runtime.outbox.create(
+                await runtime.broadcasts.create(
                     NewBroadcast("notice", "断水のお知らせ"), runtime.services.clock()
                 )
             await wait_for(lambda: len(telegram.delivered) >= 50, seconds=30)
@@ -149,7 +149,7 @@ async def test_claims_given_back_at_shutdown_are_pending_again_without_an_attemp
     settings = make_settings(tmp_path, content_dir)
     async with open_runtime(settings, clock=clock, serving=False) as runtime:
         await add_residents(runtime, "telegram", 3)
-        await runtime.outbox.create(NewBroadcast("notice", "お知らせ"), clock.now)
+        await runtime.broadcasts.create(NewBroadcast("notice", "お知らせ"), clock.now)
         assert len(await runtime.outbox.claim_telegram("stopping/1", clock.now, 2)) == 2
         assert await runtime.outbox.release_own("other/1") == 0
         assert await runtime.outbox.release_own("stopping/1") == 2

@@ -148,9 +148,9 @@ async def _answer_loop(settings: Settings, clock: FakeClock) -> None:
     async with open_runtime(settings, clock=clock, serving=False) as runtime:
         await runtime.delivery.deliver_due()
         await runtime.delivery.deliver_due()
-        told = await runtime.outbox.take_mailbox("web", "web-1", clock.now)
+        told = await runtime.mailbox.take("web", "web-1", clock.now)
         assert len(told) == 1 and "来週修理します。" in told[0] and voice.receipt in told[0]
-        assert await runtime.outbox.take_mailbox("web", "web-1", clock.now) == []
+        assert await runtime.mailbox.take("web", "web-1", clock.now) == []
         answered = await voices_of(runtime).get(voice.id)
         assert answered is not None and answered.state is VoiceState.ANSWERED
 
@@ -191,7 +191,7 @@ async def test_states_go_forward_only_with_what_each_needs(
     with pytest.raises(VoiceError, match="cannot become"):
         await staff_voices.answer(voices, notices, voice.id, "回答", clock.now)
     await runtime.delivery.deliver_due()
-    told = await runtime.outbox.take_mailbox("web", "u1", clock.now)
+    told = await runtime.mailbox.take("web", "u1", clock.now)
     assert len(told) == 2
     assert "円卓会議・協議会で取り上げる" in told[0] and "理由: 県の管理する道路です" in told[1]
 
@@ -259,7 +259,7 @@ async def test_an_outcome_of_the_meeting_reaches_author_and_supporters(
     await record_outcome(services.outcomes, services.notices, services.pack, spec, clock.now)
     await runtime.delivery.deliver_due()
     told = {
-        u: await runtime.outbox.take_mailbox("web", u, clock.now)
+        u: await runtime.mailbox.take("web", u, clock.now)
         for u in ("author", "supporter", "bystander")
     }
     assert any("手すりを付けます" in text for text in told["author"])

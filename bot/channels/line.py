@@ -35,10 +35,12 @@ from linebot.v3.webhook import SignatureValidator
 
 from bot import metrics
 from bot.channels.base import HandleMessage, MarkUnreachable
+from bot.channels.line_content import DATA_API_BASE, LineContent, attachments_of
 from bot.charts import ChartPublisher
 from bot.core import Channel, Choice, IncomingMessage, Reply, split_text
 from bot.core.choices import COMMAND_CHOICE, encode_choice
 from bot.core.clock import Clock
+from bot.core.commands import WELCOME
 from bot.core.text import utf16_length
 from bot.delivery import RetryPolicy, send_with_retries
 from bot.errors import PermanentDeliveryError, RetryableDeliveryError
@@ -55,7 +57,7 @@ REQUEST_TIMEOUT_SECONDS = 10
 MULTICAST_LIMIT = 500
 SINGLE_ATTEMPT = RetryPolicy(max_attempts=1)
 # What a follow (add or unblock) says: the welcome, then the district question if any.
-FOLLOW_CHOICE = encode_choice(COMMAND_CHOICE, "welcome")
+FOLLOW_CHOICE = encode_choice(COMMAND_CHOICE, WELCOME.name)
 
 T = TypeVar("T")
 
@@ -204,8 +206,11 @@ def split_replays(
     return fresh, replays
 
 
-def to_incoming(event: dict[str, Any]) -> IncomingMessage | None:
-    """The neutral message in a LINE event, or None when there is nothing to answer."""
+def to_incoming(
+    event: dict[str, Any], content: LineContent | None = None
+) -> IncomingMessage | None:
+    """The neutral message in a LINE event, or None when there is nothing to answer.
+    `content` fetches an image's or file's bytes when a handler asks."""
     source = event.get("source") or {}
     user_id = source.get("userId")
     if source.get("type") != "user" or not isinstance(user_id, str):
@@ -217,9 +222,15 @@ def to_incoming(event: dict[str, Any]) -> IncomingMessage | None:
         data = (event.get("postback") or {}).get("data")
         return IncomingMessage(Channel.LINE, user_id, data=data if isinstance(data, str) else "")
     if kind == "message":
-        message = event.get("message") or {}
+        message = event.get("message")
+        message = message if isinstance(message, dict) else {}
         text = message.get("text") if message.get("type") == "text" else None
-        return IncomingMessage(Channel.LINE, user_id, text=text if isinstance(text, str) else None)
+        return IncomingMessage(
+            Channel.LINE,
+            user_id,
+            text=text if isinstance(text, str) else None,
+            attachments=attachments_of(message, content),
+        )
     return None
 
 
@@ -237,8 +248,10 @@ class LineChannel:
         policy: RetryPolicy | None = None,
         request_timeout: float = REQUEST_TIMEOUT_SECONDS,
         charts: ChartPublisher | None = None,
+        data_api_base: str = DATA_API_BASE,
     ) -> None:
         self._charts = charts
+        self.content = LineContent(data_api_base, access_token, request_timeout)
         self._timeout = request_timeout
         self._validator = SignatureValidator(channel_secret)
         self._configuration = Configuration(access_token=access_token, host=api_base)
@@ -276,7 +289,7 @@ class LineChannel:
         if payload.get("type") == "unfollow" and isinstance(source.get("userId"), str):
             await self._mark_unreachable(Channel.LINE, source["userId"])
             return
-        incoming = to_incoming(payload)
+        incoming = to_incoming(payload, self.content)
         if incoming is None:
             logger.debug("ignored LINE event of type %s", payload.get("type"))
             return

@@ -1,5 +1,7 @@
 """The LINE rich menu: six buttons at the bottom of the chat, drawn from the pack and uploaded.
 
+The buttons are the commands with a `tile` in bot/core/commands.py.
+
 Each area sends a postback with the same choice data a menu button carries (`cmd:<command>`), so
 a tap goes through the same router as a typed command.
 """
@@ -7,6 +9,7 @@ a tap goes through the same router as a typed command.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +18,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from bot.content import Catalog, Pack
 from bot.core.choices import COMMAND_CHOICE, encode_choice
+from bot.core.commands import COMMANDS, Command, rich_menu_commands
 from bot.errors import ChiikiError
 
 # LINE's full-size menu; the image must have exactly this size and stay under 1 MB.
@@ -23,15 +27,6 @@ COLUMNS, ROWS = 3, 2
 MAX_IMAGE_BYTES = 1024 * 1024
 MENU_NAME = "chiiki"
 CHAT_BAR_LIMIT = 14
-# (command, catalog key): what residents reach most, in reading order.
-MENU_ITEMS = (
-    ("about", "menu.about"),
-    ("polls", "menu.polls"),
-    ("watch", "menu.watch"),
-    ("events", "menu.events"),
-    ("settings", "menu.settings"),
-    ("help", "menu.help"),
-)
 
 
 class RichMenuError(ChiikiError):
@@ -45,10 +40,13 @@ class MenuButton:
     label_en: str
 
 
-def menu_buttons(catalog: Catalog) -> list[MenuButton]:
+def menu_buttons(catalog: Catalog, commands: Iterable[Command] = COMMANDS) -> list[MenuButton]:
+    """A button for each command the table puts on a tile (bot/core/commands.py)."""
     return [
-        MenuButton(command, catalog.text(key, "ja"), catalog.text(key, "en"))
-        for command, key in MENU_ITEMS
+        MenuButton(
+            command.name, catalog.text(command.label, "ja"), catalog.text(command.label, "en")
+        )
+        for command in rich_menu_commands(commands)
     ]
 
 

@@ -22,6 +22,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot import metrics
 from bot.channels.base import HandleMessage, MarkUnreachable
+from bot.channels.telegram_files import TelegramFiles, file_base_url
 from bot.channels.telegram_http import AiohttpRequest
 from bot.channels.telegram_update import callback_query_id, parse_update, to_incoming
 from bot.charts import ChartPublisher
@@ -163,10 +164,12 @@ class TelegramChannel:
         self.bot = Bot(
             token,
             base_url=api_base,
+            base_file_url=file_base_url(api_base),
             request=AiohttpRequest(connection_pool_size=64),
             # Long polling (getUpdates) holds its connection open: a pool of its own.
             get_updates_request=AiohttpRequest(connection_pool_size=1),
         )
+        self.files = TelegramFiles(self.bot)
         self._initialized = False
         self._initializing = asyncio.Lock()
 
@@ -270,7 +273,7 @@ class TelegramChannel:
         if update.blocked_by is not None:
             await self._mark_unreachable(Channel.TELEGRAM, str(update.blocked_by))
             return
-        message = to_incoming(update)
+        message = to_incoming(update, self.files.fetcher)
         if message is None:
             return
         chat_id, incoming = message

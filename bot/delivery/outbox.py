@@ -20,8 +20,9 @@ from aiolimiter import AsyncLimiter
 from bot import metrics
 from bot.core.clock import Clock
 from bot.errors import DeliveryError, PermanentDeliveryError, RetryableDeliveryError
+from bot.storage.delivery_workers import DeliveryWorkers
 from bot.storage.group_commit import GroupCommit
-from bot.storage.outbox import LineBatch, OutboxRepository, Recipient
+from bot.storage.outbox_claims import LineBatch, OutboxClaims, Recipient
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +62,8 @@ HEARTBEAT_SECONDS = 2.0  # how often a worker says it is alive (at most a quarte
 class OutboxWorker:
     def __init__(
         self,
-        outbox: OutboxRepository,
+        outbox: OutboxClaims,
+        workers: DeliveryWorkers,
         clock: Clock,
         telegram: TelegramSender | None,
         line: LineSender | None,
@@ -69,6 +71,7 @@ class OutboxWorker:
         instance: str = "chiiki",
     ) -> None:
         self._outbox = outbox
+        self._heartbeats = workers
         self._clock = clock
         self._telegram = telegram
         self._line = line
@@ -108,7 +111,7 @@ class OutboxWorker:
             return
         self._kept_up_at = time.monotonic()
         lease = timedelta(seconds=self.settings.lease_seconds)
-        workers = await self._outbox.heartbeat(self.owner, self.instance, self._clock(), lease)
+        workers = await self._heartbeats.heartbeat(self.owner, self.instance, self._clock(), lease)
         if workers != self._workers:
             logger.info("%d delivery workers share the Telegram rate", workers)
             self._workers = workers
@@ -144,7 +147,7 @@ class OutboxWorker:
     async def leave(self) -> None:
         """At shutdown: drop out of the count, so the others take the whole rate at once."""
         try:
-            await self._outbox.leave(self.owner)
+            await self._heartbeats.leave(self.owner)
         except Exception:
             logger.warning("could not say this delivery worker stopped", exc_info=True)
 

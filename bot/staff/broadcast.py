@@ -10,7 +10,8 @@ from bot.channels.line import LineChannel
 from bot.content import Catalog, Pack
 from bot.content.readings import add_readings
 from bot.errors import ChiikiError
-from bot.storage.outbox import PUSH_CHANNELS, HeldClaims, NewBroadcast, OutboxRepository
+from bot.storage.broadcasts import PUSH_CHANNELS, BroadcastRepository, NewBroadcast
+from bot.storage.outbox_claims import HeldClaims
 
 CHANNEL_CHOICES = ("all", *PUSH_CHANNELS)
 MAX_NOTICE_CHARS = 2000
@@ -77,9 +78,9 @@ def prepare_notice(
 
 
 async def plan_broadcast(
-    outbox: OutboxRepository, line: LineChannel | None, district: str | None, channel: str
+    broadcasts: BroadcastRepository, line: LineChannel | None, district: str | None, channel: str
 ) -> BroadcastPlan:
-    audience = await outbox.audience(district, channel)
+    audience = await broadcasts.audience(district, channel)
     line_cost = audience.get("line", 0)
     limit = used = None
     if line is not None and line_cost:
@@ -95,8 +96,10 @@ def check_target(pack: Pack, district: str | None, channel: str) -> None:
         raise BroadcastError(f"--district: unknown {district!r} (known: {known})")
 
 
-async def queue_broadcast(outbox: OutboxRepository, broadcast: NewBroadcast, now: datetime) -> int:
-    return await outbox.create(broadcast, now)
+async def queue_broadcast(
+    broadcasts: BroadcastRepository, broadcast: NewBroadcast, now: datetime
+) -> int:
+    return await broadcasts.create(broadcast, now)
 
 
 def waiting_for(held: list[HeldClaims], now: datetime, lease_seconds: float) -> str | None:

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.storage.broadcasts import NewBroadcast, insert_broadcast
 from bot.storage.database import Database, Row, inserted_id
-from bot.storage.outbox import NewBroadcast, insert_broadcast
 from bot.storage.timestamps import from_db, to_db
 
 

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.storage.broadcasts import NewBroadcast, insert_broadcast
 from bot.storage.database import Connection, Database, Row, inserted_id
-from bot.storage.outbox import NewBroadcast, insert_broadcast
 from bot.storage.timestamps import from_db, to_db
 
 # Who took part: a poll's voters; a meeting's residents who asked to be reminded of it, and

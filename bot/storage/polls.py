@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from bot.storage.broadcasts import DISTRICT_AUDIENCE, NewBroadcast, insert_broadcast
 from bot.storage.database import Connection, Database, Row, chunked, inserted_id, placeholders
 from bot.storage.group_commit import GroupCommit
-from bot.storage.outbox import DISTRICT_AUDIENCE, NewBroadcast, insert_broadcast
 from bot.storage.timestamps import from_db, to_db
 
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from bot.storage.broadcasts import NewBroadcast, insert_broadcast
 from bot.storage.database import Connection, Database, Row, inserted_id
 from bot.storage.events import ReminderOutcome, pending_due_times
-from bot.storage.outbox import NewBroadcast, insert_broadcast
 from bot.storage.timestamps import from_db, to_db
 
 

@@ -25,7 +25,7 @@ from bot.errors import ConfigError
 from bot.runtime import Runtime, drain, open_runtime
 from bot.storage.database import is_busy
 from bot.web import operations
-from bot.web.admin.pages import AdminPages
+from bot.web.admin.routes import dashboard_routes
 from bot.web.admin.site import Site
 from bot.web.chat import ChatEndpoints
 from bot.web.security import SecurityHeaders
@@ -95,7 +95,7 @@ def _starlette(endpoints: _Endpoints, settings: Settings, lifespan: object = Non
         Route("/metrics", endpoints.scrape_metrics),
         Mount(
             "/admin",
-            routes=AdminPages(site).routes(),
+            routes=dashboard_routes(site),
             middleware=site.middleware(secret, settings.secure_cookies),
         ),
         Mount("/static", StaticFiles(packages=[("bot.web", "static")]), name="static"),

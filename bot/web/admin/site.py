@@ -21,7 +21,9 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from bot.runtime import Runtime
+from bot.staff.actor import StaffActor
 from bot.storage.staff import StaffRepository
+from bot.web.addresses import client_address
 from bot.web.admin.auth import (
     PASSWORD_CHECKS_AT_ONCE,
     SESSION_LIFETIME,
@@ -52,6 +54,12 @@ class Page:
     login: str
     language: str
     form: FormData | None
+
+    @property
+    def actor(self) -> StaffActor:
+        """The logged-in staff member, for the bot/staff functions this page calls."""
+        address = client_address(self.request, self.runtime.settings.trusted_proxy_networks)
+        return StaffActor(self.login, address=address)
 
     @property
     def now(self) -> datetime:

@@ -1,0 +1,122 @@
+"""The broadcast pages: write a notice, see its audience and LINE cost, send, follow it."""
+
+from __future__ import annotations
+
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from bot.errors import ChiikiError
+from bot.staff.broadcast import MAX_NOTICE_CHARS, plan_broadcast, prepare_notice
+from bot.storage.outbox import BroadcastSummary, NewBroadcast
+from bot.web.admin.common import FeaturePages, path_number, see
+from bot.web.admin.forms import FieldProblem, FormErrors
+from bot.web.admin.site import Page
+
+HISTORY_LENGTH = 30
+
+
+async def _broadcast(page: Page) -> BroadcastSummary | None:
+    broadcast_id = path_number(page.request, "broadcast_id")
+    found = await page.runtime.outbox.history(1, broadcast_id or 0)
+    return found[0] if found else None
+
+
+class BroadcastPages(FeaturePages):
+    def routes(self) -> list[BaseRoute]:
+        staff = self.site.staff_only
+        return [
+            Route("/broadcasts", staff(self.broadcasts)),
+            Route("/broadcasts/preview", staff(self.preview_broadcast), methods=["POST"]),
+            Route("/broadcasts", staff(self.send_broadcast), methods=["POST"]),
+            Route("/broadcasts/{broadcast_id:rowid}", staff(self.broadcast)),
+            Route("/broadcasts/{broadcast_id:rowid}/progress.json", staff(self.progress)),
+        ]
+
+    async def broadcasts(
+        self, page: Page, error: str | None = None, errors: dict[str, str] | None = None
+    ) -> Response:
+        return self.render(
+            page,
+            "admin/broadcasts.html",
+            400 if error or errors else 200,
+            errors=errors or {},
+            history=await page.runtime.outbox.history(HISTORY_LENGTH),
+            kinds=self.site.texts.keys(),
+            error=error,
+            values=page.form or {},
+        )
+
+    def _notice(self, page: Page) -> NewBroadcast:
+        services = page.runtime.services
+        problems = {
+            name: FieldProblem("form.error.too_long", {"max": MAX_NOTICE_CHARS})
+            for name in ("text_ja", "text_en")
+            if len(page.field(name)) > MAX_NOTICE_CHARS
+        }
+        if not page.field("text_ja"):
+            problems["text_ja"] = FieldProblem("form.error.required")
+        if problems:
+            raise FormErrors(problems)
+        return prepare_notice(
+            services.pack,
+            services.catalog,
+            page.field("text_ja"),
+            page.field("text_en") or None,
+            page.field("district") or None,
+            page.field("channel") or "all",
+        )
+
+    async def preview_broadcast(self, page: Page) -> Response:
+        try:
+            message = self._notice(page)
+            plan = await plan_broadcast(
+                page.runtime.outbox, page.runtime.line, message.district, message.channel
+            )
+        except FormErrors as problems:
+            return await self.broadcasts(page, errors=self.words(page, problems))
+        except ChiikiError as exc:
+            return await self.broadcasts(page, error=str(exc))
+        return self.render(
+            page, "admin/broadcast_preview.html", message=message, plan=plan, values=page.form
+        )
+
+    async def send_broadcast(self, page: Page) -> Response:
+        runtime = page.runtime
+        try:
+            message = self._notice(page)
+            plan = await plan_broadcast(
+                runtime.outbox, runtime.line, message.district, message.channel
+            )
+        except FormErrors as problems:
+            return await self.broadcasts(page, errors=self.words(page, problems))
+        except ChiikiError as exc:
+            return await self.broadcasts(page, error=str(exc))
+        if plan.exceeds_quota and not page.checked("force"):
+            return self.render(
+                page,
+                "admin/broadcast_preview.html",
+                400,
+                message=message,
+                plan=plan,
+                values=page.form,
+                error=self.site.t(page.language)("broadcast.over_quota"),
+            )
+        broadcast_id = await runtime.outbox.create(message, page.now)
+        runtime.delivery.wake.set()
+        return see(f"/admin/broadcasts/{broadcast_id}")
+
+    async def broadcast(self, page: Page) -> Response:
+        item = await _broadcast(page)
+        if item is None:
+            return self.render(page, "admin/missing.html", 404)
+        return self.render(page, "admin/broadcast.html", item=item)
+
+    async def progress(self, page: Page) -> Response:
+        item = await _broadcast(page)
+        if item is None:
+            return JSONResponse({"error": "no such broadcast"}, status_code=404)
+        percent = 100 if item.total == 0 else round(100 * item.settled / item.total)
+        counts = {**item.counts, "sent": item.counts["sent"] - item.in_chat}
+        return JSONResponse(
+            {**counts, "in_chat": item.in_chat, "total": item.total, "percent": percent}
+        )

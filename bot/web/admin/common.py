@@ -1,0 +1,61 @@
+"""What every dashboard feature's pages share: rendering with the staff frame, redirects,
+CSV downloads, path ids, form problems and the easy-Japanese preview."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from bot.content.readings import add_readings
+from bot.web.admin.forms import FormErrors
+from bot.web.admin.site import Page, Site
+
+# What an easy-Japanese reader will see of a form's fields: (label's text key, text).
+EasyPreview = list[tuple[str, str]] | None
+
+
+def see(path: str) -> Response:
+    return RedirectResponse(path, status_code=303)
+
+
+def csv_response(text: str, filename: str) -> Response:
+    # A BOM lets Excel, which staff open CSV files with, read the Japanese correctly.
+    return Response(
+        "\ufeff" + text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def path_number(request: Request, name: str) -> int | None:
+    value = request.path_params.get(name)
+    return value if isinstance(value, int) else None
+
+
+def easy_preview(page: Page, *fields: tuple[str, str]) -> EasyPreview:
+    """The form's Japanese fields (label's text key, field name) as easy readers get them: the
+    staff's words with readings added (bot/content/readings.py)."""
+    return [(key, add_readings(page.field(name))) for key, name in fields if page.field(name)]
+
+
+class FeaturePages:
+    """One feature's pages (polls, events…): each subclass lists its routes in `routes()`."""
+
+    def __init__(self, site: Site) -> None:
+        self.site = site
+
+    def render(self, page: Page, template: str, status: int = 200, **context: object) -> Response:
+        return self.site.render(
+            page.request,
+            page.language,
+            template,
+            status,
+            login=page.login,
+            pack=page.runtime.services.pack,
+            **context,
+        )
+
+    def words(self, page: Page, problems: FormErrors) -> dict[str, str]:
+        """Each field's problem in the page's language."""
+        t = self.site.t(page.language)
+        return {name: t(p.key, **p.values) for name, p in problems.problems.items()}

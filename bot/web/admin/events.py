@@ -1,0 +1,76 @@
+"""The events pages: list with reminders, create (with the easy-Japanese preview), cancel."""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from bot.errors import ChiikiError
+from bot.staff.events import create_event
+from bot.web.admin.common import EasyPreview, FeaturePages, easy_preview, path_number, see
+from bot.web.admin.forms import FormErrors, event_spec
+from bot.web.admin.site import Page
+
+
+class EventPages(FeaturePages):
+    def routes(self) -> list[BaseRoute]:
+        staff = self.site.staff_only
+        return [
+            Route("/events", staff(self.events)),
+            Route("/events", staff(self.create_event), methods=["POST"]),
+            Route("/events/easy", staff(self.preview_event), methods=["POST"]),
+            Route("/events/{event_id:rowid}/cancel", staff(self.cancel_event), methods=["POST"]),
+        ]
+
+    async def events(
+        self,
+        page: Page,
+        error: str | None = None,
+        easy: EasyPreview = None,
+        errors: dict[str, str] | None = None,
+    ) -> Response:
+        events = page.runtime.services.events
+        rows = []
+        for item in sorted(await events.all(), key=lambda e: e.starts_at, reverse=True):
+            rows.append(
+                (item, await events.audience_size(item.id), await events.reminders_of(item.id))
+            )
+        return self.render(
+            page,
+            "admin/events.html",
+            400 if error or errors else 200,
+            rows=rows,
+            now=page.now,
+            error=error,
+            values=page.form or {},
+            easy=easy,
+            errors=errors or {},
+        )
+
+    async def preview_event(self, page: Page) -> Response:
+        fields = ("title_ja", "place_ja", "description_ja")
+        return await self.events(
+            page, easy=easy_preview(page, *((f"events.{f}", f) for f in fields))
+        )
+
+    async def create_event(self, page: Page) -> Response:
+        services = page.runtime.services
+        try:
+            await create_event(event_spec(page), services.events, services.pack, page.now, "form")
+        except FormErrors as problems:
+            return await self.events(page, errors=self.words(page, problems))
+        except ChiikiError as exc:
+            return await self.events(page, error=str(exc))
+        return see("/admin/events")
+
+    async def cancel_event(self, page: Page) -> Response:
+        services = page.runtime.services
+        event_id = path_number(page.request, "event_id")
+        item = await services.events.get(event_id) if event_id is not None else None
+        if item is not None:
+            queued = await services.events.cancel(
+                item.id, services.notices.event_cancelled(item), page.now
+            )
+            if queued is not None:
+                page.runtime.delivery.wake.set()
+        return see("/admin/events")

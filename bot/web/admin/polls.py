@@ -1,0 +1,134 @@
+"""The polls pages: list, create (with the easy-Japanese preview), results, CSV, close."""
+
+from __future__ import annotations
+
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from bot.errors import ChiikiError
+from bot.staff.polls import create_poll, merge_small_groups, results_csv
+from bot.storage.polls import Poll
+from bot.web.admin.common import (
+    EasyPreview,
+    FeaturePages,
+    csv_response,
+    easy_preview,
+    path_number,
+    see,
+)
+from bot.web.admin.forms import FormErrors, poll_spec
+from bot.web.admin.site import Page
+
+
+async def _poll(page: Page) -> Poll | None:
+    poll_id = path_number(page.request, "poll_id")
+    return await page.runtime.services.polls.get(poll_id) if poll_id is not None else None
+
+
+class PollPages(FeaturePages):
+    def routes(self) -> list[BaseRoute]:
+        staff = self.site.staff_only
+        return [
+            Route("/polls", staff(self.polls)),
+            Route("/polls", staff(self.create_poll), methods=["POST"]),
+            Route("/polls/easy", staff(self.preview_poll), methods=["POST"]),
+            Route("/polls/{poll_id:rowid}", staff(self.poll)),
+            Route("/polls/{poll_id:rowid}/results.json", staff(self.poll_results)),
+            Route("/polls/{poll_id:rowid}/results.csv", staff(self.poll_csv)),
+            Route("/polls/{poll_id:rowid}/close", staff(self.close_poll), methods=["POST"]),
+        ]
+
+    async def polls(
+        self,
+        page: Page,
+        error: str | None = None,
+        easy: EasyPreview = None,
+        errors: dict[str, str] | None = None,
+    ) -> Response:
+        services = page.runtime.services
+        rows = [
+            (poll, (await services.polls.tally(poll.id)).ballots)
+            for poll in await services.polls.all()
+        ]
+        rows.sort(key=lambda row: row[0].id, reverse=True)
+        return self.render(
+            page,
+            "admin/polls.html",
+            400 if error or errors else 200,
+            rows=rows,
+            now=page.now,
+            error=error,
+            values=page.form or {},
+            easy=easy,
+            errors=errors or {},
+        )
+
+    async def preview_poll(self, page: Page) -> Response:
+        return await self.polls(
+            page,
+            easy=easy_preview(
+                page, ("polls.question_ja", "question_ja"), ("polls.choices_ja", "choices_ja")
+            ),
+        )
+
+    async def create_poll(self, page: Page) -> Response:
+        services = page.runtime.services
+        try:
+            spec = poll_spec(page)
+            poll_id, announcement = await create_poll(
+                spec, services.polls, services.pack, page.now, "form", services.notices
+            )
+        except FormErrors as problems:
+            return await self.polls(page, errors=self.words(page, problems))
+        except ChiikiError as exc:
+            return await self.polls(page, error=str(exc))
+        if announcement is not None:
+            page.runtime.delivery.wake.set()
+        return see(f"/admin/polls/{poll_id}")
+
+    async def poll(self, page: Page) -> Response:
+        polls = page.runtime.services.polls
+        item = await _poll(page)
+        if item is None:
+            return self.render(page, "admin/missing.html", 404)
+        tally = await polls.tally(item.id)
+        groups = merge_small_groups(await polls.tally_by_district(item.id))
+        return self.render(
+            page,
+            "admin/poll.html",
+            poll=item,
+            tally=tally,
+            groups=groups,
+            comments=len(await polls.comments(item.id)),
+            open=item.is_open(page.now),
+        )
+
+    async def poll_results(self, page: Page) -> Response:
+        polls = page.runtime.services.polls
+        item = await _poll(page)
+        if item is None:
+            return JSONResponse({"error": "no such poll"}, status_code=404)
+        tally = await polls.tally(item.id)
+        return JSONResponse(
+            {
+                "ballots": tally.ballots,
+                "counts": {str(c.position): tally.counts.get(c.position, 0) for c in item.choices},
+                "open": item.is_open(page.now),
+            }
+        )
+
+    async def poll_csv(self, page: Page) -> Response:
+        polls = page.runtime.services.polls
+        item = await _poll(page)
+        if item is None:
+            return self.render(page, "admin/missing.html", 404)
+        text = results_csv(
+            item, await polls.tally(item.id), await polls.tally_by_district(item.id)
+        )
+        return csv_response(text, f"poll-{item.id}.csv")
+
+    async def close_poll(self, page: Page) -> Response:
+        poll_id = path_number(page.request, "poll_id")
+        if poll_id is not None:
+            await page.runtime.services.polls.close(poll_id, page.now)
+        return see(f"/admin/polls/{poll_id}")

@@ -1,0 +1,92 @@
+"""The school-route watch pages: roster, loading a watch file, cancelling a shift."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from bot.errors import ChiikiError
+from bot.staff.watch import load_watch, parse_watch_file, roster_csv
+from bot.web.admin.common import FeaturePages, csv_response, path_number, see
+from bot.web.admin.site import Page
+
+ROSTER_DAYS = 14
+MAX_UPLOAD_BYTES = 256 * 1024
+
+
+class WatchPages(FeaturePages):
+    def routes(self) -> list[BaseRoute]:
+        staff = self.site.staff_only
+        return [
+            Route("/watch", staff(self.watch)),
+            Route("/watch", staff(self.load_watch), methods=["POST"]),
+            Route("/watch/roster.csv", staff(self.roster_csv)),
+            Route(
+                "/watch/shifts/{shift_id:rowid}/cancel", staff(self.cancel_shift), methods=["POST"]
+            ),
+        ]
+
+    async def watch(self, page: Page, message: str | None = None, error: bool = False) -> Response:
+        lines = await page.runtime.services.watch.roster(
+            page.now - timedelta(hours=12), page.now + timedelta(days=ROSTER_DAYS), None
+        )
+        return self.render(
+            page,
+            "admin/watch.html",
+            400 if error else 200,
+            lines=lines,
+            days=ROSTER_DAYS,
+            message=message,
+            error=error,
+        )
+
+    async def load_watch(self, page: Page) -> Response:
+        upload = page.form.get("file") if page.form is not None else None
+        raw = await upload.read(MAX_UPLOAD_BYTES + 1) if hasattr(upload, "read") else b""
+        source = getattr(upload, "filename", None) or "upload"
+        try:
+            if not raw:
+                raise ChiikiError("file: choose a watch file (YAML) to load")
+            if len(raw) > MAX_UPLOAD_BYTES:
+                raise ChiikiError(f"{source}: larger than {MAX_UPLOAD_BYTES // 1024} KB")
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise ChiikiError(f"{source}: not UTF-8 text") from None
+            spec = parse_watch_file(text, source)
+            services = page.runtime.services
+            result = await load_watch(
+                spec, services.watch, services.pack, page.runtime.settings, page.now, source
+            )
+        except ChiikiError as exc:
+            return await self.watch(page, str(exc), error=True)
+        summary = self.site.t(page.language)(
+            "watch.loaded",
+            routes=result.routes_added,
+            added=result.shifts_added,
+            changed=result.shifts_changed,
+            unchanged=result.unchanged,
+        )
+        return await self.watch(page, summary)
+
+    async def roster_csv(self, page: Page) -> Response:
+        lines = await page.runtime.services.watch.roster(
+            page.now - timedelta(hours=12), page.now + timedelta(days=ROSTER_DAYS), None
+        )
+        return csv_response(roster_csv(lines, page.runtime.settings.tz), "watch-roster.csv")
+
+    async def cancel_shift(self, page: Page) -> Response:
+        services = page.runtime.services
+        shift_id = path_number(page.request, "shift_id")
+        reason = page.field("reason")[:200]
+        if not reason:
+            return await self.watch(page, self.site.t(page.language)("watch.reason_needed"), True)
+        if shift_id is not None:
+            queued = await services.watch.cancel_shift(
+                shift_id, reason, page.now, services.notices.shift_cancelled
+            )
+            if queued is not None:
+                page.runtime.delivery.wake.set()
+        return see("/admin/watch")
