@@ -47,6 +47,8 @@ async def send_voice(
         await resident.tap("場所なし")
     else:
         await resident.say(place)
+    assert "写真があれば" in resident.text()
+    await resident.tap("写真なし")
     await resident.tap("連絡してよい")
     assert text in resident.text() and "困りごと・危険な場所" in resident.text()
     await resident.tap("送る")
@@ -79,6 +81,7 @@ async def test_a_place_can_be_left_out_and_a_cancel_stores_nothing(runtime: Runt
     await resident.tap("意見・提案")
     await resident.say("ベンチがほしいです")
     await resident.tap("場所なし")
+    await resident.tap("写真なし")
     await resident.tap("連絡は不要")
     await resident.tap("やめる")
     assert "送るのをやめました" in resident.text()
