@@ -7,7 +7,7 @@ from starlette.routing import BaseRoute, Route
 
 from bot.errors import ChiikiError
 from bot.staff.broadcast import MAX_NOTICE_CHARS, plan_broadcast, prepare_notice
-from bot.storage.outbox import BroadcastSummary, NewBroadcast
+from bot.storage.broadcasts import BroadcastSummary, NewBroadcast
 from bot.web.admin.common import FeaturePages, path_number, see
 from bot.web.admin.forms import FieldProblem, FormErrors
 from bot.web.admin.site import Page
