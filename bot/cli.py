@@ -236,7 +236,7 @@ def chat(user: str) -> None:
     async def run() -> None:
         async with open_runtime(settings) as runtime:
             if interactive:
-                replies = await runtime.dispatcher.handle(session.incoming("/start"))
+                replies = await runtime.pipeline.converse(session.incoming("/start"))
                 click.echo(session.render(replies))
                 click.echo(f"\n{LEAVE_HINT}")
             while True:
@@ -247,7 +247,7 @@ def chat(user: str) -> None:
                     break
                 if not line.strip():
                     continue
-                replies = await runtime.dispatcher.handle(session.incoming(line.rstrip("\n")))
+                replies = await runtime.pipeline.converse(session.incoming(line.rstrip("\n")))
                 click.echo(session.render(replies) + "\n")
 
     asyncio.run(run())

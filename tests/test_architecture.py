@@ -29,6 +29,19 @@ HANDLERS_MAY_IMPORT = (
     "bot.images",  # Pillow only: a photo's real type, EXIF stripped
     "handlers",
 )
+# What a channel adapter (bot/channels) may import of ours: the neutral types and its own
+# package (with what is in them), the delivery interface (retries and their errors) and the
+# counters. Never the dispatcher, handlers or storage: the pipeline (bot/pipeline.py) stands
+# between them.
+CHANNELS_MAY_IMPORT_PACKAGES = ("bot.core", "bot.channels")
+CHANNELS_MAY_IMPORT_MODULES = (
+    "bot.delivery",  # the package's interface (RetryPolicy, send_with_retries), not the outbox
+    "bot.delivery.retry",
+    "bot.errors",
+    "bot.metrics",
+)
+# The LINE rich menu is staff set-up drawn from the pack and catalog, not a conversation path.
+CHANNEL_EXCEPTIONS = {"line_rich_menu.py": ("bot.content",)}
 
 
 def imports_of(path: Path) -> set[str]:
@@ -60,6 +73,31 @@ def test_handlers_import_only_the_core_storage_and_content(path: Path) -> None:
     for module in imports_of(path):
         if module.split(".")[0] in {"bot", "handlers"}:
             assert module.startswith(HANDLERS_MAY_IMPORT), f"{path.name} imports {module}"
+
+
+def own_imports(path: Path) -> set[str]:
+    """Our modules `path` imports, `from bot import metrics` counted as bot.metrics."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module in {"bot", "handlers"}:
+                found |= {f"{node.module}.{alias.name}" for alias in node.names}
+            else:
+                found.add(node.module)
+    return {module for module in found if module.split(".")[0] in {"bot", "handlers"}}
+
+
+@pytest.mark.parametrize("path", python_files("bot/channels"), ids=lambda p: p.name)
+def test_channels_import_only_their_sdk_the_core_and_the_delivery_interface(path: Path) -> None:
+    modules = CHANNELS_MAY_IMPORT_MODULES + CHANNEL_EXCEPTIONS.get(path.name, ())
+    for module in own_imports(path):
+        inside = any(
+            module == p or module.startswith(f"{p}.") for p in CHANNELS_MAY_IMPORT_PACKAGES
+        )
+        assert inside or module in modules, f"{path.name} imports {module}"
 
 
 @pytest.mark.parametrize("path", python_files("bot/core"), ids=lambda p: p.name)

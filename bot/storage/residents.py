@@ -137,11 +137,13 @@ class ResidentRepository:
         """Delete the resident and, by cascade, everything linked to them (other channels too).
 
         Their platform events still waiting in the inbox (a retry, or the one being handled)
-        lose their payload and sender and are never tried again: no text or id of theirs stays.
+        lose their payload, sender and replies and are never tried again: no text or id of
+        theirs stays.
         """
         async with self._db.transaction() as conn:
             await conn.execute(
-                "UPDATE inbound_events SET payload = NULL, sender = NULL, attempts = ?"
+                "UPDATE inbound_events SET payload = NULL, sender = NULL, replies = NULL,"
+                " attempts = ?"
                 " WHERE sender IS NOT NULL AND EXISTS (SELECT 1 FROM residents r"
                 " WHERE (r.id = ? OR r.linked_to = ?) AND r.channel = inbound_events.channel"
                 " AND r.platform_user_id = inbound_events.sender)",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Awaitable, Callable
 from importlib.resources import files
 
@@ -12,7 +11,6 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from bot import metrics
 from bot.channels.web import WebRequestError, parse_chat_request, photo_message, render_replies
 from bot.charts import CHART_PATH
 from bot.config import Settings
@@ -183,14 +181,9 @@ class ChatEndpoints:
         return photo_message(data, media_type, identity, address, hint)
 
     async def _answer(self, runtime: Runtime, message: IncomingMessage) -> Response:
-        # Counted like a platform update, so /metrics shows the web chat's traffic too.
-        counted = metrics.for_channel(message.channel)
-        counted.received.inc()
-        started = time.perf_counter()
-        replies = await runtime.dispatcher.handle(message)
-        counted.handling_seconds.observe(time.perf_counter() - started)
-        counted.handled.inc()
-        counted.replies_sent.inc(len(replies))
+        # The same turn as every channel's (counted like a platform update in /metrics); its
+        # send is this response.
+        replies = await runtime.pipeline.converse(message)
         notices = await runtime.mailbox.take(
             message.channel, message.user_id, runtime.services.clock()
         )

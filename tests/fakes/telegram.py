@@ -32,6 +32,8 @@ class FakeTelegram:
     retry_after: int = 1
     # The next N calls fail with 502.
     fail_next: int = 0
+    # The next N sendMessage calls are refused with 400 (a refusal no retry of the call cures).
+    refuse_sends: int = 0
     pending_updates: list[dict[str, Any]] = field(default_factory=list)
     # Like the real API: more sendMessage calls than this in one second get 429 retry_after=1.
     limit_per_second: int | None = None
@@ -82,6 +84,9 @@ class FakeTelegram:
         if self.fail_next:
             self.fail_next -= 1
             return _error(502, "Bad Gateway")
+        if method == "sendMessage" and self.refuse_sends:
+            self.refuse_sends -= 1
+            return _error(400, "Bad Request: refused by the test")
         if method == "sendMessage" and self._over_limit():
             self.refused_429 += 1
             return _error(429, "Too Many Requests: retry after 1", {"retry_after": 1})
