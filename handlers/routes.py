@@ -14,9 +14,10 @@ from handlers import (
     privacy,
     questions,
     settings,
+    voices,
     watch,
 )
-from handlers.routing import Route, Router, command_route, in_state, on_choice
+from handlers.routing import Route, Router, awaiting, command_route, in_state, on_choice
 
 # Words a resident may type instead of a command (compared after NFKC folding and lower-casing).
 KEYWORDS: dict[str, str] = keywords()
@@ -67,6 +68,21 @@ def build_router() -> Router:
         command_route(commands.FORGET, privacy.ask_to_forget),
         Route("forget-answer", on_choice(privacy.FORGET_CHOICE), privacy.answer_forget),
         Route("ask", on_choice(questions.ASK_CHOICE), questions.answer_topic),
+        command_route(commands.VOICE, voices.start),
+        Route("voice-kind", on_choice(voices.KIND_CHOICE), voices.choose_kind),
+        Route("voice-text", in_state(voices.WRITING), voices.receive_text),
+        Route("voice-place", awaiting(voices.PLACING), voices.receive_place, voices.PLACE_KINDS),
+        Route("voice-no-place", on_choice(voices.SKIP_PLACE_CHOICE), voices.skip_place),
+        Route(
+            "voice-photo", awaiting(voices.PHOTOGRAPHING), voices.receive_photo, voices.PHOTO_KINDS
+        ),
+        Route("voice-no-photo", on_choice(voices.SKIP_PHOTO_CHOICE), voices.skip_photo),
+        Route("voice-contact", on_choice(voices.CONTACT_CHOICE), voices.answer_contact),
+        Route("voice-send", on_choice(voices.SEND_CHOICE), voices.send),
+        Route("voice-cancel", on_choice(voices.CANCEL_CHOICE), voices.cancel),
+        Route("voice-question", on_choice(voices.QUESTION_CHOICE), voices.send_question),
+        Route("voice-list", on_choice(voices.LIST_CHOICE), voices.list_published),
+        Route("voice-support", on_choice(voices.SUPPORT_CHOICE), voices.support),
     ]
     # Anything else typed is a question in the resident's own words.
     return Router(routes, fallback=Route("question", lambda _: True, questions.answer_question))

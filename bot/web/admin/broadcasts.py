@@ -6,7 +6,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.errors import ChiikiError
-from bot.staff.broadcast import MAX_NOTICE_CHARS, plan_broadcast, prepare_notice
+from bot.staff.broadcast import (
+    MAX_NOTICE_CHARS,
+    OverQuotaError,
+    plan_broadcast,
+    prepare_notice,
+    queue_notice,
+)
 from bot.storage.broadcasts import BroadcastSummary, NewBroadcast
 from bot.web.admin.common import FeaturePages, path_number, see
 from bot.web.admin.forms import FieldProblem, FormErrors
@@ -17,7 +23,7 @@ HISTORY_LENGTH = 30
 
 async def _broadcast(page: Page) -> BroadcastSummary | None:
     broadcast_id = path_number(page.request, "broadcast_id")
-    found = await page.runtime.outbox.history(1, broadcast_id or 0)
+    found = await page.runtime.broadcasts.history(1, broadcast_id or 0)
     return found[0] if found else None
 
 
@@ -40,7 +46,7 @@ class BroadcastPages(FeaturePages):
             "admin/broadcasts.html",
             400 if error or errors else 200,
             errors=errors or {},
-            history=await page.runtime.outbox.history(HISTORY_LENGTH),
+            history=await page.runtime.broadcasts.history(HISTORY_LENGTH),
             kinds=self.site.texts.keys(),
             error=error,
             values=page.form or {},
@@ -70,7 +76,7 @@ class BroadcastPages(FeaturePages):
         try:
             message = self._notice(page)
             plan = await plan_broadcast(
-                page.runtime.outbox, page.runtime.line, message.district, message.channel
+                page.runtime.broadcasts, page.runtime.line, message.district, message.channel
             )
         except FormErrors as problems:
             return await self.broadcasts(page, errors=self.words(page, problems))
@@ -85,13 +91,22 @@ class BroadcastPages(FeaturePages):
         try:
             message = self._notice(page)
             plan = await plan_broadcast(
-                runtime.outbox, runtime.line, message.district, message.channel
+                runtime.broadcasts, runtime.line, message.district, message.channel
             )
         except FormErrors as problems:
             return await self.broadcasts(page, errors=self.words(page, problems))
         except ChiikiError as exc:
             return await self.broadcasts(page, error=str(exc))
-        if plan.exceeds_quota and not page.checked("force"):
+        try:
+            broadcast_id = await queue_notice(
+                runtime.broadcasts,
+                message,
+                plan,
+                page.now,
+                force=page.checked("force"),
+                actor=page.actor,
+            )
+        except OverQuotaError:
             return self.render(
                 page,
                 "admin/broadcast_preview.html",
@@ -101,7 +116,6 @@ class BroadcastPages(FeaturePages):
                 values=page.form,
                 error=self.site.t(page.language)("broadcast.over_quota"),
             )
-        broadcast_id = await runtime.outbox.create(message, page.now)
         runtime.delivery.wake.set()
         return see(f"/admin/broadcasts/{broadcast_id}")
 
