@@ -87,6 +87,9 @@ class ChartPublisher:
         self.store = store
         self._public_url = public_url.rstrip("/") if public_url else None
 
+    async def png(self, chart: BarChart) -> bytes:
+        return await self.renderer.png(chart)
+
     async def path(self, chart: BarChart, requester: str) -> str | None:
         """Where the chart's picture is: the stored one when these results were drawn lately,
         else a new drawing, unless `requester` ("channel:user id") has caused its share of

@@ -6,9 +6,13 @@ ChiikiError
 ├── StorageError
 │   ├── MigrationError     a migration file is malformed or failed to apply
 │   └── DatabaseTooNewError  the database was migrated by a newer chiiki
-└── DeliveryError          a platform refused or failed a send (raised by bot/channels senders)
-    ├── RetryableDeliveryError  try again: 429 (with retry_after when told), 5xx, timeout
-    └── PermanentDeliveryError  do not retry: blocked (unreachable=True), bad request
+├── DeliveryError          a platform refused or failed a send (raised by bot/channels senders)
+│   ├── RetryableDeliveryError  try again: 429 (with retry_after when told), 5xx, timeout
+│   └── PermanentDeliveryError  do not retry: blocked (unreachable=True), bad request
+└── AttachmentError        a photo or file could not be fetched (raised by Attachment.fetch)
+    ├── AttachmentTooLargeError    over the cap the caller gave; at most the cap was read
+    └── AttachmentUnavailableError  the platform no longer has it (LINE keeps content only a
+                                    while), refused it, or failed: ask the resident again
 """
 
 from __future__ import annotations
@@ -52,3 +56,17 @@ class PermanentDeliveryError(DeliveryError):
     def __init__(self, message: str, unreachable: bool = False) -> None:
         super().__init__(message)
         self.unreachable = unreachable
+
+
+class AttachmentError(ChiikiError):
+    pass
+
+
+class AttachmentTooLargeError(AttachmentError):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the attachment is over {limit} bytes; ask for a smaller one")
+        self.limit = limit
+
+
+class AttachmentUnavailableError(AttachmentError):
+    pass

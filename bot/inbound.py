@@ -1,11 +1,15 @@
 """The inbox worker: every platform event is stored first, then handled once.
 
-A webhook stores its events (InboundEventRepository.accept) and answers 200 at once; the
-events are then handled in the background. A redelivered event id is refused by the database,
-so the same update reaching two instances is handled by one. An event is claimed by the
-instance handling it: one left unhandled by a crash is picked up by that instance at its next
-start, or by another as soon as the instance's heartbeat (its delivery worker's) is older than
-the lease (`resume_pending`, which the runtime also runs every half lease).
+A webhook reads its events with the channel's adapter, stores them
+(InboundEventRepository.accept) and answers 200 at once; the events are then handled in the
+background by the pipeline (bot/pipeline.py). The turn's replies are stored with the event
+before they are sent, so a failed send is tried again as a send, never as a second turn.
+
+A redelivered event id is refused by the database, so the same update reaching two instances
+is handled by one. An event is claimed by the instance handling it: one left unhandled by a
+crash is picked up by that instance at its next start, or by another as soon as the
+instance's heartbeat (its delivery worker's) is older than the lease (`resume_pending`, which
+the runtime also runs every half lease).
 """
 
 from __future__ import annotations
@@ -19,17 +23,23 @@ from datetime import timedelta
 from typing import Any
 
 from bot import metrics
-from bot.channels.base import PlatformChannel
+from bot.channels.base import ChannelAdapter, ChannelEvent
+from bot.core import Channel, Reply
 from bot.core.clock import Clock
+from bot.core.reply_json import dump_replies, load_replies
+from bot.pipeline import Pipeline
 from bot.storage.database import is_busy
 from bot.storage.group_commit import GroupCommit
-from bot.storage.inbound_events import MAX_ATTEMPTS, InboundEvent, InboundEventRepository
+from bot.storage.inbound_events import MAX_ATTEMPTS, InboundEventRepository
 
 logger = logging.getLogger(__name__)
 
 # A failed event is tried again after 1, 2, 4 … seconds.
 RETRY_SECONDS = 1.0
-Event = tuple[str, str, dict[str, Any], str | None]  # channel, event id, payload, sender
+Stored = tuple[str, str, dict[str, Any], str | None]  # channel, event id, payload, sender
+Answered = tuple[str, str, str]  # channel, event id, replies (JSON)
+# A payload as the platform sent it, with the event its adapter read from it.
+ReadEvent = tuple[dict[str, Any], ChannelEvent[Any]]
 
 
 class _KeyedLocks:
@@ -57,13 +67,15 @@ class InboundProcessor:
     def __init__(
         self,
         events: InboundEventRepository,
-        channels: Mapping[str, PlatformChannel],
+        channels: Mapping[str, ChannelAdapter[Any]],
+        pipeline: Pipeline,
         clock: Clock,
         owner: str = "chiiki",
         lease: timedelta = timedelta(minutes=2),
     ) -> None:
         self._events = events
         self._channels = channels
+        self._pipeline = pipeline
         self._clock = clock
         self._owner = owner  # this instance's name, the same across its restarts
         self._lease = lease
@@ -73,9 +85,10 @@ class InboundProcessor:
         # Keep references: asyncio holds tasks weakly, and a collected task stops mid-run.
         self._tasks: set[asyncio.Task[None]] = set()
         self._retries: dict[tuple[str, str], asyncio.TimerHandle] = {}
-        # Webhooks arriving together are stored in one statement, and handled events marked
-        # in one transaction: under load the database is not asked once per event.
-        self._storing: GroupCommit[Event, bool] = GroupCommit(self._store)
+        # Webhooks arriving together are stored in one statement, their replies in another and
+        # handled events marked in a third: under load the database is not asked once per event.
+        self._storing: GroupCommit[Stored, bool] = GroupCommit(self._store)
+        self._answering: GroupCommit[Answered, None] = GroupCommit(self._store_replies)
         self._marking: GroupCommit[tuple[str, str], None] = GroupCommit(self._mark_handled)
         # False once shutdown begins: webhooks are answered 503 and the platform sends again.
         self.accepting = True
@@ -84,22 +97,19 @@ class InboundProcessor:
         """At shutdown: take no more events (webhooks answer 503, platforms deliver again)."""
         self.accepting = False
 
-    async def accept(self, channel: str, events: list[tuple[str, dict[str, Any]]]) -> int:
-        """Store events and start handling the new ones; return how many were new.
+    async def accept(self, channel: str, events: list[ReadEvent]) -> int:
+        """Store events (each payload with the event its adapter read from it) and start
+        handling the new ones; return how many were new.
 
         Returns only once they are stored, so the platform is answered 200 only then."""
-        # The ordering key is the sender's platform user id: kept with the payload, so /forget
-        # finds their events still waiting.
-        platform = self._channels.get(channel)
+        # The sender (the platform user id) is kept with the payload, so /forget finds their
+        # events still waiting.
         fresh = await self._storing.add_all(
-            [
-                (channel, i, payload, platform.ordering_key(payload) if platform else None)
-                for i, payload in events
-            ]
+            [(channel, event.event_id, payload, event.sender) for payload, event in events]
         )
-        for (event_id, payload), new in zip(events, fresh, strict=True):
+        for (_, event), new in zip(events, fresh, strict=True):
             if new:
-                self._spawn(channel, event_id, payload)
+                self._spawn(channel, event.event_id, event)
         duplicates = fresh.count(False)
         if len(events) > duplicates:
             metrics.for_channel(channel).received.inc(len(events) - duplicates)
@@ -107,13 +117,17 @@ class InboundProcessor:
             logger.info("ignored %d redelivered %s event(s)", duplicates, channel)
         return len(events) - duplicates
 
-    async def _store(self, events: list[Event]) -> list[bool]:
+    async def _store(self, events: list[Stored]) -> list[bool]:
         return await self._events.accept(
             [(channel, event_id, payload) for channel, event_id, payload, _ in events],
             self._clock(),
             self._owner,
             [sender for *_, sender in events],
         )
+
+    async def _store_replies(self, answered: list[Answered]) -> list[None]:
+        await self._events.store_replies(answered)
+        return [None] * len(answered)
 
     async def _mark_handled(self, keys: list[tuple[str, str]]) -> list[None]:
         await self._events.mark_handled(keys, self._clock())
@@ -152,14 +166,14 @@ class InboundProcessor:
 
         self._retries[key] = asyncio.get_running_loop().call_later(delay, retry)
 
-    def _spawn(self, channel: str, event_id: str, payload: dict[str, Any] | None = None) -> None:
-        """Handle an event: a new one from `payload` (stored with its first attempt counted),
-        one from the database (a retry, or left by a stop) by claiming it again."""
+    def _spawn(self, channel: str, event_id: str, event: ChannelEvent[Any] | None = None) -> None:
+        """Handle an event: a new one as read (stored with its first attempt counted), one
+        from the database (a retry, or left by a stop) by claiming it again."""
         key = (channel, event_id)
         if key in self._running:
             return
         self._running.add(key)
-        task = asyncio.create_task(self._handle(channel, event_id, payload))
+        task = asyncio.create_task(self._handle(channel, event_id, event))
         self._tasks.add(task)
 
         def done(task: asyncio.Task[None]) -> None:
@@ -168,26 +182,32 @@ class InboundProcessor:
 
         task.add_done_callback(done)
 
-    async def _handle(self, channel: str, event_id: str, payload: dict[str, Any] | None) -> None:
-        platform = self._channels.get(channel)
-        if platform is None:
+    async def _handle(self, channel: str, event_id: str, event: ChannelEvent[Any] | None) -> None:
+        adapter = self._channels.get(channel)
+        if adapter is None:
             logger.warning("no %s channel configured; event %s stays pending", channel, event_id)
             return
-        if payload is not None:
-            event: InboundEvent | None = InboundEvent(channel, event_id, payload, attempts=1)
-        else:
+        attempts, replies = 1, None
+        if event is None:
             now = self._clock()
-            event = await self._events.start_attempt(
+            stored = await self._events.start_attempt(
                 channel, event_id, self._owner, now, now - self._lease
             )
-        if event is None:
-            return
-        key = platform.ordering_key(event.payload) or f"event:{event_id}"
+            if stored is None:
+                return
+            attempts = stored.attempts
+            # Answered before, and the send failed: the same replies are sent again.
+            replies = load_replies(stored.replies) if stored.replies is not None else None
+            event = adapter.read(stored.payload)
+            if event is None:  # not stored without an event id; only a changed adapter could
+                await self._marking.add((channel, event_id))
+                return
+        key = event.sender or f"event:{event_id}"
         counted = metrics.for_channel(channel)
         async with self._locks.hold(f"{channel}:{key}"):
             started = time.perf_counter()
             try:
-                await platform.process(event.payload)
+                await self._run(Channel(channel), adapter, event, replies)
             except Exception as exc:
                 counted.failed.inc()
                 if is_busy(exc):
@@ -198,11 +218,11 @@ class InboundProcessor:
                     "%s event %s failed (attempt %d)",
                     channel,
                     event_id,
-                    event.attempts,
-                    extra={"channel": channel, "event_id": event_id, "attempt": event.attempts},
+                    attempts,
+                    extra={"channel": channel, "event_id": event_id, "attempt": attempts},
                 )
-                if event.attempts < MAX_ATTEMPTS:
-                    self._retry_later(channel, event_id, RETRY_SECONDS * 2 ** (event.attempts - 1))
+                if attempts < MAX_ATTEMPTS:
+                    self._retry_later(channel, event_id, RETRY_SECONDS * 2 ** (attempts - 1))
                 else:
                     # Given up: the resident's text and id in the payload go now.
                     try:
@@ -213,3 +233,18 @@ class InboundProcessor:
             counted.handling_seconds.observe(time.perf_counter() - started)
         counted.handled.inc()
         await self._marking.add((channel, event_id))
+
+    async def _run(
+        self,
+        channel: Channel,
+        adapter: ChannelAdapter[Any],
+        event: ChannelEvent[Any],
+        replies: list[Reply] | None,
+    ) -> None:
+        """Take the event's turn unless it was taken before, store the replies, send them."""
+        if replies is None:
+            replies = await self._pipeline.answer(channel, event)
+            if replies:
+                answered = (channel.value, event.event_id, dump_replies(replies))
+                await self._answering.add(answered)
+        await self._pipeline.deliver(adapter, event, replies)

@@ -9,9 +9,10 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from bot.answerer import open_answerer
-from bot.channels.base import PlatformChannel
+from bot.channels.base import ChannelAdapter
 from bot.channels.line import REQUEST_TIMEOUT_SECONDS, LineChannel
 from bot.channels.telegram import TelegramChannel
 from bot.charts import ChartPublisher, ChartRenderer
@@ -25,6 +26,7 @@ from bot.fonts import FontMissingError, find_font
 from bot.inbound import InboundProcessor
 from bot.metrics import observe_answerer
 from bot.notices import Notices
+from bot.pipeline import Pipeline
 from bot.scheduler import Duties, Timers, start_timers
 from bot.staff.districts import load_staff_districts
 from bot.storage import Database, apply_migrations, open_database
@@ -45,6 +47,7 @@ from bot.storage.polls import PollRepository
 from bot.storage.reminders import Reminders
 from bot.storage.residents import ResidentRepository
 from bot.storage.retention import apply_retention
+from bot.storage.voices import VoiceRepository
 from bot.storage.watch import ShiftReminders, WatchRepository
 from bot.storage.web_mailbox import WebMailbox
 from handlers.context import Services
@@ -64,6 +67,9 @@ class Runtime:
     db: Database
     services: Services
     dispatcher: Dispatcher
+    # Every channel's turn: platform events through the inbox, the web chat and the console
+    # directly (`converse`).
+    pipeline: Pipeline
     inbox: InboundProcessor
     timers: Timers
     duties: Duties
@@ -136,6 +142,7 @@ async def open_runtime(
             retention=settings.retention,
             answerer=answerer,
             unanswered=UnansweredRepository(db),
+            voices=VoiceRepository(db),
         )
         dispatcher = Dispatcher(build_router(), services)
         charts: ChartPublisher | None = None
@@ -146,17 +153,15 @@ async def open_runtime(
             logger.warning("%s; poll results go without a chart", exc)
 
         async def mark_unreachable(channel: Channel, user_id: str) -> None:
-            logger.info("a %s resident can no longer be reached", channel)
             await residents.mark_unreachable(channel, user_id, clock())
 
+        pipeline = Pipeline(dispatcher.handle, mark_unreachable)
         telegram = line = None
-        channels: dict[str, PlatformChannel] = {}
+        channels: dict[str, ChannelAdapter[Any]] = {}
         if settings.telegram_bot_token:
             telegram = TelegramChannel(
                 settings.telegram_bot_token.get_secret_value(),
                 settings.telegram_api_base,
-                dispatcher.handle,
-                mark_unreachable,
                 policy,
                 charts,
             )
@@ -170,12 +175,11 @@ async def open_runtime(
                 settings.line_channel_secret.get_secret_value(),
                 settings.line_channel_access_token.get_secret_value(),
                 settings.line_api_base,
-                dispatcher.handle,
-                mark_unreachable,
                 clock,
                 policy,
                 line_timeout or REQUEST_TIMEOUT_SECONDS,
                 charts,
+                settings.line_data_api_base,
             )
             stack.push_async_callback(line.stop)
             await line.start()
@@ -183,7 +187,7 @@ async def open_runtime(
 
         lease = timedelta(seconds=settings.delivery_lease_seconds)
         inbox = InboundProcessor(
-            InboundEventRepository(db), channels, clock, settings.instance_name, lease
+            InboundEventRepository(db), channels, pipeline, clock, settings.instance_name, lease
         )
 
         stack.push_async_callback(_finish_inbox, inbox, settings.shutdown_grace_seconds)
@@ -237,6 +241,7 @@ async def open_runtime(
             db,
             services,
             dispatcher,
+            pipeline,
             inbox,
             timers,
             duties,

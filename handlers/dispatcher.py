@@ -42,7 +42,7 @@ class Dispatcher:
         logger.info(
             "handled channel=%s kind=%s route=%s ms=%.1f",
             message.channel,
-            "choice" if message.data else "text",
+            "choice" if message.data else "attachment" if message.attachments else "text",
             route_name,
             (time.perf_counter() - started) * 1000,
             extra={"channel": message.channel, "route": route_name},
@@ -60,12 +60,16 @@ class Dispatcher:
             # Longer than any choice we ever send: not ours, or tampered with.
             return "stale-choice", [Reply(ctx.t("fallback.stale_choice"), main_menu(ctx))]
         request = parse_request(message, KEYWORDS)
-        if not request.text and not message.data:
+        if not request.text and not message.data and not message.attachments:
             return "unreadable", [Reply(ctx.t("input.unreadable"), main_menu(ctx))]
-        if request.is_free_text:
+        if request.may_answer_the_bot:
             state = await self._services.conversations.current(ctx.resident.id, ctx.now)
             request = dataclasses.replace(request, state=state)
         route = self._router.resolve(request)
+        if not route.takes(message.attachments):
+            # A photo or place nobody asked for: said kindly, and nothing is downloaded.
+            reply = Reply(ctx.t("input.attachment_not_expected"), main_menu(ctx))
+            return "attachment-not-expected", [reply]
         try:
             return route.name, await route.handle(request, ctx)
         except Exception:

@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
-from bot.core import IncomingMessage, Reply, fold_keyword, normalize_input
+from bot.core import (
+    Attachment,
+    AttachmentKind,
+    IncomingMessage,
+    Reply,
+    fold_keyword,
+    normalize_input,
+)
 from bot.core.choices import COMMAND_CHOICE, ChoiceData, decode_choice
 from bot.core.commands import Command
 from bot.storage.conversations import ConversationState
@@ -27,6 +34,17 @@ class Request:
     @property
     def is_free_text(self) -> bool:
         return self.command is None and self.choice is None and bool(self.text)
+
+    @property
+    def attachments(self) -> tuple[Attachment, ...]:
+        """The photos, places or files sent (the message's text is their caption)."""
+        return self.message.attachments
+
+    @property
+    def may_answer_the_bot(self) -> bool:
+        """Typed text or an attachment, not a command or choice: it may answer a question the
+        bot asked (the conversation state says which)."""
+        return self.command is None and self.choice is None and bool(self.text or self.attachments)
 
 
 def parse_request(message: IncomingMessage, keywords: Mapping[str, str]) -> Request:
@@ -54,6 +72,12 @@ class Route:
     name: str
     matches: Matcher
     handle: Handler
+    # The attachments this route's handler takes; a message with any other goes no further
+    # than the dispatcher's kind answer (handlers that never asked for a photo never see one).
+    accepts: frozenset[AttachmentKind] = frozenset()
+
+    def takes(self, attachments: tuple[Attachment, ...]) -> bool:
+        return all(attachment.kind in self.accepts for attachment in attachments)
 
 
 def on_command(*commands: Command) -> Matcher:
@@ -74,6 +98,14 @@ def in_state(state: str) -> Matcher:
     """Free text from a resident the bot is waiting on (a comment, a name)."""
     return lambda request: (
         request.is_free_text and request.state is not None and request.state.state == state
+    )
+
+
+def awaiting(state: str) -> Matcher:
+    """Text or an attachment (a photo, a place) from a resident the bot asked for one; give
+    the route `accepts` for the kinds it takes."""
+    return lambda request: (
+        request.may_answer_the_bot and request.state is not None and request.state.state == state
     )
 
 

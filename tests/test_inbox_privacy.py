@@ -1,5 +1,6 @@
 """No text or id of a resident outlives its use in the inbox: a given-up event loses its
-payload, /forget reaches the events still waiting, retention removes every old event."""
+payload and the replies kept for its send, /forget reaches the events still waiting (their
+replies too), retention removes every old event."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import json
 import pytest
 
 from bot import inbound
+from bot.core import Reply
+from bot.core.reply_json import dump_replies, load_replies
 from bot.runtime import Runtime
 from bot.storage.inbound_events import MAX_ATTEMPTS, InboundEventRepository
 from tests.conftest import FakeClock
@@ -18,7 +21,7 @@ from tests.test_link import linked_pair
 
 async def stored_events(runtime: Runtime) -> list[tuple[object, ...]]:
     rows = await runtime.db.fetch_all(
-        "SELECT event_id, payload, sender, attempts, handled_at FROM inbound_events"
+        "SELECT event_id, payload, sender, attempts, handled_at, replies FROM inbound_events"
     )
     return [tuple(row) for row in rows]
 
@@ -28,10 +31,10 @@ async def test_an_event_given_up_after_its_attempts_keeps_no_payload_or_sender(
 ) -> None:
     monkeypatch.setattr(inbound, "RETRY_SECONDS", 0.001)
 
-    async def broken(payload: object) -> None:
-        raise RuntimeError("handling fails every time")
+    async def broken(*args: object) -> None:
+        raise RuntimeError("sending fails every time")
 
-    monkeypatch.setattr(platforms.runtime.line, "process", broken)
+    monkeypatch.setattr(platforms.runtime.line, "send", broken)
     event = line_text("秘密の相談です", clock, platforms.line.new_reply_token(), "U-secret")
     assert await platforms.post_line([event]) == 200
     for _ in range(500):
@@ -40,7 +43,8 @@ async def test_an_event_given_up_after_its_attempts_keeps_no_payload_or_sender(
             break
         await asyncio.sleep(0.01)
     (row,) = await stored_events(platforms.runtime)
-    assert row == (event["webhookEventId"], None, None, MAX_ATTEMPTS, None)
+    # Its turn was taken and its replies kept for the sends; those go with the payload.
+    assert row == (event["webhookEventId"], None, None, MAX_ATTEMPTS, None, None)
 
 
 async def test_forget_drops_the_payloads_of_events_still_waiting_on_every_channel(
@@ -57,11 +61,20 @@ async def test_forget_drops_the_payloads_of_events_still_waiting_on_every_channe
         ["42", "77"],
     )
     assert accepted == [True, True]
+    # Both were answered and their sends failed: the replies wait with the payloads.
+    await InboundEventRepository(runtime.db).store_replies(
+        [
+            ("telegram", "9001", dump_replies([Reply("あなたの住所は…ですね")])),
+            ("telegram", "9002", dump_replies([Reply("ほかの人への答え")])),
+        ]
+    )
     await on_web.say("/forget")
     await on_web.tap("はい、消します")
     rows = {row[0]: row for row in await stored_events(runtime)}
     assert rows["9001"][1:4] == (None, None, MAX_ATTEMPTS)  # and never tried again
+    assert rows["9001"][5] is None
     assert json.loads(str(rows["9002"][1]))["message"]["text"] == "ほかの人"
     assert rows["9002"][2] == "77"
+    assert load_replies(str(rows["9002"][5]))[0].text == "ほかの人への答え"
     assert await runtime.services.residents.find("telegram", "42") is None
     assert await runtime.services.residents.find("web", "web-user") is None

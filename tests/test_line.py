@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 
+from bot.channels.line_event import LineAddress
 from bot.core import Reply
 from tests.conftest import FakeClock
 from tests.fakes.line import sign
@@ -187,7 +188,9 @@ async def test_an_event_older_than_the_token_lifetime_is_pushed(
 async def test_more_than_five_messages_reply_five_and_push_the_rest(platforms: Platforms) -> None:
     assert platforms.runtime.line is not None
     replies = [Reply(f"お知らせ{n}") for n in range(7)]
-    await platforms.runtime.line.send("U111", replies, platforms.line.new_reply_token())
+    now_ms = int(platforms.runtime.services.clock().timestamp() * 1000)
+    token = platforms.line.new_reply_token()
+    await platforms.runtime.line.send(LineAddress("U111", token, now_ms), replies)
     assert [len(b["messages"]) for b in platforms.line.sent("reply")] == [5]
     assert [len(b["messages"]) for b in platforms.line.sent("push")] == [2]
 

@@ -79,7 +79,8 @@ async def test_the_job_removes_exactly_what_the_rules_say(
     ):
         await db.execute(
             "INSERT INTO inbound_events (channel, event_id, received_at, payload, sender,"
-            " attempts) VALUES ('telegram', ?, ?, '{\"text\": \"秘密\"}', '42', ?)",
+            " attempts, replies) VALUES ('telegram', ?, ?, '{\"text\": \"秘密\"}', '42', ?,"
+            ' \'[{"text": "秘密への答え"}]\')',
             (event_id, to_db(received), attempts),
         )
 
@@ -97,6 +98,8 @@ async def test_the_job_removes_exactly_what_the_rules_say(
     assert (await db.fetch_one("SELECT count(*) FROM ballots"))[0] == 2  # the votes stay
     events = await db.fetch_all("SELECT event_id FROM inbound_events ORDER BY event_id")
     assert [row[0] for row in events] == ["e-given-up-new", "e-new"]
+    kept = await db.fetch_all("SELECT event_id FROM inbound_events WHERE replies IS NOT NULL")
+    assert [row[0] for row in kept] == ["e-given-up-new"]  # the old ones' replies went too
     again = await apply_retention(db, RULES, now, TOKYO)
     assert again["roster_names"] == again["comments"] == again["event_ids"] == 0
 

@@ -34,12 +34,11 @@ from linebot.v3.messaging import (
 from linebot.v3.webhook import SignatureValidator
 
 from bot import metrics
-from bot.channels.base import HandleMessage, MarkUnreachable
-from bot.charts import ChartPublisher
-from bot.core import Channel, Choice, IncomingMessage, Reply, split_text
-from bot.core.choices import COMMAND_CHOICE, encode_choice
+from bot.channels.base import ChannelEvent, ChartPictures
+from bot.channels.line_content import DATA_API_BASE, LineContent
+from bot.channels.line_event import LineAddress, read_body, read_event
+from bot.core import Channel, Choice, Reply, split_text
 from bot.core.clock import Clock
-from bot.core.commands import WELCOME
 from bot.core.text import utf16_length
 from bot.delivery import RetryPolicy, send_with_retries
 from bot.errors import PermanentDeliveryError, RetryableDeliveryError
@@ -55,8 +54,6 @@ REPLY_TOKEN_TTL = timedelta(seconds=50)
 REQUEST_TIMEOUT_SECONDS = 10
 MULTICAST_LIMIT = 500
 SINGLE_ATTEMPT = RetryPolicy(max_attempts=1)
-# What a follow (add or unblock) says: the welcome, then the district question if any.
-FOLLOW_CHOICE = encode_choice(COMMAND_CHOICE, WELCOME.name)
 
 T = TypeVar("T")
 
@@ -173,21 +170,10 @@ def render(
     return messages
 
 
-def parse_events(body: Any) -> list[tuple[str, dict[str, Any]]]:
-    """(webhookEventId, event) pairs of a webhook body; ValueError when it is not one."""
-    if not isinstance(body, dict) or not isinstance(body.get("events"), list):
-        raise ValueError('expected {"destination": ..., "events": [...]}')
-    pairs = []
-    for event in body["events"]:
-        if not isinstance(event, dict) or not isinstance(event.get("webhookEventId"), str):
-            raise ValueError("every event needs a webhookEventId")
-        pairs.append((event["webhookEventId"], event))
-    return pairs
+ReadEvents = list[tuple[dict[str, Any], ChannelEvent[LineAddress]]]
 
 
-def split_replays(
-    events: list[tuple[str, dict[str, Any]]], oldest: datetime | None
-) -> tuple[list[tuple[str, dict[str, Any]]], list[str]]:
+def split_replays(events: ReadEvents, oldest: datetime | None) -> tuple[ReadEvents, list[str]]:
     """The events sent at or after `oldest`, and the ids of the others. An event id is kept for
     de-duplication only so long (CHIIKI_RETAIN_EVENT_IDS), so an older event, signed or not,
     may be a replay the inbox would no longer recognise; one without a timestamp is not
@@ -196,35 +182,17 @@ def split_replays(
         return events, []
     limit_ms = oldest.timestamp() * 1000
     fresh, replays = [], []
-    for event_id, event in events:
-        sent = event.get("timestamp")
-        if isinstance(sent, int) and not isinstance(sent, bool) and sent >= limit_ms:
-            fresh.append((event_id, event))
+    for payload, event in events:
+        if event.sent_at_ms is not None and event.sent_at_ms >= limit_ms:
+            fresh.append((payload, event))
         else:
-            replays.append(event_id)
+            replays.append(event.event_id)
     return fresh, replays
 
 
-def to_incoming(event: dict[str, Any]) -> IncomingMessage | None:
-    """The neutral message in a LINE event, or None when there is nothing to answer."""
-    source = event.get("source") or {}
-    user_id = source.get("userId")
-    if source.get("type") != "user" or not isinstance(user_id, str):
-        return None  # groups and rooms are not conversations with one resident
-    kind = event.get("type")
-    if kind == "follow":
-        return IncomingMessage(Channel.LINE, user_id, data=FOLLOW_CHOICE)
-    if kind == "postback":
-        data = (event.get("postback") or {}).get("data")
-        return IncomingMessage(Channel.LINE, user_id, data=data if isinstance(data, str) else "")
-    if kind == "message":
-        message = event.get("message") or {}
-        text = message.get("text") if message.get("type") == "text" else None
-        return IncomingMessage(Channel.LINE, user_id, text=text if isinstance(text, str) else None)
-    return None
-
-
 class LineChannel:
+    """The LINE adapter (bot/channels/base.py): reads webhook events, sends replies."""
+
     channel = Channel.LINE
 
     def __init__(
@@ -232,19 +200,17 @@ class LineChannel:
         channel_secret: str,
         access_token: str,
         api_base: str,
-        handle: HandleMessage,
-        mark_unreachable: MarkUnreachable,
         clock: Clock,
         policy: RetryPolicy | None = None,
         request_timeout: float = REQUEST_TIMEOUT_SECONDS,
-        charts: ChartPublisher | None = None,
+        charts: ChartPictures | None = None,
+        data_api_base: str = DATA_API_BASE,
     ) -> None:
         self._charts = charts
+        self.content = LineContent(data_api_base, access_token, request_timeout)
         self._timeout = request_timeout
         self._validator = SignatureValidator(channel_secret)
         self._configuration = Configuration(access_token=access_token, host=api_base)
-        self._handle = handle
-        self._mark_unreachable = mark_unreachable
         self._clock = clock
         self._policy = policy or RetryPolicy()
         self._client: AsyncApiClient | None = None
@@ -268,26 +234,15 @@ class LineChannel:
         except (UnicodeDecodeError, ValueError):
             return False
 
-    def ordering_key(self, payload: dict[str, Any]) -> str | None:
-        user_id = (payload.get("source") or {}).get("userId")
-        return user_id if isinstance(user_id, str) else None
+    def read(self, payload: dict[str, Any]) -> ChannelEvent[LineAddress] | None:
+        return read_event(payload, self.content)
 
-    async def process(self, payload: dict[str, Any]) -> None:
-        source = payload.get("source") or {}
-        if payload.get("type") == "unfollow" and isinstance(source.get("userId"), str):
-            await self._mark_unreachable(Channel.LINE, source["userId"])
-            return
-        incoming = to_incoming(payload)
-        if incoming is None:
-            logger.debug("ignored LINE event of type %s", payload.get("type"))
-            return
-        replies = await self._handle(incoming)
-        token = payload.get("replyToken")
-        fresh = isinstance(token, str) and self._token_is_fresh(payload.get("timestamp"))
-        await self.send(incoming.user_id, replies, token if fresh else None)
+    def read_body(self, body: Any) -> ReadEvents:
+        """Each event object of a webhook body, read; ValueError when it is not a body."""
+        return read_body(body, self.content)
 
-    def _token_is_fresh(self, timestamp_ms: object) -> bool:
-        if not isinstance(timestamp_ms, int) or isinstance(timestamp_ms, bool):
+    def _token_is_fresh(self, timestamp_ms: int | None) -> bool:
+        if timestamp_ms is None:
             return False
         # In whole milliseconds: a timestamp past year 9999 made datetime raise after the
         # event was handled, so the inbox ran it again and again. A token from the future is
@@ -296,9 +251,13 @@ class LineChannel:
         ttl_ms = REPLY_TOKEN_TTL.total_seconds() * 1000
         return -ttl_ms < age_ms < ttl_ms
 
-    async def send(self, user_id: str, replies: Sequence[Reply], reply_token: str | None) -> None:
-        """Reply with the token when given (free), push the rest; stop if the user blocked us."""
+    async def send(self, address: LineAddress, replies: Sequence[Reply]) -> None:
+        """Reply with the token while it is fresh (free), push the rest. A refusal because the
+        resident blocked us raises PermanentDeliveryError(unreachable=True) at once."""
         api = self._require_api()
+        user_id = address.user_id
+        fresh = self._token_is_fresh(address.sent_at_ms)
+        reply_token = address.reply_token if fresh else None
         chart_urls: dict[int, str] = {}
         for index, reply in enumerate(replies):
             if reply.chart is not None and self._charts is not None:
@@ -311,25 +270,19 @@ class LineChannel:
             for i in range(0, len(messages), MESSAGES_PER_REQUEST)
         ]
         for index, batch in enumerate(batches):
-            try:
-                if index == 0 and reply_token and await self._reply(api, reply_token, batch):
-                    metrics.for_channel(Channel.LINE).replies_sent.inc(len(batch))
-                    continue
-                # One key per batch, made before the first try and reused on every retry.
-                retry_key = str(uuid.uuid4())
-                push = functools.partial(
-                    api.push_message,
-                    PushMessageRequest(to=user_id, messages=batch),
-                    x_line_retry_key=retry_key,
-                    _request_timeout=self._timeout,
-                )
-                await call_line(push, self._policy)
+            if index == 0 and reply_token and await self._reply(api, reply_token, batch):
                 metrics.for_channel(Channel.LINE).replies_sent.inc(len(batch))
-            except PermanentDeliveryError as exc:
-                if exc.unreachable:
-                    await self._mark_unreachable(Channel.LINE, user_id)
-                    return
-                raise
+                continue
+            # One key per batch, made before the first try and reused on every retry.
+            retry_key = str(uuid.uuid4())
+            push = functools.partial(
+                api.push_message,
+                PushMessageRequest(to=user_id, messages=batch),
+                x_line_retry_key=retry_key,
+                _request_timeout=self._timeout,
+            )
+            await call_line(push, self._policy)
+            metrics.for_channel(Channel.LINE).replies_sent.inc(len(batch))
 
     async def _reply(self, api: AsyncMessagingApi, token: str, batch: list[Any]) -> bool:
         """True when the reply went out; False when the token was refused (used or expired)."""

@@ -21,10 +21,10 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.warnings import PTBUserWarning
 
 from bot import metrics
-from bot.channels.base import HandleMessage, MarkUnreachable
+from bot.channels.base import ChannelEvent, ChartPictures
+from bot.channels.telegram_files import TelegramFiles, file_base_url
 from bot.channels.telegram_http import AiohttpRequest
-from bot.channels.telegram_update import callback_query_id, parse_update, to_incoming
-from bot.charts import ChartPublisher
+from bot.channels.telegram_update import TelegramAddress, read_update
 from bot.core import Channel, Reply, split_text
 from bot.delivery import RetryPolicy, send_with_retries
 from bot.errors import PermanentDeliveryError, RetryableDeliveryError
@@ -46,8 +46,10 @@ warnings.filterwarnings(
 
 T = TypeVar("T")
 SINGLE_ATTEMPT = RetryPolicy(max_attempts=1)
-# Stores a batch of (update id, raw update) in the inbox; returns how many were new.
-AcceptUpdates = Callable[[list[tuple[str, dict[str, Any]]]], Awaitable[int]]
+# Stores a batch of read updates (raw update, its event) in the inbox; returns how many were new.
+AcceptUpdates = Callable[
+    [list[tuple[dict[str, Any], ChannelEvent[TelegramAddress]]]], Awaitable[int]
+]
 
 
 def retry_after_seconds(error: RetryAfter) -> float:
@@ -145,28 +147,28 @@ async def set_webhook(token: str, api_base: str, url: str, secret: str) -> None:
 
 
 class TelegramChannel:
+    """The Telegram adapter (bot/channels/base.py): reads updates, sends replies."""
+
     channel = Channel.TELEGRAM
 
     def __init__(
         self,
         token: str,
         api_base: str,
-        handle: HandleMessage,
-        mark_unreachable: MarkUnreachable,
         policy: RetryPolicy | None = None,
-        charts: ChartPublisher | None = None,
+        charts: ChartPictures | None = None,
     ) -> None:
-        self._handle = handle
         self._charts = charts
-        self._mark_unreachable = mark_unreachable
         self._policy = policy or RetryPolicy()
         self.bot = Bot(
             token,
             base_url=api_base,
+            base_file_url=file_base_url(api_base),
             request=AiohttpRequest(connection_pool_size=64),
             # Long polling (getUpdates) holds its connection open: a pool of its own.
             get_updates_request=AiohttpRequest(connection_pool_size=1),
         )
+        self.files = TelegramFiles(self.bot)
         self._initialized = False
         self._initializing = asyncio.Lock()
 
@@ -222,7 +224,8 @@ class TelegramChannel:
                 continue
             if not updates:
                 continue
-            await accept([(str(u.update_id), u.to_dict()) for u in updates])
+            read = [(payload, self.read(payload)) for payload in (u.to_dict() for u in updates)]
+            await accept([(payload, event) for payload, event in read if event is not None])
             offset = updates[-1].update_id + 1
             for update in updates:
                 if update.callback_query is not None:
@@ -236,48 +239,17 @@ class TelegramChannel:
             logger.info("answerCallbackQuery failed: %s", exc)
 
     @staticmethod
-    def webhook_answer(payload: object) -> dict[str, Any]:
+    def webhook_answer(event: ChannelEvent[TelegramAddress]) -> dict[str, Any]:
         """The body of our 200 to a webhook. For a button press it asks Telegram to answer the
         press (the Bot API runs a method named in a webhook's response): the spinner stops as
         soon as the update is stored, at no cost of a call. Its outcome is not reported, which
         is no loss: a failed answer only leaves the spinner to time out."""
-        query_id = callback_query_id(payload)
-        if query_id is None:
+        if event.press_id is None:
             return {"ok": True}
-        return {"method": "answerCallbackQuery", "callback_query_id": query_id}
+        return {"method": "answerCallbackQuery", "callback_query_id": event.press_id}
 
-    @staticmethod
-    def event_id(payload: dict[str, Any]) -> str | None:
-        update_id = payload.get("update_id")
-        if isinstance(update_id, bool) or not isinstance(update_id, int):
-            return None  # JSON's true is an int to Python
-        return str(update_id)
-
-    def ordering_key(self, payload: dict[str, Any]) -> str | None:
-        for kind in ("message", "callback_query", "my_chat_member"):
-            part = payload.get(kind)
-            sender = part.get("from") if isinstance(part, dict) else None
-            if isinstance(sender, dict) and "id" in sender:
-                return str(sender["id"])
-        return None
-
-    async def process(self, payload: dict[str, Any]) -> None:
-        update = parse_update(payload)
-        if update is None:
-            # Not shaped like anything Telegram sends: trying again would not help.
-            logger.warning("ignored an update that is not a readable Telegram Update")
-            return
-        if update.blocked_by is not None:
-            await self._mark_unreachable(Channel.TELEGRAM, str(update.blocked_by))
-            return
-        message = to_incoming(update)
-        if message is None:
-            return
-        chat_id, incoming = message
-        if not self._initialized:
-            await self._initialize()
-        replies = await self._handle(incoming)
-        await self.send(chat_id, replies)
+    def read(self, payload: dict[str, Any]) -> ChannelEvent[TelegramAddress] | None:
+        return read_update(payload, self.files.fetcher)
 
     async def send_text(self, chat_id: str, text: str) -> None:
         """One outbox message, tried once: the outbox decides about retries and pauses."""
@@ -305,7 +277,12 @@ class TelegramChannel:
             params["parse_mode"] = parse_mode
         return await self.bot.do_api_request("sendMessage", api_kwargs=params)
 
-    async def send(self, chat_id: int, replies: Sequence[Reply]) -> None:
+    async def send(self, address: TelegramAddress, replies: Sequence[Reply]) -> None:
+        """Each reply's messages and chart, in order; a refusal because the resident blocked
+        us raises PermanentDeliveryError(unreachable=True) at once."""
+        if not self._initialized:
+            await call_telegram(self._initialize, self._policy)
+        chat_id = address.chat_id
         calls: list[Callable[[], Awaitable[object]]] = []
         for reply in replies:
             for text, keyboard, parse_mode in render([reply]):
@@ -313,15 +290,9 @@ class TelegramChannel:
                     functools.partial(self._send_message, chat_id, text, keyboard, parse_mode)
                 )
             if reply.chart is not None and self._charts is not None:
-                png = await self._charts.renderer.png(reply.chart)
+                png = await self._charts.png(reply.chart)
                 caption = reply.chart.alt[:PHOTO_CAPTION_LIMIT]
                 calls.append(functools.partial(self.bot.send_photo, chat_id, png, caption=caption))
         for call in calls:
-            try:
-                await call_telegram(call, self._policy)
-                metrics.for_channel(Channel.TELEGRAM).replies_sent.inc()
-            except PermanentDeliveryError as exc:
-                if exc.unreachable:
-                    await self._mark_unreachable(Channel.TELEGRAM, str(chat_id))
-                    return
-                raise
+            await call_telegram(call, self._policy)
+            metrics.for_channel(Channel.TELEGRAM).replies_sent.inc()

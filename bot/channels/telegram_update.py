@@ -8,11 +8,23 @@ field of the wrong type makes the update unreadable, never a half-read message.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bot.core import Channel, IncomingMessage
+from bot import core
+from bot.channels.base import ChannelEvent, StateChange
+from bot.channels.telegram_files import FileOffer, unavailable_fetcher
+from bot.core import Attachment, Channel, IncomingMessage
+from bot.core.attachments import Fetch
+
+# Makes the lazy fetch of a file Telegram offers (TelegramFiles.fetcher, bound to our bot).
+FileFetchers = Callable[[Sequence[FileOffer]], Fetch]
+# Documents of these types are photos sent uncompressed: they reach handlers as photos (what
+# the bytes really are is checked when read, bot/images.py).
+PHOTO_DOCUMENT_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
 
 
 class _Part(BaseModel):
@@ -30,10 +42,63 @@ class Chat(_Part):
     type: str
 
 
+class PhotoSize(_Part):
+    file_id: str
+    file_size: int | None = None
+
+
+class Document(_Part):
+    file_id: str
+    file_name: str | None = None
+    mime_type: str | None = None
+    file_size: int | None = None
+
+
+class Location(_Part):
+    latitude: float
+    longitude: float
+
+
+class Venue(_Part):
+    location: Location
+    title: str
+    address: str
+
+
 class Message(_Part):
     chat: Chat
     sender: User | None = Field(default=None, alias="from")
     text: str | None = None
+    caption: str | None = None  # a photo's or document's words
+    photo: list[PhotoSize] | None = None  # one photo in several sizes, the largest last
+    document: Document | None = None
+    location: Location | None = None
+    venue: Venue | None = None  # a named place; its message carries `location` too
+
+    def attachments(self, fetchers: FileFetchers) -> tuple[Attachment, ...]:
+        """The photo, document or place of this message as neutral attachments."""
+        if self.photo:
+            offers = [(size.file_id, size.file_size) for size in self.photo]
+            return (Attachment.photo(fetchers(offers), "image/jpeg", self.photo[-1].file_size),)
+        if self.document is not None:
+            doc = self.document
+            fetch = fetchers([(doc.file_id, doc.file_size)])
+            if doc.mime_type in PHOTO_DOCUMENT_TYPES:
+                return (Attachment.photo(fetch, doc.mime_type, doc.file_size),)
+            return (Attachment.file(fetch, doc.mime_type, doc.file_name, doc.file_size),)
+        point = self.venue.location if self.venue is not None else self.location
+        if point is None:
+            return ()
+        try:
+            place = core.Location(
+                point.latitude,
+                point.longitude,
+                self.venue.title if self.venue else None,
+                self.venue.address if self.venue else None,
+            )
+        except ValueError:  # not a place on Earth: not Telegram's
+            return ()
+        return (Attachment.place(place),)
 
 
 class CallbackQuery(_Part):
@@ -67,37 +132,55 @@ class Update(_Part):
         return None
 
 
-def parse_update(payload: dict[str, Any]) -> Update | None:
-    """The update, or None when it is not shaped like anything Telegram sends."""
+@dataclass(frozen=True, slots=True)
+class TelegramAddress:
+    chat_id: int
+
+
+def read_update(
+    payload: dict[str, Any], fetchers: FileFetchers = unavailable_fetcher
+) -> ChannelEvent[TelegramAddress] | None:
+    """The event in one update, parsed once; None without an integer update_id. An update
+    not shaped like anything Telegram sends is an event with nothing to answer. `fetchers`
+    makes the lazy download of a photo or document (TelegramFiles.fetcher)."""
     try:
-        return Update.model_validate(payload)
+        update = Update.model_validate(payload)
     except ValidationError:
-        return None
-
-
-def to_incoming(update: Update) -> tuple[int, IncomingMessage] | None:
-    """The chat to answer and the neutral message in an update, or None for updates a resident
-    did not send us in a private chat (groups, channels, other bots, inline buttons)."""
+        update_id = payload.get("update_id")
+        if isinstance(update_id, bool) or not isinstance(update_id, int):
+            return None  # JSON's true is an int to Python
+        return ChannelEvent(str(update_id))
+    event_id = str(update.update_id)
     query, message = update.callback_query, update.message
+    press_id = query.id if query is not None else None
+    if update.my_chat_member is not None:
+        sender = str(update.my_chat_member.sender.id)
+        if update.blocked_by is not None:
+            return ChannelEvent(event_id, sender, change=StateChange.UNREACHABLE)
+        return ChannelEvent(event_id, sender)
+    attachments: tuple[Attachment, ...] = ()
     if query is not None:
-        if query.message is None or query.sender.is_bot:
-            return None
-        user, chat, text, data = query.sender, query.message.chat, None, query.data or ""
+        user, chat = query.sender, query.message.chat if query.message is not None else None
+        text, data = None, query.data or ""
     elif message is not None and message.sender is not None:
-        user, chat, text, data = message.sender, message.chat, message.text, None
+        user, chat, data = message.sender, message.chat, None
+        text = message.text if message.text is not None else message.caption
+        attachments = message.attachments(fetchers)
     else:
-        return None
-    if user.is_bot or chat.type != "private":
-        return None
+        return ChannelEvent(event_id)
+    sender = str(user.id)
+    # Only what a resident sends us in a private chat is a conversation (not groups, channels,
+    # other bots, or buttons under inline-mode messages).
+    if chat is None or user.is_bot or chat.type != "private":
+        return ChannelEvent(event_id, sender, press_id=press_id)
     incoming = IncomingMessage(
-        Channel.TELEGRAM, str(user.id), text=text, data=data, language_hint=user.language_code
+        Channel.TELEGRAM,
+        sender,
+        text=text,
+        data=data,
+        language_hint=user.language_code,
+        attachments=attachments,
     )
-    return chat.id, incoming
-
-
-def callback_query_id(payload: object) -> str | None:
-    """The id of the button press in a raw update, if it is one (read before any parsing, to
-    answer it in the webhook's own response)."""
-    query = payload.get("callback_query") if isinstance(payload, dict) else None
-    query_id = query.get("id") if isinstance(query, dict) else None
-    return query_id if isinstance(query_id, str) else None
+    return ChannelEvent(
+        event_id, sender, incoming, address=TelegramAddress(chat.id), press_id=press_id
+    )

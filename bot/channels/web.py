@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bot.core import Channel, IncomingMessage, Reply, split_text
+from bot.core import Attachment, Channel, IncomingMessage, Reply, split_text
+from bot.errors import AttachmentTooLargeError
 
 TEXT_LIMIT = 4096
 
@@ -37,6 +38,30 @@ def parse_chat_request(
         data=data or None,
         language_hint=language if isinstance(language, str) else None,
         client_address=client_address,
+    )
+
+
+def photo_message(
+    data: bytes,
+    media_type: str,
+    user_id: str,
+    client_address: str | None = None,
+    language_hint: str | None = None,
+) -> IncomingMessage:
+    """A photo the resident uploaded (already checked: its real type is `media_type`) as a
+    message with one attachment, held in memory for this turn only."""
+
+    async def fetch(max_bytes: int) -> bytes:
+        if len(data) > max_bytes:
+            raise AttachmentTooLargeError(max_bytes)
+        return data
+
+    return IncomingMessage(
+        channel=Channel.WEB,
+        user_id=user_id,
+        language_hint=language_hint,
+        client_address=client_address,
+        attachments=(Attachment.photo(fetch, media_type, len(data)),),
     )
 
 

@@ -1,5 +1,12 @@
 """The neutral vocabulary shared by channels and handlers. Imports nothing of ours."""
 
+from bot.core.attachments import (
+    DEFAULT_FETCH_BYTES,
+    MAX_ATTACHMENT_BYTES,
+    Attachment,
+    AttachmentKind,
+    Location,
+)
 from bot.core.messages import (
     MAX_CARDS,
     MAX_CHOICE_DATA_BYTES,
@@ -14,14 +21,19 @@ from bot.core.messages import (
 from bot.core.text import fold_keyword, normalize_input, split_text
 
 __all__ = [
+    "DEFAULT_FETCH_BYTES",
+    "MAX_ATTACHMENT_BYTES",
     "MAX_CARDS",
     "MAX_CHOICES",
     "MAX_CHOICE_DATA_BYTES",
+    "Attachment",
+    "AttachmentKind",
     "BarChart",
     "Card",
     "Channel",
     "Choice",
     "IncomingMessage",
+    "Location",
     "Reply",
     "fold_keyword",
     "normalize_input",

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from bot.core.attachments import Attachment
+
 # A choice must fit both a Telegram callback (64 bytes) and a LINE postback (300 characters),
 # and a reply's choices must fit LINE's quick reply (13 items).
 MAX_CHOICE_DATA_BYTES = 64
@@ -25,8 +27,9 @@ class Channel(StrEnum):
 class IncomingMessage:
     """One thing a resident said or tapped, whatever the platform.
 
-    Exactly one of `text` (typed) and `data` (a tapped choice) is normally set; both empty
-    means the platform delivered something we cannot read (a sticker, an image, junk).
+    Exactly one of `text` (typed) and `data` (a tapped choice) is normally set; a photo, place
+    or file comes as `attachments` (with its caption, if any, as `text`). Nothing at all means
+    the platform delivered something we cannot read (a sticker, a video, junk).
     """
 
     channel: Channel
@@ -37,6 +40,7 @@ class IncomingMessage:
     # Where the request came from, when an outsider could repeat it cheaply from one place (the
     # web chat): the socket's address, or a trusted proxy's X-Forwarded-For. None on platforms.
     client_address: str | None = None
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

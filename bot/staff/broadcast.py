@@ -5,11 +5,12 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
-from bot.channels.line import LineChannel
 from bot.content import Catalog, Pack
 from bot.content.readings import add_readings
 from bot.errors import ChiikiError
+from bot.staff.actor import StaffActor
 from bot.storage.broadcasts import PUSH_CHANNELS, BroadcastRepository, NewBroadcast
 from bot.storage.outbox_claims import HeldClaims
 
@@ -19,6 +20,23 @@ MAX_NOTICE_CHARS = 2000
 
 class BroadcastError(ChiikiError):
     pass
+
+
+class OverQuotaError(BroadcastError):
+    """The notice would cost more LINE messages than this month has left."""
+
+    def __init__(self, plan: BroadcastPlan) -> None:
+        super().__init__(
+            f"this would use {plan.line_cost} LINE messages but only {plan.quota_left} are "
+            "left this month; send to fewer residents, or add --force to send anyway"
+        )
+        self.plan = plan
+
+
+class QuotaSource(Protocol):
+    """What a broadcast plan needs of LINE: its monthly (limit or None, used)."""
+
+    async def quota(self) -> tuple[int | None, int]: ...
 
 
 @dataclass(frozen=True)
@@ -78,7 +96,7 @@ def prepare_notice(
 
 
 async def plan_broadcast(
-    broadcasts: BroadcastRepository, line: LineChannel | None, district: str | None, channel: str
+    broadcasts: BroadcastRepository, line: QuotaSource | None, district: str | None, channel: str
 ) -> BroadcastPlan:
     audience = await broadcasts.audience(district, channel)
     line_cost = audience.get("line", 0)
@@ -96,10 +114,20 @@ def check_target(pack: Pack, district: str | None, channel: str) -> None:
         raise BroadcastError(f"--district: unknown {district!r} (known: {known})")
 
 
-async def queue_broadcast(
-    broadcasts: BroadcastRepository, broadcast: NewBroadcast, now: datetime
+async def queue_notice(
+    broadcasts: BroadcastRepository,
+    notice: NewBroadcast,
+    plan: BroadcastPlan,
+    now: datetime,
+    *,
+    force: bool,
+    actor: StaffActor,
 ) -> int:
-    return await broadcasts.create(broadcast, now)
+    """Queue a planned notice; past the LINE monthly quota only when `force` says so (the
+    quota gate, for the CLI and the dashboard alike). Returns the broadcast id."""
+    if plan.exceeds_quota and not force:
+        raise OverQuotaError(plan)
+    return await broadcasts.create(notice, now)
 
 
 def waiting_for(held: list[HeldClaims], now: datetime, lease_seconds: float) -> str | None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.content import Pack
 from bot.content.schema import District, Text
+from bot.staff.actor import StaffActor
 from bot.storage.districts import DistrictRepository, StaffDistrict
 
 
@@ -24,3 +27,19 @@ def merge_into_pack(pack: Pack, districts: list[StaffDistrict]) -> None:
 
 async def load_staff_districts(repository: DistrictRepository, pack: Pack) -> None:
     merge_into_pack(pack, await repository.all())
+
+
+async def add_district(
+    repository: DistrictRepository,
+    pack: Pack,
+    district: StaffDistrict,
+    now: datetime,
+    *,
+    actor: StaffActor,
+) -> bool:
+    """Store a district staff add and lay it beside the pack's at once; False when its id is
+    taken (the pack's, or one stored meanwhile)."""
+    if pack.district(district.id) is not None or not await repository.add(district, now):
+        return False
+    merge_into_pack(pack, [district])
+    return True

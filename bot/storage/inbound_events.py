@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.storage.database import Database, chunked, placeholders
+from bot.storage.database import ROWS_PER_STATEMENT, Database, chunked, placeholders
 from bot.storage.timestamps import to_db
 
 # An event that failed this often is given up on (and logged), so one bad event cannot loop.
@@ -26,6 +26,9 @@ class InboundEvent:
     event_id: str
     payload: dict[str, Any]
     attempts: int
+    # The turn's replies (JSON), stored before the first send: set means the turn was taken
+    # and only the send is left to do.
+    replies: str | None = None
 
 
 class InboundEventRepository:
@@ -75,7 +78,7 @@ class InboundEventRepository:
         rows = await self._db.execute(
             "UPDATE inbound_events SET attempts = attempts + 1, claimed_by = ?, claimed_at = ?"
             " WHERE channel = ? AND event_id = ? AND handled_at IS NULL AND attempts < ?"
-            f" AND payload IS NOT NULL AND {_CLAIMABLE} RETURNING payload, attempts",
+            f" AND payload IS NOT NULL AND {_CLAIMABLE} RETURNING payload, attempts, replies",
             (
                 owner,
                 to_db(now),
@@ -90,11 +93,34 @@ class InboundEventRepository:
         if not rows:
             return None
         row = rows[0]
-        return InboundEvent(channel, event_id, json.loads(row["payload"]), row["attempts"])
+        payload = json.loads(row["payload"])
+        return InboundEvent(channel, event_id, payload, row["attempts"], row["replies"])
+
+    async def store_replies(self, answered: list[tuple[str, str, str]]) -> None:
+        """Keep each (channel, event id, replies as JSON) until the event is handled: a send
+        that fails is then tried again without taking the turn again.
+
+        An event whose payload is gone (its resident said /forget during the turn) keeps
+        none. One statement per channel and chunk (a CASE picks each event's replies), like
+        `mark_handled`: under load a batch costs one trip to the database."""
+        by_channel: dict[str, list[tuple[str, str]]] = {}
+        for channel, event_id, replies in answered:
+            by_channel.setdefault(channel, []).append((event_id, replies))
+        for channel, pairs in by_channel.items():
+            for chunk in chunked(pairs, ROWS_PER_STATEMENT // 3):
+                params: list[object] = [value for pair in chunk for value in pair]
+                params += [channel, *(event_id for event_id, _ in chunk)]
+                await self._db.execute(
+                    "UPDATE inbound_events SET replies = CASE event_id"
+                    + " WHEN ? THEN ?" * len(chunk)
+                    + " END WHERE channel = ? AND payload IS NOT NULL"
+                    + f" AND event_id IN ({placeholders(len(chunk))})",
+                    params,
+                )
 
     async def mark_handled(self, keys: list[tuple[str, str]], now: datetime) -> None:
-        """Done, each (channel, event id): keep the id for de-duplication, drop the payload
-        and the sender.
+        """Done, each (channel, event id): keep the id for de-duplication, drop the payload,
+        the sender and the replies.
 
         One statement per channel and chunk, each its own transaction: a transaction of several
         statements would hold the one writer over as many trips to the database."""
@@ -104,17 +130,19 @@ class InboundEventRepository:
         for channel, ids in by_channel.items():
             for chunk in chunked(ids):
                 await self._db.execute(
-                    "UPDATE inbound_events SET handled_at = ?, payload = NULL, sender = NULL"
+                    "UPDATE inbound_events SET handled_at = ?, payload = NULL, sender = NULL,"
+                    " replies = NULL"
                     f" WHERE channel = ? AND event_id IN ({placeholders(len(chunk))})",
                     (to_db(now), channel, *chunk),
                 )
 
     async def give_up(self, channel: str, event_id: str) -> None:
         """Tried MAX_ATTEMPTS times: never tried again, so its payload (a resident's text and
-        id) and sender go now; the id stays for de-duplication until retention removes it."""
+        id), sender and replies go now; the id stays for de-duplication until retention
+        removes it."""
         await self._db.execute(
-            "UPDATE inbound_events SET payload = NULL, sender = NULL, attempts = ?"
-            " WHERE channel = ? AND event_id = ? AND handled_at IS NULL",
+            "UPDATE inbound_events SET payload = NULL, sender = NULL, replies = NULL,"
+            " attempts = ? WHERE channel = ? AND event_id = ? AND handled_at IS NULL",
             (MAX_ATTEMPTS, channel, event_id),
         )
 

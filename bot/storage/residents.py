@@ -11,6 +11,7 @@ from datetime import datetime
 from bot.storage.database import Database, Row
 from bot.storage.inbound_events import MAX_ATTEMPTS
 from bot.storage.timestamps import from_db, to_db
+from bot.storage.voices import forget_voices
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,16 +138,20 @@ class ResidentRepository:
         """Delete the resident and, by cascade, everything linked to them (other channels too).
 
         Their platform events still waiting in the inbox (a retry, or the one being handled)
-        lose their payload and sender and are never tried again: no text or id of theirs stays.
+        lose their payload, sender and replies and are never tried again: no text or id of
+        theirs stays.
         """
         async with self._db.transaction() as conn:
             await conn.execute(
-                "UPDATE inbound_events SET payload = NULL, sender = NULL, attempts = ?"
+                "UPDATE inbound_events SET payload = NULL, sender = NULL, replies = NULL,"
+                " attempts = ?"
                 " WHERE sender IS NOT NULL AND EXISTS (SELECT 1 FROM residents r"
                 " WHERE (r.id = ? OR r.linked_to = ?) AND r.channel = inbound_events.channel"
                 " AND r.platform_user_id = inbound_events.sender)",
                 (MAX_ATTEMPTS, resident_id, resident_id),
             )
+            # Published voices stay for the district as text without an author (issue 24).
+            await forget_voices(conn, resident_id)
             cursor = await conn.execute("DELETE FROM residents WHERE id = ?", (resident_id,))
             return cursor.rowcount > 0
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import math
-import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from importlib.resources import files
 
 from starlette.exceptions import HTTPException
@@ -12,11 +11,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from bot import metrics
-from bot.channels.web import WebRequestError, parse_chat_request, render_replies
+from bot.channels.web import WebRequestError, parse_chat_request, photo_message, render_replies
 from bot.charts import CHART_PATH
 from bot.config import Settings
-from bot.core import Reply
+from bot.core import IncomingMessage, Reply
+from bot.images import NotAPhotoError, photo_media_type
 from bot.runtime import Runtime
 from bot.web.addresses import client_address
 from bot.web.bodies import parse_json, read_body
@@ -24,6 +23,10 @@ from bot.web.identity import WebIdentities
 from bot.web.limits import WebLimits
 
 CHAT_BODY_LIMIT = 16 * 1024
+# A phone's photo, sent as the body of POST /chat/photo; what it is comes from its bytes.
+PHOTO_BODY_LIMIT = 5 * 1024 * 1024
+PHOTO_UPLOAD_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
+JSON_TYPES = frozenset({"application/json"})
 # The page's own words (catalog `web.page.<name>`), sent with each answer in the language the
 # resident reads, so the placeholder, the send button and <html lang> follow it.
 PAGE_WORDS = (
@@ -45,7 +48,9 @@ PAGE_WORDS = (
 SAME_SITE_FETCHES = frozenset({"same-origin", "none"})
 
 
-def _cross_site_refusal(request: Request) -> Response | None:
+def _cross_site_refusal(
+    request: Request, accepted: frozenset[str] = JSON_TYPES
+) -> Response | None:
     """403/415 for a request another site's page could have made the browser send.
 
     A form or `fetch` without custom headers from any web page may POST here ("simple"
@@ -53,17 +58,28 @@ def _cross_site_refusal(request: Request) -> Response | None:
     so every visitor of a hostile page would become a new resident voting as that page
     chose, each from their own address, past the per-address limits. Our page posts JSON,
     which another origin can only send after a preflight we never allow; browsers also say
-    where a request came from in Sec-Fetch-Site.
+    where a request came from in Sec-Fetch-Site. A photo is sent with an image/* type, which
+    needs a preflight too (its bytes are checked later, whatever it says it is).
     """
     if request.headers.get("sec-fetch-site", "same-origin") not in SAME_SITE_FETCHES:
         return JSONResponse({"error": "requests from other sites are refused"}, status_code=403)
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type != "application/json":
+    if media_type not in accepted:
         return JSONResponse(
-            {"error": "send the message as JSON (Content-Type: application/json)"},
+            {"error": f"send it with Content-Type {' or '.join(sorted(accepted))}"},
             status_code=415,
         )
     return None
+
+
+# Reads the request into the resident's message, or answers it (a refusal) instead.
+ReadMessage = Callable[[Request, Runtime, str, str], Awaitable[IncomingMessage | Response]]
+
+
+def _browser_language(request: Request) -> str:
+    """ja unless the browser asks for en: for words shown before we know the resident."""
+    asked = request.headers.get("accept-language", "").strip().lower()
+    return "en" if asked.startswith("en") else "ja"
 
 
 class ChatEndpoints:
@@ -82,6 +98,7 @@ class ChatEndpoints:
         return [
             Route("/chat", self.chat_page),
             Route("/chat/api", self.chat_api, methods=["POST"]),
+            Route("/chat/photo", self.chat_photo, methods=["POST"]),
             Route(CHART_PATH, self.chart),
         ]
 
@@ -89,13 +106,23 @@ class ChatEndpoints:
         return HTMLResponse(self.page)
 
     async def chat_api(self, request: Request) -> Response:
+        return await self._turn(request, JSON_TYPES, self._read_message)
+
+    async def chat_photo(self, request: Request) -> Response:
+        """A photo from the chat's photo button: the same turn as a message, with the photo
+        as an attachment. Kept in memory for this turn only; a handler keeps what it needs."""
+        return await self._turn(request, PHOTO_UPLOAD_TYPES, self._read_photo)
+
+    async def _turn(
+        self, request: Request, accepted: frozenset[str], read: ReadMessage
+    ) -> Response:
         runtime = self.get_runtime()
         address = client_address(request, self.proxies)
         now = runtime.services.clock().timestamp()
         wait = self.limits.request(address, now)
         if wait:
             return self._too_many(request, runtime, "web.slow_down", wait)
-        refusal = _cross_site_refusal(request)
+        refusal = _cross_site_refusal(request, accepted)
         if refusal is not None:
             return refusal
         identity = await self.identities.read(request, runtime)
@@ -105,17 +132,18 @@ class ChatEndpoints:
             if wait:
                 return self._too_many(request, runtime, "web.too_many_new", wait)
             identity = await self.identities.issue(runtime)
-        response = await self._answer(request, runtime, identity.id, address)
+        message = await read(request, runtime, identity.id, address)
+        if isinstance(message, Response):
+            return message
+        response = await self._answer(runtime, message)
         # Renewed with every answer, so a browser in use keeps its identity.
         self.identities.set_cookie(response, identity)
         return response
 
     def _too_many(self, request: Request, runtime: Runtime, key: str, wait: int) -> Response:
         """429 with words the page shows, in the browser's language (ja unless it asks en)."""
-        asked = request.headers.get("accept-language", "").strip().lower()
-        language = "en" if asked.startswith("en") else "ja"
         text = runtime.services.catalog.text(
-            key, language, seconds=wait, minutes=max(1, math.ceil(wait / 60))
+            key, _browser_language(request), seconds=wait, minutes=max(1, math.ceil(wait / 60))
         )
         return JSONResponse(
             {"error": text, "retry_after": wait},
@@ -123,22 +151,39 @@ class ChatEndpoints:
             headers={"Retry-After": str(wait)},
         )
 
-    async def _answer(
+    async def _read_message(
         self, request: Request, runtime: Runtime, identity: str, address: str
-    ) -> Response:
+    ) -> IncomingMessage | Response:
         body = parse_json(await read_body(request, CHAT_BODY_LIMIT))
         try:
-            message = parse_chat_request(body, identity, address)
+            return parse_chat_request(body, identity, address)
         except WebRequestError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
-        # Counted like a platform update, so /metrics shows the web chat's traffic too.
-        counted = metrics.for_channel(message.channel)
-        counted.received.inc()
-        started = time.perf_counter()
-        replies = await runtime.dispatcher.handle(message)
-        counted.handling_seconds.observe(time.perf_counter() - started)
-        counted.handled.inc()
-        counted.replies_sent.inc(len(replies))
+
+    async def _read_photo(
+        self, request: Request, runtime: Runtime, identity: str, address: str
+    ) -> IncomingMessage | Response:
+        """413 over 5 MB (before reading past it), 415 when the bytes are not a JPEG, PNG or
+        WebP picture, whatever Content-Type said; both in words the resident reads."""
+        catalog, language = runtime.services.catalog, _browser_language(request)
+        megabytes = PHOTO_BODY_LIMIT // (1024 * 1024)
+        try:
+            data = await read_body(request, PHOTO_BODY_LIMIT)
+        except HTTPException as exc:
+            text = catalog.text("web.photo_too_large", language, megabytes=megabytes)
+            return JSONResponse({"error": text}, status_code=exc.status_code)
+        try:
+            media_type = photo_media_type(data)  # reads the header only
+        except NotAPhotoError:
+            text = catalog.text("web.photo_not_a_picture", language)
+            return JSONResponse({"error": text}, status_code=415)
+        hint = request.query_params.get("language")
+        return photo_message(data, media_type, identity, address, hint)
+
+    async def _answer(self, runtime: Runtime, message: IncomingMessage) -> Response:
+        # The same turn as every channel's (counted like a platform update in /metrics); its
+        # send is this response.
+        replies = await runtime.pipeline.converse(message)
         notices = await runtime.mailbox.take(
             message.channel, message.user_id, runtime.services.clock()
         )

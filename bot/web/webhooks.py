@@ -9,7 +9,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bot.channels.line import parse_events, split_replays
+from bot.channels.line import split_replays
 from bot.channels.telegram import TelegramChannel
 from bot.core import Channel
 from bot.runtime import Runtime
@@ -39,13 +39,15 @@ async def telegram_webhook(request: Request, runtime: Runtime) -> Response:
         raise HTTPException(403, "wrong secret token")
     _refuse_while_stopping(runtime)
     update = parse_json(await read_body(request, WEBHOOK_BODY_LIMIT))
-    event_id = TelegramChannel.event_id(update) if isinstance(update, dict) else None
-    if event_id is None:
+    # Read once: the event id, the sender, the press to answer and the message all come from
+    # this one parse.
+    event = runtime.telegram.read(update) if isinstance(update, dict) else None
+    if event is None:
         raise HTTPException(400, "expected a Telegram Update with an integer update_id")
-    await runtime.inbox.accept(Channel.TELEGRAM, [(event_id, update)])
+    await runtime.inbox.accept(Channel.TELEGRAM, [(update, event)])
     # Also for a redelivered press: Telegram sends an update again only when it did not get
     # our answer, so the press was not answered either.
-    return JSONResponse(TelegramChannel.webhook_answer(update))
+    return JSONResponse(TelegramChannel.webhook_answer(event))
 
 
 async def line_webhook(request: Request, runtime: Runtime) -> Response:
@@ -57,7 +59,7 @@ async def line_webhook(request: Request, runtime: Runtime) -> Response:
         raise HTTPException(400, "missing or wrong X-Line-Signature")
     _refuse_while_stopping(runtime)
     try:
-        events = parse_events(parse_json(body))
+        events = runtime.line.read_body(parse_json(body))
     except ValueError as exc:
         raise HTTPException(400, str(exc)) from None
     settings = runtime.settings

@@ -14,8 +14,10 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from tests.fakes.content import HostedFile
 
 SECRET = "fake-channel-secret"
 ACCESS_TOKEN = "fake-access-token"
@@ -44,6 +46,9 @@ class FakeLine:
     rich_menus: dict[str, dict[str, Any]] = field(default_factory=dict)
     rich_menu_images: dict[str, bytes] = field(default_factory=dict)
     default_rich_menu: str | None = None
+    # Images and files residents sent, by message id (LINE keeps them only for a while).
+    contents: dict[str, HostedFile] = field(default_factory=dict)
+    send_content_lengths: bool = True
     _issued_tokens: set[str] = field(default_factory=set)
     _accepted_retry_keys: set[str] = field(default_factory=set)
     _counter: itertools.count[int] = field(default_factory=itertools.count)
@@ -62,8 +67,24 @@ class FakeLine:
                 # On the real platform this one is served by api-data.line.me.
                 Route("/v2/bot/richmenu/{menu_id}/content", self._menu_image, methods=["POST"]),
                 Route("/v2/bot/user/all/richmenu/{menu_id}", self._default_menu, methods=["POST"]),
+                # On the real platform this one is served by api-data.line.me too.
+                Route("/v2/bot/message/{message_id}/content", self._content, methods=["GET"]),
             ]
         )
+
+    def add_content(self, message_id: str, data: bytes | None = None, size: int = 0) -> HostedFile:
+        """An image or file a resident sent: `data`, or `size` bytes of zeros."""
+        self.contents[message_id] = HostedFile(data, size)
+        return self.contents[message_id]
+
+    async def _content(self, request: Request) -> Response:
+        message_id = request.path_params["message_id"]
+        self.calls.append(("content", {"id": message_id}, dict(request.headers)))
+        if not self._authorized(request):
+            return _error(401, "Authentication failed")
+        if message_id not in self.contents:
+            return _error(404, "Not found")
+        return self.contents[message_id].response(request, "image/jpeg", self.send_content_lengths)
 
     def new_reply_token(self) -> str:
         token = f"reply-token-{next(self._counter)}"

@@ -12,10 +12,14 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tests.fakes.content import HostedFile
+
 TOKEN = "123456:fake-token"
+# getFile refuses larger files: bots cannot download them.
+DOWNLOAD_LIMIT = 20 * 1024 * 1024
 
 
 @dataclass
@@ -28,6 +32,8 @@ class FakeTelegram:
     retry_after: int = 1
     # The next N calls fail with 502.
     fail_next: int = 0
+    # The next N sendMessage calls are refused with 400 (a refusal no retry of the call cures).
+    refuse_sends: int = 0
     pending_updates: list[dict[str, Any]] = field(default_factory=list)
     # Like the real API: more sendMessage calls than this in one second get 429 retry_after=1.
     limit_per_second: int | None = None
@@ -35,11 +41,36 @@ class FakeTelegram:
     refused_429: int = 0
     send_seconds: float = 0.0  # how long sendMessage takes to answer
     first_sent_at: dict[int, float] = field(default_factory=dict)  # chat → wall-clock time
+    # Files residents sent, by file_id, as getFile and the file URL serve them.
+    files: dict[str, HostedFile] = field(default_factory=dict)
+    declare_file_sizes: bool = True  # getFile's file_size (Telegram may leave it out)
+    send_file_lengths: bool = True  # the download's Content-Length
     _recent: deque[float] = field(default_factory=deque)
     _message_id: int = 0
 
     def app(self) -> Starlette:
-        return Starlette(routes=[Route("/bot{token}/{method}", self._endpoint, methods=["POST"])])
+        return Starlette(
+            routes=[
+                Route("/bot{token}/{method}", self._endpoint, methods=["POST"]),
+                Route("/file/bot{token}/{path:path}", self._download, methods=["GET"]),
+            ]
+        )
+
+    def add_file(self, file_id: str, data: bytes | None = None, size: int = 0) -> HostedFile:
+        """A file a resident sent: `data`, or `size` bytes of zeros."""
+        self.files[file_id] = HostedFile(data, size)
+        return self.files[file_id]
+
+    def downloads(self) -> list[str]:
+        return [params["path"] for name, params in self.calls if name == "download"]
+
+    async def _download(self, request: Request) -> Response:
+        path = request.path_params["path"]
+        self.calls.append(("download", {"path": path}))
+        file_id = path.removeprefix("documents/").removesuffix(".jpg")
+        if request.path_params["token"] != self.token or file_id not in self.files:
+            return _error(404, "Not Found")
+        return self.files[file_id].response(request, "image/jpeg", self.send_file_lengths)
 
     def sent(self, method: str) -> list[dict[str, Any]]:
         return [params for name, params in self.calls if name == method]
@@ -53,6 +84,9 @@ class FakeTelegram:
         if self.fail_next:
             self.fail_next -= 1
             return _error(502, "Bad Gateway")
+        if method == "sendMessage" and self.refuse_sends:
+            self.refuse_sends -= 1
+            return _error(400, "Bad Request: refused by the test")
         if method == "sendMessage" and self._over_limit():
             self.refused_429 += 1
             return _error(429, "Too Many Requests: retry after 1", {"retry_after": 1})
@@ -67,6 +101,12 @@ class FakeTelegram:
         chat_id = params.get("chat_id")
         if chat_id is not None and int(chat_id) in self.blocked_chats:
             return _error(403, "Forbidden: bot was blocked by the user")
+        if method == "getFile":
+            hosted = self.files.get(str(params.get("file_id")))
+            if hosted is None:
+                return _error(400, "Bad Request: invalid file_id")
+            if hosted.size > DOWNLOAD_LIMIT:
+                return _error(400, "Bad Request: file is too big")
         return JSONResponse({"ok": True, "result": await self._result(method, params)})
 
     def _over_limit(self) -> bool:
@@ -117,6 +157,8 @@ class FakeTelegram:
                     }
                 ],
             }
+        if method == "getFile":
+            return self._get_file(str(params["file_id"]))
         if method == "getUpdates":
             offset = int(params.get("offset") or 0)
             ready = [u for u in self.pending_updates if u["update_id"] >= offset]
@@ -124,6 +166,16 @@ class FakeTelegram:
                 await asyncio.sleep(0.05)  # a very short long poll
             return ready
         return True
+
+    def _get_file(self, file_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = {
+            "file_id": file_id,
+            "file_unique_id": f"u-{file_id}",
+            "file_path": f"documents/{file_id}.jpg",
+        }
+        if self.declare_file_sizes:
+            result["file_size"] = self.files[file_id].size
+        return result
 
 
 async def _params(request: Request) -> dict[str, Any]:

@@ -89,7 +89,12 @@ class OutcomePages(FeaturePages):
                 [str(value) for value in page.form.getlist("next")] if page.form else [],
             )
             _, broadcast_id = await record_outcome(
-                services.outcomes, services.notices, services.pack, spec, page.now
+                services.outcomes,
+                services.notices,
+                services.pack,
+                spec,
+                page.now,
+                actor=page.actor,
             )
         except FormErrors as problems:
             return await self.outcomes(page, errors=self.words(page, problems))

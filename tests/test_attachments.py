@@ -1,0 +1,352 @@
+"""Photos, places and files reach handlers as neutral attachments, fetched only when asked and
+never past a cap, from Telegram, LINE and the web chat; nobody asked → a kind answer."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from bot.core import Attachment, AttachmentKind, Reply
+from bot.errors import AttachmentTooLargeError, AttachmentUnavailableError
+from bot.images import photo_media_type
+from handlers.context import HandlerContext
+from handlers.routes import build_router
+from handlers.routing import Request, Route, Router
+from tests.conftest import FakeClock
+from tests.platforms import Platforms, line_event, open_platforms, telegram_user
+
+_ids = itertools.count(900_000)
+MB = 1024 * 1024
+
+
+def picture(form: str = "JPEG", size: tuple[int, int] = (64, 48)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, (30, 120, 200)).save(out, form)
+    return out.getvalue()
+
+
+def telegram_message(user_id: int = 111, **fields: Any) -> dict[str, Any]:
+    message = {
+        "message_id": next(_ids),
+        "date": int(time.time()),
+        "chat": {"id": user_id, "type": "private", "first_name": "花子"},
+        "from": telegram_user(user_id),
+        **fields,
+    }
+    return {"update_id": next(_ids), "message": message}
+
+
+def telegram_photo(*sizes: tuple[str, int | None], caption: str | None = None) -> dict[str, Any]:
+    """A photo message: its sizes (file id, file size) smallest first, as the Bot API lists."""
+    photo = []
+    for number, (file_id, size) in enumerate(sizes):
+        part: dict[str, Any] = {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "width": 90 * (number + 1),
+            "height": 60 * (number + 1),
+        }
+        if size is not None:
+            part["file_size"] = size
+        photo.append(part)
+    return telegram_message(photo=photo, **({"caption": caption} if caption else {}))
+
+
+class Kept:
+    """What the test route saw, and the cap it fetches with."""
+
+    def __init__(self) -> None:
+        self.attachments: list[Attachment] = []
+        self.cap = MB
+
+    async def take(self, request: Request, ctx: HandlerContext) -> list[Reply]:
+        self.attachments += request.attachments
+        words = []
+        for attachment in request.attachments:
+            if attachment.location is not None:
+                place = attachment.location
+                words.append(f"place {place.latitude},{place.longitude} {place.title}")
+                continue
+            try:
+                data = await attachment.fetch(self.cap)
+            except AttachmentTooLargeError:
+                words.append("too large")
+                continue
+            except AttachmentUnavailableError:
+                words.append("unavailable")
+                continue
+            words.append(f"{attachment.kind} {len(data)} bytes {photo_media_type(data)}")
+        return [Reply("; ".join(words))]
+
+
+@pytest.fixture
+async def kept() -> Kept:
+    return Kept()
+
+
+@pytest.fixture
+async def taking(
+    tmp_path: Path,
+    content_dir: Path,
+    clock: FakeClock,
+    kept: Kept,
+    monkeypatch: pytest.MonkeyPatch,
+) -> AsyncIterator[Platforms]:
+    """Platforms whose router has, first, a route that takes every kind of attachment."""
+
+    def router_with_taker() -> Router:
+        router = build_router()
+        taker = Route(
+            "test-taker",
+            lambda request: bool(request.attachments),
+            kept.take,
+            accepts=frozenset(AttachmentKind),
+        )
+        return Router([taker, *router.routes], router.fallback)
+
+    monkeypatch.setattr("bot.runtime.build_router", router_with_taker)
+    async with open_platforms(tmp_path, content_dir, clock) as opened:
+        yield opened
+
+
+def last_telegram_text(platforms: Platforms) -> str:
+    return str(platforms.telegram.sent("sendMessage")[-1]["text"])
+
+
+# Telegram
+
+
+async def test_a_telegram_photo_reaches_the_handler_in_its_largest_size(
+    taking: Platforms, kept: Kept
+) -> None:
+    jpeg = picture()
+    taking.telegram.add_file("small", picture(size=(8, 6)))
+    taking.telegram.add_file("large", jpeg)
+    update = telegram_photo(("small", 300), ("large", len(jpeg)), caption="道路の穴です")
+    assert await taking.post_telegram(update) == 200
+    (attachment,) = kept.attachments
+    assert attachment.kind is AttachmentKind.PHOTO and attachment.size == len(jpeg)
+    assert last_telegram_text(taking) == f"photo {len(jpeg)} bytes image/jpeg"
+    assert taking.telegram.downloads() == ["documents/large.jpg"]  # fetched once, the large one
+
+
+async def test_a_telegram_photo_too_large_for_the_cap_falls_back_to_a_smaller_size(
+    taking: Platforms, kept: Kept
+) -> None:
+    small = picture(size=(8, 6))
+    taking.telegram.add_file("small", small)
+    taking.telegram.add_file("huge", size=3 * MB)
+    await taking.post_telegram(telegram_photo(("small", len(small)), ("huge", 3 * MB)))
+    assert last_telegram_text(taking) == f"photo {len(small)} bytes image/jpeg"
+    assert taking.telegram.files["huge"].served == 0
+
+
+async def test_a_telegram_location_and_a_venue_reach_the_handler(
+    taking: Platforms, kept: Kept
+) -> None:
+    await taking.post_telegram(telegram_message(location={"latitude": 36.24, "longitude": 137.97}))
+    assert last_telegram_text(taking) == "place 36.24,137.97 None"
+    venue = {
+        "location": {"latitude": 36.238, "longitude": 137.972},
+        "title": "松本城",
+        "address": "長野県松本市丸の内4-1",
+    }
+    await taking.post_telegram(telegram_message(location=venue["location"], venue=venue))
+    place = kept.attachments[-1].location
+    assert place is not None and (place.title, place.address) == ("松本城", venue["address"])
+    assert taking.telegram.downloads() == []
+
+
+async def test_an_over_size_telegram_file_is_refused_without_downloading(
+    taking: Platforms, kept: Kept
+) -> None:
+    # Declared by getFile over the cap: nothing is downloaded.
+    taking.telegram.add_file("big", size=2 * MB)
+    document = {"file_id": "big", "file_unique_id": "ub", "file_name": "plan.pdf"}
+    await taking.post_telegram(telegram_message(document=document))
+    assert kept.attachments[-1].kind is AttachmentKind.FILE
+    assert kept.attachments[-1].name == "plan.pdf"
+    assert last_telegram_text(taking) == "too large"
+    assert taking.telegram.sent("getFile") and taking.telegram.downloads() == []
+    # Over the Bot API's 20 MB: getFile itself refuses ("file is too big").
+    kept.cap = 20 * MB
+    taking.telegram.add_file("giant", size=21 * MB)
+    await taking.post_telegram(
+        telegram_message(document={"file_id": "giant", "file_unique_id": "g"})
+    )
+    assert last_telegram_text(taking) == "too large"
+    assert taking.telegram.downloads() == []
+
+
+async def test_an_undeclared_size_is_caught_by_content_length_before_reading(
+    taking: Platforms, kept: Kept
+) -> None:
+    taking.telegram.declare_file_sizes = False  # getFile leaves file_size out
+    # The body stops after 64 KB although Content-Length says 8 MB: a client that read it
+    # would get a broken download ("unavailable"), one that trusts the header reads nothing.
+    big = taking.telegram.add_file("big", size=8 * MB)
+    big.cut_after = 64 * 1024
+    document = {"file_id": "big", "file_unique_id": "ub", "mime_type": "image/jpeg"}
+    await taking.post_telegram(telegram_message(document=document))
+    assert kept.attachments[-1].kind is AttachmentKind.PHOTO  # an uncompressed photo
+    assert last_telegram_text(taking) == "too large"
+    # Under a cap above 8 MB the same download is read, and found broken.
+    kept.cap = 16 * MB
+    await taking.post_telegram(telegram_message(document=document))
+    assert last_telegram_text(taking) == "unavailable"
+
+
+async def test_a_download_without_content_length_stops_at_the_cap(
+    taking: Platforms, kept: Kept
+) -> None:
+    taking.telegram.declare_file_sizes = False
+    taking.telegram.send_file_lengths = False
+    endless = taking.telegram.add_file("endless", size=19 * MB)  # under getFile's 20 MB
+    document = {"file_id": "endless", "file_unique_id": "ue", "file_name": "a.bin"}
+    await taking.post_telegram(telegram_message(document=document))
+    assert last_telegram_text(taking) == "too large"
+    # The cap is 1 MB; with what the sockets' buffers took on top, far below the 19 MB offered.
+    assert MB < endless.served < 10 * MB
+
+
+async def test_a_photo_nobody_asked_for_gets_a_kind_answer_and_is_not_downloaded(
+    platforms: Platforms,
+) -> None:
+    platforms.telegram.add_file("p", picture())
+    await platforms.post_telegram(telegram_photo(("p", 600), caption="これを見て"))
+    answer = last_telegram_text(platforms)
+    assert "写真や位置情報" in answer and "受け取ることができません" in answer
+    await platforms.post_telegram(telegram_message(location={"latitude": 36.2, "longitude": 138}))
+    assert "受け取ることができません" in last_telegram_text(platforms)
+    assert platforms.telegram.sent("getFile") == [] and platforms.telegram.downloads() == []
+    # A sticker is still something we cannot read at all.
+    await platforms.post_telegram(telegram_message(sticker={"file_id": "s", "emoji": "👍"}))
+    assert "文字のメッセージだけ" in last_telegram_text(platforms)
+
+
+# LINE
+
+
+def line_message(clock: FakeClock, platforms: Platforms, **message: Any) -> dict[str, Any]:
+    return line_event(
+        "message",
+        clock,
+        replyToken=platforms.line.new_reply_token(),
+        message={"id": str(next(_ids)), "quoteToken": "q", **message},
+    )
+
+
+def last_line_text(platforms: Platforms) -> str:
+    return str(platforms.line.sent("reply")[-1]["messages"][0]["text"])
+
+
+async def test_a_line_image_and_location_reach_the_handler(
+    taking: Platforms, kept: Kept, clock: FakeClock
+) -> None:
+    png = picture("PNG")
+    image = line_message(clock, taking, type="image", contentProvider={"type": "line"})
+    taking.line.add_content(image["message"]["id"], png)
+    assert await taking.post_line([image]) == 200
+    assert last_line_text(taking) == f"photo {len(png)} bytes image/png"
+    (content_call,) = [c for c in taking.line.calls if c[0] == "content"]
+    assert content_call[2]["authorization"] == f"Bearer {taking.line.access_token}"
+    place = line_message(
+        clock,
+        taking,
+        type="location",
+        title="蟻ケ崎公民館",
+        address="長野県松本市",
+        latitude=36.2441,
+        longitude=137.9571,
+    )
+    await taking.post_line([place])
+    assert last_line_text(taking) == "place 36.2441,137.9571 蟻ケ崎公民館"
+    assert kept.attachments[-1].location.address == "長野県松本市"  # type: ignore[union-attr]
+
+
+async def test_line_content_over_the_cap_gone_or_external_is_refused(
+    taking: Platforms, kept: Kept, clock: FakeClock
+) -> None:
+    big = line_message(clock, taking, type="file", fileName="a.zip", fileSize=3 * MB)
+    hosted = taking.line.add_content(big["message"]["id"], size=3 * MB)
+    taking.line.send_content_lengths = False  # only counting can stop it
+    await taking.post_line([big])
+    assert last_line_text(taking) == "too large"
+    assert kept.attachments[-1].name == "a.zip" and kept.attachments[-1].size == 3 * MB
+    assert hosted.served < 3 * MB
+    # LINE keeps content only a while: gone is a 404.
+    await taking.post_line([line_message(clock, taking, type="image")])
+    assert last_line_text(taking) == "unavailable"
+    # An image kept on another server (sent from a LIFF app) is not fetched from there.
+    external = {"type": "external", "originalContentUrl": "https://example.com/a.jpg"}
+    await taking.post_line([line_message(clock, taking, type="image", contentProvider=external)])
+    assert last_line_text(taking) == "unavailable"
+
+
+async def test_line_images_nobody_asked_for_get_the_kind_answer(
+    platforms: Platforms, clock: FakeClock
+) -> None:
+    image = line_message(clock, platforms, type="image")
+    platforms.line.add_content(image["message"]["id"], picture())
+    await platforms.post_line([image])
+    assert "受け取ることができません" in last_line_text(platforms)
+    assert not [c for c in platforms.line.calls if c[0] == "content"]
+    await platforms.post_line([line_message(clock, platforms, type="sticker", packageId="1")])
+    assert "文字のメッセージだけ" in last_line_text(platforms)
+
+
+# The web chat
+
+
+async def post_photo(
+    platforms: Platforms, body: bytes, media_type: str = "image/jpeg", **headers: str
+) -> Any:
+    return await platforms.http.post(
+        "/chat/photo", content=body, headers={"content-type": media_type, **headers}
+    )
+
+
+async def test_a_web_jpeg_and_png_reach_the_handler_with_their_real_type(
+    taking: Platforms,
+) -> None:
+    jpeg, png = picture(), picture("PNG")
+    response = await post_photo(taking, jpeg)
+    assert response.status_code == 200, response.text
+    assert response.json()["replies"][0]["text"] == f"photo {len(jpeg)} bytes image/jpeg"
+    # Declared a JPEG, really a PNG: the bytes decide.
+    response = await post_photo(taking, png)
+    assert response.json()["replies"][0]["text"] == f"photo {len(png)} bytes image/png"
+
+
+async def test_web_uploads_that_are_not_photos_or_too_large_are_refused(
+    platforms: Platforms,
+) -> None:
+    fake = b"\xff\xd8\xff\xe0 not really a JPEG, just text " * 10
+    response = await post_photo(platforms, fake)
+    assert response.status_code == 415
+    assert "写真として読めませんでした" in response.json()["error"]
+    english = await post_photo(platforms, fake, **{"accept-language": "en"})
+    assert "could not be read as a photo" in english.json()["error"]
+    over = picture() + bytes(5 * MB)
+    response = await post_photo(platforms, over)
+    assert response.status_code == 413
+    assert "5MBまで" in response.json()["error"]
+    # A form post (which any site could make the browser send) is refused before reading.
+    response = await post_photo(platforms, picture(), "multipart/form-data; boundary=x")
+    assert response.status_code == 415
+    response = await post_photo(platforms, picture(), **{"sec-fetch-site": "cross-site"})
+    assert response.status_code == 403
+
+
+async def test_a_web_photo_nobody_asked_for_gets_the_kind_answer(platforms: Platforms) -> None:
+    response = await post_photo(platforms, picture())
+    assert response.status_code == 200
+    assert "受け取ることができません" in response.json()["replies"][0]["text"]
+    assert response.cookies  # the same identity as the chat's messages
