@@ -21,6 +21,7 @@ from bot.cli import (
     platforms,
     polls,
     server,
+    voices,
     watch,
 )
 
@@ -42,6 +43,7 @@ COMMANDS: tuple[click.Command, ...] = (
     audit.audit,
     faq.faq,
     faq.unanswered,
+    voices.voices,
 )
 
 
