@@ -12,6 +12,7 @@ from bot.config import Settings, load_settings
 from bot.core import Channel
 from bot.runtime import Runtime, open_runtime
 from bot.staff import voices as staff_voices
+from bot.staff.actor import CLI_ACTOR
 from bot.staff.outcomes import new_outcome, record_outcome
 from bot.staff.voices import VoiceError
 from bot.storage.retention import RetentionRules, Rule, apply_retention
@@ -47,6 +48,8 @@ async def send_voice(
         await resident.tap("場所なし")
     else:
         await resident.say(place)
+    assert "写真があれば" in resident.text()
+    await resident.tap("写真なし")
     await resident.tap("連絡してよい")
     assert text in resident.text() and "困りごと・危険な場所" in resident.text()
     await resident.tap("送る")
@@ -79,6 +82,7 @@ async def test_a_place_can_be_left_out_and_a_cancel_stores_nothing(runtime: Runt
     await resident.tap("意見・提案")
     await resident.say("ベンチがほしいです")
     await resident.tap("場所なし")
+    await resident.tap("写真なし")
     await resident.tap("連絡は不要")
     await resident.tap("やめる")
     assert "送るのをやめました" in resident.text()
@@ -134,7 +138,7 @@ async def _answer_loop(settings: Settings, clock: FakeClock) -> None:
         services = runtime.services
         voices = voices_of(runtime)
         await staff_voices.change_state(
-            voices, services.notices, voice.id, VoiceState.REVIEWING, clock.now
+            voices, services.notices, voice.id, VoiceState.REVIEWING, clock.now, actor=CLI_ACTOR
         )
         await staff_voices.answer(
             voices,
@@ -143,6 +147,7 @@ async def _answer_loop(settings: Settings, clock: FakeClock) -> None:
             "来週修理します。",
             clock.now,
             easy="来週 なおします。",
+            actor=CLI_ACTOR,
         )
     # A restart between the answer and its delivery: the answer is sent, and only once.
     async with open_runtime(settings, clock=clock, serving=False) as runtime:
@@ -168,28 +173,54 @@ async def test_states_go_forward_only_with_what_each_needs(
     (voice,) = await voices_of(runtime).search()
     voices, notices = voices_of(runtime), runtime.services.notices
     with pytest.raises(VoiceError, match="reason"):
-        await staff_voices.change_state(voices, notices, voice.id, VoiceState.DECLINED, clock.now)
+        await staff_voices.change_state(
+            voices, notices, voice.id, VoiceState.DECLINED, clock.now, actor=CLI_ACTOR
+        )
     with pytest.raises(VoiceError, match="event"):
-        await staff_voices.change_state(voices, notices, voice.id, VoiceState.TAKEN_UP, clock.now)
+        await staff_voices.change_state(
+            voices, notices, voice.id, VoiceState.TAKEN_UP, clock.now, actor=CLI_ACTOR
+        )
     with pytest.raises(VoiceError, match="no such event"):
         await staff_voices.change_state(
-            voices, notices, voice.id, VoiceState.TAKEN_UP, clock.now, event_id=999
+            voices,
+            notices,
+            voice.id,
+            VoiceState.TAKEN_UP,
+            clock.now,
+            event_id=999,
+            actor=CLI_ACTOR,
         )
     with pytest.raises(VoiceError, match="no voice"):
-        await staff_voices.change_state(voices, notices, 999, VoiceState.REVIEWING, clock.now)
+        await staff_voices.change_state(
+            voices, notices, 999, VoiceState.REVIEWING, clock.now, actor=CLI_ACTOR
+        )
     event_id = await new_event(runtime, clock)
     taken = await staff_voices.change_state(
-        voices, notices, voice.id, VoiceState.TAKEN_UP, clock.now, event_id=event_id
+        voices,
+        notices,
+        voice.id,
+        VoiceState.TAKEN_UP,
+        clock.now,
+        event_id=event_id,
+        actor=CLI_ACTOR,
     )
     assert taken.state is VoiceState.TAKEN_UP and taken.event_id == event_id
     with pytest.raises(VoiceError, match="cannot become received"):
-        await staff_voices.change_state(voices, notices, voice.id, VoiceState.RECEIVED, clock.now)
+        await staff_voices.change_state(
+            voices, notices, voice.id, VoiceState.RECEIVED, clock.now, actor=CLI_ACTOR
+        )
     declined = await staff_voices.change_state(
-        voices, notices, voice.id, VoiceState.DECLINED, clock.now, reason="県の管理する道路です"
+        voices,
+        notices,
+        voice.id,
+        VoiceState.DECLINED,
+        clock.now,
+        reason="県の管理する道路です",
+        actor=CLI_ACTOR,
     )
     assert declined.state is VoiceState.DECLINED and declined.reason == "県の管理する道路です"
     with pytest.raises(VoiceError, match="cannot become"):
-        await staff_voices.answer(voices, notices, voice.id, "回答", clock.now)
+        await staff_voices.answer(voices, notices, voice.id, "回答", clock.now, actor=CLI_ACTOR)
     await runtime.delivery.deliver_due()
     told = await runtime.mailbox.take("web", "u1", clock.now)
     assert len(told) == 2
@@ -202,7 +233,7 @@ async def test_support_counts_once_per_person_even_when_linked(
     author = Resident(runtime, "author")
     await send_voice(author, "図書館の開館時間を延ばしてほしい", place=None)
     (voice,) = await voices_of(runtime).search()
-    await staff_voices.publish(voices_of(runtime), voice.id, True, clock.now)
+    await staff_voices.publish(voices_of(runtime), voice.id, True, clock.now, actor=CLI_ACTOR)
     on_web, on_telegram = await linked_pair(runtime)
     await on_web.say("/voice")
     await on_web.tap("地区の声を見る")
@@ -247,16 +278,24 @@ async def test_an_outcome_of_the_meeting_reaches_author_and_supporters(
     services, voices = runtime.services, voices_of(runtime)
     event_id = await new_event(runtime, clock)
     await staff_voices.change_state(
-        voices, services.notices, voice.id, VoiceState.TAKEN_UP, clock.now, event_id=event_id
+        voices,
+        services.notices,
+        voice.id,
+        VoiceState.TAKEN_UP,
+        clock.now,
+        event_id=event_id,
+        actor=CLI_ACTOR,
     )
-    await staff_voices.publish(voices, voice.id, True, clock.now)
+    await staff_voices.publish(voices, voice.id, True, clock.now, actor=CLI_ACTOR)
     supporter = Resident(runtime, "supporter")
     await supporter.say("/voice")
     await supporter.tap("地区の声を見る")
     await supporter.tap("賛同する")
     await Resident(runtime, "bystander").say("/start")
     spec = new_outcome(services.pack, "event", event_id, "手すりを付けます", None, None, ["city"])
-    await record_outcome(services.outcomes, services.notices, services.pack, spec, clock.now)
+    await record_outcome(
+        services.outcomes, services.notices, services.pack, spec, clock.now, actor=CLI_ACTOR
+    )
     await runtime.delivery.deliver_due()
     told = {
         u: await runtime.mailbox.take("web", u, clock.now)
@@ -274,7 +313,7 @@ async def test_forget_deletes_voices_and_keeps_published_ones_as_anonymous_text(
     await send_voice(resident, "公開される声", place="駅前")
     await send_voice(resident, "公開されない声", place=None)
     published, _ = sorted(await voices_of(runtime).search(), key=lambda v: v.id)
-    await staff_voices.publish(voices_of(runtime), published.id, True, clock.now)
+    await staff_voices.publish(voices_of(runtime), published.id, True, clock.now, actor=CLI_ACTOR)
     await resident.say("/mydata")
     assert "地域の声: 2件" in resident.text()
     assert "2028年4月1日に自動で消えます" in resident.text()  # the next fiscal year's end
