@@ -3,11 +3,14 @@ the answer comes back once; published voices take one 賛同 a person; /forget; 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import asyncio
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from click.testing import CliRunner
 
+from bot.cli import main
 from bot.config import Settings, load_settings
 from bot.core import Channel
 from bot.runtime import Runtime, open_runtime
@@ -357,3 +360,50 @@ async def test_voices_move_to_the_person_on_linking(runtime: Runtime, clock: Fak
     assert voice.resident_id == person
     assert (await voices_of(runtime).count_of_resident(person))[0] == 1
     assert timedelta(0) <= clock.now - voice.created_at
+
+
+async def test_staff_work_voices_from_the_command_line(
+    runtime: Runtime, clock: FakeClock, content_dir: object
+) -> None:
+    resident = Resident(runtime)
+    await send_voice(resident, "歩道に穴があります\n2\tfake row", place="駅前")
+    (voice,) = await voices_of(runtime).search()
+    env = {"CHIIKI_DB": runtime.settings.db, "CHIIKI_CONTENT_DIR": str(content_dir)}
+
+    def run(*args: str) -> tuple[int, str]:
+        result = CliRunner().invoke(main, ["voices", *args], env=env)
+        return result.exit_code, result.output
+
+    code, output = await asyncio.to_thread(run, "list", "--kind", "problem")
+    assert code == 0, output
+    (row,) = output.splitlines()  # the resident's line break cannot add a row
+    assert row.startswith(f"{voice.id}\t{voice.receipt}\t") and "received" in row
+    code, output = await asyncio.to_thread(run, "show", str(voice.id))
+    assert "place: 駅前" in output and "歩道に穴があります" in output
+    code, output = await asyncio.to_thread(run, "state", str(voice.id), "declined")
+    assert code != 0 and "reason" in output
+    code, output = await asyncio.to_thread(run, "state", str(voice.id), "reviewing")
+    assert code == 0 and "is reviewing" in output
+    code, output = await asyncio.to_thread(run, "answer", str(voice.id), "--text", "直します")
+    assert code == 0, output
+    code, output = await asyncio.to_thread(run, "publish", str(voice.id))
+    assert "is published" in output
+    code, output = await asyncio.to_thread(run, "list", "--state", "answered")
+    assert str(voice.receipt) in output
+    code, output = await asyncio.to_thread(run, "list", "--state", "done")
+    assert code != 0 and "received, reviewing" in output
+    clock.now = datetime.now(UTC) + timedelta(minutes=1)  # the command queued it by the wall clock
+    await runtime.delivery.deliver_due()
+    (told,) = await runtime.mailbox.take("web", "u1", clock.now)
+    assert "直します" in told
+
+
+def test_a_map_link_goes_to_openstreetmap() -> None:
+    from bot.staff.voices import map_link
+    from bot.storage.voices import Place
+
+    assert map_link(Place("駅前")) is None
+    link = map_link(Place(None, 36.2551, 138.8889))
+    assert link == (
+        "https://www.openstreetmap.org/?mlat=36.255100&mlon=138.888900#map=18/36.255100/138.888900"
+    )

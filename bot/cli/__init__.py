@@ -20,6 +20,7 @@ from bot.cli import (
     platforms,
     polls,
     server,
+    voices,
     watch,
 )
 
@@ -40,6 +41,7 @@ COMMANDS: tuple[click.Command, ...] = (
     accounts.staff,
     faq.faq,
     faq.unanswered,
+    voices.voices,
 )
 
 

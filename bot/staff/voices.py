@@ -14,6 +14,7 @@ from bot.storage.voices import (
     MAX_REASON_CHARS,
     Answer,
     ChangeOutcome,
+    Place,
     Voice,
     VoiceRepository,
     VoiceState,
@@ -31,6 +32,16 @@ class VoiceError(ChiikiError):
     def __init__(self, message: str, field: str = "") -> None:
         super().__init__(message)
         self.field = field
+
+
+def map_link(place: Place) -> str | None:
+    """The place on OpenStreetMap (no key, no tracking script), for staff to see where it is."""
+    lat, lon = place.latitude, place.longitude
+    if lat is None or lon is None:
+        return None
+    return (
+        f"https://www.openstreetmap.org/?mlat={lat:.6f}&mlon={lon:.6f}#map=18/{lat:.6f}/{lon:.6f}"
+    )
 
 
 def parse_state(name: str) -> VoiceState:
