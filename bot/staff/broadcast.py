@@ -11,6 +11,7 @@ from bot.content import Catalog, Pack
 from bot.content.readings import add_readings
 from bot.errors import ChiikiError
 from bot.staff.actor import StaffActor
+from bot.staff.districts import unknown_district
 from bot.storage.broadcasts import PUSH_CHANNELS, BroadcastRepository, NewBroadcast
 from bot.storage.outbox_claims import HeldClaims
 
@@ -109,9 +110,8 @@ async def plan_broadcast(
 def check_target(pack: Pack, district: str | None, channel: str) -> None:
     if channel not in CHANNEL_CHOICES:
         raise BroadcastError(f"--channel: one of {', '.join(CHANNEL_CHOICES)}")
-    if district is not None and pack.district(district) is None:
-        known = ", ".join(d.id for d in pack.districts) or "none in this pack"
-        raise BroadcastError(f"--district: unknown {district!r} (known: {known})")
+    if problem := unknown_district(pack, district):
+        raise BroadcastError(f"--district: {problem}")
 
 
 async def queue_notice(

@@ -10,6 +10,15 @@ from bot.staff.actor import StaffActor
 from bot.storage.districts import DistrictRepository, StaffDistrict
 
 
+def unknown_district(pack: Pack, district: str | None) -> str | None:
+    """What is wrong with a district id staff gave, e.g. "unknown 'x' (known: east, west)";
+    None when it is the pack's (or a stored one) or no district (city-wide)."""
+    if district is None or pack.district(district) is not None:
+        return None
+    known = ", ".join(d.id for d in pack.districts) or "none in this pack"
+    return f"unknown {district!r} (known: {known})"
+
+
 def merge_into_pack(pack: Pack, districts: list[StaffDistrict]) -> None:
     """Append the stored districts the pack lacks to `pack.districts`, in place, so every
     holder of the pack (handlers, staff checks, the dashboard) sees them at once."""

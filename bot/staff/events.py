@@ -19,6 +19,7 @@ from bot.content import Pack
 from bot.errors import ChiikiError
 from bot.notices import Notices
 from bot.staff.actor import StaffActor
+from bot.staff.districts import unknown_district
 from bot.staff.files import StaffSpec, japanese_only, load_yaml_model
 from bot.storage.events import Event, EventRepository, NewEvent
 
@@ -95,9 +96,8 @@ async def create_event(
 ) -> int:
     if spec.starts_at <= now:
         raise EventFileError(f"{source}: starts_at: {spec.starts_at.isoformat()} has passed")
-    if spec.district is not None and pack.district(spec.district) is None:
-        known = ", ".join(d.id for d in pack.districts) or "none in this pack"
-        raise EventFileError(f"{source}: district: unknown {spec.district!r} (known: {known})")
+    if problem := unknown_district(pack, spec.district):
+        raise EventFileError(f"{source}: district: {problem}")
     event = NewEvent(
         title_ja=spec.title.ja,
         title_en=spec.title.en,

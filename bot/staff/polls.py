@@ -19,6 +19,7 @@ from bot.errors import ChiikiError
 from bot.notices import Notices
 from bot.staff.actor import StaffActor
 from bot.staff.csv_export import Cell, csv_text
+from bot.staff.districts import unknown_district
 from bot.staff.files import StaffSpec, japanese_only, load_yaml_model
 from bot.storage.polls import NewPoll, Poll, PollRepository, Tally
 
@@ -86,9 +87,8 @@ async def create_poll(
         raise PollFileError(
             f"{source}: closes_at: {spec.closes_at.isoformat()} is not in the future"
         )
-    if spec.district is not None and pack.district(spec.district) is None:
-        known = ", ".join(d.id for d in pack.districts) or "none in this pack"
-        raise PollFileError(f"{source}: district: unknown {spec.district!r} (known: {known})")
+    if problem := unknown_district(pack, spec.district):
+        raise PollFileError(f"{source}: district: {problem}")
     announcement = None
     if spec.announce and notices is not None:
         announcement = notices.poll_opened(

@@ -22,6 +22,7 @@ from bot.errors import ChiikiError
 from bot.notices import Notices
 from bot.staff.actor import StaffActor
 from bot.staff.csv_export import Cell, csv_text
+from bot.staff.districts import unknown_district
 from bot.staff.files import StaffSpec, japanese_only, load_yaml_model, parse_yaml_model
 from bot.storage.watch import (
     LoadResult,
@@ -145,11 +146,8 @@ def plan_load(
 ) -> tuple[list[NewRoute], list[NewShift]]:
     """Routes and concrete shifts (in the city's time zone) from a checked file."""
     for index, route in enumerate(spec.routes):
-        if route.district is not None and pack.district(route.district) is None:
-            known = ", ".join(d.id for d in pack.districts) or "none in this pack"
-            raise WatchFileError(
-                f"{source}: routes.{index}.district: unknown {route.district!r} (known: {known})"
-            )
+        if problem := unknown_district(pack, route.district):
+            raise WatchFileError(f"{source}: routes.{index}.district: {problem}")
     routes = [
         NewRoute(
             key=r.id,

@@ -41,15 +41,13 @@ class BroadcastPages(FeaturePages):
     async def broadcasts(
         self, page: Page, error: str | None = None, errors: dict[str, str] | None = None
     ) -> Response:
-        return self.render(
+        return self.render_form_page(
             page,
             "admin/broadcasts.html",
-            400 if error or errors else 200,
-            errors=errors or {},
+            errors=errors,
+            error=error,
             history=await page.runtime.broadcasts.history(HISTORY_LENGTH),
             kinds=self.site.texts.keys(),
-            error=error,
-            values=page.form or {},
         )
 
     def _notice(self, page: Page) -> NewBroadcast:

@@ -34,16 +34,14 @@ class EventPages(FeaturePages):
         listed = await list_events(page.runtime.services.events)
         listed.sort(key=lambda row: row.event.starts_at, reverse=True)
         rows = [(row.event, row.audience, row.reminders) for row in listed]
-        return self.render(
+        return self.render_form_page(
             page,
             "admin/events.html",
-            400 if error or errors else 200,
+            error=error,
+            easy=easy,
+            errors=errors,
             rows=rows,
             now=page.now,
-            error=error,
-            values=page.form or {},
-            easy=easy,
-            errors=errors or {},
         )
 
     async def preview_event(self, page: Page) -> Response:

@@ -34,18 +34,16 @@ class OutcomePages(FeaturePages):
         events = sorted(await services.events.all(), key=lambda e: e.starts_at, reverse=True)
         subjects = [(f"poll:{p.id}", p.question_ja) for p in polls]
         subjects += [(f"event:{e.id}", e.title_ja) for e in events]
-        return self.render(
+        return self.render_form_page(
             page,
             "admin/outcomes.html",
-            400 if error or errors else 200,
-            errors=errors or {},
+            errors=errors,
+            error=error,
+            easy=easy,
             outcomes=await services.outcomes.recent(50),
             subjects=subjects,
             actors=services.pack.actors.items,
-            error=error,
-            values=page.form or {},
             chosen=page.form.getlist("next") if page.form else [],
-            easy=easy,
         )
 
     async def preview_outcome(self, page: Page) -> Response:

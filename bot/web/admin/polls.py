@@ -59,16 +59,14 @@ class PollPages(FeaturePages):
     ) -> Response:
         rows = await list_polls(page.runtime.services.polls)
         rows.sort(key=lambda row: row[0].id, reverse=True)
-        return self.render(
+        return self.render_form_page(
             page,
             "admin/polls.html",
-            400 if error or errors else 200,
+            error=error,
+            easy=easy,
+            errors=errors,
             rows=rows,
             now=page.now,
-            error=error,
-            values=page.form or {},
-            easy=easy,
-            errors=errors or {},
         )
 
     async def preview_poll(self, page: Page) -> Response:
