@@ -17,7 +17,7 @@ HISTORY_LENGTH = 30
 
 async def _broadcast(page: Page) -> BroadcastSummary | None:
     broadcast_id = path_number(page.request, "broadcast_id")
-    found = await page.runtime.outbox.history(1, broadcast_id or 0)
+    found = await page.runtime.broadcasts.history(1, broadcast_id or 0)
     return found[0] if found else None
 
 
@@ -40,7 +40,7 @@ class BroadcastPages(FeaturePages):
             "admin/broadcasts.html",
             400 if error or errors else 200,
             errors=errors or {},
-            history=await page.runtime.outbox.history(HISTORY_LENGTH),
+            history=await page.runtime.broadcasts.history(HISTORY_LENGTH),
             kinds=self.site.texts.keys(),
             error=error,
             values=page.form or {},
@@ -70,7 +70,7 @@ class BroadcastPages(FeaturePages):
         try:
             message = self._notice(page)
             plan = await plan_broadcast(
-                page.runtime.outbox, page.runtime.line, message.district, message.channel
+                page.runtime.broadcasts, page.runtime.line, message.district, message.channel
             )
         except FormErrors as problems:
             return await self.broadcasts(page, errors=self.words(page, problems))
@@ -85,7 +85,7 @@ class BroadcastPages(FeaturePages):
         try:
             message = self._notice(page)
             plan = await plan_broadcast(
-                runtime.outbox, runtime.line, message.district, message.channel
+                runtime.broadcasts, runtime.line, message.district, message.channel
             )
         except FormErrors as problems:
             return await self.broadcasts(page, errors=self.words(page, problems))
@@ -101,7 +101,7 @@ class BroadcastPages(FeaturePages):
                 values=page.form,
                 error=self.site.t(page.language)("broadcast.over_quota"),
             )
-        broadcast_id = await runtime.outbox.create(message, page.now)
+        broadcast_id = await runtime.broadcasts.create(message, page.now)
         runtime.delivery.wake.set()
         return see(f"/admin/broadcasts/{broadcast_id}")
 
