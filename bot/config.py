@@ -125,13 +125,15 @@ class Settings(BaseSettings):
         60.0, ge=0, validation_alias=_env("CHIIKI_REMINDER_GRACE_MINUTES")
     )
 
-    # How long each kind of data is kept (see bot/retention.py): fiscal-year, forever or e.g. 180d.
+    # How long each kind of data is kept (see bot/retention.py): fiscal-year, fiscal-year+1,
+    # forever or e.g. 180d.
     retain_roster_names: str = Field(
         "fiscal-year", validation_alias=_env("CHIIKI_RETAIN_ROSTER_NAMES")
     )
     retain_comments: str = Field("180d", validation_alias=_env("CHIIKI_RETAIN_COMMENTS"))
     retain_event_ids: str = Field("7d", validation_alias=_env("CHIIKI_RETAIN_EVENT_IDS"))
     retain_unanswered: str = Field("90d", validation_alias=_env("CHIIKI_RETAIN_UNANSWERED"))
+    retain_voices: str = Field("fiscal-year+1", validation_alias=_env("CHIIKI_RETAIN_VOICES"))
     retention_run_at: str = Field(
         "03:30", pattern=r"^\d{1,2}:\d{2}$", validation_alias=_env("CHIIKI_RETENTION_RUN_AT")
     )
@@ -148,7 +150,11 @@ class Settings(BaseSettings):
     )
 
     @field_validator(
-        "retain_roster_names", "retain_comments", "retain_event_ids", "retain_unanswered"
+        "retain_roster_names",
+        "retain_comments",
+        "retain_event_ids",
+        "retain_unanswered",
+        "retain_voices",
     )
     @classmethod
     def _retention_rule(cls, value: str) -> str:
@@ -161,6 +167,7 @@ class Settings(BaseSettings):
             Rule(self.retain_comments),
             Rule(self.retain_event_ids),
             Rule(self.retain_unanswered),
+            Rule(self.retain_voices),
             self.retention_time,
         )
 

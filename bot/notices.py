@@ -11,6 +11,7 @@ from bot.content.readings import for_reader
 from bot.storage.broadcasts import NewBroadcast
 from bot.storage.events import Event
 from bot.storage.outcomes import NewOutcome, Subject
+from bot.storage.voices import Voice, VoiceState
 from bot.storage.watch import Route, Shift
 
 
@@ -80,6 +81,25 @@ class Notices:
                 subject=_staff(subject.title),
                 decided=_staff(outcome.decided),
                 actors=actors,
+            ),
+        )
+
+    def voice_changed(self, voice: Voice) -> NewBroadcast:
+        """What the author of a voice is told when staff answer it, decline it (with the
+        reason) or take it up at a meeting."""
+        key = {
+            VoiceState.ANSWERED: "voices.notice_answered",
+            VoiceState.DECLINED: "voices.notice_declined",
+            VoiceState.TAKEN_UP: "voices.notice_taken_up",
+        }[voice.state]
+        answer = voice.answer
+        return NewBroadcast(
+            "voice",
+            *self._texts(
+                key,
+                receipt=voice.receipt,
+                answer=_staff(answer.text if answer else lambda language: ""),
+                reason=_staff(lambda language: voice.reason or ""),
             ),
         )
 

@@ -46,6 +46,7 @@ from bot.storage.outcomes import OutcomeRepository
 from bot.storage.polls import PollRepository
 from bot.storage.residents import ResidentRepository
 from bot.storage.retention import apply_retention
+from bot.storage.voices import VoiceRepository
 from bot.storage.watch import WatchRepository
 from bot.storage.web_mailbox import WebMailbox
 from handlers.context import Services
@@ -140,6 +141,7 @@ async def open_runtime(
             retention=settings.retention,
             answerer=answerer,
             unanswered=UnansweredRepository(db),
+            voices=VoiceRepository(db),
         )
         dispatcher = Dispatcher(build_router(), services)
         charts: ChartPublisher | None = None

@@ -19,6 +19,7 @@ from bot.storage.outcomes import OutcomeRepository
 from bot.storage.polls import PollRepository
 from bot.storage.residents import Resident, ResidentRepository
 from bot.storage.retention import RetentionRules
+from bot.storage.voices import VoiceRepository
 from bot.storage.watch import WatchRepository
 
 
@@ -42,6 +43,8 @@ class Services:
     # Questions in residents' own words (None: every free text gets the menu).
     answerer: LiveAnswerer | None = None
     unanswered: UnansweredRepository | None = None
+    # 地域の声 (handlers/voices.py).
+    voices: VoiceRepository | None = None
 
 
 @dataclass(frozen=True, slots=True)

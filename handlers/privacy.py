@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from bot.core import Channel, Choice, Reply
 from bot.core.choices import encode_choice
-from bot.storage.retention import FISCAL_YEAR, FOREVER, Rule
+from bot.storage.retention import FISCAL_YEAR, FOREVER, NEXT_FISCAL_YEAR, Rule
 from handlers.context import HandlerContext
 from handlers.link import channel_name, channel_names
 from handlers.menu import back_to_menu, main_menu
@@ -61,6 +61,11 @@ async def show_my_data(request: Request, ctx: HandlerContext) -> list[Reply]:
         ),
         ctx.t("mydata.unanswered", kept=_kept(ctx, ctx.services.retention.unanswered)),
     ]
+    if ctx.services.voices is not None:
+        count, oldest = await ctx.services.voices.count_of_resident(resident.id)
+        if count and oldest is not None:
+            lines.append(ctx.t("mydata.voices", count=count))
+            lines += _deleted_on(ctx, retention.voices, oldest)
     # Apart from the list, so it reads as a closing word and not as part of the last item.
     lines += ["", ctx.t("mydata.footer")]
     choices = (
@@ -91,6 +96,8 @@ def _kept(ctx: HandlerContext, rule: Rule) -> str:
         return ctx.t("mydata.kept_forever")
     if rule.text == FISCAL_YEAR:
         return ctx.t("mydata.kept_fiscal_year")
+    if rule.text == NEXT_FISCAL_YEAR:
+        return ctx.t("mydata.kept_next_fiscal_year")
     return ctx.t("mydata.kept_days", days=rule.text.removesuffix("d"))
 
 

@@ -13,7 +13,19 @@ import dataclasses
 from bot.answerer import Outcome
 from bot.core import Choice, Reply
 from bot.core.choices import ChoiceData, encode_choice, parse_number
-from handlers import about, events, link, menu, outcomes, polls, privacy, sections, settings, watch
+from handlers import (
+    about,
+    events,
+    link,
+    menu,
+    outcomes,
+    polls,
+    privacy,
+    sections,
+    settings,
+    voices,
+    watch,
+)
 from handlers.context import HandlerContext
 from handlers.routing import Request
 
@@ -97,7 +109,10 @@ async def _unknown(request: Request, ctx: HandlerContext, language: str) -> list
         text = ctx.t("answer.unknown", office=office, phone=contact.phone)
     else:
         text = ctx.t("answer.unknown_no_phone", office=office)
-    return [Reply(text, menu.main_menu(ctx)), *await menu.easier_words_if_lost(ctx)]
+    # The question may go on to the city as a 質問 voice (地域の声), if the resident wants.
+    offer = await voices.offer_question(ctx, request.text)
+    choices = (offer, *menu.main_menu(ctx)) if offer else menu.main_menu(ctx)
+    return [Reply(text, choices), *await menu.easier_words_if_lost(ctx)]
 
 
 def _with(request: Request, **changes: object) -> Request:
@@ -176,6 +191,8 @@ async def _feature(name: str, request: Request, ctx: HandlerContext) -> list[Rep
             return await watch.show_mine(plain, ctx)
         case "outcomes":
             return await outcomes.list_outcomes(plain, ctx)
+        case "voice":
+            return await voices.start(plain, ctx)
         case "settings" | "language" | "district":
             return await settings.show_settings(plain, ctx)
         case "easy":

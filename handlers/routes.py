@@ -14,6 +14,7 @@ from handlers import (
     privacy,
     questions,
     settings,
+    voices,
     watch,
 )
 from handlers.routing import Route, Router, command_route, in_state, on_choice
@@ -67,6 +68,17 @@ def build_router() -> Router:
         command_route(commands.FORGET, privacy.ask_to_forget),
         Route("forget-answer", on_choice(privacy.FORGET_CHOICE), privacy.answer_forget),
         Route("ask", on_choice(questions.ASK_CHOICE), questions.answer_topic),
+        command_route(commands.VOICE, voices.start),
+        Route("voice-kind", on_choice(voices.KIND_CHOICE), voices.choose_kind),
+        Route("voice-text", in_state(voices.WRITING), voices.receive_text),
+        Route("voice-place", in_state(voices.PLACING), voices.receive_place),
+        Route("voice-no-place", on_choice(voices.SKIP_PLACE_CHOICE), voices.skip_place),
+        Route("voice-contact", on_choice(voices.CONTACT_CHOICE), voices.answer_contact),
+        Route("voice-send", on_choice(voices.SEND_CHOICE), voices.send),
+        Route("voice-cancel", on_choice(voices.CANCEL_CHOICE), voices.cancel),
+        Route("voice-question", on_choice(voices.QUESTION_CHOICE), voices.send_question),
+        Route("voice-list", on_choice(voices.LIST_CHOICE), voices.list_published),
+        Route("voice-support", on_choice(voices.SUPPORT_CHOICE), voices.support),
     ]
     # Anything else typed is a question in the resident's own words.
     return Router(routes, fallback=Route("question", lambda _: True, questions.answer_question))

@@ -27,6 +27,7 @@ _LABEL_KEYS = {
     "feature:watch": "menu.watch",
     "feature:shifts": "watch.mine_button",
     "feature:outcomes": "menu.outcomes",
+    "feature:voice": "menu.voice",
     "feature:settings": "menu.settings",
     "feature:language": "topic.language",
     "feature:easy": "topic.easy",

@@ -36,6 +36,7 @@ FEATURES = (
     "watch",
     "shifts",
     "outcomes",
+    "voice",
     "settings",
     "language",
     "easy",

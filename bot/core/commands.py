@@ -51,6 +51,10 @@ OUTCOMES = Command(
     in_menu=True,
     listed=True,
 )
+# 地域の声: send an opinion, a problem or a question to the district (handlers/voices.py).
+VOICE = Command(
+    "voice", "menu.voice", ("声を届ける", "地域の声", "voice"), in_menu=True, listed=True
+)
 GOALS = Command(
     "goals", "menu.goals", ("目標", "基本理念", "理念", "goals"), in_menu=True, listed=True
 )
@@ -98,6 +102,7 @@ COMMANDS: tuple[Command, ...] = (
     EVENTS,
     WATCH,
     OUTCOMES,
+    VOICE,
     GOALS,
     ROLES,
     ABOUT,

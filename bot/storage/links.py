@@ -46,6 +46,9 @@ PERSON_TABLES: dict[str, str | None] = {
     "event_subscriptions": "event_id",
     "event_followers": None,
     "watch_signups": "shift_id",
+    # Every voice moves (no two are "the same": their own id never matches another's).
+    "voices": "id",
+    "voice_supports": "voice_id",
 }
 # Tables addressed to one channel identity; they stay where they are.
 IDENTITY_TABLES = ("outbox", "web_mailbox", "link_failures")

@@ -11,10 +11,14 @@ from bot.storage.broadcasts import NewBroadcast, insert_broadcast
 from bot.storage.database import Connection, Database, Row, inserted_id
 from bot.storage.timestamps import from_db, to_db
 
-# Who took part: a poll's voters; a meeting's residents who asked to be reminded of it.
+# Who took part: a poll's voters; a meeting's residents who asked to be reminded of it, and
+# those who raised or supported a voice (地域の声) the meeting took up.
 _PARTICIPANTS = {
     "poll": "SELECT resident_id FROM ballots WHERE poll_id = ? AND resident_id IS NOT NULL",
-    "event": "SELECT resident_id FROM event_subscriptions WHERE event_id = ?",
+    "event": "SELECT resident_id FROM event_subscriptions WHERE event_id = ?"
+    " UNION SELECT resident_id FROM voices WHERE event_id = ? AND resident_id IS NOT NULL"
+    " UNION SELECT s.resident_id FROM voice_supports s JOIN voices v ON v.id = s.voice_id"
+    " WHERE v.event_id = ?",
 }
 _SUBJECT = {
     "poll": "SELECT question_ja, question_en FROM polls WHERE id = ?",
@@ -80,8 +84,9 @@ class OutcomeRepository:
             subject = await _subject(conn, outcome.kind, outcome.subject_id)
             if subject is None:
                 return None
+            audience = _PARTICIPANTS[outcome.kind]
             broadcast_id = await insert_broadcast(
-                conn, compose(subject, outcome), now, _PARTICIPANTS[outcome.kind], (subject.id,)
+                conn, compose(subject, outcome), now, audience, (subject.id,) * audience.count("?")
             )
             cursor = await conn.execute(
                 "INSERT INTO outcomes (poll_id, event_id, decided_ja, decided_en, decided_easy,"

@@ -11,6 +11,7 @@ from datetime import datetime
 from bot.storage.database import Database, Row
 from bot.storage.inbound_events import MAX_ATTEMPTS
 from bot.storage.timestamps import from_db, to_db
+from bot.storage.voices import forget_voices
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +150,8 @@ class ResidentRepository:
                 " AND r.platform_user_id = inbound_events.sender)",
                 (MAX_ATTEMPTS, resident_id, resident_id),
             )
+            # Published voices stay for the district as text without an author (issue 24).
+            await forget_voices(conn, resident_id)
             cursor = await conn.execute("DELETE FROM residents WHERE id = ?", (resident_id,))
             return cursor.rowcount > 0
 

@@ -1,7 +1,8 @@
 """Retention: how long each kind of stored data is kept, and the daily job that removes it.
 
 A rule is "fiscal-year" (kept until the end of the Japanese fiscal year, 31 March, in which it
-was stored), "<N>d" (N days after it was stored) or "forever".
+was stored), "fiscal-year+1" (until the end of the fiscal year after that one), "<N>d" (N days
+after it was stored) or "forever".
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from bot.storage.timestamps import to_db
 logger = logging.getLogger(__name__)
 
 FISCAL_YEAR = "fiscal-year"
+NEXT_FISCAL_YEAR = "fiscal-year+1"
 FOREVER = "forever"
 _DAYS = re.compile(r"^(\d{1,5})d$")
 # Link codes and wrong-code records are only needed while they can matter.
@@ -25,9 +27,12 @@ LINK_RECORDS_KEPT = timedelta(days=1)
 
 
 def check_rule(value: str) -> str:
-    if value in (FISCAL_YEAR, FOREVER) or _DAYS.match(value):
+    if value in (FISCAL_YEAR, NEXT_FISCAL_YEAR, FOREVER) or _DAYS.match(value):
         return value
-    raise ValueError(f"use {FISCAL_YEAR}, {FOREVER} or a number of days like 180d, not {value!r}")
+    raise ValueError(
+        f"use {FISCAL_YEAR}, {NEXT_FISCAL_YEAR}, {FOREVER} or a number of days like 180d,"
+        f" not {value!r}"
+    )
 
 
 def fiscal_year_start(day: date) -> date:
@@ -43,18 +48,23 @@ class Rule:
         """When something stored at `stored_at` is removed; None for never."""
         if self.text == FOREVER:
             return None
-        if self.text == FISCAL_YEAR:
+        if self.text in (FISCAL_YEAR, NEXT_FISCAL_YEAR):
             start = fiscal_year_start(stored_at.astimezone(tz).date())
-            return datetime.combine(date(start.year + 1, 4, 1), time(), tz)
+            return datetime.combine(date(start.year + 1 + self._years(), 4, 1), time(), tz)
         return stored_at + self._days()
 
     def cutoff(self, now: datetime, tz: ZoneInfo) -> datetime | None:
         """Whatever was stored before this moment is due for removal now."""
         if self.text == FOREVER:
             return None
-        if self.text == FISCAL_YEAR:
-            return datetime.combine(fiscal_year_start(now.astimezone(tz).date()), time(), tz)
+        if self.text in (FISCAL_YEAR, NEXT_FISCAL_YEAR):
+            start = fiscal_year_start(now.astimezone(tz).date())
+            return datetime.combine(date(start.year - self._years(), 4, 1), time(), tz)
         return now - self._days()
+
+    def _years(self) -> int:
+        """Fiscal years kept after the one something was stored in."""
+        return 1 if self.text == NEXT_FISCAL_YEAR else 0
 
     def _days(self) -> timedelta:
         match = _DAYS.match(self.text)
@@ -69,6 +79,8 @@ class RetentionRules:
     event_ids: Rule
     # Questions the bot could not answer (kept without who asked, for staff to improve answers).
     unanswered: Rule = Rule("90d")
+    # 地域の声 (voices, their photos and supports): answered in one fiscal year, read in the next.
+    voices: Rule = Rule(NEXT_FISCAL_YEAR)
     # When the daily job runs (city time): something is gone at the first run after it expires.
     runs_at: time = time(3, 30)
 
@@ -115,6 +127,12 @@ async def apply_retention(
                 "DELETE FROM unanswered_questions WHERE asked_at < ?", (to_db(cutoff),)
             )
             removed["unanswered"] = cursor.rowcount
+        if (cutoff := rules.voices.cutoff(now, tz)) is not None:
+            # Their photos and supports go with them (ON DELETE CASCADE).
+            cursor = await conn.execute(
+                "DELETE FROM voices WHERE created_at < ?", (to_db(cutoff),)
+            )
+            removed["voices"] = cursor.rowcount
         old = to_db(now - LINK_RECORDS_KEPT)
         cursor = await conn.execute("DELETE FROM link_codes WHERE expires_at < ?", (to_db(now),))
         removed["link_codes"] = cursor.rowcount

@@ -1,0 +1,126 @@
+"""地域の声 for staff: triage (state changes), answers, publishing; the CLI and the dashboard
+both use this. Every voice keeps its district, so a role limited to districts can be checked
+here once for both."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.errors import ChiikiError
+from bot.notices import Notices
+from bot.storage.voices import (
+    MAX_ANSWER_CHARS,
+    MAX_REASON_CHARS,
+    Answer,
+    ChangeOutcome,
+    Voice,
+    VoiceRepository,
+    VoiceState,
+)
+
+# The states staff name (CLI, dashboard), in the order a voice goes through them.
+STATE_NAMES = tuple(state.value for state in VoiceState)
+# The changes the author is told of (with the answer, the reason or the meeting).
+TOLD = frozenset({VoiceState.TAKEN_UP, VoiceState.ANSWERED, VoiceState.DECLINED})
+
+
+class VoiceError(ChiikiError):
+    """A staff change that cannot be made; the message says which field and why."""
+
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def parse_state(name: str) -> VoiceState:
+    try:
+        return VoiceState(name)
+    except ValueError:
+        raise VoiceError(
+            f"state: one of {', '.join(STATE_NAMES)}, not {name!r}", "state"
+        ) from None
+
+
+async def find(voices: VoiceRepository, voice_id: int) -> Voice:
+    voice = await voices.get(voice_id)
+    if voice is None:
+        raise VoiceError(f"there is no voice {voice_id}", "voice")
+    return voice
+
+
+async def change_state(
+    voices: VoiceRepository,
+    notices: Notices,
+    voice_id: int,
+    state: VoiceState,
+    now: datetime,
+    *,
+    reason: str | None = None,
+    event_id: int | None = None,
+) -> Voice:
+    """Move a voice on. Declining needs a reason and taking it up an event; the author is told
+    of both (and of an answer) through the outbox, in the same transaction."""
+    reason = (reason or "").strip() or None
+    if state is VoiceState.ANSWERED:
+        raise VoiceError("an answer is given with its text (answer), not as a bare state", "state")
+    if state is VoiceState.DECLINED and reason is None:
+        raise VoiceError("reason: say why the city will not act on it", "reason")
+    if reason is not None and len(reason) > MAX_REASON_CHARS:
+        raise VoiceError(f"reason: at most {MAX_REASON_CHARS} characters", "reason")
+    if state is VoiceState.TAKEN_UP and event_id is None:
+        raise VoiceError("event: the round-table or council meeting that takes it up", "event")
+    outcome = await voices.change_state(
+        voice_id,
+        state,
+        now,
+        notices.voice_changed if state in TOLD else None,
+        reason=reason,
+        event_id=event_id,
+    )
+    return await _checked(voices, voice_id, state, outcome)
+
+
+async def answer(
+    voices: VoiceRepository,
+    notices: Notices,
+    voice_id: int,
+    ja: str,
+    now: datetime,
+    *,
+    en: str | None = None,
+    easy: str | None = None,
+) -> Voice:
+    """The city's answer (Japanese, easy and English optional), sent to the author once."""
+    texts = {"answer": ja, "answer-en": en, "answer-easy": easy}
+    for name, text in texts.items():
+        if text is not None and len(text.strip()) > MAX_ANSWER_CHARS:
+            raise VoiceError(f"{name}: at most {MAX_ANSWER_CHARS} characters", name)
+    if not ja.strip():
+        raise VoiceError("answer: the answer in Japanese is required", "answer")
+    given = Answer(ja.strip(), (en or "").strip() or None, (easy or "").strip() or None)
+    outcome = await voices.change_state(
+        voice_id, VoiceState.ANSWERED, now, notices.voice_changed, answer=given
+    )
+    return await _checked(voices, voice_id, VoiceState.ANSWERED, outcome)
+
+
+async def publish(voices: VoiceRepository, voice_id: int, published: bool, now: datetime) -> Voice:
+    """Show the voice (text only, no name) to its district's residents, or stop showing it."""
+    if not await voices.set_published(voice_id, published, now):
+        raise VoiceError(f"there is no voice {voice_id}", "voice")
+    return await find(voices, voice_id)
+
+
+async def _checked(
+    voices: VoiceRepository, voice_id: int, state: VoiceState, outcome: ChangeOutcome
+) -> Voice:
+    if outcome is ChangeOutcome.MISSING:
+        raise VoiceError(f"there is no voice {voice_id}", "voice")
+    if outcome is ChangeOutcome.NO_EVENT:
+        raise VoiceError("event: there is no such event", "event")
+    voice = await find(voices, voice_id)
+    if outcome is ChangeOutcome.NOT_ALLOWED:
+        raise VoiceError(
+            f"state: a voice {voice.state.value} cannot become {state.value}", "state"
+        )
+    return voice

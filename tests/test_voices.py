@@ -1,0 +1,320 @@
+"""地域の声 (issue 24): a resident sends a voice and gets a receipt, staff move it on and answer,
+the answer comes back once; published voices take one 賛同 a person; /forget; retention."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.config import Settings, load_settings
+from bot.core import Channel
+from bot.runtime import Runtime, open_runtime
+from bot.staff import voices as staff_voices
+from bot.staff.outcomes import new_outcome, record_outcome
+from bot.staff.voices import VoiceError
+from bot.storage.retention import RetentionRules, Rule, apply_retention
+from bot.storage.voices import (
+    VOICES_PER_DAY,
+    NewVoice,
+    SendOutcome,
+    VoiceKind,
+    VoiceRepository,
+    VoiceState,
+)
+from tests.conftest import FakeClock, Resident
+from tests.test_events import new_event
+from tests.test_link import linked_pair
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+
+
+def voices_of(runtime: Runtime) -> VoiceRepository:
+    assert runtime.services.voices is not None
+    return runtime.services.voices
+
+
+async def send_voice(
+    resident: Resident, text: str = "公園の入口の柵が壊れています", place: str | None = "中央公園"
+) -> str:
+    """The whole conversation; returns the receipt number the resident was given."""
+    await resident.say("/voice")
+    await resident.tap("困りごと・危険な場所")
+    assert "1000文字まで" in resident.text()
+    await resident.say(text)
+    if place is None:
+        await resident.tap("場所なし")
+    else:
+        await resident.say(place)
+    await resident.tap("連絡してよい")
+    assert text in resident.text() and "困りごと・危険な場所" in resident.text()
+    await resident.tap("送る")
+    said = resident.text()
+    assert "受付番号は " in said, said
+    return said.split("受付番号は ")[1].split(" ")[0]
+
+
+async def test_a_voice_is_stored_with_its_receipt_kind_place_and_consent(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    resident = Resident(runtime)
+    receipt = await send_voice(resident)
+    (voice,) = await voices_of(runtime).search()
+    assert voice.receipt == receipt == f"2026-{voice.id:05d}"
+    assert voice.kind is VoiceKind.PROBLEM and voice.state is VoiceState.RECEIVED
+    assert voice.body == "公園の入口の柵が壊れています" and voice.place.name == "中央公園"
+    assert voice.contact_ok and not voice.published and voice.district is None
+    assert "公園の入口" not in repr(voice)  # a resident's text never reaches a log by a repr
+    # Nothing is left waiting in the conversation.
+    assert await runtime.services.conversations.current(voice.resident_id or 0, clock.now) is None
+
+
+async def test_a_place_can_be_left_out_and_a_cancel_stores_nothing(runtime: Runtime) -> None:
+    resident = Resident(runtime)
+    await send_voice(resident, "夜道が暗いです", place=None)
+    (voice,) = await voices_of(runtime).search()
+    assert voice.place.name is None
+    await resident.say("/voice")
+    await resident.tap("意見・提案")
+    await resident.say("ベンチがほしいです")
+    await resident.tap("場所なし")
+    await resident.tap("連絡は不要")
+    await resident.tap("やめる")
+    assert "送るのをやめました" in resident.text()
+    assert len(await voices_of(runtime).search()) == 1
+    # The old confirmation button does nothing after the cancel.
+    await resident.say("/voice")
+    assert "どれを送りますか" in resident.text()
+
+
+async def test_at_most_a_few_voices_a_day(runtime: Runtime, clock: FakeClock) -> None:
+    resident = Resident(runtime)
+    for n in range(VOICES_PER_DAY):
+        await send_voice(resident, f"意見その{n}", place=None)
+    await resident.say("/voice")
+    await resident.tap("意見・提案")
+    assert f"1日{VOICES_PER_DAY}件まで" in resident.text()
+    voices = voices_of(runtime)
+    assert len(await voices.search()) == VOICES_PER_DAY
+    # The store refuses too, whatever path led there.
+    person = await runtime.services.residents.find("web", "u1")
+    assert person is not None
+    extra = NewVoice(person.id, VoiceKind.OPINION, "もう一件", "ja", None)
+    assert (await voices.send(extra, clock.now))[0] is SendOutcome.TOO_MANY
+    clock.advance(days=1, minutes=1)
+    assert (await voices.send(extra, clock.now))[0] is SendOutcome.STORED
+
+
+async def test_the_answerer_routes_a_wish_to_speak_up_here(runtime: Runtime) -> None:
+    resident = Resident(runtime)
+    await resident.say("危ない場所があります")
+    assert "どれを送りますか" in resident.text()
+    assert "困りごと・危険な場所" in resident.labels()
+
+
+async def test_an_unanswered_question_can_go_to_the_city(runtime: Runtime) -> None:
+    resident = Resident(runtime)
+    await resident.say("ゴミ収集車の騒音の基準はどうなっていますか")
+    assert "市に質問を送る" in resident.labels(), resident.text()
+    await resident.tap("市に質問を送る")
+    await resident.tap("連絡は不要")
+    await resident.tap("送る")
+    (voice,) = await voices_of(runtime).search()
+    assert voice.kind is VoiceKind.QUESTION
+    assert voice.body == "ゴミ収集車の騒音の基準はどうなっていますか"
+    assert not voice.contact_ok
+
+
+async def _answer_loop(settings: Settings, clock: FakeClock) -> None:
+    async with open_runtime(settings, clock=clock, serving=False) as runtime:
+        resident = Resident(runtime, "web-1", Channel.WEB)
+        await send_voice(resident)
+        (voice,) = await voices_of(runtime).search()
+        services = runtime.services
+        voices = voices_of(runtime)
+        await staff_voices.change_state(
+            voices, services.notices, voice.id, VoiceState.REVIEWING, clock.now
+        )
+        await staff_voices.answer(
+            voices,
+            services.notices,
+            voice.id,
+            "来週修理します。",
+            clock.now,
+            easy="来週 なおします。",
+        )
+    # A restart between the answer and its delivery: the answer is sent, and only once.
+    async with open_runtime(settings, clock=clock, serving=False) as runtime:
+        await runtime.delivery.deliver_due()
+        await runtime.delivery.deliver_due()
+        told = await runtime.mailbox.take("web", "web-1", clock.now)
+        assert len(told) == 1 and "来週修理します。" in told[0] and voice.receipt in told[0]
+        assert await runtime.mailbox.take("web", "web-1", clock.now) == []
+        answered = await voices_of(runtime).get(voice.id)
+        assert answered is not None and answered.state is VoiceState.ANSWERED
+
+
+async def test_the_answer_reaches_the_resident_once_after_a_restart(
+    settings: Settings, clock: FakeClock
+) -> None:
+    await _answer_loop(settings, clock)
+
+
+async def test_states_go_forward_only_with_what_each_needs(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    await send_voice(Resident(runtime))
+    (voice,) = await voices_of(runtime).search()
+    voices, notices = voices_of(runtime), runtime.services.notices
+    with pytest.raises(VoiceError, match="reason"):
+        await staff_voices.change_state(voices, notices, voice.id, VoiceState.DECLINED, clock.now)
+    with pytest.raises(VoiceError, match="event"):
+        await staff_voices.change_state(voices, notices, voice.id, VoiceState.TAKEN_UP, clock.now)
+    with pytest.raises(VoiceError, match="no such event"):
+        await staff_voices.change_state(
+            voices, notices, voice.id, VoiceState.TAKEN_UP, clock.now, event_id=999
+        )
+    with pytest.raises(VoiceError, match="no voice"):
+        await staff_voices.change_state(voices, notices, 999, VoiceState.REVIEWING, clock.now)
+    event_id = await new_event(runtime, clock)
+    taken = await staff_voices.change_state(
+        voices, notices, voice.id, VoiceState.TAKEN_UP, clock.now, event_id=event_id
+    )
+    assert taken.state is VoiceState.TAKEN_UP and taken.event_id == event_id
+    with pytest.raises(VoiceError, match="cannot become received"):
+        await staff_voices.change_state(voices, notices, voice.id, VoiceState.RECEIVED, clock.now)
+    declined = await staff_voices.change_state(
+        voices, notices, voice.id, VoiceState.DECLINED, clock.now, reason="県の管理する道路です"
+    )
+    assert declined.state is VoiceState.DECLINED and declined.reason == "県の管理する道路です"
+    with pytest.raises(VoiceError, match="cannot become"):
+        await staff_voices.answer(voices, notices, voice.id, "回答", clock.now)
+    await runtime.delivery.deliver_due()
+    told = await runtime.mailbox.take("web", "u1", clock.now)
+    assert len(told) == 2
+    assert "円卓会議・協議会で取り上げる" in told[0] and "理由: 県の管理する道路です" in told[1]
+
+
+async def test_support_counts_once_per_person_even_when_linked(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    author = Resident(runtime, "author")
+    await send_voice(author, "図書館の開館時間を延ばしてほしい", place=None)
+    (voice,) = await voices_of(runtime).search()
+    await staff_voices.publish(voices_of(runtime), voice.id, True, clock.now)
+    on_web, on_telegram = await linked_pair(runtime)
+    await on_web.say("/voice")
+    await on_web.tap("地区の声を見る")
+    assert "図書館の開館時間を延ばしてほしい" in on_web.text()
+    assert "賛同 0人" in on_web.text()
+    on_web_list = on_web.last
+    await on_web.tap("賛同する")
+    assert "賛同しました（1人）" in on_web.text()
+    # The same person on the other channel: the list shows no button, and a tap of the
+    # web's old button from Telegram adds nothing.
+    await on_telegram.say("/voice")
+    await on_telegram.tap("地区の声を見る")
+    assert "賛同 1人" in on_telegram.text()
+    assert "賛同する" not in [c.label for r in on_telegram.last for c in r.all_choices]
+    on_telegram.last = on_web_list
+    await on_telegram.tap("賛同する")
+    assert "もう賛同しています" in on_telegram.text()
+    held = await voices_of(runtime).get(voice.id)
+    assert held is not None and held.supports == 1
+
+
+async def _person(runtime: Runtime, user: str) -> int:
+    found = await runtime.services.residents.find("web", user)
+    assert found is not None
+    return found.linked_to or found.id
+
+
+async def test_an_unpublished_voice_takes_no_support(runtime: Runtime, clock: FakeClock) -> None:
+    await send_voice(Resident(runtime, "author"), place=None)
+    (voice,) = await voices_of(runtime).search()
+    other = Resident(runtime, "other")
+    await other.say("/start")
+    person = await _person(runtime, "other")
+    assert await voices_of(runtime).support(voice.id, person, clock.now) is None
+
+
+async def test_an_outcome_of_the_meeting_reaches_author_and_supporters(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    await send_voice(Resident(runtime, "author"), "集会所に手すりを", place=None)
+    (voice,) = await voices_of(runtime).search()
+    services, voices = runtime.services, voices_of(runtime)
+    event_id = await new_event(runtime, clock)
+    await staff_voices.change_state(
+        voices, services.notices, voice.id, VoiceState.TAKEN_UP, clock.now, event_id=event_id
+    )
+    await staff_voices.publish(voices, voice.id, True, clock.now)
+    supporter = Resident(runtime, "supporter")
+    await supporter.say("/voice")
+    await supporter.tap("地区の声を見る")
+    await supporter.tap("賛同する")
+    await Resident(runtime, "bystander").say("/start")
+    spec = new_outcome(services.pack, "event", event_id, "手すりを付けます", None, None, ["city"])
+    await record_outcome(services.outcomes, services.notices, services.pack, spec, clock.now)
+    await runtime.delivery.deliver_due()
+    told = {
+        u: await runtime.mailbox.take("web", u, clock.now)
+        for u in ("author", "supporter", "bystander")
+    }
+    assert any("手すりを付けます" in text for text in told["author"])
+    assert any("手すりを付けます" in text for text in told["supporter"])
+    assert told["bystander"] == []
+
+
+async def test_forget_deletes_voices_and_keeps_published_ones_as_anonymous_text(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    resident = Resident(runtime)
+    await send_voice(resident, "公開される声", place="駅前")
+    await send_voice(resident, "公開されない声", place=None)
+    published, _ = sorted(await voices_of(runtime).search(), key=lambda v: v.id)
+    await staff_voices.publish(voices_of(runtime), published.id, True, clock.now)
+    await resident.say("/mydata")
+    assert "地域の声: 2件" in resident.text()
+    assert "2028年4月1日に自動で消えます" in resident.text()  # the next fiscal year's end
+    await resident.say("/forget")
+    await resident.tap("はい、消します")
+    (left,) = await voices_of(runtime).search()
+    assert left.id == published.id and left.body == "公開される声"
+    assert left.resident_id is None and left.place.name is None and not left.contact_ok
+
+
+async def test_retention_keeps_voices_until_the_end_of_the_next_fiscal_year(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    await send_voice(Resident(runtime), place=None)  # 2026-11-23: fiscal year 2026
+    rules = runtime.settings.retention
+    assert rules.voices == Rule("fiscal-year+1")
+    kept = await apply_retention(runtime.db, rules, datetime(2028, 3, 31, 23, tzinfo=TOKYO), TOKYO)
+    assert kept["voices"] == 0
+    gone = await apply_retention(runtime.db, rules, datetime(2028, 4, 1, 4, tzinfo=TOKYO), TOKYO)
+    assert gone["voices"] == 1 and await voices_of(runtime).search() == []
+    forever = RetentionRules(*(Rule("forever"),) * 5)
+    assert "voices" not in await apply_retention(runtime.db, forever, clock.now, TOKYO)
+
+
+def test_the_voices_rule_is_a_setting() -> None:
+    assert load_settings({"CHIIKI_RETAIN_VOICES": "365d"}).retention.voices == Rule("365d")
+    assert Rule("fiscal-year+1").expires(
+        datetime(2027, 3, 31, 12, tzinfo=TOKYO), TOKYO
+    ) == datetime(2028, 4, 1, tzinfo=TOKYO)
+    assert Rule("fiscal-year+1").cutoff(datetime(2028, 4, 1, 4, tzinfo=TOKYO), TOKYO) == datetime(
+        2027, 4, 1, tzinfo=TOKYO
+    )
+
+
+async def test_voices_move_to_the_person_on_linking(runtime: Runtime, clock: FakeClock) -> None:
+    on_telegram = Resident(runtime, "42", Channel.TELEGRAM)
+    await send_voice(on_telegram, place=None)
+    await linked_pair(runtime)
+    person = await _person(runtime, "web-user")
+    (voice,) = await voices_of(runtime).search()
+    assert voice.resident_id == person
+    assert (await voices_of(runtime).count_of_resident(person))[0] == 1
+    assert timedelta(0) <= clock.now - voice.created_at
