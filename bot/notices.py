@@ -98,8 +98,8 @@ class Notices:
             *self._texts(
                 key,
                 receipt=voice.receipt,
-                answer=_staff(answer.text if answer else lambda language: ""),
-                reason=_staff(lambda language: voice.reason or ""),
+                answer=_staff(answer or Localized("")),
+                reason=_staff(Localized(voice.reason or "")),
             ),
         )
 

@@ -112,9 +112,17 @@ LANGUAGE_CODES = {"ja", "en", "easy"}
 _LANGUAGE_FIELD = re.compile(r"_(ja|en|easy)$")
 
 
+def _language_code(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Constant) and node.value in LANGUAGE_CODES:
+        return str(node.value)
+    if isinstance(node, ast.Name) and node.id.lower() in LANGUAGE_CODES:
+        return node.id.lower()  # JA, EN, EASY
+    return None
+
+
 def _hand_picked_texts(path: Path) -> list[str]:
-    """Places that pick a text by language themselves: `texts["en"]`, `texts.get("easy")`, or
-    `x_en if … else x_ja`."""
+    """Places that pick a text by language themselves: `texts["en"]`, `texts.get("easy")`,
+    `x_en if … else x_ja`, or a function comparing a language with both en and easy."""
     found = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         key = None
@@ -133,6 +141,16 @@ def _hand_picked_texts(path: Path) -> list[str]:
             names = [getattr(b, "attr", getattr(b, "id", "")) for b in branches]
             if any(_LANGUAGE_FIELD.search(name) for name in names):
                 found.append(f"line {node.lineno}: {ast.unparse(node)}")
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            compared = {
+                code
+                for compare in ast.walk(node)
+                if isinstance(compare, ast.Compare)
+                for side in (compare.left, *compare.comparators)
+                if (code := _language_code(side)) in {"en", "easy"}
+            }
+            if len(compared) == 2:
+                found.append(f"line {node.lineno}: {node.name} picks between en and easy")
         if key in LANGUAGE_CODES:
             found.append(f"line {node.lineno}: {ast.unparse(node)}")
     return found
@@ -151,10 +169,14 @@ def test_the_hand_picking_scan_sees_the_old_ways(tmp_path: Path) -> None:
     old.write_text(
         "a = self.title_en if language == 'en' and self.title_en else self.title_ja\n"
         "b = entry.get(language) or entry['ja']\n"
-        "c = {'en': x, 'easy': y}.get('easy')\n",
+        "c = {'en': x, 'easy': y}.get('easy')\n"
+        "def text(self, language):\n"
+        "    if language == 'en' and self.en:\n"
+        "        return self.en\n"
+        "    return self.easy if language == EASY and self.easy else self.ja\n",
         encoding="utf-8",
     )
-    assert len(_hand_picked_texts(old)) == 3
+    assert len(_hand_picked_texts(old)) == 4
 
 
 def test_only_config_reads_the_environment() -> None:
