@@ -17,7 +17,7 @@ from handlers import (
     voices,
     watch,
 )
-from handlers.routing import Route, Router, command_route, in_state, on_choice
+from handlers.routing import Route, Router, awaiting, command_route, in_state, on_choice
 
 # Words a resident may type instead of a command (compared after NFKC folding and lower-casing).
 KEYWORDS: dict[str, str] = keywords()
@@ -71,8 +71,12 @@ def build_router() -> Router:
         command_route(commands.VOICE, voices.start),
         Route("voice-kind", on_choice(voices.KIND_CHOICE), voices.choose_kind),
         Route("voice-text", in_state(voices.WRITING), voices.receive_text),
-        Route("voice-place", in_state(voices.PLACING), voices.receive_place),
+        Route("voice-place", awaiting(voices.PLACING), voices.receive_place, voices.PLACE_KINDS),
         Route("voice-no-place", on_choice(voices.SKIP_PLACE_CHOICE), voices.skip_place),
+        Route(
+            "voice-photo", awaiting(voices.PHOTOGRAPHING), voices.receive_photo, voices.PHOTO_KINDS
+        ),
+        Route("voice-no-photo", on_choice(voices.SKIP_PHOTO_CHOICE), voices.skip_photo),
         Route("voice-contact", on_choice(voices.CONTACT_CHOICE), voices.answer_contact),
         Route("voice-send", on_choice(voices.SEND_CHOICE), voices.send),
         Route("voice-cancel", on_choice(voices.CANCEL_CHOICE), voices.cancel),

@@ -1,23 +1,30 @@
 """/voice (声を届ける): send an opinion, a problem or a question to the district, and read and
 support (賛同) the district's published voices.
 
-The steps: kind → text → place (typed, or none) → may staff contact you → confirm → stored,
-with a receipt number. What the resident wrote waits in their conversation state (it expires on
-its own) until they confirm; nothing of it is logged.
+The steps: kind → text → place (a map pin, a typed name, or none) → photo (or none) → may
+staff contact you → confirm → stored, with a receipt number. What the resident wrote (and the
+photo, EXIF already stripped) waits in their conversation state, which expires on its own, until
+they confirm; nothing of it is logged.
 """
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import logging
 from datetime import timedelta
 
-from bot.core import Card, Choice, Reply
+from bot.core import Attachment, AttachmentKind, Card, Choice, Reply
 from bot.core.choices import encode_choice, parse_number
 from bot.core.commands import VOICE
+from bot.errors import AttachmentError
+from bot.images import NotAPhotoError, photo_media_type, strip_exif
 from bot.storage.voices import (
     MAX_PLACE_CHARS,
     MAX_VOICE_CHARS,
     VOICES_PER_DAY,
     NewVoice,
+    Photo,
     Place,
     SendOutcome,
     VoiceKind,
@@ -30,6 +37,7 @@ from handlers.settings import district_name
 
 KIND_CHOICE = "vkind"
 SKIP_PLACE_CHOICE = "vnoplace"
+SKIP_PHOTO_CHOICE = "vnophoto"
 CONTACT_CHOICE = "vcontact"
 SEND_CHOICE = "vsend"
 CANCEL_CHOICE = "vcancel"
@@ -38,6 +46,7 @@ LIST_CHOICE = "vlist"
 SUPPORT_CHOICE = "vsupport"
 WRITING = "voice_text"
 PLACING = "voice_place"
+PHOTOGRAPHING = "voice_photo"
 CONTACTING = "voice_contact"
 CONFIRMING = "voice_confirm"
 # An unanswered question, kept so 「市に質問を送る」 can send it.
@@ -46,6 +55,12 @@ STATE_TTL = timedelta(minutes=30)
 SHOWN = 10
 # A published voice on a card: the start of it, as a list shows it.
 CARD_CHARS = 200
+# A phone's photo; the web chat takes at most 5 MB too. Larger ones are refused unread.
+MAX_PHOTO_BYTES = 5 * 1024 * 1024
+PLACE_KINDS = frozenset({AttachmentKind.LOCATION})
+PHOTO_KINDS = frozenset({AttachmentKind.PHOTO})
+
+logger = logging.getLogger(__name__)
 
 
 def _voices(ctx: HandlerContext) -> VoiceRepository:
@@ -106,19 +121,66 @@ async def _ask_place(ctx: HandlerContext, data: dict[str, object]) -> list[Reply
 
 
 async def receive_place(request: Request, ctx: HandlerContext) -> list[Reply]:
+    """A map pin (LINE, Telegram) or a typed place name."""
     assert request.state is not None
-    place = " ".join(request.text.split())
-    if len(place) > MAX_PLACE_CHARS:
+    pins = [a.location for a in request.attachments if a.location is not None]
+    if pins:
+        pin = pins[0]
+        named = " ".join((pin.title or pin.address or "").split())[:MAX_PLACE_CHARS] or None
+        place = {"place": named, "lat": pin.latitude, "lon": pin.longitude}
+        return await _ask_photo(ctx, {**request.state.data, **place})
+    name = " ".join(request.text.split())
+    if len(name) > MAX_PLACE_CHARS:
         skip = Choice(ctx.t("voices.no_place"), SKIP_PLACE_CHOICE)
         return [Reply(ctx.t("voices.place_too_long", limit=MAX_PLACE_CHARS), (skip,))]
-    return await _ask_contact(ctx, {**request.state.data, "place": place})
+    return await _ask_photo(ctx, {**request.state.data, "place": name})
 
 
 async def skip_place(request: Request, ctx: HandlerContext) -> list[Reply]:
     state = await ctx.services.conversations.current(ctx.resident.id, ctx.now)
     if state is None or state.state != PLACING:
         return [Reply(ctx.t("fallback.stale_choice"), (_voice_button(ctx),))]
-    return await _ask_contact(ctx, {**state.data, "place": None})
+    return await _ask_photo(ctx, {**state.data, "place": None})
+
+
+async def _ask_photo(ctx: HandlerContext, data: dict[str, object]) -> list[Reply]:
+    await ctx.services.conversations.enter(
+        ctx.resident.id, PHOTOGRAPHING, ctx.now + STATE_TTL, data
+    )
+    skip = Choice(ctx.t("voices.no_photo"), SKIP_PHOTO_CHOICE)
+    return [Reply(ctx.t("voices.ask_photo"), (skip, back_to_menu(ctx)))]
+
+
+async def receive_photo(request: Request, ctx: HandlerContext) -> list[Reply]:
+    """A photo, kept without EXIF (no camera position, time or device) from the start."""
+    assert request.state is not None
+    photos = [a for a in request.attachments if a.kind is AttachmentKind.PHOTO]
+    skip = Choice(ctx.t("voices.no_photo"), SKIP_PHOTO_CHOICE)
+    if not photos:  # typed text while a photo was asked for
+        return [Reply(ctx.t("voices.ask_photo"), (skip, back_to_menu(ctx)))]
+    cleaned = await _clean_photo(photos[0])
+    if cleaned is None:
+        return [Reply(ctx.t("voices.photo_refused", megabytes=MAX_PHOTO_BYTES >> 20), (skip,))]
+    media_type, data = cleaned
+    photo = {"photo_type": media_type, "photo": base64.b64encode(data).decode("ascii")}
+    return await _ask_contact(ctx, {**request.state.data, **photo})
+
+
+async def _clean_photo(attachment: Attachment) -> tuple[str, bytes] | None:
+    try:
+        raw = await attachment.fetch(MAX_PHOTO_BYTES)
+        media_type = await asyncio.to_thread(photo_media_type, raw)
+        return media_type, await asyncio.to_thread(strip_exif, raw)
+    except (AttachmentError, NotAPhotoError) as exc:
+        logger.info("a voice's photo was refused: %s", type(exc).__name__)
+        return None
+
+
+async def skip_photo(request: Request, ctx: HandlerContext) -> list[Reply]:
+    state = await ctx.services.conversations.current(ctx.resident.id, ctx.now)
+    if state is None or state.state != PHOTOGRAPHING:
+        return [Reply(ctx.t("fallback.stale_choice"), (_voice_button(ctx),))]
+    return await _ask_contact(ctx, dict(state.data))
 
 
 async def _ask_contact(ctx: HandlerContext, data: dict[str, object]) -> list[Reply]:
@@ -140,7 +202,8 @@ async def answer_contact(request: Request, ctx: HandlerContext) -> list[Reply]:
         "voices.confirm",
         kind=kind_label(ctx, str(data["kind"])),
         text=data["text"],
-        place=data.get("place") or ctx.t("voices.place_none"),
+        place=_place_words(ctx, data),
+        photo=ctx.t("voices.photo_yes" if data.get("photo") else "voices.place_none"),
         contact=ctx.t("voices.contact_yes" if data["contact"] else "voices.contact_no"),
     )
     choices = (
@@ -157,13 +220,22 @@ async def send(request: Request, ctx: HandlerContext) -> list[Reply]:
         return [Reply(ctx.t("fallback.stale_choice"), (_voice_button(ctx),))]
     data = state.data
     place = data.get("place")
+    photo = None
+    if data.get("photo"):
+        photo = Photo(str(data["photo_type"]), base64.b64decode(str(data["photo"])))
+    lat, lon = data.get("lat"), data.get("lon")
     voice = NewVoice(
         resident_id=ctx.resident.id,
         kind=VoiceKind(str(data["kind"])),
         body=str(data["text"]),
         language=ctx.language,
         district=ctx.resident.district,
-        place=Place(name=str(place) if place else None),
+        place=Place(
+            name=str(place) if place else None,
+            latitude=float(str(lat)) if lat is not None else None,
+            longitude=float(str(lon)) if lon is not None else None,
+        ),
+        photo=photo,
         contact_ok=bool(data.get("contact")),
     )
     outcome, stored = await _voices(ctx).send(voice, ctx.now)
@@ -171,6 +243,13 @@ async def send(request: Request, ctx: HandlerContext) -> list[Reply]:
     if outcome is SendOutcome.TOO_MANY or stored is None:
         return _refusal(ctx)
     return [Reply(ctx.t("voices.sent", receipt=stored.receipt), (back_to_menu(ctx),))]
+
+
+def _place_words(ctx: HandlerContext, data: dict[str, object]) -> str:
+    if data.get("lat") is not None:
+        pin = ctx.t("voices.place_pin")
+        return f"{data['place']} ({pin})" if data.get("place") else pin
+    return str(data.get("place") or ctx.t("voices.place_none"))
 
 
 async def cancel(request: Request, ctx: HandlerContext) -> list[Reply]:

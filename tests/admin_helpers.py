@@ -7,8 +7,8 @@ import re
 import httpx
 
 from bot.runtime import Runtime
+from bot.staff.accounts import hash_password
 from bot.storage.staff import StaffRepository
-from bot.web.admin.auth import hash_password
 
 STAFF_LOGIN = "kanri"
 STAFF_PASSWORD = "tomioka-2026-kanri"

@@ -11,6 +11,7 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from bot.core import Channel, IncomingMessage
+from bot.staff.actor import CLI_ACTOR
 from bot.staff.polls import PollSpec, create_poll
 from bot.storage.broadcasts import NewBroadcast
 from bot.storage.faq import FaqRepository, UnansweredRepository
@@ -57,7 +58,7 @@ async def seed(platforms: Platforms, clock: FakeClock) -> dict[str, int]:
             "closes_at": clock.now + timedelta(days=7),
         }
     )
-    poll_id, _ = await create_poll(spec, services.polls, services.pack, clock.now)
+    poll_id, _ = await create_poll(spec, services.polls, services.pack, clock.now, actor=CLI_ACTOR)
     for n in range(3):
         await runtime.dispatcher.handle(
             IncomingMessage(Channel.WEB, f"voter{n}", data=f"vote:{poll_id}:{n % 2 + 1}")

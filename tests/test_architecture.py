@@ -192,3 +192,84 @@ def test_every_csv_goes_through_the_formula_safe_writer() -> None:
         if path.name == "csv_export.py":
             continue
         assert "csv.writer" not in path.read_text(encoding="utf-8"), path
+
+
+# The staff service layer (docs/ARCHITECTURE.md): the CLI and the dashboard both call bot/staff.
+# bot/staff knows nothing of either, nor of the channels; the CLI reaches the web server and
+# the channels' set-up only through these entry points, never their internals.
+CLI_MAY_IMPORT_FROM_WEB_AND_CHANNELS = (
+    "bot.web",  # the package's own exports: build_served_app, GracefulServer
+    "bot.channels.console",  # `chiiki chat` renders replies as the console channel does
+    "bot.channels.telegram",  # `chiiki telegram set-webhook`
+    "bot.channels.line_rich_menu",  # `chiiki line rich-menu`
+)
+
+
+@pytest.mark.parametrize("path", python_files("bot/staff"), ids=lambda p: p.name)
+def test_the_staff_layer_imports_neither_the_web_nor_the_channels(path: Path) -> None:
+    for module in imports_of(path):
+        assert not module.startswith(("bot.web", "bot.channels", "bot.cli")), (
+            f"{path.name} imports {module}"
+        )
+
+
+@pytest.mark.parametrize("path", python_files("bot/cli"), ids=lambda p: p.name)
+def test_the_cli_reaches_the_web_and_channels_only_through_their_entry_points(path: Path) -> None:
+    for module in imports_of(path):
+        if module.startswith(("bot.web", "bot.channels")):
+            assert module in CLI_MAY_IMPORT_FROM_WEB_AND_CHANNELS, f"{path.name} imports {module}"
+
+
+# Repository methods that change something: from the dashboard they are called by bot/staff.
+MUTATING_METHODS = {
+    "add",
+    "cancel",
+    "cancel_shift",
+    "close",
+    "create",
+    "dismiss",
+    "load",
+    "record",
+    "remove",
+    "unlock",
+    "update",
+}
+
+
+def _repository_names(tree: ast.AST) -> set[str]:
+    """Local names bound to a repository: `x = FaqRepository(db)` or `x = services.polls`."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and _is_repository(node.value, set()):
+            names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    return names
+
+
+def _is_repository(node: ast.expr, names: set[str]) -> bool:
+    text = ast.unparse(node)
+    return (
+        "Repository(" in text
+        or text.split(".")[-2:-1] == ["services"]
+        or text.endswith(("runtime.broadcasts", "runtime.outbox"))
+        or (isinstance(node, ast.Name) and node.id in names)
+    )
+
+
+# auth.py is the login machinery itself (sessions, throttling), which bot/staff does not hold.
+@pytest.mark.parametrize(
+    "path",
+    [p for p in python_files("bot/web/admin") if p.name != "auth.py"],
+    ids=lambda p: p.name,
+)
+def test_the_dashboard_changes_nothing_but_through_bot_staff(path: Path) -> None:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = _repository_names(tree)
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in MUTATING_METHODS
+        ):
+            assert not _is_repository(node.func.value, names), (
+                f"{path.name}:{node.lineno} calls {ast.unparse(node.func)}: call bot/staff"
+            )

@@ -17,6 +17,7 @@ from bot.cli import main
 from bot.config import PROJECT_ROOT
 from bot.core import Channel, IncomingMessage
 from bot.runtime import open_runtime
+from bot.staff.actor import CLI_ACTOR
 from bot.staff.polls import PollSpec, create_poll
 from bot.storage.backup import (
     BackupError,
@@ -54,7 +55,7 @@ async def test_a_backup_in_a_burst_of_votes_restores_every_vote_committed_before
             }
         )
         poll_id, _ = await create_poll(
-            spec, rt.services.polls, rt.services.pack, datetime.now(UTC)
+            spec, rt.services.polls, rt.services.pack, datetime.now(UTC), actor=CLI_ACTOR
         )
         committed: set[str] = set()
 

@@ -66,7 +66,7 @@ def test_migrate_command_reports_then_is_idempotent(tmp_path: Path) -> None:
 def test_exit_or_quit_leaves_and_the_start_says_so(
     tmp_path: Path, content_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("bot.cli._interactive", lambda: True)
+    monkeypatch.setattr("bot.cli.chat._interactive", lambda: True)
     output = run_chat(tmp_path, content_dir, "quit\n/goals\n")
     assert "type exit or quit to leave" in output and "exit か quit" in output
     assert "地域を知ろう" not in output  # left before /goals

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.runtime import open_runtime
+from bot.staff.actor import CLI_ACTOR
 from bot.storage.timestamps import to_db
 from tests.conftest import FakeClock, make_settings
 from tests.databases import database_for, scalar
@@ -129,7 +130,9 @@ async def test_kill_9_in_a_burst_of_votes_then_restart(tmp_path: Path, content_d
                 }
             )
             now = datetime.now(UTC)
-            await create_poll(spec, runtime.services.polls, runtime.services.pack, now)
+            await create_poll(
+                spec, runtime.services.polls, runtime.services.pack, now, actor=CLI_ACTOR
+            )
         env = {**os.environ, **environ}
         base = f"http://127.0.0.1:{port}"
         voters = 300

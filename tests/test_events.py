@@ -11,6 +11,7 @@ import yaml
 from bot.core import Channel
 from bot.runtime import Runtime, open_runtime
 from bot.scheduler import fire_due_reminders
+from bot.staff.actor import CLI_ACTOR
 from bot.staff.events import (
     EventFileError,
     EventSpec,
@@ -35,7 +36,9 @@ def event_spec(clock: FakeClock, **fields: Any) -> EventSpec:
 
 async def new_event(runtime: Runtime, clock: FakeClock, **fields: Any) -> int:
     spec = event_spec(clock, **fields)
-    return await create_event(spec, runtime.services.events, runtime.services.pack, clock.now)
+    return await create_event(
+        spec, runtime.services.events, runtime.services.pack, clock.now, actor=CLI_ACTOR
+    )
 
 
 async def test_residents_see_events_and_subscribe(

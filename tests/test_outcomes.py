@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from bot.cli import main
 from bot.core import Channel
 from bot.runtime import Runtime
+from bot.staff.actor import CLI_ACTOR
 from bot.staff.outcomes import OutcomeError, new_outcome, record_outcome
 from tests.conftest import FakeClock, Resident
 from tests.platforms import open_platforms
@@ -46,7 +47,9 @@ async def test_voters_are_told_and_outcomes_list_links_the_roles(
         "くんれんは 10月の 土曜日です",
         ["groups", "city"],
     )
-    await record_outcome(services.outcomes, services.notices, services.pack, spec, clock.now)
+    await record_outcome(
+        services.outcomes, services.notices, services.pack, spec, clock.now, actor=CLI_ACTOR
+    )
     await runtime.delivery.deliver_due()
     told = {user: await runtime.mailbox.take("web", user, clock.now) for user in "abc"}
     assert told["c"] == []
@@ -71,7 +74,7 @@ async def test_a_meetings_followers_are_told(runtime: Runtime, clock: FakeClock)
         services.pack, "event", event_id, "公園の清掃日を決めました", None, None, ["residents"]
     )
     _, broadcast_id = await record_outcome(
-        services.outcomes, services.notices, services.pack, spec, clock.now
+        services.outcomes, services.notices, services.pack, spec, clock.now, actor=CLI_ACTOR
     )
     rows = await runtime.db.fetch_all(
         "SELECT resident_id FROM outbox WHERE broadcast_id = ?", (broadcast_id,)
@@ -88,7 +91,9 @@ async def test_bad_entries_are_refused_with_a_reason(runtime: Runtime, clock: Fa
     spec = new_outcome(pack, "poll", 999, "決定", None, None, ["city"])
     services = runtime.services
     with pytest.raises(OutcomeError, match="no poll 999"):
-        await record_outcome(services.outcomes, services.notices, pack, spec, clock.now)
+        await record_outcome(
+            services.outcomes, services.notices, pack, spec, clock.now, actor=CLI_ACTOR
+        )
     assert await services.outcomes.recent() == []
 
 

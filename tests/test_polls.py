@@ -13,6 +13,7 @@ from bot.cli import main
 from bot.core import Channel, Choice, IncomingMessage, Reply
 from bot.runtime import Runtime, open_runtime
 from bot.scheduler import sweep
+from bot.staff.actor import CLI_ACTOR
 from bot.staff.polls import PollFileError, PollSpec, create_poll, load_poll_file, results_csv
 from bot.storage.polls import Tally, VoteOutcome
 from bot.web import build_web_app
@@ -34,7 +35,9 @@ def poll_spec(clock: FakeClock, **fields: Any) -> PollSpec:
 
 async def new_poll(runtime: Runtime, clock: FakeClock, **fields: Any) -> int:
     spec = poll_spec(clock, **fields)
-    poll_id, _ = await create_poll(spec, runtime.services.polls, runtime.services.pack, clock.now)
+    poll_id, _ = await create_poll(
+        spec, runtime.services.polls, runtime.services.pack, clock.now, actor=CLI_ACTOR
+    )
     return poll_id
 
 
@@ -197,7 +200,9 @@ async def test_the_timer_closes_a_poll_at_its_time(tmp_path: Path, content_dir: 
         spec = PollSpec.model_validate(
             {"question": "q", "choices": ["a", "b"], "closes_at": now + timedelta(seconds=2)}
         )
-        poll_id, _ = await create_poll(spec, runtime.services.polls, runtime.services.pack, now)
+        poll_id, _ = await create_poll(
+            spec, runtime.services.polls, runtime.services.pack, now, actor=CLI_ACTOR
+        )
         await sweep(runtime.timers, runtime.duties)
         for _ in range(60):
             poll = await runtime.services.polls.get(poll_id)
@@ -441,6 +446,7 @@ async def test_an_announced_poll_is_queued_to_its_audience_with_the_poll(
             clock.now,
             "poll",
             runtime.services.notices,
+            actor=CLI_ACTOR,
         )
         assert broadcast_id is not None
         rows = await runtime.db.fetch_all("SELECT resident_id FROM outbox")
@@ -454,6 +460,7 @@ async def test_an_announced_poll_is_queued_to_its_audience_with_the_poll(
             clock.now,
             "poll",
             runtime.services.notices,
+            actor=CLI_ACTOR,
         )
         assert none is None and quiet_id == poll_id + 1
 

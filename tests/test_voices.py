@@ -3,15 +3,19 @@ the answer comes back once; published voices take one 賛同 a person; /forget; 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import asyncio
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from click.testing import CliRunner
 
+from bot.cli import main
 from bot.config import Settings, load_settings
 from bot.core import Channel
 from bot.runtime import Runtime, open_runtime
 from bot.staff import voices as staff_voices
+from bot.staff.actor import CLI_ACTOR
 from bot.staff.outcomes import new_outcome, record_outcome
 from bot.staff.voices import VoiceError
 from bot.storage.retention import RetentionRules, Rule, apply_retention
@@ -47,6 +51,8 @@ async def send_voice(
         await resident.tap("場所なし")
     else:
         await resident.say(place)
+    assert "写真があれば" in resident.text()
+    await resident.tap("写真なし")
     await resident.tap("連絡してよい")
     assert text in resident.text() and "困りごと・危険な場所" in resident.text()
     await resident.tap("送る")
@@ -79,6 +85,7 @@ async def test_a_place_can_be_left_out_and_a_cancel_stores_nothing(runtime: Runt
     await resident.tap("意見・提案")
     await resident.say("ベンチがほしいです")
     await resident.tap("場所なし")
+    await resident.tap("写真なし")
     await resident.tap("連絡は不要")
     await resident.tap("やめる")
     assert "送るのをやめました" in resident.text()
@@ -134,7 +141,7 @@ async def _answer_loop(settings: Settings, clock: FakeClock) -> None:
         services = runtime.services
         voices = voices_of(runtime)
         await staff_voices.change_state(
-            voices, services.notices, voice.id, VoiceState.REVIEWING, clock.now
+            voices, services.notices, voice.id, VoiceState.REVIEWING, clock.now, actor=CLI_ACTOR
         )
         await staff_voices.answer(
             voices,
@@ -143,6 +150,7 @@ async def _answer_loop(settings: Settings, clock: FakeClock) -> None:
             "来週修理します。",
             clock.now,
             easy="来週 なおします。",
+            actor=CLI_ACTOR,
         )
     # A restart between the answer and its delivery: the answer is sent, and only once.
     async with open_runtime(settings, clock=clock, serving=False) as runtime:
@@ -168,28 +176,54 @@ async def test_states_go_forward_only_with_what_each_needs(
     (voice,) = await voices_of(runtime).search()
     voices, notices = voices_of(runtime), runtime.services.notices
     with pytest.raises(VoiceError, match="reason"):
-        await staff_voices.change_state(voices, notices, voice.id, VoiceState.DECLINED, clock.now)
+        await staff_voices.change_state(
+            voices, notices, voice.id, VoiceState.DECLINED, clock.now, actor=CLI_ACTOR
+        )
     with pytest.raises(VoiceError, match="event"):
-        await staff_voices.change_state(voices, notices, voice.id, VoiceState.TAKEN_UP, clock.now)
+        await staff_voices.change_state(
+            voices, notices, voice.id, VoiceState.TAKEN_UP, clock.now, actor=CLI_ACTOR
+        )
     with pytest.raises(VoiceError, match="no such event"):
         await staff_voices.change_state(
-            voices, notices, voice.id, VoiceState.TAKEN_UP, clock.now, event_id=999
+            voices,
+            notices,
+            voice.id,
+            VoiceState.TAKEN_UP,
+            clock.now,
+            event_id=999,
+            actor=CLI_ACTOR,
         )
     with pytest.raises(VoiceError, match="no voice"):
-        await staff_voices.change_state(voices, notices, 999, VoiceState.REVIEWING, clock.now)
+        await staff_voices.change_state(
+            voices, notices, 999, VoiceState.REVIEWING, clock.now, actor=CLI_ACTOR
+        )
     event_id = await new_event(runtime, clock)
     taken = await staff_voices.change_state(
-        voices, notices, voice.id, VoiceState.TAKEN_UP, clock.now, event_id=event_id
+        voices,
+        notices,
+        voice.id,
+        VoiceState.TAKEN_UP,
+        clock.now,
+        event_id=event_id,
+        actor=CLI_ACTOR,
     )
     assert taken.state is VoiceState.TAKEN_UP and taken.event_id == event_id
     with pytest.raises(VoiceError, match="cannot become received"):
-        await staff_voices.change_state(voices, notices, voice.id, VoiceState.RECEIVED, clock.now)
+        await staff_voices.change_state(
+            voices, notices, voice.id, VoiceState.RECEIVED, clock.now, actor=CLI_ACTOR
+        )
     declined = await staff_voices.change_state(
-        voices, notices, voice.id, VoiceState.DECLINED, clock.now, reason="県の管理する道路です"
+        voices,
+        notices,
+        voice.id,
+        VoiceState.DECLINED,
+        clock.now,
+        reason="県の管理する道路です",
+        actor=CLI_ACTOR,
     )
     assert declined.state is VoiceState.DECLINED and declined.reason == "県の管理する道路です"
     with pytest.raises(VoiceError, match="cannot become"):
-        await staff_voices.answer(voices, notices, voice.id, "回答", clock.now)
+        await staff_voices.answer(voices, notices, voice.id, "回答", clock.now, actor=CLI_ACTOR)
     await runtime.delivery.deliver_due()
     told = await runtime.mailbox.take("web", "u1", clock.now)
     assert len(told) == 2
@@ -202,7 +236,7 @@ async def test_support_counts_once_per_person_even_when_linked(
     author = Resident(runtime, "author")
     await send_voice(author, "図書館の開館時間を延ばしてほしい", place=None)
     (voice,) = await voices_of(runtime).search()
-    await staff_voices.publish(voices_of(runtime), voice.id, True, clock.now)
+    await staff_voices.publish(voices_of(runtime), voice.id, True, clock.now, actor=CLI_ACTOR)
     on_web, on_telegram = await linked_pair(runtime)
     await on_web.say("/voice")
     await on_web.tap("地区の声を見る")
@@ -247,16 +281,24 @@ async def test_an_outcome_of_the_meeting_reaches_author_and_supporters(
     services, voices = runtime.services, voices_of(runtime)
     event_id = await new_event(runtime, clock)
     await staff_voices.change_state(
-        voices, services.notices, voice.id, VoiceState.TAKEN_UP, clock.now, event_id=event_id
+        voices,
+        services.notices,
+        voice.id,
+        VoiceState.TAKEN_UP,
+        clock.now,
+        event_id=event_id,
+        actor=CLI_ACTOR,
     )
-    await staff_voices.publish(voices, voice.id, True, clock.now)
+    await staff_voices.publish(voices, voice.id, True, clock.now, actor=CLI_ACTOR)
     supporter = Resident(runtime, "supporter")
     await supporter.say("/voice")
     await supporter.tap("地区の声を見る")
     await supporter.tap("賛同する")
     await Resident(runtime, "bystander").say("/start")
     spec = new_outcome(services.pack, "event", event_id, "手すりを付けます", None, None, ["city"])
-    await record_outcome(services.outcomes, services.notices, services.pack, spec, clock.now)
+    await record_outcome(
+        services.outcomes, services.notices, services.pack, spec, clock.now, actor=CLI_ACTOR
+    )
     await runtime.delivery.deliver_due()
     told = {
         u: await runtime.mailbox.take("web", u, clock.now)
@@ -274,7 +316,7 @@ async def test_forget_deletes_voices_and_keeps_published_ones_as_anonymous_text(
     await send_voice(resident, "公開される声", place="駅前")
     await send_voice(resident, "公開されない声", place=None)
     published, _ = sorted(await voices_of(runtime).search(), key=lambda v: v.id)
-    await staff_voices.publish(voices_of(runtime), published.id, True, clock.now)
+    await staff_voices.publish(voices_of(runtime), published.id, True, clock.now, actor=CLI_ACTOR)
     await resident.say("/mydata")
     assert "地域の声: 2件" in resident.text()
     assert "2028年4月1日に自動で消えます" in resident.text()  # the next fiscal year's end
@@ -318,3 +360,50 @@ async def test_voices_move_to_the_person_on_linking(runtime: Runtime, clock: Fak
     assert voice.resident_id == person
     assert (await voices_of(runtime).count_of_resident(person))[0] == 1
     assert timedelta(0) <= clock.now - voice.created_at
+
+
+async def test_staff_work_voices_from_the_command_line(
+    runtime: Runtime, clock: FakeClock, content_dir: object
+) -> None:
+    resident = Resident(runtime)
+    await send_voice(resident, "歩道に穴があります\n2\tfake row", place="駅前")
+    (voice,) = await voices_of(runtime).search()
+    env = {"CHIIKI_DB": runtime.settings.db, "CHIIKI_CONTENT_DIR": str(content_dir)}
+
+    def run(*args: str) -> tuple[int, str]:
+        result = CliRunner().invoke(main, ["voices", *args], env=env)
+        return result.exit_code, result.output
+
+    code, output = await asyncio.to_thread(run, "list", "--kind", "problem")
+    assert code == 0, output
+    (row,) = output.splitlines()  # the resident's line break cannot add a row
+    assert row.startswith(f"{voice.id}\t{voice.receipt}\t") and "received" in row
+    code, output = await asyncio.to_thread(run, "show", str(voice.id))
+    assert "place: 駅前" in output and "歩道に穴があります" in output
+    code, output = await asyncio.to_thread(run, "state", str(voice.id), "declined")
+    assert code != 0 and "reason" in output
+    code, output = await asyncio.to_thread(run, "state", str(voice.id), "reviewing")
+    assert code == 0 and "is reviewing" in output
+    code, output = await asyncio.to_thread(run, "answer", str(voice.id), "--text", "直します")
+    assert code == 0, output
+    code, output = await asyncio.to_thread(run, "publish", str(voice.id))
+    assert "is published" in output
+    code, output = await asyncio.to_thread(run, "list", "--state", "answered")
+    assert str(voice.receipt) in output
+    code, output = await asyncio.to_thread(run, "list", "--state", "done")
+    assert code != 0 and "received, reviewing" in output
+    clock.now = datetime.now(UTC) + timedelta(minutes=1)  # the command queued it by the wall clock
+    await runtime.delivery.deliver_due()
+    (told,) = await runtime.mailbox.take("web", "u1", clock.now)
+    assert "直します" in told
+
+
+def test_a_map_link_goes_to_openstreetmap() -> None:
+    from bot.staff.voices import map_link
+    from bot.storage.voices import Place
+
+    assert map_link(Place("駅前")) is None
+    link = map_link(Place(None, 36.2551, 138.8889))
+    assert link == (
+        "https://www.openstreetmap.org/?mlat=36.255100&mlon=138.888900#map=18/36.255100/138.888900"
+    )

@@ -5,11 +5,13 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
-from bot.channels.line import LineChannel
 from bot.content import Catalog, Pack
 from bot.content.readings import add_readings
 from bot.errors import ChiikiError
+from bot.staff.actor import StaffActor
+from bot.staff.districts import unknown_district
 from bot.storage.broadcasts import PUSH_CHANNELS, BroadcastRepository, NewBroadcast
 from bot.storage.outbox_claims import HeldClaims
 
@@ -19,6 +21,23 @@ MAX_NOTICE_CHARS = 2000
 
 class BroadcastError(ChiikiError):
     pass
+
+
+class OverQuotaError(BroadcastError):
+    """The notice would cost more LINE messages than this month has left."""
+
+    def __init__(self, plan: BroadcastPlan) -> None:
+        super().__init__(
+            f"this would use {plan.line_cost} LINE messages but only {plan.quota_left} are "
+            "left this month; send to fewer residents, or add --force to send anyway"
+        )
+        self.plan = plan
+
+
+class QuotaSource(Protocol):
+    """What a broadcast plan needs of LINE: its monthly (limit or None, used)."""
+
+    async def quota(self) -> tuple[int | None, int]: ...
 
 
 @dataclass(frozen=True)
@@ -78,7 +97,7 @@ def prepare_notice(
 
 
 async def plan_broadcast(
-    broadcasts: BroadcastRepository, line: LineChannel | None, district: str | None, channel: str
+    broadcasts: BroadcastRepository, line: QuotaSource | None, district: str | None, channel: str
 ) -> BroadcastPlan:
     audience = await broadcasts.audience(district, channel)
     line_cost = audience.get("line", 0)
@@ -91,15 +110,24 @@ async def plan_broadcast(
 def check_target(pack: Pack, district: str | None, channel: str) -> None:
     if channel not in CHANNEL_CHOICES:
         raise BroadcastError(f"--channel: one of {', '.join(CHANNEL_CHOICES)}")
-    if district is not None and pack.district(district) is None:
-        known = ", ".join(d.id for d in pack.districts) or "none in this pack"
-        raise BroadcastError(f"--district: unknown {district!r} (known: {known})")
+    if problem := unknown_district(pack, district):
+        raise BroadcastError(f"--district: {problem}")
 
 
-async def queue_broadcast(
-    broadcasts: BroadcastRepository, broadcast: NewBroadcast, now: datetime
+async def queue_notice(
+    broadcasts: BroadcastRepository,
+    notice: NewBroadcast,
+    plan: BroadcastPlan,
+    now: datetime,
+    *,
+    force: bool,
+    actor: StaffActor,
 ) -> int:
-    return await broadcasts.create(broadcast, now)
+    """Queue a planned notice; past the LINE monthly quota only when `force` says so (the
+    quota gate, for the CLI and the dashboard alike). Returns the broadcast id."""
+    if plan.exceeds_quota and not force:
+        raise OverQuotaError(plan)
+    return await broadcasts.create(notice, now)
 
 
 def waiting_for(held: list[HeldClaims], now: datetime, lease_seconds: float) -> str | None:

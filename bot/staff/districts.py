@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.content import Pack
 from bot.content.schema import District, Text
+from bot.staff.actor import StaffActor
 from bot.storage.districts import DistrictRepository, StaffDistrict
+
+
+def unknown_district(pack: Pack, district: str | None) -> str | None:
+    """What is wrong with a district id staff gave, e.g. "unknown 'x' (known: east, west)";
+    None when it is the pack's (or a stored one) or no district (city-wide)."""
+    if district is None or pack.district(district) is not None:
+        return None
+    known = ", ".join(d.id for d in pack.districts) or "none in this pack"
+    return f"unknown {district!r} (known: {known})"
 
 
 def merge_into_pack(pack: Pack, districts: list[StaffDistrict]) -> None:
@@ -24,3 +36,19 @@ def merge_into_pack(pack: Pack, districts: list[StaffDistrict]) -> None:
 
 async def load_staff_districts(repository: DistrictRepository, pack: Pack) -> None:
     merge_into_pack(pack, await repository.all())
+
+
+async def add_district(
+    repository: DistrictRepository,
+    pack: Pack,
+    district: StaffDistrict,
+    now: datetime,
+    *,
+    actor: StaffActor,
+) -> bool:
+    """Store a district staff add and lay it beside the pack's at once; False when its id is
+    taken (the pack's, or one stored meanwhile)."""
+    if pack.district(district.id) is not None or not await repository.add(district, now):
+        return False
+    merge_into_pack(pack, [district])
+    return True

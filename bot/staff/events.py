@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,8 +17,11 @@ from pydantic import (
 
 from bot.content import Pack
 from bot.errors import ChiikiError
+from bot.notices import Notices
+from bot.staff.actor import StaffActor
+from bot.staff.districts import unknown_district
 from bot.staff.files import StaffSpec, japanese_only, load_yaml_model
-from bot.storage.events import EventRepository, NewEvent
+from bot.storage.events import Event, EventRepository, NewEvent
 
 DEFAULT_REMIND_BEFORE = ("1d", "1h")
 _DURATION = re.compile(r"^(\d+)\s*([dhm])$")
@@ -29,6 +33,10 @@ Long = Annotated[str, StringConstraints(max_length=2000, strip_whitespace=True)]
 
 class EventFileError(ChiikiError):
     """An event file is invalid; the message names the file and the field."""
+
+
+class EventCancelError(ChiikiError):
+    """No such event, or it is already cancelled."""
 
 
 class ShortText(StaffSpec):
@@ -78,13 +86,18 @@ def load_event_file(path: Path) -> EventSpec:
 
 
 async def create_event(
-    spec: EventSpec, events: EventRepository, pack: Pack, now: datetime, source: str = "event"
+    spec: EventSpec,
+    events: EventRepository,
+    pack: Pack,
+    now: datetime,
+    source: str = "event",
+    *,
+    actor: StaffActor,
 ) -> int:
     if spec.starts_at <= now:
         raise EventFileError(f"{source}: starts_at: {spec.starts_at.isoformat()} has passed")
-    if spec.district is not None and pack.district(spec.district) is None:
-        known = ", ".join(d.id for d in pack.districts) or "none in this pack"
-        raise EventFileError(f"{source}: district: unknown {spec.district!r} (known: {known})")
+    if problem := unknown_district(pack, spec.district):
+        raise EventFileError(f"{source}: district: {problem}")
     event = NewEvent(
         title_ja=spec.title.ja,
         title_en=spec.title.en,
@@ -96,3 +109,34 @@ async def create_event(
         district=spec.district,
     )
     return await events.create(event, spec.remind_at(), now)
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """An event as staff list it: how many follow it and each reminder's (time, state)."""
+
+    event: Event
+    audience: int
+    reminders: list[tuple[datetime, str]]
+
+
+async def list_events(events: EventRepository) -> list[EventRow]:
+    """Every event in stored order, with its audience and reminders."""
+    return [
+        EventRow(item, await events.audience_size(item.id), await events.reminders_of(item.id))
+        for item in await events.all()
+    ]
+
+
+async def cancel_event(
+    events: EventRepository, notices: Notices, event_id: int, now: datetime, *, actor: StaffActor
+) -> int:
+    """Cancel an event: its reminders stop and its followers' notice is queued in the same
+    transaction. Returns the notice's broadcast id."""
+    item = await events.get(event_id)
+    if item is None:
+        raise EventCancelError(f"no event {event_id}")
+    broadcast_id = await events.cancel(event_id, notices.event_cancelled(item), now)
+    if broadcast_id is None:
+        raise EventCancelError(f"event {event_id} is already cancelled")
+    return broadcast_id

@@ -12,6 +12,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from bot.errors import ChiikiError
+from bot.staff.actor import StaffActor
 from bot.storage.faq import FaqRepository, UnansweredRepository
 
 MAX_QUESTIONS = 10
@@ -149,7 +150,7 @@ def _is_web_address(text: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
-async def add_faq(faq: FaqRepository, draft: FaqDraft, now: datetime) -> int:
+async def add_faq(faq: FaqRepository, draft: FaqDraft, now: datetime, *, actor: StaffActor) -> int:
     return await faq.add(
         list(draft.questions),
         draft.answer_ja,
@@ -160,7 +161,9 @@ async def add_faq(faq: FaqRepository, draft: FaqDraft, now: datetime) -> int:
     )
 
 
-async def update_faq(faq: FaqRepository, entry_id: int, draft: FaqDraft, now: datetime) -> bool:
+async def update_faq(
+    faq: FaqRepository, entry_id: int, draft: FaqDraft, now: datetime, *, actor: StaffActor
+) -> bool:
     return await faq.update(
         entry_id,
         list(draft.questions),
@@ -178,12 +181,26 @@ async def answer_unanswered(
     question_id: int | None,
     draft: FaqDraft,
     now: datetime,
+    *,
+    actor: StaffActor,
 ) -> int:
     """Add the entry; the unanswered question it came from (and its repeats) leave the list."""
-    entry_id = await add_faq(faq, draft, now)
+    entry_id = await add_faq(faq, draft, now, actor=actor)
     if question_id is not None:
         await unanswered.dismiss(question_id)
     return entry_id
+
+
+async def remove_faq(faq: FaqRepository, entry_id: int, *, actor: StaffActor) -> bool:
+    """False when there is no such entry (removed meanwhile, or never there)."""
+    return await faq.remove(entry_id)
+
+
+async def dismiss_unanswered(
+    unanswered: UnansweredRepository, question_id: int, *, actor: StaffActor
+) -> bool:
+    """Take a question (and its repeats) off the unanswered list without answering it."""
+    return await unanswered.dismiss(question_id)
 
 
 def one_line(text: str) -> str:

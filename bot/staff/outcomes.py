@@ -7,6 +7,7 @@ from datetime import datetime
 from bot.content import Pack
 from bot.errors import ChiikiError
 from bot.notices import Notices
+from bot.staff.actor import StaffActor
 from bot.storage.outcomes import NewOutcome, OutcomeRepository
 
 MAX_DECIDED_CHARS = 500
@@ -53,7 +54,13 @@ def new_outcome(
 
 
 async def record_outcome(
-    outcomes: OutcomeRepository, notices: Notices, pack: Pack, outcome: NewOutcome, now: datetime
+    outcomes: OutcomeRepository,
+    notices: Notices,
+    pack: Pack,
+    outcome: NewOutcome,
+    now: datetime,
+    *,
+    actor: StaffActor,
 ) -> tuple[int, int | None]:
     """Store the outcome and queue the notice to everyone who took part."""
 

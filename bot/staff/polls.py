@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,7 +17,9 @@ from pydantic import (
 from bot.content import Pack
 from bot.errors import ChiikiError
 from bot.notices import Notices
+from bot.staff.actor import StaffActor
 from bot.staff.csv_export import Cell, csv_text
+from bot.staff.districts import unknown_district
 from bot.staff.files import StaffSpec, japanese_only, load_yaml_model
 from bot.storage.polls import NewPoll, Poll, PollRepository, Tally
 
@@ -75,6 +78,8 @@ async def create_poll(
     now: datetime,
     source: str = "poll",
     notices: Notices | None = None,
+    *,
+    actor: StaffActor,
 ) -> tuple[int, int | None]:
     """Check what needs the pack and the clock, then store the poll (and, when the file asks,
     queue its announcement). Returns (poll id, announcement broadcast id or None)."""
@@ -82,9 +87,8 @@ async def create_poll(
         raise PollFileError(
             f"{source}: closes_at: {spec.closes_at.isoformat()} is not in the future"
         )
-    if spec.district is not None and pack.district(spec.district) is None:
-        known = ", ".join(d.id for d in pack.districts) or "none in this pack"
-        raise PollFileError(f"{source}: district: unknown {spec.district!r} (known: {known})")
+    if problem := unknown_district(pack, spec.district):
+        raise PollFileError(f"{source}: district: {problem}")
     announcement = None
     if spec.announce and notices is not None:
         announcement = notices.poll_opened(
@@ -104,6 +108,43 @@ async def create_poll(
         now,
         announcement,
     )
+
+
+@dataclass(frozen=True)
+class PollReport:
+    """A poll's results as staff see them: totals, per district, and how many comments."""
+
+    poll: Poll
+    tally: Tally
+    by_district: dict[str | None, Tally]
+    comments: int
+
+    def csv(self) -> str:
+        return results_csv(self.poll, self.tally, self.by_district)
+
+
+async def list_polls(polls: PollRepository) -> list[tuple[Poll, int]]:
+    """Every poll, oldest first, with its number of ballots."""
+    return [(poll, (await polls.tally(poll.id)).ballots) for poll in await polls.all()]
+
+
+async def poll_report(polls: PollRepository, poll_id: int) -> PollReport | None:
+    item = await polls.get(poll_id)
+    if item is None:
+        return None
+    return PollReport(
+        item,
+        await polls.tally(poll_id),
+        await polls.tally_by_district(poll_id),
+        len(await polls.comments(poll_id)),
+    )
+
+
+async def close_poll(
+    polls: PollRepository, poll_id: int, now: datetime, *, actor: StaffActor
+) -> bool:
+    """Close a poll now; False when there is no such poll or it is already closed."""
+    return await polls.close(poll_id, now)
 
 
 def merge_small_groups(by_district: dict[str | None, Tally]) -> dict[str, Tally]:

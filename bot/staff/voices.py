@@ -1,6 +1,6 @@
 """地域の声 for staff: triage (state changes), answers, publishing; the CLI and the dashboard
-both use this. Every voice keeps its district, so a role limited to districts can be checked
-here once for both."""
+both use this. Every voice keeps its district and every change takes the acting staff member
+(StaffActor), so a role limited to districts (issue 25) is checked here once for both."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ from datetime import datetime
 
 from bot.errors import ChiikiError
 from bot.notices import Notices
+from bot.staff.actor import StaffActor
 from bot.storage.voices import (
     MAX_ANSWER_CHARS,
     MAX_REASON_CHARS,
     Answer,
     ChangeOutcome,
+    Place,
     Voice,
     VoiceRepository,
     VoiceState,
@@ -30,6 +32,16 @@ class VoiceError(ChiikiError):
     def __init__(self, message: str, field: str = "") -> None:
         super().__init__(message)
         self.field = field
+
+
+def map_link(place: Place) -> str | None:
+    """The place on OpenStreetMap (no key, no tracking script), for staff to see where it is."""
+    lat, lon = place.latitude, place.longitude
+    if lat is None or lon is None:
+        return None
+    return (
+        f"https://www.openstreetmap.org/?mlat={lat:.6f}&mlon={lon:.6f}#map=18/{lat:.6f}/{lon:.6f}"
+    )
 
 
 def parse_state(name: str) -> VoiceState:
@@ -57,6 +69,7 @@ async def change_state(
     *,
     reason: str | None = None,
     event_id: int | None = None,
+    actor: StaffActor,
 ) -> Voice:
     """Move a voice on. Declining needs a reason and taking it up an event; the author is told
     of both (and of an answer) through the outbox, in the same transaction."""
@@ -89,6 +102,7 @@ async def answer(
     *,
     en: str | None = None,
     easy: str | None = None,
+    actor: StaffActor,
 ) -> Voice:
     """The city's answer (Japanese, easy and English optional), sent to the author once."""
     texts = {"answer": ja, "answer-en": en, "answer-easy": easy}
@@ -104,7 +118,9 @@ async def answer(
     return await _checked(voices, voice_id, VoiceState.ANSWERED, outcome)
 
 
-async def publish(voices: VoiceRepository, voice_id: int, published: bool, now: datetime) -> Voice:
+async def publish(
+    voices: VoiceRepository, voice_id: int, published: bool, now: datetime, *, actor: StaffActor
+) -> Voice:
     """Show the voice (text only, no name) to its district's residents, or stop showing it."""
     if not await voices.set_published(voice_id, published, now):
         raise VoiceError(f"there is no voice {voice_id}", "voice")

@@ -19,7 +19,10 @@ from pydantic import (
 from bot.config import Settings
 from bot.content import Pack
 from bot.errors import ChiikiError
+from bot.notices import Notices
+from bot.staff.actor import StaffActor
 from bot.staff.csv_export import Cell, csv_text
+from bot.staff.districts import unknown_district
 from bot.staff.files import StaffSpec, japanese_only, load_yaml_model, parse_yaml_model
 from bot.storage.watch import (
     LoadResult,
@@ -30,6 +33,7 @@ from bot.storage.watch import (
     WatchRepository,
 )
 
+MAX_REASON_CHARS = 200
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAX_RULE_DAYS = 366
 _TIME_WINDOW = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
@@ -40,6 +44,10 @@ Key = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
 
 class WatchFileError(ChiikiError):
     """A watch file is invalid; the message names the file and the field."""
+
+
+class ShiftCancelError(ChiikiError):
+    """A shift cannot be cancelled: no reason given, or no such shift still planned."""
 
 
 class Text(StaffSpec):
@@ -138,11 +146,8 @@ def plan_load(
 ) -> tuple[list[NewRoute], list[NewShift]]:
     """Routes and concrete shifts (in the city's time zone) from a checked file."""
     for index, route in enumerate(spec.routes):
-        if route.district is not None and pack.district(route.district) is None:
-            known = ", ".join(d.id for d in pack.districts) or "none in this pack"
-            raise WatchFileError(
-                f"{source}: routes.{index}.district: unknown {route.district!r} (known: {known})"
-            )
+        if problem := unknown_district(pack, route.district):
+            raise WatchFileError(f"{source}: routes.{index}.district: {problem}")
     routes = [
         NewRoute(
             key=r.id,
@@ -178,11 +183,35 @@ async def load_watch(
     settings: Settings,
     now: datetime,
     source: str,
+    *,
+    actor: StaffActor,
 ) -> LoadResult:
     """Store a checked watch file's routes and shifts, with their reminders."""
     routes, shifts = plan_load(spec, pack, settings.tz, source)
     times = reminder_times(settings.tz, settings.watch_evening_time, settings.watch_hour_reminder)
     return await watch.load(routes, shifts, now, times)
+
+
+async def cancel_shift(
+    watch: WatchRepository,
+    notices: Notices,
+    shift_id: int,
+    reason: str,
+    now: datetime,
+    *,
+    actor: StaffActor,
+) -> int:
+    """Cancel a shift and queue the notice (with the reason) to everyone on it or waiting, in
+    one transaction. Returns the notice's broadcast id."""
+    reason = reason.strip()
+    if not reason:
+        raise ShiftCancelError("--reason: say why (it is told to everyone on the shift)")
+    if len(reason) > MAX_REASON_CHARS:
+        raise ShiftCancelError(f"--reason: at most {MAX_REASON_CHARS} characters")
+    broadcast_id = await watch.cancel_shift(shift_id, reason, now, notices.shift_cancelled)
+    if broadcast_id is None:
+        raise ShiftCancelError(f"no shift {shift_id}, or it is already cancelled")
+    return broadcast_id
 
 
 def reminder_times(tz: ZoneInfo, evening: time, hour_before: bool) -> ReminderTimes:

@@ -1,5 +1,6 @@
-"""The starlette application: web chat, health, and (later) webhooks and the dashboard."""
+"""The starlette application: web chat, webhooks, the dashboard, health; and its server."""
 
 from bot.web.app import build_app, build_served_app, build_web_app
+from bot.web.server import GracefulServer
 
-__all__ = ["build_app", "build_served_app", "build_web_app"]
+__all__ = ["GracefulServer", "build_app", "build_served_app", "build_web_app"]

@@ -7,13 +7,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from bot.errors import ChiikiError
+from bot.staff.accounts import PASSWORD_HASHER
 from bot.storage.staff import StaffRepository, login_key
 
-MIN_PASSWORD_LENGTH = 10
 SESSION_LIFETIME = timedelta(hours=8)
 # Failed logins within the window that lock a login name, or a client address, out.
 FAILURE_WINDOW = timedelta(minutes=15)
@@ -25,19 +23,9 @@ KNOWN_ADDRESS_LIFETIME = timedelta(days=90)
 # once, so a burst of logins leaves the event loop (and the residents it answers) free.
 PASSWORD_CHECKS_AT_ONCE = 2
 
-_hasher = PasswordHasher()
+_hasher = PASSWORD_HASHER
 # Checked when the login does not exist, so a wrong name takes as long as a wrong password.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
-
-
-class StaffAccountError(ChiikiError):
-    pass
-
-
-def hash_password(password: str) -> str:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise StaffAccountError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
-    return _hasher.hash(password)
 
 
 def password_matches(password_hash: str, password: str) -> bool:
@@ -46,16 +34,6 @@ def password_matches(password_hash: str, password: str) -> bool:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
-
-
-def check_login_name(login: str) -> str:
-    login = login.strip()
-    if (
-        not (1 <= len(login) <= 64)
-        or not login.replace("-", "").replace(".", "").replace("_", "").isalnum()
-    ):
-        raise StaffAccountError("a login is 1 to 64 letters, digits, '.', '-' or '_'")
-    return login
 
 
 class LoginOutcome:

@@ -6,7 +6,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.errors import ChiikiError
-from bot.staff.broadcast import MAX_NOTICE_CHARS, plan_broadcast, prepare_notice
+from bot.staff.broadcast import (
+    MAX_NOTICE_CHARS,
+    OverQuotaError,
+    plan_broadcast,
+    prepare_notice,
+    queue_notice,
+)
 from bot.storage.broadcasts import BroadcastSummary, NewBroadcast
 from bot.web.admin.common import FeaturePages, path_number, see
 from bot.web.admin.forms import FieldProblem, FormErrors
@@ -35,15 +41,13 @@ class BroadcastPages(FeaturePages):
     async def broadcasts(
         self, page: Page, error: str | None = None, errors: dict[str, str] | None = None
     ) -> Response:
-        return self.render(
+        return self.render_form_page(
             page,
             "admin/broadcasts.html",
-            400 if error or errors else 200,
-            errors=errors or {},
+            errors=errors,
+            error=error,
             history=await page.runtime.broadcasts.history(HISTORY_LENGTH),
             kinds=self.site.texts.keys(),
-            error=error,
-            values=page.form or {},
         )
 
     def _notice(self, page: Page) -> NewBroadcast:
@@ -91,7 +95,16 @@ class BroadcastPages(FeaturePages):
             return await self.broadcasts(page, errors=self.words(page, problems))
         except ChiikiError as exc:
             return await self.broadcasts(page, error=str(exc))
-        if plan.exceeds_quota and not page.checked("force"):
+        try:
+            broadcast_id = await queue_notice(
+                runtime.broadcasts,
+                message,
+                plan,
+                page.now,
+                force=page.checked("force"),
+                actor=page.actor,
+            )
+        except OverQuotaError:
             return self.render(
                 page,
                 "admin/broadcast_preview.html",
@@ -101,7 +114,6 @@ class BroadcastPages(FeaturePages):
                 values=page.form,
                 error=self.site.t(page.language)("broadcast.over_quota"),
             )
-        broadcast_id = await runtime.broadcasts.create(message, page.now)
         runtime.delivery.wake.set()
         return see(f"/admin/broadcasts/{broadcast_id}")
 

@@ -55,6 +55,28 @@ class FeaturePages:
             **context,
         )
 
+    def render_form_page(
+        self,
+        page: Page,
+        template: str,
+        error: str | None = None,
+        errors: dict[str, str] | None = None,
+        easy: EasyPreview = None,
+        **context: object,
+    ) -> Response:
+        """A page with a form: 400 with the form's values when it had a problem (one `error`,
+        or `errors` by field), and the easy-Japanese preview when one was asked for."""
+        return self.render(
+            page,
+            template,
+            400 if error or errors else 200,
+            error=error,
+            errors=errors or {},
+            values=page.form or {},
+            easy=easy,
+            **context,
+        )
+
     def words(self, page: Page, problems: FormErrors) -> dict[str, str]:
         """Each field's problem in the page's language."""
         t = self.site.t(page.language)

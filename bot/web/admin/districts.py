@@ -7,7 +7,7 @@ import re
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.staff.districts import merge_into_pack
+from bot.staff.districts import add_district
 from bot.storage.districts import DistrictRepository, StaffDistrict
 from bot.web.admin.forms import FieldProblem
 from bot.web.admin.site import Page, Site
@@ -68,7 +68,7 @@ class DistrictPages:
             return await self.districts(
                 page, {name: t(p.key, **p.values) for name, p in problems.items()}
             )
-        if not await DistrictRepository(page.runtime.db).add(district, page.now):
+        repository = DistrictRepository(page.runtime.db)
+        if not await add_district(repository, pack, district, page.now, actor=page.actor):
             return await self.districts(page, {"id": t("districts.error.taken")})
-        merge_into_pack(pack, [district])
         return RedirectResponse(f"/admin/districts?added={district.id}", status_code=303)

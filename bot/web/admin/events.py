@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from bot.errors import ChiikiError
-from bot.staff.events import create_event
+from bot.staff.events import EventCancelError, cancel_event, create_event, list_events
 from bot.web.admin.common import EasyPreview, FeaturePages, easy_preview, path_number, see
 from bot.web.admin.forms import FormErrors, event_spec
 from bot.web.admin.site import Page
@@ -29,22 +31,17 @@ class EventPages(FeaturePages):
         easy: EasyPreview = None,
         errors: dict[str, str] | None = None,
     ) -> Response:
-        events = page.runtime.services.events
-        rows = []
-        for item in sorted(await events.all(), key=lambda e: e.starts_at, reverse=True):
-            rows.append(
-                (item, await events.audience_size(item.id), await events.reminders_of(item.id))
-            )
-        return self.render(
+        listed = await list_events(page.runtime.services.events)
+        listed.sort(key=lambda row: row.event.starts_at, reverse=True)
+        rows = [(row.event, row.audience, row.reminders) for row in listed]
+        return self.render_form_page(
             page,
             "admin/events.html",
-            400 if error or errors else 200,
+            error=error,
+            easy=easy,
+            errors=errors,
             rows=rows,
             now=page.now,
-            error=error,
-            values=page.form or {},
-            easy=easy,
-            errors=errors or {},
         )
 
     async def preview_event(self, page: Page) -> Response:
@@ -56,7 +53,14 @@ class EventPages(FeaturePages):
     async def create_event(self, page: Page) -> Response:
         services = page.runtime.services
         try:
-            await create_event(event_spec(page), services.events, services.pack, page.now, "form")
+            await create_event(
+                event_spec(page),
+                services.events,
+                services.pack,
+                page.now,
+                "form",
+                actor=page.actor,
+            )
         except FormErrors as problems:
             return await self.events(page, errors=self.words(page, problems))
         except ChiikiError as exc:
@@ -66,11 +70,11 @@ class EventPages(FeaturePages):
     async def cancel_event(self, page: Page) -> Response:
         services = page.runtime.services
         event_id = path_number(page.request, "event_id")
-        item = await services.events.get(event_id) if event_id is not None else None
-        if item is not None:
-            queued = await services.events.cancel(
-                item.id, services.notices.event_cancelled(item), page.now
-            )
-            if queued is not None:
+        if event_id is not None:
+            # No such event, or cancelled already (a second click): the list shows its state.
+            with contextlib.suppress(EventCancelError):
+                await cancel_event(
+                    services.events, services.notices, event_id, page.now, actor=page.actor
+                )
                 page.runtime.delivery.wake.set()
         return see("/admin/events")

@@ -13,7 +13,16 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.core.choices import parse_number
-from bot.staff.faq import FIELDS, FaqError, FaqProblem, answer_unanswered, check_faq, update_faq
+from bot.staff.faq import (
+    FIELDS,
+    FaqError,
+    FaqProblem,
+    answer_unanswered,
+    check_faq,
+    dismiss_unanswered,
+    remove_faq,
+    update_faq,
+)
 from bot.storage.faq import FaqRepository, StaffFaq, UnansweredRepository
 from bot.web.admin.site import Page, Site
 from bot.web.convertors import register_convertors
@@ -164,6 +173,7 @@ class FaqPages:
             question_id,
             draft,
             page.now,
+            actor=page.actor,
         )
         _answerer_changed(page)
         return _see("/admin/faq/unanswered" if question_id else "/admin/faq")
@@ -183,7 +193,8 @@ class FaqPages:
             draft = check_faq([values["questions"]], **_answers(values))
         except FaqError as exc:
             return self.form(page, values, entry, None, exc.by_field())
-        if not await update_faq(FaqRepository(page.runtime.db), entry.id, draft, page.now):
+        faq = FaqRepository(page.runtime.db)
+        if not await update_faq(faq, entry.id, draft, page.now, actor=page.actor):
             return self.missing(page)  # removed meanwhile, by someone else
         _answerer_changed(page)
         return _see("/admin/faq")
@@ -198,7 +209,8 @@ class FaqPages:
 
     async def remove(self, page: Page) -> Response:
         entry_id = _path_number(page, "entry_id")
-        if not entry_id or not await FaqRepository(page.runtime.db).remove(entry_id):
+        faq = FaqRepository(page.runtime.db)
+        if not entry_id or not await remove_faq(faq, entry_id, actor=page.actor):
             return self.missing(page)
         _answerer_changed(page)
         return _see("/admin/faq")
@@ -229,7 +241,9 @@ class FaqPages:
     async def dismiss(self, page: Page) -> Response:
         repository = UnansweredRepository(page.runtime.db)
         question_id = _path_number(page, "question_id")
-        if not question_id or not await repository.dismiss(question_id):
+        if not question_id or not await dismiss_unanswered(
+            repository, question_id, actor=page.actor
+        ):
             return self.missing(page)
         # Back to the page it was on, or the last one if that page is now gone.
         asked = page.field("page")

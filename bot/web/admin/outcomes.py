@@ -34,18 +34,16 @@ class OutcomePages(FeaturePages):
         events = sorted(await services.events.all(), key=lambda e: e.starts_at, reverse=True)
         subjects = [(f"poll:{p.id}", p.question_ja) for p in polls]
         subjects += [(f"event:{e.id}", e.title_ja) for e in events]
-        return self.render(
+        return self.render_form_page(
             page,
             "admin/outcomes.html",
-            400 if error or errors else 200,
-            errors=errors or {},
+            errors=errors,
+            error=error,
+            easy=easy,
             outcomes=await services.outcomes.recent(50),
             subjects=subjects,
             actors=services.pack.actors.items,
-            error=error,
-            values=page.form or {},
             chosen=page.form.getlist("next") if page.form else [],
-            easy=easy,
         )
 
     async def preview_outcome(self, page: Page) -> Response:
@@ -89,7 +87,12 @@ class OutcomePages(FeaturePages):
                 [str(value) for value in page.form.getlist("next")] if page.form else [],
             )
             _, broadcast_id = await record_outcome(
-                services.outcomes, services.notices, services.pack, spec, page.now
+                services.outcomes,
+                services.notices,
+                services.pack,
+                spec,
+                page.now,
+                actor=page.actor,
             )
         except FormErrors as problems:
             return await self.outcomes(page, errors=self.words(page, problems))

@@ -6,7 +6,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.errors import ChiikiError
-from bot.staff.polls import create_poll, merge_small_groups, results_csv
+from bot.staff.polls import (
+    PollReport,
+    close_poll,
+    create_poll,
+    list_polls,
+    merge_small_groups,
+    poll_report,
+)
 from bot.storage.polls import Poll
 from bot.web.admin.common import (
     EasyPreview,
@@ -23,6 +30,11 @@ from bot.web.admin.site import Page
 async def _poll(page: Page) -> Poll | None:
     poll_id = path_number(page.request, "poll_id")
     return await page.runtime.services.polls.get(poll_id) if poll_id is not None else None
+
+
+async def _report(page: Page) -> PollReport | None:
+    poll_id = path_number(page.request, "poll_id")
+    return await poll_report(page.runtime.services.polls, poll_id) if poll_id is not None else None
 
 
 class PollPages(FeaturePages):
@@ -45,22 +57,16 @@ class PollPages(FeaturePages):
         easy: EasyPreview = None,
         errors: dict[str, str] | None = None,
     ) -> Response:
-        services = page.runtime.services
-        rows = [
-            (poll, (await services.polls.tally(poll.id)).ballots)
-            for poll in await services.polls.all()
-        ]
+        rows = await list_polls(page.runtime.services.polls)
         rows.sort(key=lambda row: row[0].id, reverse=True)
-        return self.render(
+        return self.render_form_page(
             page,
             "admin/polls.html",
-            400 if error or errors else 200,
+            error=error,
+            easy=easy,
+            errors=errors,
             rows=rows,
             now=page.now,
-            error=error,
-            values=page.form or {},
-            easy=easy,
-            errors=errors or {},
         )
 
     async def preview_poll(self, page: Page) -> Response:
@@ -76,7 +82,13 @@ class PollPages(FeaturePages):
         try:
             spec = poll_spec(page)
             poll_id, announcement = await create_poll(
-                spec, services.polls, services.pack, page.now, "form", services.notices
+                spec,
+                services.polls,
+                services.pack,
+                page.now,
+                "form",
+                services.notices,
+                actor=page.actor,
             )
         except FormErrors as problems:
             return await self.polls(page, errors=self.words(page, problems))
@@ -87,20 +99,17 @@ class PollPages(FeaturePages):
         return see(f"/admin/polls/{poll_id}")
 
     async def poll(self, page: Page) -> Response:
-        polls = page.runtime.services.polls
-        item = await _poll(page)
-        if item is None:
+        report = await _report(page)
+        if report is None:
             return self.render(page, "admin/missing.html", 404)
-        tally = await polls.tally(item.id)
-        groups = merge_small_groups(await polls.tally_by_district(item.id))
         return self.render(
             page,
             "admin/poll.html",
-            poll=item,
-            tally=tally,
-            groups=groups,
-            comments=len(await polls.comments(item.id)),
-            open=item.is_open(page.now),
+            poll=report.poll,
+            tally=report.tally,
+            groups=merge_small_groups(report.by_district),
+            comments=report.comments,
+            open=report.poll.is_open(page.now),
         )
 
     async def poll_results(self, page: Page) -> Response:
@@ -118,17 +127,13 @@ class PollPages(FeaturePages):
         )
 
     async def poll_csv(self, page: Page) -> Response:
-        polls = page.runtime.services.polls
-        item = await _poll(page)
-        if item is None:
+        report = await _report(page)
+        if report is None:
             return self.render(page, "admin/missing.html", 404)
-        text = results_csv(
-            item, await polls.tally(item.id), await polls.tally_by_district(item.id)
-        )
-        return csv_response(text, f"poll-{item.id}.csv")
+        return csv_response(report.csv(), f"poll-{report.poll.id}.csv")
 
     async def close_poll(self, page: Page) -> Response:
         poll_id = path_number(page.request, "poll_id")
         if poll_id is not None:
-            await page.runtime.services.polls.close(poll_id, page.now)
+            await close_poll(page.runtime.services.polls, poll_id, page.now, actor=page.actor)
         return see(f"/admin/polls/{poll_id}")

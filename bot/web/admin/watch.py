@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from bot.errors import ChiikiError
-from bot.staff.watch import load_watch, parse_watch_file, roster_csv
+from bot.staff.watch import (
+    MAX_REASON_CHARS,
+    ShiftCancelError,
+    cancel_shift,
+    load_watch,
+    parse_watch_file,
+    roster_csv,
+)
 from bot.web.admin.common import FeaturePages, csv_response, path_number, see
 from bot.web.admin.site import Page
 
@@ -58,7 +66,13 @@ class WatchPages(FeaturePages):
             spec = parse_watch_file(text, source)
             services = page.runtime.services
             result = await load_watch(
-                spec, services.watch, services.pack, page.runtime.settings, page.now, source
+                spec,
+                services.watch,
+                services.pack,
+                page.runtime.settings,
+                page.now,
+                source,
+                actor=page.actor,
             )
         except ChiikiError as exc:
             return await self.watch(page, str(exc), error=True)
@@ -80,13 +94,19 @@ class WatchPages(FeaturePages):
     async def cancel_shift(self, page: Page) -> Response:
         services = page.runtime.services
         shift_id = path_number(page.request, "shift_id")
-        reason = page.field("reason")[:200]
+        reason = page.field("reason")[:MAX_REASON_CHARS]
         if not reason:
             return await self.watch(page, self.site.t(page.language)("watch.reason_needed"), True)
         if shift_id is not None:
-            queued = await services.watch.cancel_shift(
-                shift_id, reason, page.now, services.notices.shift_cancelled
-            )
-            if queued is not None:
+            # No such shift, or cancelled already (a second click): the roster shows its state.
+            with contextlib.suppress(ShiftCancelError):
+                await cancel_shift(
+                    services.watch,
+                    services.notices,
+                    shift_id,
+                    reason,
+                    page.now,
+                    actor=page.actor,
+                )
                 page.runtime.delivery.wake.set()
         return see("/admin/watch")
