@@ -15,7 +15,11 @@ OWNERS = {
     "telegram": ("bot/channels/",),
     "linebot": ("bot/channels/",),
     "starlette": ("bot/web/",),
+    # The database drivers: only bot/storage, which raises chiiki's own errors in place of
+    # theirs (StorageBusyError, ConstraintViolationError in bot/errors.py).
     "aiosqlite": ("bot/storage/",),
+    "sqlite3": ("bot/storage/",),
+    "asyncpg": ("bot/storage/",),
     "apscheduler": ("bot/scheduler.py",),
     "sudachipy": ("bot/japanese.py",),
 }
@@ -273,3 +277,65 @@ def test_the_dashboard_changes_nothing_but_through_bot_staff(path: Path) -> None
             assert not _is_repository(node.func.value, names), (
                 f"{path.name}:{node.lineno} calls {ast.unparse(node.func)}: call bot/staff"
             )
+
+
+# SQL as chiiki writes it (keywords in capitals): a statement's head and its second keyword.
+SQL_TEXT = re.compile(
+    r"\b(SELECT\b[^;]*\bFROM|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|CREATE\s+"
+    r"(TEMP\s+|UNIQUE\s+)?(TABLE|INDEX)|ALTER\s+TABLE|DROP\s+(TABLE|INDEX))\b"
+)
+
+
+def sql_texts(path: Path) -> list[str]:
+    """The string constants of a module that read as SQL (docstrings and comments aside:
+    only code that could be sent to a database)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    return [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in docstrings
+        and SQL_TEXT.search(node.value)
+    ]
+
+
+def test_the_sql_pattern_finds_what_repositories_write() -> None:
+    found = sql_texts(PROJECT_ROOT / "bot" / "storage" / "broadcasts.py")
+    assert any("INSERT INTO broadcasts" in text for text in found)
+    assert not SQL_TEXT.search("Select a district from the list, then update your settings.")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        p
+        for p in python_files("bot", "handlers")
+        if not p.is_relative_to(PROJECT_ROOT / "bot/storage")
+    ],
+    ids=lambda p: p.relative_to(PROJECT_ROOT).as_posix(),
+)
+def test_sql_text_lives_only_in_storage(path: Path) -> None:
+    """Handlers, the dashboard, the CLI and the staff layer ask repositories; they write no SQL
+    (nor reach the database behind a repository)."""
+    assert sql_texts(path) == [], f"{path.name} holds SQL: call a repository in bot/storage"
+
+
+@pytest.mark.parametrize("path", python_files("handlers"), ids=lambda p: p.name)
+def test_handlers_reach_storage_through_repositories_not_the_database(path: Path) -> None:
+    for module in imports_of(path):
+        assert module not in {
+            "bot.storage",  # the package's exports are the Database and its migrations
+            "bot.storage.database",
+            "bot.storage.sqlite",
+            "bot.storage.postgres",
+            "bot.storage.migrations",
+        }, f"{path.name} imports {module}: ask a repository"
