@@ -168,6 +168,13 @@ def test_only_localized_picks_a_language(path: Path) -> None:
     assert _hand_picked_texts(path) == [], f"{path.name}: use Localized.pick"
 
 
+def test_templates_pick_texts_with_pick() -> None:
+    # Jinja renders a missing method as nothing: `name.get(lang)` would show an empty cell.
+    for template in (PROJECT_ROOT / "bot/web/templates").rglob("*.html"):
+        text = template.read_text(encoding="utf-8")
+        assert not re.search(r"\.(get|question|label|name|title)\(lang\)", text), template.name
+
+
 def test_the_hand_picking_scan_sees_the_old_ways(tmp_path: Path) -> None:
     old = tmp_path / "old.py"
     old.write_text(
