@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
+from bot.core.localized import Localized
 from bot.runtime import Runtime
 from bot.staff.actor import ADMIN, StaffActor
 from bot.staff.roles import StaffRoleError
@@ -127,7 +128,7 @@ class Site:
                 raise KeyError(f"admin text {key!r} is missing from texts.yaml")
             # English says "1 answer" but "2 answers": an `en_one` form is used for a count of 1.
             singular = entry.get(f"{language}_one") if values.get("count") == 1 else None
-            text = singular or entry.get(language) or entry["ja"]
+            text = singular or Localized.from_mapping(entry).pick(language)
             return text.format(**values) if values else text
 
         return translate
@@ -144,7 +145,7 @@ class Site:
                 "t": self.t(language),
                 "lang": language,
                 "csrf": self.csrf_token(request),
-                "city": runtime.services.pack.municipality.name.get(language),
+                "city": runtime.services.pack.municipality.name.pick(language),
                 "staff_role": getattr(request.state, "staff_role", None),
                 "local": lambda moment, pattern="%Y-%m-%d %H:%M": (
                     moment.astimezone(tz).strftime(pattern) if moment else ""
