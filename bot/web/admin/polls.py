@@ -101,7 +101,7 @@ class PollPages(FeaturePages):
     async def poll(self, page: Page) -> Response:
         report = await _report(page)
         if report is None:
-            return self.render(page, "admin/missing.html", 404)
+            return self.missing(page)
         return self.render(
             page,
             "admin/poll.html",
@@ -129,7 +129,7 @@ class PollPages(FeaturePages):
     async def poll_csv(self, page: Page) -> Response:
         report = await _report(page)
         if report is None:
-            return self.render(page, "admin/missing.html", 404)
+            return self.missing(page)
         return csv_response(report.csv(), f"poll-{report.poll.id}.csv")
 
     async def close_poll(self, page: Page) -> Response:
