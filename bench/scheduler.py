@@ -56,7 +56,9 @@ async def rearm(env: dict[str, str], pending: int) -> dict[str, object]:
         runtime.timers.shutdown()
 
         every = Timers(settings.tz)
-        due_times = await runtime.services.events.due_times(datetime.now(UTC) + timedelta(days=31))
+        due_times = await runtime.duties.reminders.due_times(
+            datetime.now(UTC) + timedelta(days=31)
+        )
         started = time.perf_counter()
         for n, due in enumerate(due_times):
             every.at(f"each:{n}", due, fire_due_reminders, runtime.duties)

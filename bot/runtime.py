@@ -36,7 +36,7 @@ from bot.storage.chart_images import ChartImageRepository
 from bot.storage.conversations import ConversationRepository
 from bot.storage.delivery_workers import DeliveryWorkers
 from bot.storage.districts import DistrictRepository
-from bot.storage.events import EventRepository
+from bot.storage.events import EventReminders, EventRepository
 from bot.storage.faq import FaqRepository, UnansweredRepository
 from bot.storage.inbound_events import InboundEventRepository
 from bot.storage.links import LinkRepository
@@ -44,10 +44,11 @@ from bot.storage.migrations import discover_migrations
 from bot.storage.outbox_claims import OutboxClaims
 from bot.storage.outcomes import OutcomeRepository
 from bot.storage.polls import PollRepository
+from bot.storage.reminders import Reminders
 from bot.storage.residents import ResidentRepository
 from bot.storage.retention import apply_retention
 from bot.storage.voices import VoiceRepository
-from bot.storage.watch import WatchRepository
+from bot.storage.watch import ShiftReminders, WatchRepository
 from bot.storage.web_mailbox import WebMailbox
 from handlers.context import Services
 from handlers.dispatcher import Dispatcher
@@ -207,10 +208,10 @@ async def open_runtime(
         timers = Timers(settings.tz)
         duties = Duties(
             polls=services.polls,
-            events=services.events,
-            watch=services.watch,
-            compose_reminder=notices.event_reminder,
-            compose_shift_reminder=notices.shift_reminder,
+            reminders=Reminders(
+                db,
+                [EventReminders(notices.event_reminder), ShiftReminders(notices.shift_reminder)],
+            ),
             reminder_grace=timedelta(minutes=settings.reminder_grace_minutes),
             wake_delivery=delivery.wake.set,
             clock=clock,

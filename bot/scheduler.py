@@ -18,9 +18,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot import metrics
 from bot.core.clock import Clock
-from bot.storage.events import ComposeReminder, EventRepository, ReminderOutcome
 from bot.storage.polls import PollRepository
-from bot.storage.watch import ShiftReminder, WatchRepository
+from bot.storage.reminders import ReminderKey, Reminders
 
 logger = logging.getLogger(__name__)
 
@@ -79,10 +78,7 @@ class Duties:
     """What the timers look after, and what they need to do it."""
 
     polls: PollRepository
-    events: EventRepository
-    watch: WatchRepository
-    compose_reminder: ComposeReminder
-    compose_shift_reminder: ShiftReminder
+    reminders: Reminders  # every kind (events, watch shifts), fired by one path
     reminder_grace: timedelta
     wake_delivery: Callable[[], None]
     clock: Clock
@@ -95,19 +91,18 @@ async def close_due_polls(duties: Duties) -> list[int]:
     return closed
 
 
-async def fire_due_reminders(duties: Duties) -> list[int]:
-    """Queue due reminders in the outbox (once each); skip and log the ones too late."""
-    now = duties.clock()
-    events = await duties.events.fire_due(now, duties.reminder_grace, duties.compose_reminder)
-    shifts = await duties.watch.fire_due(now, duties.reminder_grace, duties.compose_shift_reminder)
-    outcome = ReminderOutcome(events.queued + shifts.queued, events.skipped + shifts.skipped)
+async def fire_due_reminders(duties: Duties) -> list[ReminderKey]:
+    """Queue due reminders of every kind in the outbox (once each); skip and log the ones too
+    late or no longer of use."""
+    outcome = await duties.reminders.fire_due(duties.clock(), duties.reminder_grace)
     metrics.REMINDERS.labels("fired").inc(len(outcome.queued))
     metrics.REMINDERS.labels("skipped").inc(len(outcome.skipped))
-    for reminder_id, due in outcome.skipped:
+    for skipped in outcome.skipped:
         logger.warning(
-            "reminder %d due %s skipped: more than %s late (or the event has begun)",
-            reminder_id,
-            due.isoformat(),
+            "%s reminder %d due %s skipped: more than %s late (or it has begun or was cancelled)",
+            skipped.key.kind,
+            skipped.key.id,
+            skipped.due_at.isoformat(),
             duties.reminder_grace,
         )
     if outcome.queued:
@@ -122,12 +117,8 @@ async def sweep(timers: Timers, duties: Duties) -> None:
     await fire_due_reminders(duties)
     for poll in await duties.polls.still_open():
         timers.at(f"poll-close:{poll.id}", poll.closes_at, close_due_polls, duties)
-    until = duties.clock() + TIMER_HORIZON
-    due_times = set(await duties.events.due_times(until)) | set(
-        await duties.watch.due_times(until)
-    )
     # One timer per instant: a thousand reminders due together are queued by one wake-up.
-    for due in sorted(due_times):
+    for due in await duties.reminders.due_times(duties.clock() + TIMER_HORIZON):
         timers.at(f"reminders-at:{due.isoformat()}", due, fire_due_reminders, duties)
 
 

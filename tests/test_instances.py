@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -36,6 +36,8 @@ from tests.platforms import (
 from tests.test_broadcast import add_residents
 from tests.test_crash_safety import IN_FLIGHT, chiiki, wait_for
 from tests.test_events import new_event
+from tests.test_metrics import value
+from tests.test_watch import load
 
 TEXT = "避難所開設のお知らせ"
 
@@ -232,10 +234,62 @@ async def test_two_instances_firing_the_same_reminders_queue_each_once(
         broadcasts = await a.db.fetch_one("SELECT count(*) FROM broadcasts")
         rows = await a.db.fetch_one("SELECT count(*) FROM outbox")
     all_queued = [reminder for batch in queued for reminder in batch]
-    assert sorted(all_queued) == [1, 2, 3]  # each reminder queued by one instance, once
+    # each reminder queued by one instance, once
+    assert sorted(all_queued) == [("event", 1), ("event", 2), ("event", 3)]
     assert [row[0] for row in states] == ["sent"] * 3
     assert broadcasts is not None and broadcasts[0] == 3
     assert rows is not None and rows[0] == 3 * 30
+
+
+async def test_event_and_shift_reminders_fire_through_one_path_once_each(
+    tmp_path: Path, content_dir: Path, clock: FakeClock
+) -> None:
+    """Both kinds are claimed, queued or skipped, counted and logged by the same call, and two
+    instances firing together share them out without queuing one twice."""
+    fired, skipped = (
+        value("chiiki_reminders_total", outcome="fired"),
+        value("chiiki_reminders_total", outcome="skipped"),
+    )
+    first = make_settings(tmp_path, content_dir, CHIIKI_INSTANCE="first")
+    second = make_settings(tmp_path, content_dir, CHIIKI_INSTANCE="second")
+    async with (
+        open_runtime(first, clock=clock, serving=False) as a,
+        open_runtime(second, clock=clock, serving=False) as b,
+    ):
+        await load(a, clock)  # two shifts on 11-25 at 07:20 and 07:50 Tokyo, and later ones
+        volunteer = await a.services.residents.get_or_create("telegram", "77", "ja", clock.now)
+        await a.services.watch.sign_up(2, volunteer.id, clock.now)
+        event_id = await new_event(
+            a, clock, starts_at="2026-11-24T22:30:00+00:00", remind_before=["1h"]
+        )
+        await a.services.events.subscribe(event_id, volunteer.id, clock.now)
+        # 11-25 06:55 Tokyo: the event's reminder (21:30 UTC) and both shifts' hour reminders
+        # are due; their evening reminders (18:00 Tokyo the day before) are too late.
+        clock.now = datetime(2026, 11, 24, 21, 55, tzinfo=UTC)
+        queued = await asyncio.gather(
+            *(fire_due_reminders(runtime.duties) for runtime in (a, b, a, b))
+        )
+        sent_shifts = await a.db.fetch_all(
+            "SELECT id FROM shift_reminders WHERE state = 'sent' ORDER BY id"
+        )
+        shift_states = await a.db.fetch_all(
+            "SELECT kind, state FROM shift_reminders WHERE shift_id IN (1, 2) ORDER BY id"
+        )
+        broadcasts = await a.db.fetch_one("SELECT count(*) FROM broadcasts")
+        outbox = await a.db.fetch_all("SELECT resident_id FROM outbox")
+    all_queued = sorted(reminder for batch in queued for reminder in batch)
+    assert all_queued == [("event", event_id)] + [("shift", row[0]) for row in sent_shifts]
+    assert sorted(tuple(row) for row in shift_states) == [
+        ("evening", "skipped"),
+        ("evening", "skipped"),
+        ("hour", "sent"),
+        ("hour", "sent"),
+    ]
+    assert broadcasts is not None and broadcasts[0] == 3
+    # The event's reminder and shift 2's reach the volunteer; shift 1 has no one confirmed.
+    assert [row[0] for row in outbox] == [volunteer.id, volunteer.id]
+    assert value("chiiki_reminders_total", outcome="fired") - fired == 3
+    assert value("chiiki_reminders_total", outcome="skipped") - skipped == 2
 
 
 async def test_claims_pass_when_their_workers_heartbeat_goes_stale_and_never_while_it_beats(

@@ -6,10 +6,20 @@ from __future__ import annotations
 import pytest
 
 from bot import inbound
+from bot.channels.base import StateChange
+from bot.channels.line_event import LineAddress, read_event
+from bot.channels.telegram_update import TelegramAddress, read_update
 from bot.core import BarChart, Card, Choice, Reply
 from bot.core.reply_json import dump_replies, load_replies
 from tests.conftest import FakeClock
-from tests.platforms import Platforms, line_text, telegram_callback
+from tests.platforms import (
+    Platforms,
+    line_event,
+    line_text,
+    telegram_callback,
+    telegram_text,
+    telegram_user,
+)
 from tests.test_polls import new_poll
 
 
@@ -93,3 +103,54 @@ def test_replies_survive_their_json_with_every_part() -> None:
         Reply("ふたつめ"),
     ]
     assert load_replies(dump_replies(replies)) == replies
+
+
+async def test_a_telegram_block_marks_the_resident_unreachable_and_sends_nothing(
+    platforms: Platforms,
+) -> None:
+    await platforms.post_telegram(telegram_text("/goals", user_id=654))
+    sent = len(platforms.telegram.sent("sendMessage"))
+    blocked = {
+        "update_id": 987_654,
+        "my_chat_member": {
+            "chat": {"id": 654, "type": "private"},
+            "from": telegram_user(654),
+            "date": 1,
+            "old_chat_member": {"status": "member", "user": telegram_user(42)},
+            "new_chat_member": {"status": "kicked", "user": telegram_user(42), "until_date": 0},
+        },
+    }
+    assert await platforms.post_telegram(blocked) == 200
+    resident = await platforms.runtime.services.residents.find("telegram", "654")
+    assert resident is not None and resident.reachable is False
+    assert len(platforms.telegram.sent("sendMessage")) == sent
+
+
+def test_a_telegram_update_is_read_once_into_its_event() -> None:
+    press = telegram_callback("cmd:goals", user_id=77)
+    event = read_update(press)
+    assert event is not None and event.event_id == str(press["update_id"])
+    assert event.sender == "77" and event.press_id == press["callback_query"]["id"]
+    assert event.message is not None and event.message.data == "cmd:goals"
+    assert event.address == TelegramAddress(77)
+    # Not shaped like an update but with its id: stored (Telegram would only send it again),
+    # nothing to answer.
+    odd = read_update({"update_id": 5, "message": {"text": 3}})
+    assert odd is not None and (odd.event_id, odd.message, odd.address) == ("5", None, None)
+    assert read_update({"update_id": True}) is None
+
+
+def test_line_events_are_read_into_messages_and_state_changes(clock: FakeClock) -> None:
+    text = read_event(line_text("こんにちは", clock, "token-1", user_id="U5"))
+    assert text is not None and text.message is not None and text.message.text == "こんにちは"
+    assert text.address == LineAddress("U5", "token-1", text.sent_at_ms)
+    follow = read_event(line_event("follow", clock, "U5", replyToken="token-2"))
+    assert follow is not None and follow.change is StateChange.FOLLOWED
+    unfollow = read_event(line_event("unfollow", clock, "U5"))
+    assert unfollow is not None and unfollow.change is StateChange.UNREACHABLE
+    assert unfollow.address is None
+    group = line_text("hi", clock, "token-3")
+    group["source"] = {"type": "group", "groupId": "G1", "userId": "U5"}
+    in_group = read_event(group)
+    assert in_group is not None and (in_group.message, in_group.address) == (None, None)
+    assert read_event({"type": "message"}) is None

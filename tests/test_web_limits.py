@@ -130,13 +130,13 @@ async def test_forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy(
     assert (await new_chats(trusting, ATTACKER)).count(429) == 10
     # The dispatcher is told the address the limits counted (link codes count by it too).
     seen: list[IncomingMessage] = []
-    handle = trusting_runtime.dispatcher.handle
+    handle = trusting_runtime.pipeline.turn  # the dispatcher, as every channel reaches it
 
     async def spy(message: IncomingMessage) -> Any:
         seen.append(message)
         return await handle(message)
 
-    monkeypatch.setattr(trusting_runtime.dispatcher, "handle", spy)
+    monkeypatch.setattr(trusting_runtime.pipeline, "turn", spy)
     async with chat_client(trusting, "127.0.0.1") as client:
         forwarded = {"X-Forwarded-For": "192.0.2.200"}
         await client.post("/chat/api", json={"text": "/menu"}, headers=forwarded)

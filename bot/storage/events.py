@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from bot.storage.broadcasts import NewBroadcast, insert_broadcast
-from bot.storage.database import Database, Row, inserted_id
+from bot.storage.database import Connection, Database, Row, inserted_id
+from bot.storage.reminders import DueReminder, ReminderNotice
 from bot.storage.timestamps import from_db, to_db
 
 
@@ -48,12 +49,6 @@ class NewEvent:
     place_en: str | None
     starts_at: datetime
     district: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class ReminderOutcome:
-    queued: list[int]  # reminder ids handed to the outbox
-    skipped: list[tuple[int, datetime]]  # (reminder id, due) too late to be of use
 
 
 # Everyone who wants to hear about an event: its subscribers, and the followers of its district
@@ -193,70 +188,37 @@ class EventRepository:
         )
         return int(row[0]) if row else 0
 
-    async def due_times(self, until: datetime) -> list[datetime]:
-        return await pending_due_times(self._db, "reminders", until)
-
     async def reminders_of(self, event_id: int) -> list[tuple[datetime, str]]:
         rows = await self._db.fetch_all(
             "SELECT due_at, state FROM reminders WHERE event_id = ? ORDER BY due_at", (event_id,)
         )
         return [(from_db(row[0]), row[1]) for row in rows]
 
-    async def fire_due(
-        self, now: datetime, grace: timedelta, compose: ComposeReminder
-    ) -> ReminderOutcome:
-        """Hand every due reminder to the outbox, or skip it when later than `grace`.
 
-        Queuing the broadcast and marking the reminder happen in one transaction, so a
-        reminder reaches the outbox exactly once, whatever crashes when.
-        """
-        queued: list[int] = []
-        skipped: list[tuple[int, datetime]] = []
-        # Claimed row by row: another instance firing at the same moment skips these.
-        async with self._db.claiming() as conn:
-            async with conn.execute(
-                "SELECT r.id AS reminder_id, r.due_at AS reminder_due, e.* FROM reminders r"
-                " JOIN events e ON e.id = r.event_id WHERE r.id IN (SELECT id FROM reminders"
-                " WHERE state = 'pending' AND due_at <= ?" + self._db.skip_locked + ")"
-                " ORDER BY r.due_at",
-                (to_db(now),),
-            ) as cursor:
-                due = await cursor.fetchall()
-            for row in due:
-                reminder_id, due_at = row["reminder_id"], from_db(row["reminder_due"])
-                event = _event(row)
-                if now - due_at > grace or event.starts_at <= now:
-                    await conn.execute(
-                        "UPDATE reminders SET state = 'skipped', settled_at = ? WHERE id = ?",
-                        (to_db(now), reminder_id),
-                    )
-                    skipped.append((reminder_id, due_at))
-                    continue
-                broadcast_id = await insert_broadcast(
-                    conn,
-                    compose(event),
-                    now,
-                    _AUDIENCE,
-                    (event.id, event.district, event.district),
-                )
-                await conn.execute(
-                    "UPDATE reminders SET state = 'sent', settled_at = ?, broadcast_id = ?"
-                    " WHERE id = ?",
-                    (to_db(now), broadcast_id, reminder_id),
-                )
-                queued.append(reminder_id)
-        return ReminderOutcome(queued, skipped)
+class EventReminders:
+    """Event reminders (table `reminders`) for `Reminders`: each goes to the event's
+    subscribers and its district's followers, unless the event has begun."""
 
+    name = "event"
+    table = "reminders"
+    subject_column = "event_id"
+    variant_column = None
 
-async def pending_due_times(db: Database, table: str, until: datetime) -> list[datetime]:
-    """The distinct times pending reminders in `table` fall due, up to `until` (event and
-    shift reminders share this shape)."""
-    rows = await db.fetch_all(
-        f"SELECT DISTINCT due_at FROM {table} WHERE state = 'pending' AND due_at <= ?"
-        " ORDER BY due_at",
-        (to_db(until),),
-    )
-    return [from_db(row[0]) for row in rows]
+    def __init__(self, compose: ComposeReminder) -> None:
+        self._compose = compose
+
+    async def notice(
+        self, conn: Connection, reminder: DueReminder, now: datetime
+    ) -> ReminderNotice | None:
+        async with conn.execute("SELECT * FROM events WHERE id = ?", (reminder.subject_id,)) as c:
+            row = await c.fetchone()
+        assert row is not None
+        event = _event(row)
+        if event.starts_at <= now:
+            return None
+        return ReminderNotice(
+            self._compose(event), _AUDIENCE, (event.id, event.district, event.district)
+        )
 
 
 def _event(row: Row) -> Event:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 
 from bot.storage.broadcasts import NewBroadcast, insert_broadcast
 from bot.storage.database import Connection, Database, Row, inserted_id
-from bot.storage.events import ReminderOutcome, pending_due_times
+from bot.storage.reminders import DueReminder, ReminderNotice
 from bot.storage.timestamps import from_db, to_db
 
 
@@ -364,9 +364,6 @@ class WatchRepository:
         )
         return int(row[0]) if row else 0
 
-    async def due_times(self, until: datetime) -> list[datetime]:
-        return await pending_due_times(self._db, "shift_reminders", until)
-
     async def reminders_of(self, shift_id: int) -> list[tuple[str, datetime, str]]:
         rows = await self._db.fetch_all(
             "SELECT kind, due_at, state FROM shift_reminders WHERE shift_id = ? ORDER BY due_at",
@@ -374,46 +371,31 @@ class WatchRepository:
         )
         return [(row[0], from_db(row[1]), row[2]) for row in rows]
 
-    async def fire_due(
-        self, now: datetime, grace: timedelta, compose: ShiftReminder
-    ) -> ReminderOutcome:
-        """Queue due shift reminders to the volunteers confirmed now, once each; skip late ones."""
-        queued: list[int] = []
-        skipped: list[tuple[int, datetime]] = []
-        # Claimed row by row: another instance firing at the same moment skips these.
-        async with self._db.claiming() as conn:
-            async with conn.execute(
-                "SELECT id, shift_id, kind, due_at FROM shift_reminders"
-                " WHERE state = 'pending' AND due_at <= ? ORDER BY due_at" + self._db.skip_locked,
-                (to_db(now),),
-            ) as cursor:
-                due = await cursor.fetchall()
-            for reminder_id, shift_id, kind, due_text in due:
-                due_at = from_db(due_text)
-                shift, route = await _shift_and_route(conn, shift_id)
-                if now - due_at > grace or not shift.is_open(now):
-                    await conn.execute(
-                        "UPDATE shift_reminders SET state = 'skipped', settled_at = ?"
-                        " WHERE id = ?",
-                        (to_db(now), reminder_id),
-                    )
-                    skipped.append((reminder_id, due_at))
-                    continue
-                broadcast_id = await insert_broadcast(
-                    conn,
-                    compose(shift, route, kind),
-                    now,
-                    "SELECT resident_id FROM watch_signups WHERE shift_id = ?"
-                    " AND status = 'confirmed'",
-                    (shift_id,),
-                )
-                await conn.execute(
-                    "UPDATE shift_reminders SET state = 'sent', settled_at = ?, broadcast_id = ?"
-                    " WHERE id = ?",
-                    (to_db(now), broadcast_id, reminder_id),
-                )
-                queued.append(reminder_id)
-        return ReminderOutcome(queued, skipped)
+
+class ShiftReminders:
+    """Shift reminders (table `shift_reminders`, the evening before and the hour before) for
+    `Reminders`: each goes to the volunteers confirmed at that moment, unless the shift has
+    begun or was cancelled."""
+
+    name = "shift"
+    table = "shift_reminders"
+    subject_column = "shift_id"
+    variant_column = "kind"
+
+    def __init__(self, compose: ShiftReminder) -> None:
+        self._compose = compose
+
+    async def notice(
+        self, conn: Connection, reminder: DueReminder, now: datetime
+    ) -> ReminderNotice | None:
+        shift, route = await _shift_and_route(conn, reminder.subject_id)
+        if not shift.is_open(now):
+            return None
+        return ReminderNotice(
+            self._compose(shift, route, reminder.variant or ""),
+            "SELECT resident_id FROM watch_signups WHERE shift_id = ? AND status = 'confirmed'",
+            (shift.id,),
+        )
 
 
 async def _withdraw(

@@ -133,10 +133,11 @@ class ChatEndpoints:
                 return self._too_many(request, runtime, "web.too_many_new", wait)
             identity = await self.identities.issue(runtime)
         message = await read(request, runtime, identity.id, address)
-        if isinstance(message, Response):
-            return message
-        response = await self._answer(runtime, message)
-        # Renewed with every answer, so a browser in use keeps its identity.
+        response = (
+            message if isinstance(message, Response) else await self._answer(runtime, message)
+        )
+        # Renewed with every answer, a refused body's too: a browser in use keeps its identity,
+        # and its mistakes do not count as new residents.
         self.identities.set_cookie(response, identity)
         return response
 
