@@ -14,7 +14,7 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_vali
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import ConfigError
-from bot.storage.retention import RetentionRules, Rule, check_rule
+from bot.storage.retention import AUDIT_DEFAULT, RetentionRules, Rule, check_audit_rule, check_rule
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -134,6 +134,8 @@ class Settings(BaseSettings):
     retain_event_ids: str = Field("7d", validation_alias=_env("CHIIKI_RETAIN_EVENT_IDS"))
     retain_unanswered: str = Field("90d", validation_alias=_env("CHIIKI_RETAIN_UNANSWERED"))
     retain_voices: str = Field("fiscal-year+1", validation_alias=_env("CHIIKI_RETAIN_VOICES"))
+    # The staff audit log: five years by default, never less than a year and a day.
+    retain_audit: str = Field(AUDIT_DEFAULT, validation_alias=_env("CHIIKI_RETAIN_AUDIT"))
     retention_run_at: str = Field(
         "03:30", pattern=r"^\d{1,2}:\d{2}$", validation_alias=_env("CHIIKI_RETENTION_RUN_AT")
     )
@@ -160,6 +162,11 @@ class Settings(BaseSettings):
     def _retention_rule(cls, value: str) -> str:
         return check_rule(value)
 
+    @field_validator("retain_audit")
+    @classmethod
+    def _audit_rule(cls, value: str) -> str:
+        return check_audit_rule(value)
+
     @property
     def retention(self) -> RetentionRules:
         return RetentionRules(
@@ -168,6 +175,7 @@ class Settings(BaseSettings):
             Rule(self.retain_event_ids),
             Rule(self.retain_unanswered),
             Rule(self.retain_voices),
+            Rule(self.retain_audit),
             self.retention_time,
         )
 

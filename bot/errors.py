@@ -5,7 +5,11 @@ ChiikiError
 ├── PackError              a content pack or the message catalog is invalid
 ├── StorageError
 │   ├── MigrationError     a migration file is malformed or failed to apply
-│   └── DatabaseTooNewError  the database was migrated by a newer chiiki
+│   ├── DatabaseTooNewError  the database was migrated by a newer chiiki
+│   ├── StorageBusyError   another writer held the lock past CHIIKI_DB_BUSY_TIMEOUT_MS: nothing
+│   │                      was written, try again (the web answers 503)
+│   └── ConstraintViolationError  a write broke a rule of the schema (a unique or foreign
+│                          key, a check): its transaction was rolled back
 ├── DeliveryError          a platform refused or failed a send (raised by bot/channels senders)
 │   ├── RetryableDeliveryError  try again: 429 (with retry_after when told), 5xx, timeout
 │   └── PermanentDeliveryError  do not retry: blocked (unreachable=True), bad request
@@ -39,6 +43,16 @@ class MigrationError(StorageError):
 
 
 class DatabaseTooNewError(StorageError):
+    pass
+
+
+# Raised by bot/storage in place of sqlite3's and asyncpg's own errors, so that nothing outside
+# bot/storage needs to know which database is behind it.
+class StorageBusyError(StorageError):
+    pass
+
+
+class ConstraintViolationError(StorageError):
     pass
 
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.content import LANGUAGES, Catalog
+from bot.content import LANGUAGES, Catalog, Localized
 from bot.content.readings import for_reader
 from bot.storage.broadcasts import NewBroadcast
 from bot.storage.events import Event
@@ -66,9 +66,7 @@ class Notices:
     ) -> NewBroadcast:
         texts = self._texts(
             "polls.announcement",
-            question=_staff(
-                lambda language: question_en if language == "en" and question_en else question_ja
-            ),
+            question=_staff(Localized(question_ja, question_en)),
             time=lambda language: self.time(closes_at, language),
         )
         return NewBroadcast("poll_announcement", *texts, district=district)
@@ -100,8 +98,8 @@ class Notices:
             *self._texts(
                 key,
                 receipt=voice.receipt,
-                answer=_staff(answer.text if answer else lambda language: ""),
-                reason=_staff(lambda language: voice.reason or ""),
+                answer=_staff(answer or Localized("")),
+                reason=_staff(Localized(voice.reason or "")),
             ),
         )
 
@@ -111,7 +109,7 @@ class Notices:
             route=_staff(route.name),
             time=lambda language: self.time(shift.starts_at, language),
             place=_staff(route.meeting_point),
-            reason=_staff(lambda language: shift.cancel_reason or ""),
+            reason=_staff(Localized(shift.cancel_reason or "")),
         )
 
     def shift_promoted(self, shift: Shift, route: Route) -> NewBroadcast:
@@ -127,6 +125,6 @@ class Notices:
         )
 
 
-def _staff(text_in: Callable[[str], str]) -> Callable[[str], str]:
+def _staff(text: Localized) -> Callable[[str], str]:
     """A text staff wrote, asked for in each language: with readings for easy readers."""
-    return lambda language: for_reader(text_in, language)
+    return lambda language: for_reader(text, language)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.answerer import LiveAnswerer
-from bot.content import EASY, Catalog, Pack, Text
-from bot.content.readings import add_readings, for_reader
+from bot.content import Catalog, Localized, Pack, Text
+from bot.content.readings import for_reader
 from bot.core.clock import Clock
 from bot.notices import Notices
 from bot.storage.conversations import ConversationRepository
@@ -68,18 +67,14 @@ class HandlerContext:
         """A catalog phrase in the resident's language."""
         return self.services.catalog.text(key, self.language, **values)
 
-    def staff(self, text_in: Callable[[str], str]) -> str:
-        """What staff wrote (`text_in(language)`: a poll's question, an event's title …) as
-        this resident reads it: readings added for an easy reader (bot/content/readings.py)."""
-        return for_reader(text_in, self.language)
-
-    def staff_text(self, japanese: str) -> str:
-        """Japanese staff wrote with no easy version, as this resident reads it."""
-        return add_readings(japanese) if self.language == EASY else japanese
+    def staff(self, text: Localized) -> str:
+        """What staff wrote (a poll's question, an event's title …) as this resident reads it:
+        readings added for an easy reader (bot/content/readings.py)."""
+        return for_reader(text, self.language)
 
     def local(self, text: Text) -> str:
         """A pack text in the resident's language."""
-        return text.get(self.language)
+        return text.pick(self.language)
 
     def local_time(self, moment: datetime) -> str:
         """A moment in the city's time zone, written the resident's way."""

@@ -36,7 +36,7 @@ def format_tally(poll: Poll, tally: Tally, language: str, heading: str) -> str:
     for choice in poll.choices:
         count = tally.counts.get(choice.position, 0)
         share = count / tally.ballots if tally.ballots else 0.0
-        lines.append(f"{choice.position}. {choice.label(language)}")
+        lines.append(f"{choice.position}. {choice.label.pick(language)}")
         lines.append(f"   {bar(share)} {count} ({share:.0%})")
     return "\n".join(lines)
 
@@ -100,7 +100,7 @@ def _ballot_paper(
         lines.append(ctx.t("polls.pick_many"))
         choices = [
             Choice(
-                ("☑ " if c.position in picks else "☐ ") + c.label(ctx.language),
+                ("☑ " if c.position in picks else "☐ ") + c.label.pick(ctx.language),
                 encode_choice(PICK_CHOICE, str(poll.id), str(c.position)),
             )
             for c in poll.choices
@@ -110,7 +110,8 @@ def _ballot_paper(
         lines.append(ctx.t("polls.pick_one"))
         choices = [
             Choice(
-                c.label(ctx.language), encode_choice(VOTE_CHOICE, str(poll.id), str(c.position))
+                c.label.pick(ctx.language),
+                encode_choice(VOTE_CHOICE, str(poll.id), str(c.position)),
             )
             for c in poll.choices
         ]
@@ -220,7 +221,9 @@ async def show_chart(request: Request, ctx: HandlerContext) -> list[Reply]:
         return [Reply(ctx.t("polls.unknown"), (_polls_button(ctx),))]
     tally, heading = await _tally_and_heading(poll, ctx)
     # Buttons and chart bars keep the plain label: readings would not fit their space.
-    bars = tuple((c.label(ctx.language), tally.counts.get(c.position, 0)) for c in poll.choices)
+    bars = tuple(
+        (c.label.pick(ctx.language), tally.counts.get(c.position, 0)) for c in poll.choices
+    )
     alt = "\n".join([heading, *(f"{label}: {count}" for label, count in bars)])
     return [Reply(alt, (_polls_button(ctx), back_to_menu(ctx)), BarChart(heading, bars, alt))]
 

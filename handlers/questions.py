@@ -216,8 +216,7 @@ def _faq(topic_id: str, ctx: HandlerContext) -> list[Reply] | None:
     assert answerer is not None
     staff = answerer.staff_faq.get(topic_id)
     if staff is not None:
-        answer = {"en": staff.answer_en, "easy": staff.answer_easy}.get(ctx.language)
-        return sections.faq_answer(ctx, answer or ctx.staff_text(staff.answer_ja), staff.source)
+        return sections.faq_answer(ctx, ctx.staff(staff.answer), staff.source)
     entry = answerer.pack_faq.get(topic_id)
     if entry is None:
         return None

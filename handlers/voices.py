@@ -293,7 +293,7 @@ async def list_published(request: Request, ctx: HandlerContext) -> list[Reply]:
         body = voice.body if len(voice.body) <= CARD_CHARS else voice.body[:CARD_CHARS] + "…"
         lines = [body, ctx.t("voices.supports", count=voice.supports)]
         if voice.answer is not None:
-            lines.append(ctx.t("voices.answer_line", answer=ctx.staff(voice.answer.text)))
+            lines.append(ctx.t("voices.answer_line", answer=ctx.staff(voice.answer)))
         choices: tuple[Choice, ...] = ()
         if voice.id not in mine:
             data = encode_choice(SUPPORT_CHOICE, str(voice.id))

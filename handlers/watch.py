@@ -68,7 +68,7 @@ async def show_watch(request: Request, ctx: HandlerContext) -> list[Reply]:
     if not routes:
         return [Reply(ctx.t("watch.no_routes"), (back_to_menu(ctx),))]
     choices = [
-        Choice(route.name(ctx.language), encode_choice(ROUTE_CHOICE, str(route.id)))
+        Choice(route.name.pick(ctx.language), encode_choice(ROUTE_CHOICE, str(route.id)))
         for route in routes[:10]
     ]
     return [Reply(ctx.t("watch.choose_route"), (*choices, _mine_button(ctx), back_to_menu(ctx)))]
@@ -88,8 +88,8 @@ async def show_route(request: Request, ctx: HandlerContext) -> list[Reply]:
         f"【{ctx.staff(route.name)}】",
         ctx.t("watch.meeting", place=ctx.staff(route.meeting_point)),
     ]
-    if route.note(ctx.language):
-        lines.append(ctx.staff(lambda language: route.note(language) or ""))
+    if route.note is not None:
+        lines.append(ctx.staff(route.note))
     if not shown:
         lines.append(ctx.t("watch.no_shifts"))
     cards = []

@@ -16,6 +16,7 @@ from pathlib import Path
 import asyncpg
 
 from bot.config import PROJECT_ROOT
+from bot.errors import ConstraintViolationError
 from bot.storage import apply_migrations, open_database
 from bot.storage.database import is_postgres_target
 from tests.pg_cluster import Cluster
@@ -24,7 +25,8 @@ POSTGRES = os.environ.get("CHIIKI_TEST_DB") == "postgresql"
 TEMPLATE = "chiiki_template"
 
 # What either database raises when a constraint refuses a row.
-INTEGRITY_ERRORS = (sqlite3.IntegrityError, asyncpg.IntegrityConstraintViolationError)
+# What a write that breaks a rule of the schema raises, on either database.
+INTEGRITY_ERRORS = (ConstraintViolationError,)
 
 _cluster: Cluster | None = None
 _names = itertools.count(1)

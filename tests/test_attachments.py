@@ -13,7 +13,10 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from bot.core import Attachment, AttachmentKind, Reply
+from bot.channels.line import render as line_render
+from bot.channels.web import render_replies
+from bot.core import Ask, Attachment, AttachmentKind, Choice, Reply
+from bot.core.reply_json import dump_replies, load_replies
 from bot.errors import AttachmentTooLargeError, AttachmentUnavailableError
 from bot.images import photo_media_type
 from handlers.context import HandlerContext
@@ -350,3 +353,27 @@ async def test_a_web_photo_nobody_asked_for_gets_the_kind_answer(platforms: Plat
     assert response.status_code == 200
     assert "受け取ることができません" in response.json()["replies"][0]["text"]
     assert response.cookies  # the same identity as the chat's messages
+
+
+# Asking for one
+
+
+def test_a_reply_asks_for_a_photo_or_a_place_with_buttons_of_their_own() -> None:
+    asks = (Ask(AttachmentKind.PHOTO, "写真をえらぶ"), Ask(AttachmentKind.LOCATION, "地図で送る"))
+    choices = tuple(Choice(f"c{n}", f"x:{n}") for n in range(11))
+    reply = Reply("写真はありますか", choices, asks=asks)
+    (message,) = line_render([reply])
+    items = [item.action.to_dict() for item in message.quick_reply.items]  # type: ignore[union-attr]
+    assert items[0] == {"type": "cameraRoll", "label": "写真をえらぶ"}
+    assert items[1] == {"type": "location", "label": "地図で送る"}
+    assert len(items) == 13 and items[2]["type"] == "postback"
+    (bubble,) = render_replies([reply])["replies"]
+    assert bubble["asks"] == [
+        {"kind": "photo", "label": "写真をえらぶ"},
+        {"kind": "location", "label": "地図で送る"},
+    ]
+    assert load_replies(dump_replies([reply])) == [reply]  # kept with a turn's stored replies
+    with pytest.raises(ValueError, match="at most 13"):
+        Reply("x", (*choices, Choice("c", "x:c")), asks=asks)
+    with pytest.raises(ValueError, match="not a file"):
+        Ask(AttachmentKind.FILE, "ファイル")

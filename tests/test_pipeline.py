@@ -9,7 +9,7 @@ from bot import inbound
 from bot.channels.base import StateChange
 from bot.channels.line_event import LineAddress, read_event
 from bot.channels.telegram_update import TelegramAddress, read_update
-from bot.core import BarChart, Card, Choice, Reply
+from bot.core import Ask, AttachmentKind, BarChart, Card, Choice, Reply
 from bot.core.reply_json import dump_replies, load_replies
 from tests.conftest import FakeClock
 from tests.platforms import (
@@ -99,6 +99,7 @@ def test_replies_survive_their_json_with_every_part() -> None:
             (Choice("もう一度", "poll:1"),),
             BarChart("防災訓練", (("土曜", 3), ("日曜", 1)), "土曜 3、日曜 1"),
             (Card("祭り", ("11月3日", "公民館"), (Choice("参加", "ev:1"),)),),
+            asks=(Ask(AttachmentKind.PHOTO, "写真を送る"),),
         ),
         Reply("ふたつめ"),
     ]

@@ -19,9 +19,11 @@ from linebot.v3.messaging import (
     ApiException,
     AsyncApiClient,
     AsyncMessagingApi,
+    CameraRollAction,
     Configuration,
     FlexMessage,
     ImageMessage,
+    LocationAction,
     MulticastRequest,
     PostbackAction,
     PushMessageRequest,
@@ -37,7 +39,7 @@ from bot import metrics
 from bot.channels.base import ChannelEvent, ChartPictures
 from bot.channels.line_content import DATA_API_BASE, LineContent
 from bot.channels.line_event import LineAddress, read_body, read_event
-from bot.core import Channel, Choice, Reply, split_text
+from bot.core import Ask, AttachmentKind, Channel, Choice, Reply, split_text
 from bot.core.clock import Clock
 from bot.core.text import utf16_length
 from bot.delivery import RetryPolicy, send_with_retries
@@ -83,14 +85,23 @@ def _label(text: str, limit: int = LABEL_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _quick_reply(choices: Sequence[Choice]) -> QuickReply | None:
-    if not choices:
+def _ask_item(ask: Ask) -> QuickReplyItem:
+    """LINE's own pickers: the camera roll for a photo, the map for a place."""
+    if ask.kind == AttachmentKind.PHOTO:
+        return QuickReplyItem(action=CameraRollAction(label=_label(ask.label)))
+    return QuickReplyItem(action=LocationAction(label=_label(ask.label)))
+
+
+def _quick_reply(choices: Sequence[Choice], asks: Sequence[Ask] = ()) -> QuickReply | None:
+    """The asks first (the step's own buttons), then the choices, 13 items at most."""
+    if not choices and not asks:
         return None
-    items = [
+    items = [_ask_item(ask) for ask in asks[:QUICK_REPLY_ITEMS]]
+    items += [
         QuickReplyItem(
             action=PostbackAction(label=_label(c.label), data=c.data, displayText=c.label)
         )
-        for c in choices[:QUICK_REPLY_ITEMS]
+        for c in choices[: QUICK_REPLY_ITEMS - len(items)]
     ]
     return QuickReply(items=items)
 
@@ -147,7 +158,7 @@ def render(
     for number, reply in enumerate(replies):
         contents = flex_cards(reply) if reply.cards else None
         # Under the last message; without the Flex cards, their buttons join the quick reply.
-        quick_reply = _quick_reply(reply.choices if contents else reply.all_choices)
+        quick_reply = _quick_reply(reply.choices if contents else reply.all_choices, reply.asks)
         if contents is not None:
             alt_text = _label(reply.plain_text, FLEX_ALT_TEXT_LIMIT)
             messages.append(TextMessage(text=reply.text))

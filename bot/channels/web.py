@@ -89,6 +89,8 @@ def render_replies(
                     }
                     for card in reply.cards
                 ]
+            if last and reply.asks:
+                bubble["asks"] = [{"kind": ask.kind, "label": ask.label} for ask in reply.asks]
             url = (chart_urls or {}).get(number)
             if last and url and reply.chart is not None:
                 bubble["image"] = {"url": url, "alt": reply.chart.alt}

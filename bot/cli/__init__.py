@@ -10,6 +10,7 @@ import click
 
 from bot.cli import (
     accounts,
+    audit,
     broadcast,
     chat,
     content,
@@ -39,6 +40,7 @@ COMMANDS: tuple[click.Command, ...] = (
     outcomes.outcome,
     watch.watch,
     accounts.staff,
+    audit.audit,
     faq.faq,
     faq.unanswered,
     voices.voices,

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 import click
 
 from bot.cli.startup import friendly_errors, run_in_runtime
-from bot.staff.actor import CLI_ACTOR
-from bot.storage.staff import StaffRepository
+from bot.staff.actor import cli_actor
+from bot.storage.staff import StaffRepository, StaffRole
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -26,14 +26,30 @@ def _read_password() -> str:
     return sys.stdin.readline().rstrip("\n")
 
 
+_ROLE = click.option(
+    "--role",
+    type=click.Choice(["admin", "district", "viewer"]),
+    default="admin",
+    show_default=True,
+    help="admin: everything; district: only the --district ones; viewer: reads only",
+)
+_DISTRICT = click.option(
+    "--district", "districts", multiple=True, help="a district id (repeat for more)"
+)
+
+
 @staff.command("add")
 @click.argument("login")
+@_ROLE
+@_DISTRICT
 @friendly_errors
-def staff_add(login: str) -> None:
+def staff_add(login: str, role: str, districts: tuple[str, ...]) -> None:
     """Add a staff account; the password is asked for (or read from standard input)."""
     from bot.staff.accounts import add_account, check_login_name, hash_password
+    from bot.staff.roles import check_role
 
     login = check_login_name(login)
+    check_role(role, districts)
     password_hash = hash_password(_read_password())
 
     async def work(runtime: Runtime) -> None:
@@ -42,11 +58,38 @@ def staff_add(login: str) -> None:
             login,
             password_hash,
             runtime.services.clock(),
-            actor=CLI_ACTOR,
+            actor=cli_actor(runtime.db),
+            role=role,
+            districts=frozenset(districts),
+            pack=runtime.services.pack,
         )
 
     run_in_runtime(work)
-    click.echo(f"added {login}; log in at /admin")
+    click.echo(f"added {login} ({role}); log in at /admin")
+
+
+@staff.command("role")
+@click.argument("login")
+@_ROLE
+@_DISTRICT
+@friendly_errors
+def staff_role(login: str, role: str, districts: tuple[str, ...]) -> None:
+    """Give LOGIN another role (and districts)."""
+    from bot.staff.accounts import change_role
+
+    async def work(runtime: Runtime) -> None:
+        await change_role(
+            StaffRepository(runtime.db),
+            login,
+            role,
+            frozenset(districts),
+            runtime.services.clock(),
+            actor=cli_actor(runtime.db),
+            pack=runtime.services.pack,
+        )
+
+    run_in_runtime(work)
+    click.echo(f"{login} is now {role} {' '.join(districts)}".rstrip())
 
 
 @staff.command("remove")
@@ -57,7 +100,12 @@ def staff_remove(login: str) -> None:
     from bot.staff.accounts import remove_account
 
     async def work(runtime: Runtime) -> None:
-        await remove_account(StaffRepository(runtime.db), login, actor=CLI_ACTOR)
+        await remove_account(
+            StaffRepository(runtime.db),
+            login,
+            runtime.services.clock(),
+            actor=cli_actor(runtime.db),
+        )
 
     run_in_runtime(work)
     click.echo(f"removed {login}")
@@ -66,13 +114,16 @@ def staff_remove(login: str) -> None:
 @staff.command("list")
 @friendly_errors
 def staff_list() -> None:
-    """Every staff login."""
+    """Every staff login with its role (and districts)."""
+    from bot.staff.accounts import list_accounts
 
-    async def work(runtime: Runtime) -> list[str]:
-        return await StaffRepository(runtime.db).logins()
+    async def work(runtime: Runtime) -> list[StaffRole]:
+        return await list_accounts(StaffRepository(runtime.db), actor=cli_actor(runtime.db))
 
-    for login in run_in_runtime(work):
-        click.echo(login)
+    for account in run_in_runtime(work):
+        click.echo(
+            f"{account.login} {account.role} {' '.join(sorted(account.districts))}".rstrip()
+        )
 
 
 @staff.command("unlock")
@@ -84,7 +135,12 @@ def staff_unlock(login: str) -> None:
     from bot.staff.accounts import unlock_account
 
     async def work(runtime: Runtime) -> int:
-        return await unlock_account(StaffRepository(runtime.db), login, actor=CLI_ACTOR)
+        return await unlock_account(
+            StaffRepository(runtime.db),
+            login,
+            runtime.services.clock(),
+            actor=cli_actor(runtime.db),
+        )
 
     cleared = run_in_runtime(work)
     click.echo(f"unlocked {login} ({cleared} failed login(s) forgotten)")

@@ -2,12 +2,14 @@
 
 from bot.content.catalog import Catalog, load_catalog, load_pack_catalog
 from bot.content.loader import check_packs, list_packs, load_pack
-from bot.content.schema import EASY, LANGUAGES, Pack, Text
+from bot.content.schema import Pack, Text
+from bot.core.localized import EASY, LANGUAGES, Localized
 
 __all__ = [
     "EASY",
     "LANGUAGES",
     "Catalog",
+    "Localized",
     "Pack",
     "Text",
     "check_packs",

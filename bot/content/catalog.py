@@ -7,14 +7,15 @@ from pathlib import Path
 
 import yaml
 
-from bot.content.schema import LANGUAGES, Pack
+from bot.content.schema import Pack
+from bot.core.localized import LANGUAGES, Localized
 from bot.errors import PackError
 
 CATALOG_FILE = "messages.yaml"
 
 
 class Catalog:
-    def __init__(self, messages: dict[str, dict[str, str]]) -> None:
+    def __init__(self, messages: dict[str, Localized]) -> None:
         self._messages = messages
 
     def keys(self) -> set[str]:
@@ -22,12 +23,11 @@ class Catalog:
 
     def text(self, key: str, language: str, /, **values: object) -> str:
         """The phrase `key` in `language`, with `{placeholders}` filled from `values`."""
-        entry = self._messages[key]
-        return entry.get(language, entry["ja"]).format(**values)
+        return self._messages[key].pick(language).format(**values)
 
     def entries(self) -> dict[str, dict[str, str]]:
         """Every phrase by key and language (a copy), for checks that read them all."""
-        return {key: dict(entry) for key, entry in self._messages.items()}
+        return {key: entry.written() for key, entry in self._messages.items()}
 
     def with_overrides(self, overrides: dict[str, dict[str, str]], where: str) -> Catalog:
         """This catalog with some phrases replaced (a pack's own wording). An override must
@@ -36,7 +36,7 @@ class Catalog:
         for key, entry in overrides.items():
             if key not in messages:
                 raise PackError(f"{where}: messages.{key}: no such key in the message catalog")
-            expected = _placeholders(messages[key]["ja"])
+            expected = _placeholders(messages[key].ja)
             for language in LANGUAGES:
                 found = _placeholders(entry[language])
                 if found != expected:
@@ -44,7 +44,7 @@ class Catalog:
                         f"{where}: messages.{key}.{language}: placeholders {sorted(found)}, "
                         f"the catalog has {sorted(expected)}"
                     )
-            messages[key] = {lang: entry[lang].rstrip("\n") for lang in LANGUAGES}
+            messages[key] = _localized(entry)
         return Catalog(messages)
 
 
@@ -57,7 +57,7 @@ def load_catalog(content_dir: Path) -> Catalog:
         raise PackError(f"{path}: cannot read the message catalog: {exc}") from None
     if not isinstance(raw, dict):
         raise PackError(f"{path}: expected a mapping of message keys")
-    messages: dict[str, dict[str, str]] = {}
+    messages: dict[str, Localized] = {}
     for key, entry in raw.items():
         if not isinstance(entry, dict):
             raise PackError(f"{path}: {key}: expected ja and en texts")
@@ -67,8 +67,13 @@ def load_catalog(content_dir: Path) -> Catalog:
         fields = {lang: _placeholders(entry[lang]) for lang in LANGUAGES}
         if len({frozenset(f) for f in fields.values()}) != 1:
             raise PackError(f"{path}: {key}: the languages use different placeholders {fields}")
-        messages[str(key)] = {lang: entry[lang].rstrip("\n") for lang in LANGUAGES}
+        messages[str(key)] = _localized(entry)
     return Catalog(messages)
+
+
+def _localized(entry: dict[str, str]) -> Localized:
+    """A catalog entry (every language written), without YAML's closing line break."""
+    return Localized.from_mapping({lang: entry[lang].rstrip("\n") for lang in LANGUAGES})
 
 
 def _placeholders(text: str) -> set[str]:

@@ -23,7 +23,8 @@ from pydantic import BaseModel
 from bot.content.answers import FaqEntry
 from bot.content.catalog import Catalog
 from bot.content.kanji import KANJI_RUN, basic_kanji, is_hard
-from bot.content.schema import EASY, Pack, Text
+from bot.content.schema import Pack, Text
+from bot.core.localized import EASY
 
 MAX_SENTENCE = 40
 

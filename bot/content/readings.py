@@ -10,11 +10,10 @@ kanji gets one reading, and no reading goes inside brackets (never brackets in b
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from functools import lru_cache
 
 from bot.content.kanji import KANJI_RUN, is_hard
-from bot.content.schema import EASY
+from bot.core.localized import EASY, Localized
 from bot.japanese import Morpheme, analyse
 
 _KATAKANA = re.compile(r"^[\u30a1-\u30f6ー]+$")
@@ -22,14 +21,14 @@ _READING_AHEAD = re.compile(r"（[\u3041-\u309f\u30a0-\u30ff\s]+）")
 OPENING, CLOSING = "（(", "）)"
 
 
-def for_reader(text_in: Callable[[str], str], language: str) -> str:
-    """What staff wrote (`text_in(language)`: a poll's question, an event's title …) in
-    `language`; an easy-Japanese reader who would get the Japanese, because staff gave no easy
-    version, gets it with readings."""
-    text = text_in(language)
-    if language == EASY and text == text_in("ja"):
-        return add_readings(text)
-    return text
+def for_reader(text: Localized, language: str) -> str:
+    """What staff wrote (a poll's question, an event's title …) in `language`; an easy-Japanese
+    reader who would get the Japanese, because staff gave no easy version, gets it with
+    readings."""
+    picked = text.pick(language)
+    if language == EASY and picked == text.ja:
+        return add_readings(picked)
+    return picked
 
 
 @lru_cache(maxsize=4096)

@@ -12,8 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-LANGUAGES = ("ja", "en", "easy")
-EASY = "easy"
+from bot.core.localized import LANGUAGES, Localized
 
 # Ids travel inside choice data (`goal:<id>`), so they stay short and plain.
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,23}$")]
@@ -31,12 +30,12 @@ class Text(_Model):
     en: NonEmpty
     easy: NonEmpty | None = None
 
-    def get(self, language: str) -> str:
-        if language == "en":
-            return self.en
-        if language == EASY and self.easy:
-            return self.easy
-        return self.ja
+    def pick(self, language: str) -> str:
+        """The text in `language`, by the one rule (bot/core/localized.py)."""
+        return self.localized().pick(language)
+
+    def localized(self) -> Localized:
+        return Localized(self.ja, self.en, self.easy)
 
 
 class Message(_Model):
@@ -234,7 +233,7 @@ class Pack(_Model):
         """The named actors in `language`, as a list a sentence can hold: 市民、市 in Japanese,
         "Residents, groups and the city" in English."""
         actors = (self.actor(actor_id) for actor_id in actor_ids)
-        names = [actor.name.get(language) for actor in actors if actor is not None]
+        names = [actor.name.pick(language) for actor in actors if actor is not None]
         if language != "en":
             return "、".join(names)
         if len(names) < 2:

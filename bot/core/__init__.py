@@ -3,6 +3,7 @@
 from bot.core.attachments import (
     DEFAULT_FETCH_BYTES,
     MAX_ATTACHMENT_BYTES,
+    Ask,
     Attachment,
     AttachmentKind,
     Location,
@@ -26,6 +27,7 @@ __all__ = [
     "MAX_CARDS",
     "MAX_CHOICES",
     "MAX_CHOICE_DATA_BYTES",
+    "Ask",
     "Attachment",
     "AttachmentKind",
     "BarChart",

@@ -42,6 +42,26 @@ class Location:
             raise ValueError(f"not a place on Earth: {self.latitude}, {self.longitude}")
 
 
+# What a reply may ask for with a button of its own.
+ASKABLE = frozenset({"photo", "location"})
+
+
+@dataclass(frozen=True, slots=True)
+class Ask:
+    """A button in a reply that asks the resident for a photo or their place: LINE shows its
+    camera roll or map picker (a quick reply item), the web chat a photo picker. Telegram has
+    no such inline button; its paperclip sends both."""
+
+    kind: AttachmentKind
+    label: str
+
+    def __post_init__(self) -> None:
+        if self.kind not in ASKABLE:
+            raise ValueError(f"a reply can ask for a photo or a location, not a {self.kind}")
+        if not self.label:
+            raise ValueError("an ask needs a label")
+
+
 @dataclass(frozen=True, slots=True)
 class Attachment:
     """One photo, place or file in a message.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from bot.core.attachments import Attachment
+from bot.core.attachments import Ask, Attachment
 
 # A choice must fit both a Telegram callback (64 bytes) and a LINE postback (300 characters),
 # and a reply's choices must fit LINE's quick reply (13 items).
@@ -98,10 +98,16 @@ class Reply:
     choices: tuple[Choice, ...] = field(default=())
     chart: BarChart | None = None
     cards: tuple[Card, ...] = field(default=())
+    # Buttons asking for a photo or a place (bot.core.attachments.Ask); they share the choices'
+    # room (LINE's quick reply holds 13 items).
+    asks: tuple[Ask, ...] = field(default=())
 
     def __post_init__(self) -> None:
-        if len(self.choices) > MAX_CHOICES:
-            raise ValueError(f"a reply has at most {MAX_CHOICES} choices, got {len(self.choices)}")
+        if len(self.choices) + len(self.asks) > MAX_CHOICES:
+            raise ValueError(
+                f"a reply has at most {MAX_CHOICES} choices and asks, "
+                f"got {len(self.choices) + len(self.asks)}"
+            )
         if len(self.cards) > MAX_CARDS:
             raise ValueError(f"a reply has at most {MAX_CARDS} cards, got {len(self.cards)}")
 

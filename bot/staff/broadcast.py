@@ -76,7 +76,7 @@ def notice(pack: Pack, catalog: Catalog, text_ja: str, text_en: str | None) -> N
         # Staff write Japanese; easy-Japanese readers get it under the easy heading, with
         # readings for the hard words (shown to staff in the dashboard's preview).
         text_easy=catalog.text(
-            "broadcast.notice", "easy", city=city.get("easy"), text=add_readings(text_ja.strip())
+            "broadcast.notice", "easy", city=city.pick("easy"), text=add_readings(text_ja.strip())
         ),
     )
 

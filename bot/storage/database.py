@@ -7,10 +7,12 @@ database for the clause, e.g. `db.skip_locked`.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Awaitable, Callable, Generator, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
+from types import TracebackType
 from typing import Any, Protocol, TypeVar
+
+from bot.errors import StorageBusyError, StorageError
 
 BUSY_TIMEOUT_MS = 5000
 # Rows (or ids) one statement takes, when a batch is written or looked up at once: far within
@@ -150,11 +152,31 @@ async def open_database(target: str, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> 
 
 def is_busy(exc: BaseException) -> bool:
     """Another connection held a lock longer than the busy timeout: worth trying again."""
-    if isinstance(exc, sqlite3.OperationalError):
-        return "locked" in str(exc) or "busy" in str(exc)
-    from bot.storage.postgres import is_postgres_busy
+    return isinstance(exc, StorageBusyError)
 
-    return is_postgres_busy(exc)
+
+class DriverErrors:
+    """`with` block in which a driver's errors become chiiki's own (`StorageBusyError`,
+    `ConstraintViolationError`, bot/errors.py), raised from the driver's: callers outside
+    bot/storage never see sqlite3 or asyncpg. `translate` gives None for an error to leave as
+    it is. A class, not a generator: it wraps every statement on the hot paths."""
+
+    def __init__(self, translate: Callable[[BaseException], StorageError | None]) -> None:
+        self._translate = translate
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if exc is not None and not isinstance(exc, StorageError):
+            error = self._translate(exc)
+            if error is not None:
+                raise error from exc
 
 
 async def inserted_id(cursor: Cursor) -> int:
@@ -168,6 +190,7 @@ __all__ = [
     "Connection",
     "Cursor",
     "Database",
+    "DriverErrors",
     "FetchedCursor",
     "Row",
     "Statement",

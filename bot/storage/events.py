@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.core.localized import Localized
 from bot.storage.broadcasts import NewBroadcast, insert_broadcast
 from bot.storage.database import Connection, Database, Row, inserted_id
 from bot.storage.reminders import DueReminder, ReminderNotice
@@ -25,18 +26,17 @@ class Event:
     district: str | None
     cancelled_at: datetime | None
 
-    def title(self, language: str) -> str:
-        return self.title_en if language == "en" and self.title_en else self.title_ja
+    @property
+    def title(self) -> Localized:
+        return Localized(self.title_ja, self.title_en)
 
-    def description(self, language: str) -> str:
-        return (
-            self.description_en
-            if language == "en" and self.description_en
-            else self.description_ja
-        )
+    @property
+    def description(self) -> Localized:
+        return Localized(self.description_ja, self.description_en)
 
-    def place(self, language: str) -> str:
-        return self.place_en if language == "en" and self.place_en else self.place_ja
+    @property
+    def place(self) -> Localized:
+        return Localized(self.place_ja, self.place_en)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from bot.core.localized import Localized
 from bot.storage.database import Database, Row
 from bot.storage.timestamps import from_db, to_db
 
@@ -22,6 +23,10 @@ class StaffFaq:
     answer_easy: str | None
     source: str | None
     updated_at: datetime
+
+    @property
+    def answer(self) -> Localized:
+        return Localized(self.answer_ja, self.answer_en, self.answer_easy)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.core.localized import Localized
 from bot.storage.broadcasts import NewBroadcast, insert_broadcast
 from bot.storage.database import Connection, Database, Row, inserted_id
 from bot.storage.timestamps import from_db, to_db
@@ -25,14 +26,6 @@ _SUBJECT = {
 }
 
 
-def _pick(language: str, ja: str, en: str | None, easy: str | None = None) -> str:
-    if language == "en" and en:
-        return en
-    if language == "easy" and easy:
-        return easy
-    return ja
-
-
 @dataclass(frozen=True, slots=True)
 class Subject:
     kind: str  # "poll" or "event"
@@ -40,8 +33,9 @@ class Subject:
     title_ja: str
     title_en: str | None
 
-    def title(self, language: str) -> str:
-        return _pick(language, self.title_ja, self.title_en)
+    @property
+    def title(self) -> Localized:
+        return Localized(self.title_ja, self.title_en)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,8 +47,9 @@ class NewOutcome:
     decided_easy: str | None
     next_actors: tuple[str, ...]
 
-    def decided(self, language: str) -> str:
-        return _pick(language, self.decided_ja, self.decided_en, self.decided_easy)
+    @property
+    def decided(self) -> Localized:
+        return Localized(self.decided_ja, self.decided_en, self.decided_easy)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +63,9 @@ class Outcome:
     created_at: datetime
     broadcast_id: int | None
 
-    def decided(self, language: str) -> str:
-        return _pick(language, self.decided_ja, self.decided_en, self.decided_easy)
+    @property
+    def decided(self) -> Localized:
+        return Localized(self.decided_ja, self.decided_en, self.decided_easy)
 
 
 ComposeNotice = Callable[[Subject, NewOutcome], NewBroadcast]

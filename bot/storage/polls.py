@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from bot.core.localized import Localized
 from bot.storage.broadcasts import DISTRICT_AUDIENCE, NewBroadcast, insert_broadcast
 from bot.storage.database import Connection, Database, Row, chunked, inserted_id, placeholders
 from bot.storage.group_commit import GroupCommit
@@ -19,8 +20,9 @@ class PollChoice:
     label_ja: str
     label_en: str | None
 
-    def label(self, language: str) -> str:
-        return self.label_en if language == "en" and self.label_en else self.label_ja
+    @property
+    def label(self) -> Localized:
+        return Localized(self.label_ja, self.label_en)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +39,9 @@ class Poll:
     closed_at: datetime | None
     created_at: datetime
 
-    def question(self, language: str) -> str:
-        return self.question_en if language == "en" and self.question_en else self.question_ja
+    @property
+    def question(self) -> Localized:
+        return Localized(self.question_ja, self.question_en)
 
     def is_open(self, now: datetime) -> bool:
         return self.closed_at is None and now < self.closes_at

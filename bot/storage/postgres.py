@@ -20,7 +20,15 @@ from typing import Any
 
 import asyncpg
 
-from bot.storage.database import FetchedCursor, Queries, Row, Statement, returns_rows
+from bot.errors import ConstraintViolationError, StorageBusyError, StorageError
+from bot.storage.database import (
+    DriverErrors,
+    FetchedCursor,
+    Queries,
+    Row,
+    Statement,
+    returns_rows,
+)
 
 # pg_advisory_xact_lock key held by every write transaction (any constant; "chiiki" in ASCII).
 WRITERS_LOCK = 0x636869696B69
@@ -94,22 +102,26 @@ class PostgresDatabase(Queries):
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PgConnection]:
-        async with self._writers, self._pool.acquire() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITERS_LOCK)
-            yield PgConnection(conn)
+        with _DRIVER_ERRORS:
+            async with self._writers, self._pool.acquire() as conn, conn.transaction():
+                await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITERS_LOCK)
+                yield PgConnection(conn)
 
     @asynccontextmanager
     async def claiming(self) -> AsyncIterator[PgConnection]:
         """A transaction for claims that lock their own rows (FOR UPDATE SKIP LOCKED)."""
-        async with self._pool.acquire() as conn, conn.transaction():
-            yield PgConnection(conn)
+        with _DRIVER_ERRORS:
+            async with self._pool.acquire() as conn, conn.transaction():
+                yield PgConnection(conn)
 
     async def execute(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
-        return await (await _run(self._pool, sql, params)).fetchall()
+        with _DRIVER_ERRORS:
+            return await (await _run(self._pool, sql, params)).fetchall()
 
     async def execute_script(self, script: str) -> None:
-        async with self._pool.acquire() as conn:
-            await conn.execute(script)
+        with _DRIVER_ERRORS:
+            async with self._pool.acquire() as conn:
+                await conn.execute(script)
 
     async def ping(self) -> bool:
         return await self._pool.fetchval("SELECT 1") == 1
@@ -129,13 +141,21 @@ async def open_postgres(url: str, busy_timeout_ms: int) -> PostgresDatabase:
     return PostgresDatabase(pool)
 
 
-def is_postgres_busy(exc: BaseException) -> bool:
-    return isinstance(
-        exc,
-        (
-            asyncpg.exceptions.LockNotAvailableError,
-            asyncpg.exceptions.DeadlockDetectedError,
-            asyncpg.exceptions.SerializationError,
-            asyncpg.exceptions.TooManyConnectionsError,
-        ),
-    )
+def storage_error(exc: BaseException) -> StorageError | None:
+    """asyncpg's error as chiiki's own, or None for one to leave as it is."""
+    if isinstance(exc, asyncpg.IntegrityConstraintViolationError):
+        return ConstraintViolationError(str(exc))
+    if isinstance(exc, _BUSY):
+        return StorageBusyError(f"PostgreSQL: {exc}")
+    return None
+
+
+# A lock held past lock_timeout, a deadlock or serialization failure (the transaction was rolled
+# back), or no connection to be had: nothing was written, and trying again may well succeed.
+_BUSY = (
+    asyncpg.exceptions.LockNotAvailableError,
+    asyncpg.exceptions.DeadlockDetectedError,
+    asyncpg.exceptions.SerializationError,
+    asyncpg.exceptions.TooManyConnectionsError,
+)
+_DRIVER_ERRORS = DriverErrors(storage_error)

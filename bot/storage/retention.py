@@ -22,6 +22,10 @@ FISCAL_YEAR = "fiscal-year"
 NEXT_FISCAL_YEAR = "fiscal-year+1"
 FOREVER = "forever"
 _DAYS = re.compile(r"^(\d{1,5})d$")
+# The audit log's default (five years, leap days included) and its shortest allowed rule: the
+# database itself refuses to delete a row less than a year old (migration 0020).
+AUDIT_DEFAULT = "1827d"
+AUDIT_MINIMUM = timedelta(days=366)
 # Link codes and wrong-code records are only needed while they can matter.
 LINK_RECORDS_KEPT = timedelta(days=1)
 
@@ -33,6 +37,15 @@ def check_rule(value: str) -> str:
         f"use {FISCAL_YEAR}, {NEXT_FISCAL_YEAR}, {FOREVER} or a number of days like 180d,"
         f" not {value!r}"
     )
+
+
+def check_audit_rule(value: str) -> str:
+    """A rule for the audit log: kept at least a year and a day whenever stored."""
+    check_rule(value)
+    match = _DAYS.match(value)
+    if value == FISCAL_YEAR or (match and timedelta(days=int(match.group(1))) < AUDIT_MINIMUM):
+        raise ValueError(f"the audit log is kept at least {AUDIT_MINIMUM.days} days")
+    return value
 
 
 def fiscal_year_start(day: date) -> date:
@@ -81,6 +94,8 @@ class RetentionRules:
     unanswered: Rule = Rule("90d")
     # 地域の声 (voices, their photos and supports): answered in one fiscal year, read in the next.
     voices: Rule = Rule(NEXT_FISCAL_YEAR)
+    # The staff audit log: five years (the database refuses removing rows under a year old).
+    audit: Rule = Rule(AUDIT_DEFAULT)
     # When the daily job runs (city time): something is gone at the first run after it expires.
     runs_at: time = time(3, 30)
 
@@ -133,6 +148,12 @@ async def apply_retention(
                 "DELETE FROM voices WHERE created_at < ?", (to_db(cutoff),)
             )
             removed["voices"] = cursor.rowcount
+        if (cutoff := rules.audit.cutoff(now, tz)) is not None:
+            # The only removal of audit rows; the database refuses it for rows under a year old.
+            cursor = await conn.execute(
+                "DELETE FROM staff_audit WHERE at < ?", (to_db(min(cutoff, now - AUDIT_MINIMUM)),)
+            )
+            removed["audit"] = cursor.rowcount
         old = to_db(now - LINK_RECORDS_KEPT)
         cursor = await conn.execute("DELETE FROM link_codes WHERE expires_at < ?", (to_db(now),))
         removed["link_codes"] = cursor.rowcount

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import sqlite3
 from collections.abc import AsyncIterator, Iterable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -11,7 +12,27 @@ from typing import Any
 
 import aiosqlite
 
-from bot.storage.database import FetchedCursor, Queries, Row, Statement, returns_rows
+from bot.errors import ConstraintViolationError, StorageBusyError, StorageError
+from bot.storage.database import (
+    DriverErrors,
+    FetchedCursor,
+    Queries,
+    Row,
+    Statement,
+    returns_rows,
+)
+
+
+def storage_error(exc: BaseException) -> StorageError | None:
+    """sqlite3's error as chiiki's own, or None for one to leave as it is."""
+    if isinstance(exc, sqlite3.IntegrityError):
+        return ConstraintViolationError(str(exc))
+    if isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc)):
+        return StorageBusyError(f"SQLite: {exc}")
+    return None
+
+
+_DRIVER_ERRORS = DriverErrors(storage_error)
 
 
 class SqliteConnection:
@@ -58,21 +79,23 @@ class SqliteDatabase(Queries):
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqliteConnection]:
         """BEGIN IMMEDIATE … COMMIT, or ROLLBACK when the block raises."""
-        async with self.streaming() as connection:
-            yield SqliteConnection(connection)
+        with _DRIVER_ERRORS:
+            async with self.streaming() as connection:
+                yield SqliteConnection(connection)
 
     @asynccontextmanager
     async def streaming(self) -> AsyncIterator[aiosqlite.Connection]:
         """The same transaction on aiosqlite's own connection, whose cursors fetch a chunk of
         rows at a time: for reading whole tables (`chiiki db copy`)."""
-        async with self._lock:
-            await self._connection.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._connection
-            except BaseException:
-                await self._connection.execute("ROLLBACK")
-                raise
-            await self._connection.execute("COMMIT")
+        with _DRIVER_ERRORS:
+            async with self._lock:
+                await self._connection.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._connection
+                except BaseException:
+                    await self._connection.execute("ROLLBACK")
+                    raise
+                await self._connection.execute("COMMIT")
 
     def claiming(self) -> AbstractAsyncContextManager[SqliteConnection]:
         return self.transaction()  # one file, one writer: a claim is any transaction
@@ -84,18 +107,21 @@ class SqliteDatabase(Queries):
         Every trip to aiosqlite's thread costs a wake-up on each side while the lock is held,
         so the hot paths (the inbox, a resident's state) use single statements, not BEGIN … COMMIT.
         """
-        async with self._lock:
-            return list(await self._connection.execute_fetchall(sql, tuple(params)))
+        with _DRIVER_ERRORS:
+            async with self._lock:
+                return list(await self._connection.execute_fetchall(sql, tuple(params)))
 
     async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
         if self._reader is None:
             return await self.execute(sql, params)
-        return list(await self._reader.execute_fetchall(sql, tuple(params)))
+        with _DRIVER_ERRORS:
+            return list(await self._reader.execute_fetchall(sql, tuple(params)))
 
     async def execute_script(self, script: str) -> None:
         """Run several statements; note sqlite3 commits any open transaction first."""
-        async with self._lock:
-            await self._connection.executescript(script)
+        with _DRIVER_ERRORS:
+            async with self._lock:
+                await self._connection.executescript(script)
 
     async def ping(self) -> bool:
         row = await self.fetch_one("SELECT 1")

@@ -34,6 +34,15 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
+class StaffRole:
+    """An account's role and, for a district account, its districts."""
+
+    login: str
+    role: str
+    districts: frozenset[str]
+
+
 class StaffRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -45,15 +54,70 @@ class StaffRepository:
             self._key = await ServerKeyRepository(self._db).get_or_create(ADDRESS_KEY_NAME, now)
         return hmac.new(self._key, address.encode("utf-8"), hashlib.sha256).hexdigest()
 
-    async def add(self, login: str, password_hash: str, now: datetime) -> bool:
+    async def add(
+        self,
+        login: str,
+        password_hash: str,
+        now: datetime,
+        role: str = "admin",
+        districts: frozenset[str] = frozenset(),
+    ) -> bool:
         """False when the login is taken."""
         async with self._db.transaction() as conn:
-            cursor = await conn.execute(
-                "INSERT INTO staff_accounts (login, password_hash, created_at) VALUES (?, ?, ?)"
-                " ON CONFLICT (login) DO NOTHING",
-                (login, password_hash, to_db(now)),
-            )
-            return cursor.rowcount == 1
+            async with conn.execute(
+                "INSERT INTO staff_accounts (login, password_hash, created_at, role)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (login) DO NOTHING RETURNING id",
+                (login, password_hash, to_db(now), role),
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is None:
+                return False
+            for district in sorted(districts):
+                await conn.execute(
+                    "INSERT INTO staff_account_districts (staff_id, district) VALUES (?, ?)",
+                    (row[0], district),
+                )
+            return True
+
+    async def set_role(self, login: str, role: str, districts: frozenset[str]) -> bool:
+        """Replace an account's role and districts; False when there is no such account."""
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                "UPDATE staff_accounts SET role = ? WHERE login = ? RETURNING id", (role, login)
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is None:
+                return False
+            await conn.execute("DELETE FROM staff_account_districts WHERE staff_id = ?", (row[0],))
+            for district in sorted(districts):
+                await conn.execute(
+                    "INSERT INTO staff_account_districts (staff_id, district) VALUES (?, ?)",
+                    (row[0], district),
+                )
+            return True
+
+    async def role(self, login: str) -> StaffRole | None:
+        rows = await self._db.fetch_all(
+            "SELECT a.role, d.district FROM staff_accounts a"
+            " LEFT JOIN staff_account_districts d ON d.staff_id = a.id WHERE a.login = ?",
+            (login,),
+        )
+        if not rows:
+            return None
+        return StaffRole(login, rows[0][0], frozenset(r[1] for r in rows if r[1] is not None))
+
+    async def roles(self) -> list[StaffRole]:
+        """Every account with its role, by login."""
+        rows = await self._db.fetch_all(
+            "SELECT a.login, a.role, d.district FROM staff_accounts a"
+            " LEFT JOIN staff_account_districts d ON d.staff_id = a.id ORDER BY a.login"
+        )
+        found: dict[str, tuple[str, set[str]]] = {}
+        for login, role, district in rows:
+            entry = found.setdefault(login, (role, set()))
+            if district is not None:
+                entry[1].add(district)
+        return [StaffRole(login, role, frozenset(d)) for login, (role, d) in found.items()]
 
     async def set_password(self, account_id: int, password_hash: str) -> None:
         async with self._db.transaction() as conn:

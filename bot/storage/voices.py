@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from bot.core.localized import Localized
 from bot.storage.broadcasts import NewBroadcast, insert_broadcast
 from bot.storage.database import Connection, Database, Row, inserted_id
 from bot.storage.timestamps import from_db, to_db
@@ -97,18 +98,8 @@ class NewVoice:
             raise ValueError(f"a place name is at most {MAX_PLACE_CHARS} characters")
 
 
-@dataclass(frozen=True, slots=True)
-class Answer:
-    ja: str
-    en: str | None = None
-    easy: str | None = None
-
-    def text(self, language: str) -> str:
-        if language == "en" and self.en:
-            return self.en
-        if language == "easy" and self.easy:
-            return self.easy
-        return self.ja
+# Staff's answer to a voice, in each language they wrote.
+Answer = Localized
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from bot.core.localized import Localized
 from bot.storage.broadcasts import NewBroadcast, insert_broadcast
 from bot.storage.database import Connection, Database, Row, inserted_id
 from bot.storage.reminders import DueReminder, ReminderNotice
@@ -25,16 +26,18 @@ class Route:
     note_ja: str | None
     note_en: str | None
 
-    def name(self, language: str) -> str:
-        return self.name_en if language == "en" and self.name_en else self.name_ja
+    @property
+    def name(self) -> Localized:
+        return Localized(self.name_ja, self.name_en)
 
-    def meeting_point(self, language: str) -> str:
-        if language == "en" and self.meeting_point_en:
-            return self.meeting_point_en
-        return self.meeting_point_ja
+    @property
+    def meeting_point(self) -> Localized:
+        return Localized(self.meeting_point_ja, self.meeting_point_en)
 
-    def note(self, language: str) -> str | None:
-        return self.note_en if language == "en" and self.note_en else self.note_ja
+    @property
+    def note(self) -> Localized | None:
+        # Staff write a note in Japanese first (the pack's Text); English alone is not kept.
+        return Localized(self.note_ja, self.note_en) if self.note_ja else None
 
 
 @dataclass(frozen=True, slots=True)

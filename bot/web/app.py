@@ -5,11 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
-import asyncpg
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -21,9 +19,8 @@ from starlette.staticfiles import StaticFiles
 from bot import metrics
 from bot.config import Settings
 from bot.core import Channel
-from bot.errors import ConfigError
+from bot.errors import ConfigError, StorageBusyError
 from bot.runtime import Runtime, drain, open_runtime
-from bot.storage.database import is_busy
 from bot.web import operations
 from bot.web.admin.routes import dashboard_routes
 from bot.web.admin.site import Site
@@ -70,10 +67,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 async def _database_busy(request: Request, exc: Exception) -> Response:
-    if not is_busy(exc):
-        raise exc
     # Nothing was written (the statement never ran); the platform delivers the event again.
-    metrics.DATABASE_BUSY.labels("webhook").inc()
     metrics.DATABASE_BUSY.labels("webhook").inc()
     logger.warning("database busy: answered 503 to %s", request.url.path)
     return JSONResponse(
@@ -105,8 +99,7 @@ def _starlette(endpoints: _Endpoints, settings: Settings, lifespan: object = Non
         middleware=[Middleware(SecurityHeaders)],
         exception_handlers={
             HTTPException: _http_error,
-            sqlite3.OperationalError: _database_busy,
-            asyncpg.PostgresError: _database_busy,
+            StorageBusyError: _database_busy,
         },
         lifespan=lifespan,  # type: ignore[arg-type]
     )

@@ -6,6 +6,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from bot.staff.audit import record_login
+from bot.storage.audit import AuditRepository
 from bot.web.addresses import client_address
 from bot.web.admin.auth import LoginOutcome, new_csrf_token
 from bot.web.admin.common import FeaturePages, see
@@ -43,8 +45,13 @@ class AccountPages(FeaturePages):
             login, password, address, runtime.services.clock()
         )
         if result.outcome == LoginOutcome.THROTTLED:
+            # Not written to the audit log: refused attempts are what an outsider can repeat.
             return site.render(request, language, "admin/login.html", 429, error="throttled")
-        if result.outcome != LoginOutcome.OK:
+        succeeded = result.outcome == LoginOutcome.OK
+        await record_login(
+            AuditRepository(runtime.db), login, succeeded, address, runtime.services.clock()
+        )
+        if not succeeded:
             return site.render(request, language, "admin/login.html", 401, error="wrong")
         # A new session and a new CSRF token: nothing chosen before login carries over.
         request.session.clear()

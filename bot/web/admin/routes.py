@@ -9,6 +9,8 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from bot.web.admin.account import AccountPages
+from bot.web.admin.accounts import StaffAccountPages
+from bot.web.admin.audit import AuditPages
 from bot.web.admin.broadcasts import BroadcastPages
 from bot.web.admin.districts import DistrictPages
 from bot.web.admin.events import EventPages
@@ -30,6 +32,8 @@ FEATURES = (
     BroadcastPages,
     FaqPages,
     DistrictPages,
+    StaffAccountPages,
+    AuditPages,
 )
 
 

@@ -20,8 +20,11 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
+from bot.core.localized import Localized
 from bot.runtime import Runtime
-from bot.staff.actor import StaffActor
+from bot.staff.actor import ADMIN, StaffActor
+from bot.staff.roles import StaffRoleError
+from bot.storage.audit import AuditRepository
 from bot.storage.staff import StaffRepository
 from bot.web.addresses import client_address
 from bot.web.admin.auth import (
@@ -54,12 +57,17 @@ class Page:
     login: str
     language: str
     form: FormData | None
+    role: str = ADMIN
+    districts: frozenset[str] = frozenset()
 
     @property
     def actor(self) -> StaffActor:
-        """The logged-in staff member, for the bot/staff functions this page calls."""
+        """The logged-in staff member with their role, for the bot/staff functions this page
+        calls (which check the role and write the audit log)."""
         address = client_address(self.request, self.runtime.settings.trusted_proxy_networks)
-        return StaffActor(self.login, address=address)
+        return StaffActor(
+            self.login, self.role, self.districts, address, AuditRepository(self.runtime.db)
+        )
 
     @property
     def now(self) -> datetime:
@@ -120,7 +128,7 @@ class Site:
                 raise KeyError(f"admin text {key!r} is missing from texts.yaml")
             # English says "1 answer" but "2 answers": an `en_one` form is used for a count of 1.
             singular = entry.get(f"{language}_one") if values.get("count") == 1 else None
-            text = singular or entry.get(language) or entry["ja"]
+            text = singular or Localized.from_mapping(entry).pick(language)
             return text.format(**values) if values else text
 
         return translate
@@ -137,7 +145,8 @@ class Site:
                 "t": self.t(language),
                 "lang": language,
                 "csrf": self.csrf_token(request),
-                "city": runtime.services.pack.municipality.name.get(language),
+                "city": runtime.services.pack.municipality.name.pick(language),
+                "staff_role": getattr(request.state, "staff_role", None),
                 "local": lambda moment, pattern="%Y-%m-%d %H:%M": (
                     moment.astimezone(tz).strftime(pattern) if moment else ""
                 ),
@@ -168,8 +177,17 @@ class Site:
                     return PlainTextResponse(
                         "this form has expired: reload the page and try again", status_code=403
                     )
-            page = Page(request, runtime, login, self.language(request), form)
-            response = await handler(page)
+            role = await StaffRepository(runtime.db).role(login)
+            if role is None:  # removed while logged in
+                return PlainTextResponse("login required", status_code=401)
+            request.state.staff_role = role.role
+            page = Page(
+                request, runtime, login, self.language(request), form, role.role, role.districts
+            )
+            try:
+                response = await handler(page)
+            except StaffRoleError as refused:
+                response = PlainTextResponse(str(refused), status_code=403)
             response.headers.update(DASHBOARD_HEADERS)
             return response
 

@@ -1,4 +1,5 @@
-// The web chat: sends what the resident types or taps to /chat/api and shows the answers.
+// The web chat: sends what the resident types or taps to /chat/api (a photo, when a reply
+// asks for one, to /chat/photo) and shows the answers.
 // A file, so the page's CSP allows no inline script.
 (function () {
   "use strict";
@@ -102,6 +103,32 @@
     return row;
   }
 
+  // A reply that asks for a photo gets a button that opens the device's picker (or camera);
+  // the file goes as the request's body, and the server checks what it is by its bytes.
+  var PHOTO_TYPES = ["image/jpeg", "image/png", "image/webp"];
+  function askButtons(asks) {
+    var row = document.createElement("div");
+    row.className = "choices";
+    asks.forEach(function (ask) {
+      if (ask.kind !== "photo") { return; }  // a place is typed in the web chat
+      var picker = document.createElement("input");
+      picker.type = "file";
+      picker.accept = PHOTO_TYPES.join(",");
+      picker.hidden = true;
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "ask";
+      button.textContent = ask.label;
+      button.addEventListener("click", function () { picker.click(); });
+      picker.addEventListener("change", function () {
+        if (picker.files && picker.files.length) { sendPhoto(picker.files[0]); }
+      });
+      row.appendChild(button);
+      row.appendChild(picker);
+    });
+    return row;
+  }
+
   // Bring the start of the answer into view; a chart is only placed once its picture has loaded
   // (before that it has no height), and scroll-padding keeps it clear of the input bar.
   function reveal(first, focus) {
@@ -151,6 +178,7 @@
         picture.src = reply.image.url;
         item.appendChild(picture);
       }
+      if (reply.asks && reply.asks.length) { item.appendChild(askButtons(reply.asks)); }
       if (reply.choices.length) { item.appendChild(buttons(reply.choices)); }
     });
     reveal(first, focus);
@@ -159,9 +187,25 @@
   function send(payload, shown, fromButton) {
     if (shown) { add("me", shown); keep({me: shown}); }
     payload.language = navigator.language;
-    fetch("/chat/api", {method: "POST", credentials: "same-origin",
-                        headers: {"Content-Type": "application/json"},
-                        body: JSON.stringify(payload)})
+    answer(fetch("/chat/api", {method: "POST", credentials: "same-origin",
+                               headers: {"Content-Type": "application/json"},
+                               body: JSON.stringify(payload)}), fromButton);
+  }
+
+  function sendPhoto(file) {
+    var shown = "📷 " + file.name;
+    add("me", shown);
+    keep({me: shown});
+    // Another type (a HEIC photo) goes labelled JPEG: the server reads the bytes, not the label,
+    // and answers that it cannot read it.
+    var type = PHOTO_TYPES.indexOf(file.type) >= 0 ? file.type : "image/jpeg";
+    answer(fetch("/chat/photo?language=" + encodeURIComponent(navigator.language),
+                 {method: "POST", credentials: "same-origin",
+                  headers: {"Content-Type": type}, body: file}), true);
+  }
+
+  function answer(request, fromButton) {
+    request
       .then(function (response) { return response.json(); })
       .then(function (body) {
         if (body.replies) {
