@@ -15,6 +15,7 @@ from bot.staff.actor import CLI_ACTOR
 from bot.staff.polls import PollSpec, create_poll
 from bot.storage.broadcasts import NewBroadcast
 from bot.storage.faq import FaqRepository, UnansweredRepository
+from bot.storage.voices import NewVoice, Place, VoiceKind
 from bot.web import build_web_app
 from tests.accessibility import wcag_violations
 from tests.admin_helpers import STAFF_LOGIN, STAFF_PASSWORD, add_staff
@@ -69,7 +70,20 @@ async def seed(platforms: Platforms, clock: FakeClock) -> dict[str, int]:
         ["ラジオ体操は何時からですか"], "毎朝6時30分からです。", None, None, None, clock.now
     )
     await UnansweredRepository(runtime.db).record("ごみの日はいつ？", "ja", clock.now)
-    return {"poll": poll_id, "broadcast": broadcast_id, "faq": entry_id}
+    assert services.voices is not None
+    author = await services.residents.get_or_create("telegram", "0", "ja", clock.now)
+    voice = NewVoice(
+        author.id,
+        VoiceKind.PROBLEM,
+        "公園の柵が壊れています",
+        "ja",
+        "d01",
+        Place("中央公園", 36.2551, 138.8889),
+        contact_ok=True,
+    )
+    _, stored = await services.voices.send(voice, clock.now)
+    assert stored is not None
+    return {"poll": poll_id, "broadcast": broadcast_id, "faq": entry_id, "voice": stored.id}
 
 
 def report(found: dict[str, list[str]]) -> str:
@@ -117,6 +131,8 @@ async def test_every_dashboard_page_passes_axe_at_both_widths(
             f"/admin/faq/{ids['faq']}",
             f"/admin/faq/{ids['faq']}/remove",
             "/admin/districts",
+            "/admin/voices",
+            f"/admin/voices/{ids['voice']}",
             "/admin/polls/999999",
         ):
             await page.goto(base + path)

@@ -47,4 +47,5 @@ class OverviewPages(FeaturePages):
             events=events[:5],
             shifts=[line for line in shifts if line.shift.cancelled_at is None][:8],
             polls=polls,
+            new_voices=await services.voices.count_new() if services.voices else 0,
         )

@@ -19,6 +19,7 @@ from bot.web.admin.outcomes import OutcomePages
 from bot.web.admin.overview import OverviewPages
 from bot.web.admin.polls import PollPages
 from bot.web.admin.site import Site
+from bot.web.admin.voices import VoicePages
 from bot.web.admin.watch import WatchPages
 from bot.web.convertors import register_convertors
 
@@ -29,6 +30,7 @@ FEATURES = (
     WatchPages,
     EventPages,
     OutcomePages,
+    VoicePages,
     BroadcastPages,
     FaqPages,
     DistrictPages,
