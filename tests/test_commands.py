@@ -105,3 +105,16 @@ def test_the_keywords_and_main_menu_come_from_the_table() -> None:
     assert KEYWORDS["アンケート"] == "polls"
     assert [c.name for c in menu_commands()][:3] == ["polls", "events", "watch"]
     assert "start" not in [c.name for c in menu_commands()]
+
+
+def test_the_help_texts_name_only_commands_of_the_table() -> None:
+    names = {command.name for command in COMMANDS}
+    mentioned = {
+        found
+        for key, entry in CATALOG.entries().items()
+        if key.startswith(("help.", "start."))
+        for text in entry.values()
+        for found in re.findall(r"[（(]/([a-z_]+)[)）]", text)
+    }
+    assert {"polls", "events"} <= mentioned, "the scan is out of date"
+    assert mentioned <= names, mentioned - names
