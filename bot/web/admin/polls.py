@@ -108,7 +108,7 @@ class PollPages(FeaturePages):
     async def poll(self, page: Page) -> Response:
         report = await _report(page)
         if report is None:
-            return self.render(page, "admin/missing.html", 404)
+            return self.missing(page)
         return self.render(
             page,
             "admin/poll.html",
@@ -155,7 +155,7 @@ class PollPages(FeaturePages):
                 page.runtime.services.polls, poll_id, page.now, actor=page.actor
             )
         if text is None:
-            return self.render(page, "admin/missing.html", 404)
+            return self.missing(page)
         return csv_response(text, f"poll-{poll_id}.csv")
 
     async def close_poll(self, page: Page) -> Response:
