@@ -124,6 +124,7 @@ async def test_every_dashboard_page_passes_axe_at_both_widths(
             "/admin/audit",
             "/admin/accounts",
             "/admin/watch",
+            "/admin/watch/print",
             "/admin/events",
             "/admin/outcomes",
             "/admin/broadcasts",

@@ -429,3 +429,28 @@ async def test_a_district_account_reads_a_city_wide_voice_but_cannot_answer_it(
     )
     assert answered.status_code in (400, 403)  # refused (the page shows the reason)
     assert (await voices.get(voice.id)).state.value == "received"  # type: ignore[union-attr]
+
+
+async def test_the_printable_roster_is_scoped_recorded_and_not_for_viewers(
+    runtime: Runtime, clock: FakeClock, browser_as: Any
+) -> None:
+    s = runtime.services
+    admin = actor_of(runtime, "admin")
+    for district, key in ((EAST, "east"), (WEST, "west")):
+        await load_watch(
+            watch_file(district, key),
+            s.watch,
+            s.pack,
+            runtime.settings,
+            clock.now,
+            "w",
+            actor=admin,
+        )
+    viewer = await browser_as("miru", "viewer", ())
+    assert (await viewer.get("/admin/watch/print")).status_code == 403
+    east = await browser_as("higashi", "district", (EAST,))
+    sheet = await east.get("/admin/watch/print", params={"from": "2026-11-24", "to": "2026-11-26"})
+    assert sheet.status_code == 200 and "/static/print.css" in sheet.text
+    assert "east通学路" in sheet.text and "west通学路" not in sheet.text
+    rows = await AuditRepository(runtime.db).entries(AuditFilter(login="higashi"))
+    assert [r.action for r in rows] == [actions.ROSTER_PRINTED, actions.LOGIN]

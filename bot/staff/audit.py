@@ -41,6 +41,7 @@ ACCOUNT_REMOVED = "account.removed"
 ACCOUNT_ROLE_CHANGED = "account.role_changed"
 ACCOUNT_UNLOCKED = "account.unlocked"
 CSV_EXPORTED = "csv.exported"
+ROSTER_PRINTED = "roster.printed"
 
 DETAIL_LIMIT = 200
 # The CSV export's cap: years of a city's staff actions fit well under it.

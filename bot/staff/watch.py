@@ -21,7 +21,7 @@ from bot.content import Pack
 from bot.errors import ChiikiError
 from bot.notices import Notices
 from bot.staff.actor import StaffActor
-from bot.staff.audit import CSV_EXPORTED, ROUTE_CREATED, SHIFT_CANCELLED, record
+from bot.staff.audit import CSV_EXPORTED, ROSTER_PRINTED, ROUTE_CREATED, SHIFT_CANCELLED, record
 from bot.staff.csv_export import Cell, csv_text
 from bot.staff.districts import unknown_district
 from bot.staff.files import StaffSpec, japanese_only, load_yaml_model, parse_yaml_model
@@ -258,6 +258,22 @@ async def export_roster_csv(
     lines = await roster(watch, start, end, route, actor=actor)
     await record(actor, CSV_EXPORTED, now, "roster", route, f"{len(lines)} shifts")
     return roster_csv(lines, tz)
+
+
+async def printable_roster(
+    watch: WatchRepository,
+    start: datetime,
+    end: datetime,
+    route: str | None,
+    now: datetime,
+    *,
+    actor: StaffActor,
+) -> list[RosterLine]:
+    """The roster for a printed sheet: names, so like an export (not for viewers, recorded)."""
+    require_personal_export(actor)
+    lines = await roster(watch, start, end, route, actor=actor)
+    await record(actor, ROSTER_PRINTED, now, "roster", route, f"{len(lines)} shifts")
+    return lines
 
 
 def reminder_times(tz: ZoneInfo, evening: time, hour_before: bool) -> ReminderTimes:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -16,6 +16,7 @@ from bot.staff.watch import (
     export_roster_csv,
     load_watch,
     parse_watch_file,
+    printable_roster,
     roster,
 )
 from bot.web.admin.common import FeaturePages, csv_response, path_number, see
@@ -32,6 +33,7 @@ class WatchPages(FeaturePages):
             Route("/watch", staff(self.watch)),
             Route("/watch", staff(self.load_watch), methods=["POST"]),
             Route("/watch/roster.csv", staff(self.roster_csv)),
+            Route("/watch/print", staff(self.roster_print)),
             Route(
                 "/watch/shifts/{shift_id:rowid}/cancel", staff(self.cancel_shift), methods=["POST"]
             ),
@@ -89,6 +91,30 @@ class WatchPages(FeaturePages):
             unchanged=result.unchanged,
         )
         return await self.watch(page, summary)
+
+    async def roster_print(self, page: Page) -> Response:
+        """A route's (or every route's) roster for a range of days as a clean A4 sheet."""
+        params = page.request.query_params
+        tz = page.runtime.settings.tz
+        today = page.now.astimezone(tz).date()
+        try:
+            first = date.fromisoformat(params.get("from") or today.isoformat())
+            last = date.fromisoformat(params.get("to") or (first + timedelta(days=6)).isoformat())
+        except ValueError:
+            return self.missing(page)
+        last = min(max(last, first), first + timedelta(days=62))
+        route = (params.get("route") or "").strip()[:40] or None
+        lines = await printable_roster(
+            page.runtime.services.watch,
+            datetime.combine(first, time(), tz),
+            datetime.combine(last + timedelta(days=1), time(), tz),
+            route,
+            page.now,
+            actor=page.actor,
+        )
+        return self.render(
+            page, "admin/roster_print.html", lines=lines, first=first, last=last, now=page.now
+        )
 
     async def roster_csv(self, page: Page) -> Response:
         text = await export_roster_csv(
