@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from bot.cli.startup import deliver_with_progress, friendly_errors, run_in_runtime
-from bot.staff.actor import CLI_ACTOR
+from bot.staff.actor import cli_actor
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -54,7 +54,12 @@ def broadcast(
         if dry_run:
             return
         broadcast_id = await queue_notice(
-            runtime.broadcasts, message, plan, services.clock(), force=force, actor=CLI_ACTOR
+            runtime.broadcasts,
+            message,
+            plan,
+            services.clock(),
+            force=force,
+            actor=cli_actor(runtime.db),
         )
         click.echo(f"broadcast {broadcast_id} queued")
         await deliver_with_progress(runtime, broadcast_id)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from bot.cli.startup import deliver_with_progress, friendly_errors, run_in_runtime
-from bot.staff.actor import CLI_ACTOR
+from bot.staff.actor import cli_actor
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -33,7 +33,12 @@ def event_create(file: Path) -> None:
     async def work(runtime: Runtime) -> int:
         services = runtime.services
         return await create_event(
-            spec, services.events, services.pack, services.clock(), str(file), actor=CLI_ACTOR
+            spec,
+            services.events,
+            services.pack,
+            services.clock(),
+            str(file),
+            actor=cli_actor(runtime.db),
         )
 
     event_id = run_in_runtime(work)
@@ -53,7 +58,7 @@ def event_list() -> None:
     async def work(runtime: Runtime) -> Table:
         tz = runtime.settings.tz
         table = Table("id", "title", "starts", "district", "state", "reminded", "reminders")
-        for row in await list_events(runtime.services.events):
+        for row in await list_events(runtime.services.events, actor=cli_actor(runtime.db)):
             item = row.event
             reminders = ", ".join(
                 f"{due.astimezone(tz):%m-%d %H:%M} {escape(state)}" for due, state in row.reminders
@@ -82,7 +87,11 @@ def event_cancel(event_id: int) -> None:
     async def work(runtime: Runtime) -> None:
         services = runtime.services
         broadcast_id = await cancel_event(
-            services.events, services.notices, event_id, services.clock(), actor=CLI_ACTOR
+            services.events,
+            services.notices,
+            event_id,
+            services.clock(),
+            actor=cli_actor(runtime.db),
         )
         click.echo(f"event {event_id} cancelled; telling its followers")
         await deliver_with_progress(runtime, broadcast_id)

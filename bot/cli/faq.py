@@ -8,7 +8,7 @@ import click
 
 from bot.cli.startup import friendly_errors, run_in_runtime
 from bot.errors import ChiikiError
-from bot.staff.actor import CLI_ACTOR
+from bot.staff.actor import cli_actor
 from bot.storage.faq import FaqRepository, UnansweredRepository
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ def faq_add(
 
     async def work(runtime: Runtime) -> int:
         return await add_faq(
-            FaqRepository(runtime.db), draft, runtime.services.clock(), actor=CLI_ACTOR
+            FaqRepository(runtime.db), draft, runtime.services.clock(), actor=cli_actor(runtime.db)
         )
 
     click.echo(f"added FAQ entry {run_in_runtime(work)}")
@@ -76,7 +76,7 @@ def faq_remove(entry_id: int) -> None:
     from bot.staff.faq import remove_faq
 
     async def work(runtime: Runtime) -> bool:
-        return await remove_faq(FaqRepository(runtime.db), entry_id, actor=CLI_ACTOR)
+        return await remove_faq(FaqRepository(runtime.db), entry_id, actor=cli_actor(runtime.db))
 
     if not run_in_runtime(work):
         raise ChiikiError(f"no FAQ entry {entry_id} (see chiiki faq list)")

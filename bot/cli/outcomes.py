@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from bot.cli.startup import deliver_with_progress, friendly_errors, run_in_runtime
-from bot.staff.actor import CLI_ACTOR
+from bot.staff.actor import cli_actor
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -61,7 +61,7 @@ def outcome_add(
             services.pack,
             spec,
             services.clock(),
-            actor=CLI_ACTOR,
+            actor=cli_actor(runtime.db),
         )
         click.echo(f"recorded outcome {outcome_id}; telling everyone who took part")
         if broadcast_id is not None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from bot.cli.startup import deliver_with_progress, friendly_errors, run_in_runtime
-from bot.staff.actor import CLI_ACTOR
+from bot.staff.actor import cli_actor
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -40,7 +40,7 @@ def poll_create(file: Path) -> None:
             services.clock(),
             str(file),
             services.notices,
-            actor=CLI_ACTOR,
+            actor=cli_actor(runtime.db),
         )
         click.echo(f"created poll {poll_id}: {spec.question.ja}")
         if broadcast_id is not None:
@@ -63,7 +63,7 @@ def poll_list() -> None:
     async def work(runtime: Runtime) -> Table:
         tz, now = runtime.settings.tz, runtime.services.clock()
         table = Table("id", "question", "kind", "district", "closes", "state", "answers")
-        for item, ballots in await list_polls(runtime.services.polls):
+        for item, ballots in await list_polls(runtime.services.polls, actor=cli_actor(runtime.db)):
             table.add_row(
                 str(item.id),
                 escape(item.question_ja),
@@ -87,7 +87,9 @@ def poll_close(poll_id: int) -> None:
 
     async def work(runtime: Runtime) -> bool:
         services = runtime.services
-        return await close_poll(services.polls, poll_id, services.clock(), actor=CLI_ACTOR)
+        return await close_poll(
+            services.polls, poll_id, services.clock(), actor=cli_actor(runtime.db)
+        )
 
     if not run_in_runtime(work):
         click.echo(f"chiiki: poll {poll_id} does not exist or is already closed", err=True)
@@ -101,15 +103,18 @@ def poll_close(poll_id: int) -> None:
 @friendly_errors
 def poll_results(poll_id: int, as_csv: bool) -> None:
     """Results: counts, percentages and bars; never who answered what."""
-    from bot.staff.polls import poll_report
+    from bot.staff.polls import export_results_csv, poll_report
     from handlers.polls import format_tally
 
     async def work(runtime: Runtime) -> str | None:
-        report = await poll_report(runtime.services.polls, poll_id)
+        actor = cli_actor(runtime.db)
+        if as_csv:
+            return await export_results_csv(
+                runtime.services.polls, poll_id, runtime.services.clock(), actor=actor
+            )
+        report = await poll_report(runtime.services.polls, poll_id, actor=actor)
         if report is None:
             return None
-        if as_csv:
-            return report.csv()
         heading = (
             f"{report.poll.question_ja} ({report.tally.ballots} answers, "
             f"{report.comments} comments)"

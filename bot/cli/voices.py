@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from bot.cli.startup import friendly_errors, run_in_runtime
-from bot.staff.actor import CLI_ACTOR
+from bot.staff.actor import cli_actor
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -119,7 +119,7 @@ def voices_state(voice_id: int, state: str, reason: str | None, event_id: int | 
             services.clock(),
             reason=reason,
             event_id=event_id,
-            actor=CLI_ACTOR,
+            actor=cli_actor(runtime.db),
         )
         return f"voice {voice.id} is {voice.state.value}"
 
@@ -146,7 +146,7 @@ def voices_answer(voice_id: int, text_ja: str, text_en: str | None, text_easy: s
             services.clock(),
             en=text_en,
             easy=text_easy,
-            actor=CLI_ACTOR,
+            actor=cli_actor(runtime.db),
         )
         return f"voice {voice.id} answered; the answer is queued for the resident"
 
@@ -163,7 +163,11 @@ def voices_publish(voice_id: int, off: bool) -> None:
 
     async def work(runtime: Runtime) -> str:
         voice = await publish(
-            _voices(runtime), voice_id, not off, runtime.services.clock(), actor=CLI_ACTOR
+            _voices(runtime),
+            voice_id,
+            not off,
+            runtime.services.clock(),
+            actor=cli_actor(runtime.db),
         )
         return f"voice {voice.id} is {'published' if voice.published else 'not published'}"
 

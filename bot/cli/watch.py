@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from bot.cli.startup import deliver_with_progress, friendly_errors, run_in_runtime
-from bot.staff.actor import CLI_ACTOR
+from bot.staff.actor import cli_actor
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -40,7 +40,7 @@ def watch_load(file: Path) -> None:
             runtime.settings,
             services.clock(),
             str(file),
-            actor=CLI_ACTOR,
+            actor=cli_actor(runtime.db),
         )
         return (
             f"routes added {result.routes_added}; shifts added {result.shifts_added}, "
@@ -64,7 +64,7 @@ def watch_roster(day: str | None, route: str | None, as_csv: bool) -> None:
     from rich.table import Table
 
     from bot.errors import ChiikiError
-    from bot.staff.watch import roster_csv
+    from bot.staff.watch import export_roster_csv, roster
 
     async def work(runtime: Runtime) -> str | Table:
         tz = runtime.settings.tz
@@ -78,9 +78,18 @@ def watch_roster(day: str | None, route: str | None, as_csv: bool) -> None:
                 raise ChiikiError(f"--date: {day!r} is not YYYY-MM-DD") from None
             start = datetime.combine(first, datetime.min.time(), tz)
             end = start + timedelta(days=1)
-        lines = await runtime.services.watch.roster(start, end, route)
+        actor = cli_actor(runtime.db)
         if as_csv:
-            return roster_csv(lines, tz)
+            return await export_roster_csv(
+                runtime.services.watch,
+                start,
+                end,
+                route,
+                tz,
+                runtime.services.clock(),
+                actor=actor,
+            )
+        lines = await roster(runtime.services.watch, start, end, route, actor=actor)
         table = Table("id", "when", "route", "volunteers", "free", "waitlist", "state")
         for line in lines:
             table.add_row(
@@ -114,7 +123,12 @@ def watch_cancel_shift(shift_id: int, reason: str) -> None:
     async def work(runtime: Runtime) -> None:
         services = runtime.services
         broadcast_id = await cancel_shift(
-            services.watch, services.notices, shift_id, reason, services.clock(), actor=CLI_ACTOR
+            services.watch,
+            services.notices,
+            shift_id,
+            reason,
+            services.clock(),
+            actor=cli_actor(runtime.db),
         )
         click.echo(f"shift {shift_id} cancelled; telling its volunteers")
         await deliver_with_progress(runtime, broadcast_id)

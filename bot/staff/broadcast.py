@@ -11,7 +11,9 @@ from bot.content import Catalog, Pack
 from bot.content.readings import add_readings
 from bot.errors import ChiikiError
 from bot.staff.actor import StaffActor
+from bot.staff.audit import BROADCAST_SENT, record
 from bot.staff.districts import unknown_district
+from bot.staff.roles import require_change
 from bot.storage.broadcasts import PUSH_CHANNELS, BroadcastRepository, NewBroadcast
 from bot.storage.outbox_claims import HeldClaims
 
@@ -125,9 +127,21 @@ async def queue_notice(
 ) -> int:
     """Queue a planned notice; past the LINE monthly quota only when `force` says so (the
     quota gate, for the CLI and the dashboard alike). Returns the broadcast id."""
+    require_change(actor, notice.district)
     if plan.exceeds_quota and not force:
         raise OverQuotaError(plan)
-    return await broadcasts.create(notice, now)
+    broadcast_id = await broadcasts.create(notice, now)
+    audience = " ".join(f"{channel}={count}" for channel, count in sorted(plan.audience.items()))
+    await record(
+        actor,
+        BROADCAST_SENT,
+        now,
+        "broadcast",
+        broadcast_id,
+        f"district {notice.district or 'all'} channel {notice.channel} {audience}"
+        f" line_cost={plan.line_cost}" + (" forced" if force else ""),
+    )
+    return broadcast_id
 
 
 def waiting_for(held: list[HeldClaims], now: datetime, lease_seconds: float) -> str | None:

@@ -7,6 +7,8 @@ from datetime import datetime
 from bot.content import Pack
 from bot.content.schema import District, Text
 from bot.staff.actor import StaffActor
+from bot.staff.audit import DISTRICT_ADDED, record
+from bot.staff.roles import require_admin
 from bot.storage.districts import DistrictRepository, StaffDistrict
 
 
@@ -47,8 +49,10 @@ async def add_district(
     actor: StaffActor,
 ) -> bool:
     """Store a district staff add and lay it beside the pack's at once; False when its id is
-    taken (the pack's, or one stored meanwhile)."""
+    taken (the pack's, or one stored meanwhile). Admins only."""
+    require_admin(actor)
     if pack.district(district.id) is not None or not await repository.add(district, now):
         return False
     merge_into_pack(pack, [district])
+    await record(actor, DISTRICT_ADDED, now, "district", district.id)
     return True

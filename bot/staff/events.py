@@ -19,8 +19,10 @@ from bot.content import Pack
 from bot.errors import ChiikiError
 from bot.notices import Notices
 from bot.staff.actor import StaffActor
+from bot.staff.audit import EVENT_CANCELLED, EVENT_CREATED, record
 from bot.staff.districts import unknown_district
 from bot.staff.files import StaffSpec, japanese_only, load_yaml_model
+from bot.staff.roles import can_read, require_change
 from bot.storage.events import Event, EventRepository, NewEvent
 
 DEFAULT_REMIND_BEFORE = ("1d", "1h")
@@ -94,6 +96,7 @@ async def create_event(
     *,
     actor: StaffActor,
 ) -> int:
+    require_change(actor, spec.district)
     if spec.starts_at <= now:
         raise EventFileError(f"{source}: starts_at: {spec.starts_at.isoformat()} has passed")
     if problem := unknown_district(pack, spec.district):
@@ -108,7 +111,11 @@ async def create_event(
         starts_at=spec.starts_at,
         district=spec.district,
     )
-    return await events.create(event, spec.remind_at(), now)
+    event_id = await events.create(event, spec.remind_at(), now)
+    await record(
+        actor, EVENT_CREATED, now, "event", event_id, f"district {spec.district or 'all'}"
+    )
+    return event_id
 
 
 @dataclass(frozen=True)
@@ -120,11 +127,12 @@ class EventRow:
     reminders: list[tuple[datetime, str]]
 
 
-async def list_events(events: EventRepository) -> list[EventRow]:
-    """Every event in stored order, with its audience and reminders."""
+async def list_events(events: EventRepository, *, actor: StaffActor) -> list[EventRow]:
+    """Every event the actor may read, in stored order, with its audience and reminders."""
     return [
         EventRow(item, await events.audience_size(item.id), await events.reminders_of(item.id))
         for item in await events.all()
+        if can_read(actor, item.district)
     ]
 
 
@@ -136,7 +144,9 @@ async def cancel_event(
     item = await events.get(event_id)
     if item is None:
         raise EventCancelError(f"no event {event_id}")
+    require_change(actor, item.district)
     broadcast_id = await events.cancel(event_id, notices.event_cancelled(item), now)
     if broadcast_id is None:
         raise EventCancelError(f"event {event_id} is already cancelled")
+    await record(actor, EVENT_CANCELLED, now, "event", event_id, f"notice {broadcast_id}")
     return broadcast_id

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from bot.errors import ChiikiError
 from bot.staff.actor import StaffActor
+from bot.staff.audit import FAQ_ADDED, FAQ_CHANGED, FAQ_REMOVED, UNANSWERED_DISMISSED, record
+from bot.staff.roles import require_change
 from bot.storage.faq import FaqRepository, UnansweredRepository
 
 MAX_QUESTIONS = 10
@@ -151,7 +153,9 @@ def _is_web_address(text: str) -> bool:
 
 
 async def add_faq(faq: FaqRepository, draft: FaqDraft, now: datetime, *, actor: StaffActor) -> int:
-    return await faq.add(
+    """FAQ entries are city-wide: admins only."""
+    require_change(actor, None)
+    entry_id = await faq.add(
         list(draft.questions),
         draft.answer_ja,
         draft.answer_en,
@@ -159,12 +163,15 @@ async def add_faq(faq: FaqRepository, draft: FaqDraft, now: datetime, *, actor: 
         draft.source,
         now,
     )
+    await record(actor, FAQ_ADDED, now, "faq", entry_id)
+    return entry_id
 
 
 async def update_faq(
     faq: FaqRepository, entry_id: int, draft: FaqDraft, now: datetime, *, actor: StaffActor
 ) -> bool:
-    return await faq.update(
+    require_change(actor, None)
+    updated = await faq.update(
         entry_id,
         list(draft.questions),
         draft.answer_ja,
@@ -173,6 +180,9 @@ async def update_faq(
         draft.source,
         now,
     )
+    if updated:
+        await record(actor, FAQ_CHANGED, now, "faq", entry_id)
+    return updated
 
 
 async def answer_unanswered(
@@ -193,14 +203,22 @@ async def answer_unanswered(
 
 async def remove_faq(faq: FaqRepository, entry_id: int, *, actor: StaffActor) -> bool:
     """False when there is no such entry (removed meanwhile, or never there)."""
-    return await faq.remove(entry_id)
+    require_change(actor, None)
+    removed = await faq.remove(entry_id)
+    if removed:
+        await record(actor, FAQ_REMOVED, datetime.now(UTC), "faq", entry_id)
+    return removed
 
 
 async def dismiss_unanswered(
     unanswered: UnansweredRepository, question_id: int, *, actor: StaffActor
 ) -> bool:
     """Take a question (and its repeats) off the unanswered list without answering it."""
-    return await unanswered.dismiss(question_id)
+    require_change(actor, None)
+    dismissed = await unanswered.dismiss(question_id)
+    if dismissed:
+        await record(actor, UNANSWERED_DISMISSED, datetime.now(UTC), "unanswered", question_id)
+    return dismissed
 
 
 def one_line(text: str) -> str:

@@ -8,6 +8,8 @@ from bot.content import Pack
 from bot.errors import ChiikiError
 from bot.notices import Notices
 from bot.staff.actor import StaffActor
+from bot.staff.audit import OUTCOME_RECORDED, record
+from bot.staff.roles import require_change
 from bot.storage.outcomes import NewOutcome, OutcomeRepository
 
 MAX_DECIDED_CHARS = 500
@@ -62,7 +64,9 @@ async def record_outcome(
     *,
     actor: StaffActor,
 ) -> tuple[int, int | None]:
-    """Store the outcome and queue the notice to everyone who took part."""
+    """Store the outcome and queue the notice to everyone who took part. A district account
+    records outcomes of its own districts' polls and events."""
+    require_change(actor, await outcomes.subject_district(outcome.kind, outcome.subject_id))
 
     recorded = await outcomes.add(
         outcome,
@@ -73,4 +77,7 @@ async def record_outcome(
     )
     if recorded is None:
         raise OutcomeError(f"there is no {outcome.kind} {outcome.subject_id}")
+    await record(
+        actor, OUTCOME_RECORDED, now, outcome.kind, outcome.subject_id, f"outcome {recorded[0]}"
+    )
     return recorded

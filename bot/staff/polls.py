@@ -18,9 +18,11 @@ from bot.content import Pack
 from bot.errors import ChiikiError
 from bot.notices import Notices
 from bot.staff.actor import StaffActor
+from bot.staff.audit import CSV_EXPORTED, POLL_CLOSED, POLL_CREATED, record
 from bot.staff.csv_export import Cell, csv_text
 from bot.staff.districts import unknown_district
 from bot.staff.files import StaffSpec, japanese_only, load_yaml_model
+from bot.staff.roles import can_read, require_change
 from bot.storage.polls import NewPoll, Poll, PollRepository, Tally
 
 # A district with fewer ballots than this is merged into "other" in exports.
@@ -83,6 +85,7 @@ async def create_poll(
 ) -> tuple[int, int | None]:
     """Check what needs the pack and the clock, then store the poll (and, when the file asks,
     queue its announcement). Returns (poll id, announcement broadcast id or None)."""
+    require_change(actor, spec.district)
     if spec.closes_at <= now:
         raise PollFileError(
             f"{source}: closes_at: {spec.closes_at.isoformat()} is not in the future"
@@ -94,7 +97,7 @@ async def create_poll(
         announcement = notices.poll_opened(
             spec.question.ja, spec.question.en, spec.closes_at, spec.district
         )
-    return await polls.create(
+    created = await polls.create(
         NewPoll(
             question_ja=spec.question.ja,
             question_en=spec.question.en,
@@ -108,6 +111,9 @@ async def create_poll(
         now,
         announcement,
     )
+    detail = f"district {spec.district or 'all'}" + (", announced" if announcement else "")
+    await record(actor, POLL_CREATED, now, "poll", created[0], detail)
+    return created
 
 
 @dataclass(frozen=True)
@@ -123,13 +129,26 @@ class PollReport:
         return results_csv(self.poll, self.tally, self.by_district)
 
 
-async def list_polls(polls: PollRepository) -> list[tuple[Poll, int]]:
-    """Every poll, oldest first, with its number of ballots."""
-    return [(poll, (await polls.tally(poll.id)).ballots) for poll in await polls.all()]
+async def list_polls(polls: PollRepository, *, actor: StaffActor) -> list[tuple[Poll, int]]:
+    """Every poll the actor may read, oldest first, with its number of ballots."""
+    return [
+        (poll, (await polls.tally(poll.id)).ballots)
+        for poll in await polls.all()
+        if can_read(actor, poll.district)
+    ]
 
 
-async def poll_report(polls: PollRepository, poll_id: int) -> PollReport | None:
+async def readable_poll(polls: PollRepository, poll_id: int, *, actor: StaffActor) -> Poll | None:
+    """The poll, or None when there is none or it is another district's (a district account
+    learns nothing of other districts' polls, not even that they exist)."""
     item = await polls.get(poll_id)
+    return item if item is not None and can_read(actor, item.district) else None
+
+
+async def poll_report(
+    polls: PollRepository, poll_id: int, *, actor: StaffActor
+) -> PollReport | None:
+    item = await readable_poll(polls, poll_id, actor=actor)
     if item is None:
         return None
     return PollReport(
@@ -144,7 +163,25 @@ async def close_poll(
     polls: PollRepository, poll_id: int, now: datetime, *, actor: StaffActor
 ) -> bool:
     """Close a poll now; False when there is no such poll or it is already closed."""
-    return await polls.close(poll_id, now)
+    item = await polls.get(poll_id)
+    if item is None:
+        return False
+    require_change(actor, item.district)
+    closed = await polls.close(poll_id, now)
+    if closed:
+        await record(actor, POLL_CLOSED, now, "poll", poll_id)
+    return closed
+
+
+async def export_results_csv(
+    polls: PollRepository, poll_id: int, now: datetime, *, actor: StaffActor
+) -> str | None:
+    """A poll's results as CSV (totals only: nothing personal), recorded in the audit log."""
+    report = await poll_report(polls, poll_id, actor=actor)
+    if report is None:
+        return None
+    await record(actor, CSV_EXPORTED, now, "poll", poll_id, "results")
+    return report.csv()
 
 
 def merge_small_groups(by_district: dict[str | None, Tally]) -> dict[str, Tally]:

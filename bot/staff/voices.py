@@ -9,6 +9,8 @@ from datetime import datetime
 from bot.errors import ChiikiError
 from bot.notices import Notices
 from bot.staff.actor import StaffActor
+from bot.staff.audit import VOICE_ANSWERED, VOICE_PUBLISHED, VOICE_STATE_CHANGED, record
+from bot.staff.roles import require_change
 from bot.storage.voices import (
     MAX_ANSWER_CHARS,
     MAX_REASON_CHARS,
@@ -82,6 +84,7 @@ async def change_state(
         raise VoiceError(f"reason: at most {MAX_REASON_CHARS} characters", "reason")
     if state is VoiceState.TAKEN_UP and event_id is None:
         raise VoiceError("event: the round-table or council meeting that takes it up", "event")
+    require_change(actor, (await find(voices, voice_id)).district)
     outcome = await voices.change_state(
         voice_id,
         state,
@@ -90,7 +93,9 @@ async def change_state(
         reason=reason,
         event_id=event_id,
     )
-    return await _checked(voices, voice_id, state, outcome)
+    changed = await _checked(voices, voice_id, state, outcome)
+    await record(actor, VOICE_STATE_CHANGED, now, "voice", voice_id, state.value)
+    return changed
 
 
 async def answer(
@@ -112,18 +117,23 @@ async def answer(
     if not ja.strip():
         raise VoiceError("answer: the answer in Japanese is required", "answer")
     given = Answer(ja.strip(), (en or "").strip() or None, (easy or "").strip() or None)
+    require_change(actor, (await find(voices, voice_id)).district)
     outcome = await voices.change_state(
         voice_id, VoiceState.ANSWERED, now, notices.voice_changed, answer=given
     )
-    return await _checked(voices, voice_id, VoiceState.ANSWERED, outcome)
+    answered = await _checked(voices, voice_id, VoiceState.ANSWERED, outcome)
+    await record(actor, VOICE_ANSWERED, now, "voice", voice_id)
+    return answered
 
 
 async def publish(
     voices: VoiceRepository, voice_id: int, published: bool, now: datetime, *, actor: StaffActor
 ) -> Voice:
     """Show the voice (text only, no name) to its district's residents, or stop showing it."""
+    require_change(actor, (await find(voices, voice_id)).district)
     if not await voices.set_published(voice_id, published, now):
         raise VoiceError(f"there is no voice {voice_id}", "voice")
+    await record(actor, VOICE_PUBLISHED, now, "voice", voice_id, "on" if published else "off")
     return await find(voices, voice_id)
 
 

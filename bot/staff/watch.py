@@ -21,9 +21,11 @@ from bot.content import Pack
 from bot.errors import ChiikiError
 from bot.notices import Notices
 from bot.staff.actor import StaffActor
+from bot.staff.audit import CSV_EXPORTED, ROUTE_CREATED, SHIFT_CANCELLED, record
 from bot.staff.csv_export import Cell, csv_text
 from bot.staff.districts import unknown_district
 from bot.staff.files import StaffSpec, japanese_only, load_yaml_model, parse_yaml_model
+from bot.staff.roles import can_read, require_change, require_personal_export
 from bot.storage.watch import (
     LoadResult,
     NewRoute,
@@ -188,8 +190,15 @@ async def load_watch(
 ) -> LoadResult:
     """Store a checked watch file's routes and shifts, with their reminders."""
     routes, shifts = plan_load(spec, pack, settings.tz, source)
+    for route in routes:
+        require_change(actor, route.district)
     times = reminder_times(settings.tz, settings.watch_evening_time, settings.watch_hour_reminder)
-    return await watch.load(routes, shifts, now, times)
+    result = await watch.load(routes, shifts, now, times)
+    for route in routes:
+        await record(
+            actor, ROUTE_CREATED, now, "route", route.key, f"district {route.district or 'all'}"
+        )
+    return result
 
 
 async def cancel_shift(
@@ -208,10 +217,47 @@ async def cancel_shift(
         raise ShiftCancelError("--reason: say why (it is told to everyone on the shift)")
     if len(reason) > MAX_REASON_CHARS:
         raise ShiftCancelError(f"--reason: at most {MAX_REASON_CHARS} characters")
+    shift = await watch.shift(shift_id)
+    route = await watch.route(shift.route_id) if shift is not None else None
+    if route is None:
+        raise ShiftCancelError(f"no shift {shift_id}, or it is already cancelled")
+    require_change(actor, route.district)
     broadcast_id = await watch.cancel_shift(shift_id, reason, now, notices.shift_cancelled)
     if broadcast_id is None:
         raise ShiftCancelError(f"no shift {shift_id}, or it is already cancelled")
+    # The reason is told to residents but not copied into the log (it is free text).
+    await record(actor, SHIFT_CANCELLED, now, "shift", shift_id, f"notice {broadcast_id}")
     return broadcast_id
+
+
+async def roster(
+    watch: WatchRepository,
+    start: datetime,
+    end: datetime,
+    route: str | None,
+    *,
+    actor: StaffActor,
+) -> list[RosterLine]:
+    """The shifts (with names) of the routes the actor may read, between two moments."""
+    lines = await watch.roster(start, end, route)
+    return [line for line in lines if can_read(actor, line.route.district)]
+
+
+async def export_roster_csv(
+    watch: WatchRepository,
+    start: datetime,
+    end: datetime,
+    route: str | None,
+    tz: ZoneInfo,
+    now: datetime,
+    *,
+    actor: StaffActor,
+) -> str:
+    """The roster as CSV: names, so not for viewer accounts; recorded in the audit log."""
+    require_personal_export(actor)
+    lines = await roster(watch, start, end, route, actor=actor)
+    await record(actor, CSV_EXPORTED, now, "roster", route, f"{len(lines)} shifts")
+    return roster_csv(lines, tz)
 
 
 def reminder_times(tz: ZoneInfo, evening: time, hour_before: bool) -> ReminderTimes:

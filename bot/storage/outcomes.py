@@ -105,6 +105,14 @@ class OutcomeRepository:
             )
             return await inserted_id(cursor), broadcast_id
 
+    async def subject_district(self, kind: str, subject_id: int) -> str | None:
+        """The district of the poll or event an outcome is about (None: city-wide or none)."""
+        table = {"poll": "polls", "event": "events"}.get(kind)
+        if table is None:
+            return None
+        row = await self._db.fetch_one(f"SELECT district FROM {table} WHERE id = ?", (subject_id,))
+        return row[0] if row else None
+
     async def recent(self, limit: int = 10) -> list[Outcome]:
         rows = await self._db.fetch_all(
             "SELECT o.*, coalesce(p.question_ja, e.title_ja) AS title_ja,"

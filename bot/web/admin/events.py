@@ -31,7 +31,7 @@ class EventPages(FeaturePages):
         easy: EasyPreview = None,
         errors: dict[str, str] | None = None,
     ) -> Response:
-        listed = await list_events(page.runtime.services.events)
+        listed = await list_events(page.runtime.services.events, actor=page.actor)
         listed.sort(key=lambda row: row.event.starts_at, reverse=True)
         rows = [(row.event, row.audience, row.reminders) for row in listed]
         return self.render_form_page(

@@ -7,6 +7,7 @@ from datetime import timedelta
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from bot.staff.watch import roster
 from bot.web.admin.common import FeaturePages
 from bot.web.admin.site import Page
 
@@ -32,7 +33,9 @@ class OverviewPages(FeaturePages):
             for e in await services.events.all()
             if e.cancelled_at is None and e.starts_at > page.now
         ]
-        shifts = await services.watch.roster(page.now, page.now + timedelta(days=7), None)
+        shifts = await roster(
+            services.watch, page.now, page.now + timedelta(days=7), None, actor=page.actor
+        )
         polls = [
             (poll, (await services.polls.tally(poll.id)).ballots)
             for poll in await services.polls.open_for(None, page.now)

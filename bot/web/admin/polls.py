@@ -10,9 +10,11 @@ from bot.staff.polls import (
     PollReport,
     close_poll,
     create_poll,
+    export_results_csv,
     list_polls,
     merge_small_groups,
     poll_report,
+    readable_poll,
 )
 from bot.storage.polls import Poll
 from bot.web.admin.common import (
@@ -29,12 +31,16 @@ from bot.web.admin.site import Page
 
 async def _poll(page: Page) -> Poll | None:
     poll_id = path_number(page.request, "poll_id")
-    return await page.runtime.services.polls.get(poll_id) if poll_id is not None else None
+    if poll_id is None:
+        return None
+    return await readable_poll(page.runtime.services.polls, poll_id, actor=page.actor)
 
 
 async def _report(page: Page) -> PollReport | None:
     poll_id = path_number(page.request, "poll_id")
-    return await poll_report(page.runtime.services.polls, poll_id) if poll_id is not None else None
+    if poll_id is None:
+        return None
+    return await poll_report(page.runtime.services.polls, poll_id, actor=page.actor)
 
 
 class PollPages(FeaturePages):
@@ -57,7 +63,7 @@ class PollPages(FeaturePages):
         easy: EasyPreview = None,
         errors: dict[str, str] | None = None,
     ) -> Response:
-        rows = await list_polls(page.runtime.services.polls)
+        rows = await list_polls(page.runtime.services.polls, actor=page.actor)
         rows.sort(key=lambda row: row[0].id, reverse=True)
         return self.render_form_page(
             page,
@@ -127,10 +133,15 @@ class PollPages(FeaturePages):
         )
 
     async def poll_csv(self, page: Page) -> Response:
-        report = await _report(page)
-        if report is None:
+        poll_id = path_number(page.request, "poll_id")
+        text = None
+        if poll_id is not None:
+            text = await export_results_csv(
+                page.runtime.services.polls, poll_id, page.now, actor=page.actor
+            )
+        if text is None:
             return self.render(page, "admin/missing.html", 404)
-        return csv_response(report.csv(), f"poll-{report.poll.id}.csv")
+        return csv_response(text, f"poll-{poll_id}.csv")
 
     async def close_poll(self, page: Page) -> Response:
         poll_id = path_number(page.request, "poll_id")

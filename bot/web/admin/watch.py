@@ -13,9 +13,10 @@ from bot.staff.watch import (
     MAX_REASON_CHARS,
     ShiftCancelError,
     cancel_shift,
+    export_roster_csv,
     load_watch,
     parse_watch_file,
-    roster_csv,
+    roster,
 )
 from bot.web.admin.common import FeaturePages, csv_response, path_number, see
 from bot.web.admin.site import Page
@@ -37,8 +38,12 @@ class WatchPages(FeaturePages):
         ]
 
     async def watch(self, page: Page, message: str | None = None, error: bool = False) -> Response:
-        lines = await page.runtime.services.watch.roster(
-            page.now - timedelta(hours=12), page.now + timedelta(days=ROSTER_DAYS), None
+        lines = await roster(
+            page.runtime.services.watch,
+            page.now - timedelta(hours=12),
+            page.now + timedelta(days=ROSTER_DAYS),
+            None,
+            actor=page.actor,
         )
         return self.render(
             page,
@@ -86,10 +91,16 @@ class WatchPages(FeaturePages):
         return await self.watch(page, summary)
 
     async def roster_csv(self, page: Page) -> Response:
-        lines = await page.runtime.services.watch.roster(
-            page.now - timedelta(hours=12), page.now + timedelta(days=ROSTER_DAYS), None
+        text = await export_roster_csv(
+            page.runtime.services.watch,
+            page.now - timedelta(hours=12),
+            page.now + timedelta(days=ROSTER_DAYS),
+            None,
+            page.runtime.settings.tz,
+            page.now,
+            actor=page.actor,
         )
-        return csv_response(roster_csv(lines, page.runtime.settings.tz), "watch-roster.csv")
+        return csv_response(text, "watch-roster.csv")
 
     async def cancel_shift(self, page: Page) -> Response:
         services = page.runtime.services
