@@ -227,6 +227,10 @@ async def test_the_dashboard_refuses_another_districts_poll_by_url_and_by_form_f
     assert (await http.get(f"/admin/polls/{west_poll}/results.csv")).status_code == 404
     assert (await http.get(f"/admin/polls/{west_poll}/results.json")).status_code == 404
     assert (await http.get(f"/admin/polls/{east_poll}")).status_code == 200
+    assert (await http.get(f"/admin/polls/{west_poll}/print")).status_code == 404
+    sheet = await http.get(f"/admin/polls/{east_poll}/print")
+    assert sheet.status_code == 200 and "/static/print.css" in sheet.text
+    assert "防災訓練はいつがよいですか" in sheet.text and "<nav>" not in sheet.text
     listing = (await http.get("/admin/polls")).text
     assert f"/admin/polls/{west_poll}" not in listing and f"/admin/polls/{east_poll}" in listing
     token = csrf_of(await http.get("/admin/"))

@@ -120,7 +120,7 @@ class BroadcastPages(FeaturePages):
     async def broadcast(self, page: Page) -> Response:
         item = await _broadcast(page)
         if item is None:
-            return self.render(page, "admin/missing.html", 404)
+            return self.missing(page)
         return self.render(page, "admin/broadcast.html", item=item)
 
     async def progress(self, page: Page) -> Response:

@@ -55,6 +55,9 @@ class FeaturePages:
             **context,
         )
 
+    def missing(self, page: Page) -> Response:
+        return self.render(page, "admin/missing.html", 404)
+
     def render_form_page(
         self,
         page: Page,

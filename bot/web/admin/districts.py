@@ -4,22 +4,20 @@ from __future__ import annotations
 
 import re
 
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from bot.staff.districts import add_district
 from bot.storage.districts import DistrictRepository, StaffDistrict
+from bot.web.admin.common import FeaturePages, see
 from bot.web.admin.forms import FieldProblem
-from bot.web.admin.site import Page, Site
+from bot.web.admin.site import Page
 
 DISTRICT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,23}$")  # the pack's Slug
 NAME_LIMIT = 40
 
 
-class DistrictPages:
-    def __init__(self, site: Site) -> None:
-        self.site = site
-
+class DistrictPages(FeaturePages):
     def routes(self) -> list[BaseRoute]:
         staff = self.site.staff_only
         return [
@@ -32,13 +30,10 @@ class DistrictPages:
     ) -> Response:
         pack = page.runtime.services.pack
         stored = {d.id for d in await DistrictRepository(page.runtime.db).all()}
-        return self.site.render(
-            page.request,
-            page.language,
+        return self.render(
+            page,
             "admin/districts.html",
             400 if errors else 200,
-            login=page.login,
-            pack=pack,
             districts=[(d, d.id in stored) for d in pack.districts],
             errors=errors or {},
             values=page.form if errors else {},
@@ -71,4 +66,4 @@ class DistrictPages:
         repository = DistrictRepository(page.runtime.db)
         if not await add_district(repository, pack, district, page.now, actor=page.actor):
             return await self.districts(page, {"id": t("districts.error.taken")})
-        return RedirectResponse(f"/admin/districts?added={district.id}", status_code=303)
+        return see(f"/admin/districts?added={district.id}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from bot.core.choices import parse_number
@@ -24,15 +24,11 @@ from bot.staff.faq import (
     update_faq,
 )
 from bot.storage.faq import FaqRepository, StaffFaq, UnansweredRepository
-from bot.web.admin.site import Page, Site
-from bot.web.convertors import register_convertors
+from bot.web.admin.common import FeaturePages, see
+from bot.web.admin.site import Page
 
 UNANSWERED_PAGE_SIZE = 50
 _DAYS = re.compile(r"^(\d+)d$")
-
-
-def _see(path: str) -> Response:
-    return RedirectResponse(path, status_code=303)
 
 
 def _answerer_changed(page: Page) -> None:
@@ -67,12 +63,8 @@ def _entry_values(entry: StaffFaq) -> dict[str, str]:
     }
 
 
-class FaqPages:
-    def __init__(self, site: Site) -> None:
-        self.site = site
-
+class FaqPages(FeaturePages):
     def routes(self) -> list[BaseRoute]:
-        register_convertors()
         staff = self.site.staff_only
         return [
             Route("/faq", staff(self.entries)),
@@ -89,14 +81,6 @@ class FaqPages:
             Route("/faq/{entry_id:rowid}/remove", staff(self.confirm_remove)),
             Route("/faq/{entry_id:rowid}/remove", staff(self.remove), methods=["POST"]),
         ]
-
-    def render(self, page: Page, template: str, status: int = 200, **context: object) -> Response:
-        return self.site.render(
-            page.request, page.language, template, status, login=page.login, **context
-        )
-
-    def missing(self, page: Page) -> Response:
-        return self.render(page, "admin/missing.html", 404)
 
     async def _entry(self, page: Page) -> StaffFaq | None:
         entry_id = _path_number(page, "entry_id")
@@ -176,7 +160,7 @@ class FaqPages:
             actor=page.actor,
         )
         _answerer_changed(page)
-        return _see("/admin/faq/unanswered" if question_id else "/admin/faq")
+        return see("/admin/faq/unanswered" if question_id else "/admin/faq")
 
     async def edit(self, page: Page) -> Response:
         entry = await self._entry(page)
@@ -197,7 +181,7 @@ class FaqPages:
         if not await update_faq(faq, entry.id, draft, page.now, actor=page.actor):
             return self.missing(page)  # removed meanwhile, by someone else
         _answerer_changed(page)
-        return _see("/admin/faq")
+        return see("/admin/faq")
 
     # Removing
 
@@ -213,7 +197,7 @@ class FaqPages:
         if not entry_id or not await remove_faq(faq, entry_id, actor=page.actor):
             return self.missing(page)
         _answerer_changed(page)
-        return _see("/admin/faq")
+        return see("/admin/faq")
 
     # What residents did not get answered
 
@@ -249,7 +233,7 @@ class FaqPages:
         asked = page.field("page")
         number = parse_number(asked) or 1
         pages = max(1, -(-(await repository.count_texts()) // UNANSWERED_PAGE_SIZE))
-        return _see(f"/admin/faq/unanswered?page={max(1, min(number, pages))}")
+        return see(f"/admin/faq/unanswered?page={max(1, min(number, pages))}")
 
 
 def _answers(values: dict[str, str]) -> dict[str, str]:

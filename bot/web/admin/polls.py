@@ -53,6 +53,7 @@ class PollPages(FeaturePages):
             Route("/polls/{poll_id:rowid}", staff(self.poll)),
             Route("/polls/{poll_id:rowid}/results.json", staff(self.poll_results)),
             Route("/polls/{poll_id:rowid}/results.csv", staff(self.poll_csv)),
+            Route("/polls/{poll_id:rowid}/print", staff(self.poll_print)),
             Route("/polls/{poll_id:rowid}/close", staff(self.close_poll), methods=["POST"]),
         ]
 
@@ -107,7 +108,7 @@ class PollPages(FeaturePages):
     async def poll(self, page: Page) -> Response:
         report = await _report(page)
         if report is None:
-            return self.render(page, "admin/missing.html", 404)
+            return self.missing(page)
         return self.render(
             page,
             "admin/poll.html",
@@ -116,6 +117,20 @@ class PollPages(FeaturePages):
             groups=merge_small_groups(report.by_district),
             comments=report.comments,
             open=report.poll.is_open(page.now),
+        )
+
+    async def poll_print(self, page: Page) -> Response:
+        """The results as a clean A4 sheet: totals only, small districts merged as on screen."""
+        report = await _report(page)
+        if report is None:
+            return self.render(page, "admin/missing.html", 404)
+        return self.render(
+            page,
+            "admin/poll_print.html",
+            poll=report.poll,
+            tally=report.tally,
+            groups=merge_small_groups(report.by_district),
+            now=page.now,
         )
 
     async def poll_results(self, page: Page) -> Response:
@@ -140,7 +155,7 @@ class PollPages(FeaturePages):
                 page.runtime.services.polls, poll_id, page.now, actor=page.actor
             )
         if text is None:
-            return self.render(page, "admin/missing.html", 404)
+            return self.missing(page)
         return csv_response(text, f"poll-{poll_id}.csv")
 
     async def close_poll(self, page: Page) -> Response:
