@@ -408,3 +408,24 @@ async def test_each_staff_action_writes_one_row_naming_the_actor(
     rows = await AuditRepository(runtime.db).entries(AuditFilter(login=actor.login))
     assert [(r.action, r.address) for r in rows] == [(action, "192.0.2.1")]
     assert "雨のため" not in str(rows) and "土曜に決まりました" not in str(rows)
+
+
+async def test_a_district_account_reads_a_city_wide_voice_but_cannot_answer_it(
+    runtime: Runtime, browser_as: Any
+) -> None:
+    from tests.conftest import Resident
+    from tests.test_voices import send_voice
+
+    await send_voice(Resident(runtime), "側溝のふたが外れています", "駅前")
+    voices = runtime.services.voices
+    assert voices is not None
+    (voice,) = await voices.search()
+    assert voice.district is None
+    http = await browser_as("higashi", "district", (EAST,))
+    assert (await http.get(f"/admin/voices/{voice.id}")).status_code == 200
+    token = csrf_of(await http.get("/admin/"))
+    answered = await http.post(
+        f"/admin/voices/{voice.id}/answer", data={"csrf_token": token, "answer": "直します"}
+    )
+    assert answered.status_code in (400, 403)  # refused (the page shows the reason)
+    assert (await voices.get(voice.id)).state.value == "received"  # type: ignore[union-attr]

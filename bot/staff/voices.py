@@ -10,7 +10,7 @@ from bot.errors import ChiikiError
 from bot.notices import Notices
 from bot.staff.actor import StaffActor
 from bot.staff.audit import VOICE_ANSWERED, VOICE_PUBLISHED, VOICE_STATE_CHANGED, record
-from bot.staff.roles import require_change
+from bot.staff.roles import can_read, require_change
 from bot.storage.voices import (
     MAX_ANSWER_CHARS,
     MAX_REASON_CHARS,
@@ -60,6 +60,15 @@ async def find(voices: VoiceRepository, voice_id: int) -> Voice:
     if voice is None:
         raise VoiceError(f"there is no voice {voice_id}", "voice")
     return voice
+
+
+async def readable_voice(
+    voices: VoiceRepository, voice_id: int, *, actor: StaffActor
+) -> Voice | None:
+    """The voice, or None when there is none or it is another district's (for a district
+    account, which learns nothing of other districts' voices)."""
+    voice = await voices.get(voice_id)
+    return voice if voice is not None and can_read(actor, voice.district) else None
 
 
 async def change_state(

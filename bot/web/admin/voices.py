@@ -9,7 +9,8 @@ from starlette.routing import BaseRoute, Route
 
 from bot.core.choices import parse_number
 from bot.staff import voices as staff_voices
-from bot.staff.voices import VoiceError, map_link
+from bot.staff.roles import can_read
+from bot.staff.voices import VoiceError, map_link, readable_voice
 from bot.storage.voices import (
     MAX_ANSWER_CHARS,
     MAX_REASON_CHARS,
@@ -48,12 +49,13 @@ class VoicePages(FeaturePages):
         district = query.get("district") or None
         kind = query.get("kind") if query.get("kind") in set(VoiceKind) else None
         state = query.get("state") if query.get("state") in set(VoiceState) else None
-        voices = await _voices(page).search(
+        found = await _voices(page).search(
             district,
             VoiceKind(kind) if kind else None,
             VoiceState(state) if state else None,
             limit=SHOWN,
         )
+        voices = [v for v in found if can_read(page.actor, v.district)]
         return self.render(
             page,
             "admin/voices.html",
@@ -70,7 +72,9 @@ class VoicePages(FeaturePages):
         errors: dict[str, str] | None = None,
     ) -> Response:
         voice_id = path_number(page.request, "voice_id")
-        voice = await _voices(page).get(voice_id) if voice_id is not None else None
+        voice = None
+        if voice_id is not None:
+            voice = await readable_voice(_voices(page), voice_id, actor=page.actor)
         if voice is None:
             raise HTTPException(404)
         events = await page.runtime.services.events.all()
@@ -94,7 +98,10 @@ class VoicePages(FeaturePages):
 
     async def photo(self, page: Page) -> Response:
         voice_id = path_number(page.request, "voice_id")
-        photo = await _voices(page).photo(voice_id) if voice_id is not None else None
+        readable = voice_id is not None and await readable_voice(
+            _voices(page), voice_id, actor=page.actor
+        )
+        photo = await _voices(page).photo(voice_id) if readable and voice_id else None
         if photo is None:
             raise HTTPException(404)
         # Only staff see it; never cached by a shared proxy.
