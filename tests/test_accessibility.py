@@ -11,13 +11,13 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from bot.core import Channel, IncomingMessage
-from bot.staff.actor import CLI_ACTOR
 from bot.staff.polls import PollSpec, create_poll
 from bot.storage.broadcasts import NewBroadcast
 from bot.storage.faq import FaqRepository, UnansweredRepository
 from bot.storage.voices import NewVoice, Place, VoiceKind
 from bot.web import build_web_app
 from tests.accessibility import wcag_violations
+from tests.actors import CLI_ACTOR
 from tests.admin_helpers import STAFF_LOGIN, STAFF_PASSWORD, add_staff
 from tests.browser import serve
 from tests.conftest import FakeClock

@@ -17,7 +17,6 @@ from bot.cli import main
 from bot.config import PROJECT_ROOT
 from bot.core import Channel, IncomingMessage
 from bot.runtime import open_runtime
-from bot.staff.actor import CLI_ACTOR
 from bot.staff.polls import PollSpec, create_poll
 from bot.storage.backup import (
     BackupError,
@@ -27,6 +26,7 @@ from bot.storage.backup import (
     restore_sqlite,
 )
 from bot.storage.migrations import discover_migrations
+from tests.actors import CLI_ACTOR
 from tests.conftest import make_settings
 
 NEWEST = discover_migrations(PROJECT_ROOT / "migrations")[-1].version

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.runtime import open_runtime
-from bot.staff.actor import CLI_ACTOR
 from bot.storage.timestamps import to_db
+from tests.actors import CLI_ACTOR
 from tests.conftest import FakeClock, make_settings
 from tests.databases import database_for, scalar
 from tests.fakes.line import FakeLine

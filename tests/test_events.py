@@ -11,7 +11,6 @@ import yaml
 from bot.core import Channel
 from bot.runtime import Runtime, open_runtime
 from bot.scheduler import fire_due_reminders
-from bot.staff.actor import CLI_ACTOR
 from bot.staff.events import (
     EventFileError,
     EventSpec,
@@ -19,6 +18,7 @@ from bot.staff.events import (
     load_event_file,
 )
 from bot.storage.broadcasts import NewBroadcast
+from tests.actors import CLI_ACTOR
 from tests.conftest import FakeClock, Resident, make_settings
 from tests.platforms import open_platforms, telegram_callback, telegram_text
 

@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from bot.cli import main
 from bot.core import Channel
 from bot.runtime import Runtime
-from bot.staff.actor import CLI_ACTOR
 from bot.staff.outcomes import OutcomeError, new_outcome, record_outcome
+from tests.actors import CLI_ACTOR
 from tests.conftest import FakeClock, Resident
 from tests.platforms import open_platforms
 from tests.test_events import new_event

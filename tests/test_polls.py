@@ -13,10 +13,10 @@ from bot.cli import main
 from bot.core import Channel, Choice, IncomingMessage, Reply
 from bot.runtime import Runtime, open_runtime
 from bot.scheduler import sweep
-from bot.staff.actor import CLI_ACTOR
 from bot.staff.polls import PollFileError, PollSpec, create_poll, load_poll_file, results_csv
 from bot.storage.polls import Tally, VoteOutcome
 from bot.web import build_web_app
+from tests.actors import CLI_ACTOR
 from tests.conftest import FakeClock, Resident, make_settings
 from tests.databases import INTEGRITY_ERRORS, database_for
 from tests.platforms import Platforms, telegram_callback

@@ -15,7 +15,6 @@ from bot.config import Settings, load_settings
 from bot.core import Channel
 from bot.runtime import Runtime, open_runtime
 from bot.staff import voices as staff_voices
-from bot.staff.actor import CLI_ACTOR
 from bot.staff.outcomes import new_outcome, record_outcome
 from bot.staff.voices import VoiceError
 from bot.storage.retention import RetentionRules, Rule, apply_retention
@@ -27,6 +26,7 @@ from bot.storage.voices import (
     VoiceRepository,
     VoiceState,
 )
+from tests.actors import CLI_ACTOR
 from tests.conftest import FakeClock, Resident
 from tests.test_events import new_event
 from tests.test_link import linked_pair

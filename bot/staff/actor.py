@@ -31,10 +31,6 @@ class StaffActor:
     audit: AuditRepository | None = field(default=None, compare=False, repr=False)
 
 
-# Someone at the server's own terminal, for tests and callers that keep no audit log.
-CLI_ACTOR = StaffActor(login="cli", role=ADMIN, address=CLI_ADDRESS)
-
-
 def os_user() -> str:
     try:
         return getpass.getuser()
