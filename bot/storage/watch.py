@@ -9,7 +9,7 @@ from enum import StrEnum
 
 from bot.core.localized import Localized
 from bot.storage.broadcasts import NewBroadcast, insert_broadcast
-from bot.storage.database import Connection, Database, Row, inserted_id
+from bot.storage.database import Connection, Database, Row, inserted_id, placeholders
 from bot.storage.reminders import DueReminder, ReminderNotice
 from bot.storage.timestamps import from_db, to_db
 
@@ -241,6 +241,15 @@ class WatchRepository:
         rows = await self._db.fetch_all(
             "SELECT * FROM watch_routes WHERE district IS NULL OR district = ? ORDER BY key",
             (district,),
+        )
+        return [_route(row) for row in rows]
+
+    async def routes_by_key(self, keys: list[str]) -> list[Route]:
+        """The stored routes among these keys (a file's routes that are already there)."""
+        if not keys:
+            return []
+        rows = await self._db.fetch_all(
+            f"SELECT * FROM watch_routes WHERE key IN ({placeholders(len(keys))})", tuple(keys)
         )
         return [_route(row) for row in rows]
 
