@@ -10,7 +10,9 @@ from typing import Any
 
 import httpx
 import pytest
+from click.testing import CliRunner
 
+from bot.cli import main
 from bot.config import Settings
 from bot.runtime import Runtime
 from bot.staff import audit as actions
@@ -31,7 +33,7 @@ from bot.storage.staff import StaffRepository
 from bot.web import build_web_app
 from tests.admin_helpers import STAFF_PASSWORD, log_in, post_form
 from tests.conftest import FakeClock, make_settings
-from tests.databases import INTEGRITY_ERRORS
+from tests.databases import INTEGRITY_ERRORS, database_for
 from tests.test_polls import poll_spec
 
 EAST, WEST = "d01", "d02"
@@ -413,3 +415,32 @@ async def test_a_forged_district_field_is_refused_and_a_wrong_count_is_shown_at_
     )
     assert refused.status_code == 403
     assert await runtime.services.polls.paper.entries(poll_id) == []
+
+
+def test_the_paper_command_enters_corrects_and_lists(tmp_path: Path) -> None:
+    env = {"CHIIKI_DB": database_for(tmp_path, "p")}
+    path = tmp_path / "poll.yaml"
+    path.write_text(
+        "question: 公園の名前\nchoices: [さくら, もみじ]\ncloses_at: 2030-01-01T10:00:00+09:00\n",
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    assert runner.invoke(main, ["poll", "create", str(path)], env=env).exit_code == 0
+    entered = runner.invoke(
+        main, ["poll", "paper", "1", "--ballots", "3", "--votes", "1=2", "2=1"], env=env
+    )
+    assert entered.exit_code == 0, entered.output
+    assert "district none: 3 paper ballots (1=2, 2=1)" in entered.output
+    wrong = runner.invoke(
+        main, ["poll", "paper", "1", "--ballots", "4", "--votes", "1=2"], env=env
+    )
+    assert wrong.exit_code == 2 and "add up to the ballots (4), not 2" in wrong.output
+    again = runner.invoke(main, ["poll", "paper", "1", "--ballots", "4", "1=2", "2=2"], env=env)
+    assert again.exit_code == 0 and "replaces your earlier entry" in again.output
+    results = runner.invoke(main, ["poll", "results", "1"], env=env).output
+    assert "(4 answers, 0 comments)" in results and "online 0 + paper (紙・窓口) 4" in results
+    assert "1. さくら: 0 + 2" in results
+    listed = runner.invoke(main, ["poll", "paper-entries", "1"], env={**env, "COLUMNS": "200"})
+    assert listed.exit_code == 0 and "none" in listed.output and " 4 " in listed.output
+    log = runner.invoke(main, ["audit"], env={**env, "COLUMNS": "300"}).output
+    assert log.count("poll.paper_ballots") == 2
