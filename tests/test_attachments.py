@@ -219,6 +219,41 @@ async def test_a_download_without_content_length_stops_at_the_cap(
     assert MB < endless.served < 10 * MB
 
 
+async def test_a_download_that_redirects_is_not_followed(taking: Platforms, kept: Kept) -> None:
+    """SSRF: a redirect from the file URL could point our request at an internal address
+    (169.254.169.254, an admin page on localhost); the platforms serve bytes themselves."""
+    api_base = taking.runtime.settings.telegram_api_base.rstrip("/")
+    inside = f"{api_base.removesuffix('/bot')}/file/bot{taking.telegram.token}/documents/in.jpg"
+    taking.telegram.add_file("in", picture())  # what the redirect would have reached
+    taking.telegram.add_file("moved", picture())
+    taking.telegram.redirects["moved"] = inside
+    await taking.post_telegram(telegram_photo(("moved", 600)))
+    assert last_telegram_text(taking) == "unavailable"
+    assert taking.telegram.downloads() == ["documents/moved.jpg"]
+
+
+@pytest.mark.parametrize(
+    "file_path",
+    [
+        "documents/../documents/in.jpg",  # climbs, here back to another file
+        "../../botTOKEN/deleteWebhook",  # out of /file/ to a method of the Bot API
+        "documents/%2e%2e/in.jpg",
+        "http://169.254.169.254/latest/meta-data",
+        "/etc/hostname",  # PTB keeps a path naming a local file as it is
+        "documents/in.jpg?x=1",
+    ],
+)
+async def test_a_telegram_file_path_outside_the_file_url_is_not_fetched(
+    taking: Platforms, kept: Kept, file_path: str
+) -> None:
+    taking.telegram.add_file("in", picture())
+    taking.telegram.add_file("odd", picture())
+    taking.telegram.file_paths["odd"] = file_path.replace("TOKEN", taking.telegram.token)
+    await taking.post_telegram(telegram_photo(("odd", 600)))
+    assert last_telegram_text(taking) == "unavailable"
+    assert taking.telegram.downloads() == []
+
+
 async def test_a_photo_nobody_asked_for_gets_a_kind_answer_and_is_not_downloaded(
     platforms: Platforms,
 ) -> None:
