@@ -393,9 +393,9 @@ async def _roster_csv(runtime: Runtime, clock: FakeClock, actor: StaffActor) -> 
         (actions.POLL_CLOSED, _close_poll),
         (actions.EVENT_CREATED, _create_event),
         (actions.EVENT_CANCELLED, _cancel_event),
-        (actions.ROUTE_CREATED, _load_route),
+        (actions.WATCH_LOADED, _load_route),
         (actions.SHIFT_CANCELLED, _cancel_shift),
-        (actions.BROADCAST_SENT, _broadcast),
+        (actions.BROADCAST_QUEUED, _broadcast),
         (actions.OUTCOME_RECORDED, _outcome),
         (actions.CSV_EXPORTED, _roster_csv),
     ],
@@ -454,3 +454,108 @@ async def test_the_printable_roster_is_scoped_recorded_and_not_for_viewers(
     assert "east通学路" in sheet.text and "west通学路" not in sheet.text
     rows = await AuditRepository(runtime.db).entries(AuditFilter(login="higashi"))
     assert [r.action for r in rows] == [actions.ROSTER_PRINTED, actions.LOGIN]
+
+
+async def test_a_district_account_cannot_take_another_districts_route_over_by_its_key(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    s = runtime.services
+    admin, east = actor_of(runtime, "admin"), actor_of(runtime, "district", EAST)
+    await load_watch(
+        watch_file(WEST, "west"), s.watch, s.pack, runtime.settings, clock.now, "w", actor=admin
+    )
+    # The same key again, now claimed for the east: loading would rewrite the west's route.
+    with pytest.raises(StaffRoleError):
+        await load_watch(
+            watch_file(EAST, "west"), s.watch, s.pack, runtime.settings, clock.now, "w", actor=east
+        )
+    (route,) = await s.watch.routes_by_key(["west"])
+    assert route.district == WEST
+
+
+async def test_a_watch_reload_is_one_audit_row_with_its_counts(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    s = runtime.services
+    east = actor_of(runtime, "district", EAST)
+    two_routes = WatchFile.model_validate(
+        {
+            "routes": [
+                {"id": key, "name": f"{key}通学路", "district": EAST, "meeting_point": "公民館前"}
+                for key in ("east-a", "east-b")
+            ],
+            "shifts": [
+                {"route": key, "date": "2026-11-25", "time": "07:20-08:10", "capacity": 2}
+                for key in ("east-a", "east-b")
+            ],
+        }
+    )
+    await load_watch(
+        two_routes, s.watch, s.pack, runtime.settings, clock.now, "a.yaml", actor=east
+    )
+    raw = two_routes.model_dump(by_alias=True, exclude_none=True)
+    raw["routes"][0]["name"] = {"ja": "新しい名前"}
+    raw["shifts"][1]["capacity"] = 5
+    changed = WatchFile.model_validate(raw)
+    await load_watch(changed, s.watch, s.pack, runtime.settings, clock.now, "b.yaml", actor=east)
+    rows = await AuditRepository(runtime.db).entries(AuditFilter(login=east.login))
+    assert [(r.action, r.object_kind, r.object_id, r.detail) for r in rows] == [
+        (
+            actions.WATCH_LOADED,
+            "watch",
+            "b.yaml",
+            "routes added 0 changed 1; shifts added 0 changed 1 unchanged 1; districts d01",
+        ),
+        (
+            actions.WATCH_LOADED,
+            "watch",
+            "a.yaml",
+            "routes added 2 changed 0; shifts added 2 changed 0 unchanged 0; districts d01",
+        ),
+    ]
+
+
+async def test_a_broadcast_is_recorded_as_queued_with_the_audience_it_was_queued_for(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    from tests.conftest import Resident
+
+    await Resident(runtime, "u1").say("こんにちは")  # one web resident, no district yet
+    east = actor_of(runtime, "district", EAST)
+    notice = NewBroadcast(kind="notice", text_ja="断水のお知らせ", district=None, channel="all")
+    stale_plan = BroadcastPlan({"line": 3, "web": 0}, 3, None, None)  # counted earlier
+    with pytest.raises(StaffRoleError):  # city-wide: not for a district account
+        await queue_notice(
+            runtime.broadcasts, notice, stale_plan, clock.now, force=False, actor=east
+        )
+    admin = actor_of(runtime, "admin")
+    broadcast_id = await queue_notice(
+        runtime.broadcasts, notice, stale_plan, clock.now, force=False, actor=admin
+    )
+    (row,) = await AuditRepository(runtime.db).entries(AuditFilter(login=admin.login))
+    assert (row.action, row.object_id) == ("broadcast.queued", str(broadcast_id))
+    assert row.detail == (
+        "district all channel all audience telegram=0 line=0 web=1 line_cost_estimate=0"
+    )
+
+
+async def test_removing_a_faq_entry_and_dismissing_a_question_are_recorded_at_the_given_time(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    from bot.staff.faq import check_faq, dismiss_unanswered, remove_faq
+    from bot.storage.faq import FaqRepository, UnansweredRepository
+
+    admin = actor_of(runtime, "admin")
+    faq, unanswered = FaqRepository(runtime.db), UnansweredRepository(runtime.db)
+    draft = check_faq(["ごみの日は？"], "月曜日です")
+    entry_id = await faq.add(list(draft.questions), draft.answer_ja, None, None, None, clock.now)
+    await unanswered.record("駐車場は無料？", "ja", clock.now)
+    (question,) = await unanswered.latest()
+    clock.advance(days=3)
+    assert await remove_faq(faq, entry_id, clock.now, actor=admin)
+    assert await dismiss_unanswered(unanswered, question.id, clock.now, actor=admin)
+    rows = await AuditRepository(runtime.db).entries(AuditFilter(login=admin.login))
+    assert [(r.action, r.at) for r in rows] == [
+        (actions.UNANSWERED_DISMISSED, clock.now),
+        (actions.FAQ_REMOVED, clock.now),
+    ]

@@ -76,7 +76,12 @@ def faq_remove(entry_id: int) -> None:
     from bot.staff.faq import remove_faq
 
     async def work(runtime: Runtime) -> bool:
-        return await remove_faq(FaqRepository(runtime.db), entry_id, actor=cli_actor(runtime.db))
+        return await remove_faq(
+            FaqRepository(runtime.db),
+            entry_id,
+            runtime.services.clock(),
+            actor=cli_actor(runtime.db),
+        )
 
     if not run_in_runtime(work):
         raise ChiikiError(f"no FAQ entry {entry_id} (see chiiki faq list)")

@@ -11,7 +11,7 @@ from bot.content import Catalog, Pack
 from bot.content.readings import add_readings
 from bot.errors import ChiikiError
 from bot.staff.actor import StaffActor
-from bot.staff.audit import BROADCAST_SENT, record
+from bot.staff.audit import BROADCAST_QUEUED, record
 from bot.staff.districts import unknown_district
 from bot.staff.roles import require_change
 from bot.storage.broadcasts import PUSH_CHANNELS, BroadcastRepository, NewBroadcast
@@ -131,15 +131,19 @@ async def queue_notice(
     if plan.exceeds_quota and not force:
         raise OverQuotaError(plan)
     broadcast_id = await broadcasts.create(notice, now)
-    audience = " ".join(f"{channel}={count}" for channel, count in sorted(plan.audience.items()))
+    # Queued, not sent: the workers send it row by row afterwards (the broadcast's page shows
+    # how far). The audience is counted from the rows written, which may differ a little from
+    # the plan staff saw; LINE counts one message per recipient, hence the cost estimate.
+    queued = await broadcasts.queued(broadcast_id)
+    audience = " ".join(f"{channel}={queued.get(channel, 0)}" for channel in notice.channels())
     await record(
         actor,
-        BROADCAST_SENT,
+        BROADCAST_QUEUED,
         now,
         "broadcast",
         broadcast_id,
-        f"district {notice.district or 'all'} channel {notice.channel} {audience}"
-        f" line_cost={plan.line_cost}" + (" forced" if force else ""),
+        f"district {notice.district or 'all'} channel {notice.channel} audience {audience}"
+        f" line_cost_estimate={queued.get('line', 0)}" + (" forced" if force else ""),
     )
     return broadcast_id
 

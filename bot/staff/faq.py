@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from bot.errors import ChiikiError
@@ -201,23 +201,25 @@ async def answer_unanswered(
     return entry_id
 
 
-async def remove_faq(faq: FaqRepository, entry_id: int, *, actor: StaffActor) -> bool:
+async def remove_faq(
+    faq: FaqRepository, entry_id: int, now: datetime, *, actor: StaffActor
+) -> bool:
     """False when there is no such entry (removed meanwhile, or never there)."""
     require_change(actor, None)
     removed = await faq.remove(entry_id)
     if removed:
-        await record(actor, FAQ_REMOVED, datetime.now(UTC), "faq", entry_id)
+        await record(actor, FAQ_REMOVED, now, "faq", entry_id)
     return removed
 
 
 async def dismiss_unanswered(
-    unanswered: UnansweredRepository, question_id: int, *, actor: StaffActor
+    unanswered: UnansweredRepository, question_id: int, now: datetime, *, actor: StaffActor
 ) -> bool:
     """Take a question (and its repeats) off the unanswered list without answering it."""
     require_change(actor, None)
     dismissed = await unanswered.dismiss(question_id)
     if dismissed:
-        await record(actor, UNANSWERED_DISMISSED, datetime.now(UTC), "unanswered", question_id)
+        await record(actor, UNANSWERED_DISMISSED, now, "unanswered", question_id)
     return dismissed
 
 

@@ -21,7 +21,7 @@ from bot.content import Pack
 from bot.errors import ChiikiError
 from bot.notices import Notices
 from bot.staff.actor import StaffActor
-from bot.staff.audit import CSV_EXPORTED, ROSTER_PRINTED, ROUTE_CREATED, SHIFT_CANCELLED, record
+from bot.staff.audit import CSV_EXPORTED, ROSTER_PRINTED, SHIFT_CANCELLED, WATCH_LOADED, record
 from bot.staff.csv_export import Cell, csv_text
 from bot.staff.districts import unknown_district
 from bot.staff.files import StaffSpec, japanese_only, load_yaml_model, parse_yaml_model
@@ -32,6 +32,7 @@ from bot.storage.watch import (
     NewShift,
     ReminderTimes,
     RosterLine,
+    Route,
     WatchRepository,
 )
 
@@ -188,17 +189,42 @@ async def load_watch(
     *,
     actor: StaffActor,
 ) -> LoadResult:
-    """Store a checked watch file's routes and shifts, with their reminders."""
+    """Store a checked watch file's routes and shifts, with their reminders; one audit row
+    for the whole load, with its counts."""
     routes, shifts = plan_load(spec, pack, settings.tz, source)
+    stored = {r.key: r for r in await watch.routes_by_key([r.key for r in routes])}
     for route in routes:
         require_change(actor, route.district)
+        if route.key in stored:  # a stored key is rewritten: its present district decides too
+            require_change(actor, stored[route.key].district)
     times = reminder_times(settings.tz, settings.watch_evening_time, settings.watch_hour_reminder)
     result = await watch.load(routes, shifts, now, times)
-    for route in routes:
-        await record(
-            actor, ROUTE_CREATED, now, "route", route.key, f"district {route.district or 'all'}"
-        )
+    changed = sum(1 for r in routes if r.key in stored and _as_new(stored[r.key]) != r)
+    districts = ",".join(sorted({r.district or "all" for r in routes}))
+    await record(
+        actor,
+        WATCH_LOADED,
+        now,
+        "watch",
+        source[:60],
+        f"routes added {result.routes_added} changed {changed}; shifts added"
+        f" {result.shifts_added} changed {result.shifts_changed} unchanged {result.unchanged};"
+        f" districts {districts}",
+    )
     return result
+
+
+def _as_new(route: Route) -> NewRoute:
+    return NewRoute(
+        route.key,
+        route.name_ja,
+        route.name_en,
+        route.district,
+        route.meeting_point_ja,
+        route.meeting_point_en,
+        route.note_ja,
+        route.note_en,
+    )
 
 
 async def cancel_shift(

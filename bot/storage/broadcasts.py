@@ -120,6 +120,15 @@ class BroadcastRepository:
                 conn, broadcast, now, DISTRICT_AUDIENCE, (broadcast.district, broadcast.district)
             )
 
+    async def queued(self, broadcast_id: int) -> dict[str, int]:
+        """A broadcast's outbox rows per channel: whom it was queued for (rows are only ever
+        written with the broadcast, so this is its audience as queued)."""
+        rows = await self._db.fetch_all(
+            "SELECT channel, count(*) FROM outbox WHERE broadcast_id = ? GROUP BY channel",
+            (broadcast_id,),
+        )
+        return {row[0]: int(row[1]) for row in rows}
+
     async def create_for(
         self, broadcast: NewBroadcast, resident_ids: list[int], now: datetime
     ) -> int:

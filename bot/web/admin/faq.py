@@ -194,7 +194,7 @@ class FaqPages(FeaturePages):
     async def remove(self, page: Page) -> Response:
         entry_id = _path_number(page, "entry_id")
         faq = FaqRepository(page.runtime.db)
-        if not entry_id or not await remove_faq(faq, entry_id, actor=page.actor):
+        if not entry_id or not await remove_faq(faq, entry_id, page.now, actor=page.actor):
             return self.missing(page)
         _answerer_changed(page)
         return see("/admin/faq")
@@ -226,7 +226,7 @@ class FaqPages(FeaturePages):
         repository = UnansweredRepository(page.runtime.db)
         question_id = _path_number(page, "question_id")
         if not question_id or not await dismiss_unanswered(
-            repository, question_id, actor=page.actor
+            repository, question_id, page.now, actor=page.actor
         ):
             return self.missing(page)
         # Back to the page it was on, or the last one if that page is now gone.
