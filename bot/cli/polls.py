@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from bot.cli.output import cell, echo
 from bot.cli.startup import deliver_with_progress, friendly_errors, run_in_runtime
 from bot.staff.actor import cli_actor
 
@@ -43,9 +44,9 @@ def poll_create(file: Path) -> None:
             services.notices,
             actor=cli_actor(runtime.db),
         )
-        click.echo(f"created poll {poll_id}: {spec.question.ja}")
+        echo(f"created poll {poll_id}: {spec.question.ja}")
         if broadcast_id is not None:
-            click.echo("announcing it")
+            echo("announcing it")
             await deliver_with_progress(runtime, broadcast_id)
 
     run_in_runtime(work)
@@ -56,7 +57,6 @@ def poll_create(file: Path) -> None:
 def poll_list() -> None:
     """Every poll with its state and number of answers."""
     from rich.console import Console
-    from rich.markup import escape
     from rich.table import Table
 
     from bot.staff.polls import list_polls
@@ -67,9 +67,9 @@ def poll_list() -> None:
         for item, ballots in await list_polls(runtime.services.polls, actor=cli_actor(runtime.db)):
             table.add_row(
                 str(item.id),
-                escape(item.question_ja),
+                cell(item.question_ja),
                 "multiple" if item.multiple else "single",
-                escape(item.district or "all"),
+                cell(item.district or "all"),
                 item.closes_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
                 "open" if item.is_open(now) else "closed",
                 str(ballots),
@@ -93,9 +93,9 @@ def poll_close(poll_id: int) -> None:
         )
 
     if not run_in_runtime(work):
-        click.echo(f"chiiki: poll {poll_id} does not exist or is already closed", err=True)
+        echo(f"chiiki: poll {poll_id} does not exist or is already closed", err=True)
         sys.exit(1)
-    click.echo(f"closed poll {poll_id}")
+    echo(f"closed poll {poll_id}")
 
 
 @poll.command("results")
@@ -133,9 +133,9 @@ def poll_results(poll_id: int, as_csv: bool) -> None:
 
     output = run_in_runtime(work)
     if output is None:
-        click.echo(f"chiiki: no poll {poll_id}", err=True)
+        echo(f"chiiki: no poll {poll_id}", err=True)
         sys.exit(1)
-    click.echo(output, nl=not as_csv)
+    echo(output, nl=not as_csv)
 
 
 @poll.command("comments")
@@ -148,7 +148,7 @@ def poll_comments(poll_id: int) -> None:
         return await runtime.services.polls.comments(poll_id)
 
     for comment in run_in_runtime(work):
-        click.echo(f"- {comment}")
+        echo(f"- {comment}")
 
 
 def _votes(pairs: tuple[str, ...]) -> dict[int, int]:
@@ -200,12 +200,12 @@ def poll_paper(
 
     recorded = run_in_runtime(work)
     if recorded is None:
-        click.echo(f"chiiki: no poll {poll_id}", err=True)
+        echo(f"chiiki: no poll {poll_id}", err=True)
         sys.exit(1)
     entry = recorded.entry
     counts = ", ".join(f"{p}={v}" for p, v in sorted(entry.votes.items()))
     replaced = " (replaces your earlier entry)" if recorded.earlier else ""
-    click.echo(
+    echo(
         f"poll {poll_id}, district {district or 'none'}: {entry.ballots} paper ballots"
         f" ({counts}){replaced}"
     )
@@ -217,7 +217,6 @@ def poll_paper(
 def poll_paper_entries(poll_id: int) -> None:
     """Every staff member's paper ballot entries for the poll."""
     from rich.console import Console
-    from rich.markup import escape
     from rich.table import Table
 
     from bot.staff.paper_ballots import paper_entries
@@ -234,8 +233,8 @@ def poll_paper_entries(poll_id: int) -> None:
         )
         for e in entries:
             table.add_row(
-                escape(e.entered_by),
-                escape(e.district or "none"),
+                cell(e.entered_by),
+                cell(e.district or "none"),
                 str(e.ballots),
                 *(str(e.votes.get(c.position, 0)) for c in item.choices),
                 e.entered_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
@@ -244,6 +243,6 @@ def poll_paper_entries(poll_id: int) -> None:
 
     table = run_in_runtime(work)
     if table is None:
-        click.echo(f"chiiki: no poll {poll_id}", err=True)
+        echo(f"chiiki: no poll {poll_id}", err=True)
         sys.exit(1)
     Console().print(table)
