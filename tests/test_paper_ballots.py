@@ -32,7 +32,7 @@ from bot.storage.paper_ballots import PaperEntry
 from bot.storage.staff import StaffRepository
 from bot.web import build_web_app
 from tests.admin_helpers import STAFF_PASSWORD, log_in, post_form
-from tests.conftest import FakeClock, make_settings
+from tests.conftest import FakeClock, Resident, make_settings
 from tests.databases import INTEGRITY_ERRORS, database_for
 from tests.test_polls import poll_spec
 
@@ -444,3 +444,19 @@ def test_the_paper_command_enters_corrects_and_lists(tmp_path: Path) -> None:
     assert listed.exit_code == 0 and "none" in listed.output and " 4 " in listed.output
     log = runner.invoke(main, ["audit"], env={**env, "COLUMNS": "300"}).output
     assert log.count("poll.paper_ballots") == 2
+
+
+async def test_residents_see_the_total_and_that_it_includes_paper_ballots(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    poll_id = await new_poll(runtime, clock)
+    resident = Resident(runtime)
+    await resident.say("/polls")
+    await resident.tap_card("1. 防災訓練はいつがよいですか")
+    await resident.tap("日曜")
+    assert "（回答 1件）" in resident.text() and "紙・窓口" not in resident.text()
+    await enter(runtime, clock, actor_of(runtime, "kanri"), poll_id, EAST, 5, {2: 3, 3: 2})
+    await resident.tap("グラフで見る")
+    (reply,) = resident.last
+    assert reply.chart is not None and dict(reply.chart.bars)["日曜"] == 4
+    assert "（回答 6件）" in reply.text and "（うち 紙・窓口での回答 5件）" in reply.text

@@ -37,7 +37,11 @@ class OverviewPages(FeaturePages):
             services.watch, page.now, page.now + timedelta(days=7), None, actor=page.actor
         )
         polls = [
-            (poll, (await services.polls.tally(poll.id)).ballots)
+            (
+                poll,
+                (await services.polls.tally(poll.id)).ballots
+                + (await services.polls.paper.tally(poll.id)).ballots,
+            )
             for poll in await services.polls.open_for(None, page.now)
         ]
         return self.render(
