@@ -42,8 +42,24 @@ def content_check() -> None:
     show_default=True,
     help="Where questions_<pack>.yaml are.",
 )
+@click.option(
+    "--set",
+    "question_set",
+    type=click.Choice(["questions", "heldout"]),
+    default="questions",
+    show_default=True,
+    help="The evaluation set, or the held-out one (heldout_<pack>.yaml).",
+)
+@click.option(
+    "--misses-of",
+    "half",
+    type=click.Choice(["all", "dev", "none"]),
+    default="all",
+    show_default=True,
+    help="Whose misses to print: all, the dev half's only (the test half stays unread), none.",
+)
 @friendly_errors
-def content_eval(packs: tuple[str, ...], folder: Path) -> None:
+def content_eval(packs: tuple[str, ...], folder: Path, question_set: str, half: str) -> None:
     """Score the answerer on the evaluation questions: per group, then every miss."""
     from bot.answerer import build_answerer
     from bot.answerer.evaluation import describe, evaluate, load_questions
@@ -51,7 +67,7 @@ def content_eval(packs: tuple[str, ...], folder: Path) -> None:
 
     settings = command_settings()
     for name in packs or list_packs(settings.content_dir):
-        path = folder / f"questions_{name}.yaml"
+        path = folder / f"{question_set}_{name}.yaml"
         if not path.is_file():
             click.echo(f"{name}: no {path}", err=True)
             continue
@@ -62,7 +78,8 @@ def content_eval(packs: tuple[str, ...], folder: Path) -> None:
         questions = load_questions(path)
         report = evaluate(answerer, questions)
         click.echo(f"== {name}: {len(questions)} questions")
-        for line in describe(report):
+        halves = {"all": None, "dev": {"dev"}, "none": set()}[half]
+        for line in describe(report, halves):
             click.echo(line)
 
 

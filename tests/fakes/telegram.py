@@ -45,6 +45,10 @@ class FakeTelegram:
     files: dict[str, HostedFile] = field(default_factory=dict)
     declare_file_sizes: bool = True  # getFile's file_size (Telegram may leave it out)
     send_file_lengths: bool = True  # the download's Content-Length
+    # getFile's file_path for a file_id, when not documents/<id>.jpg (a hostile or broken one).
+    file_paths: dict[str, str] = field(default_factory=dict)
+    # The download of a file_id answered with a 302 to this URL instead of its bytes.
+    redirects: dict[str, str] = field(default_factory=dict)
     _recent: deque[float] = field(default_factory=deque)
     _message_id: int = 0
 
@@ -70,6 +74,8 @@ class FakeTelegram:
         file_id = path.removeprefix("documents/").removesuffix(".jpg")
         if request.path_params["token"] != self.token or file_id not in self.files:
             return _error(404, "Not Found")
+        if file_id in self.redirects:
+            return Response(status_code=302, headers={"location": self.redirects[file_id]})
         return self.files[file_id].response(request, "image/jpeg", self.send_file_lengths)
 
     def sent(self, method: str) -> list[dict[str, Any]]:
@@ -171,7 +177,7 @@ class FakeTelegram:
         result: dict[str, Any] = {
             "file_id": file_id,
             "file_unique_id": f"u-{file_id}",
-            "file_path": f"documents/{file_id}.jpg",
+            "file_path": self.file_paths.get(file_id, f"documents/{file_id}.jpg"),
         }
         if self.declare_file_sizes:
             result["file_size"] = self.files[file_id].size
