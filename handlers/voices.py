@@ -16,6 +16,7 @@ from datetime import timedelta
 from bot.core import Attachment, AttachmentKind, Card, Choice, Reply
 from bot.core.choices import encode_choice, parse_number
 from bot.core.commands import VOICE
+from bot.core.text import normalize_input
 from bot.errors import AttachmentError
 from bot.images import NotAPhotoError, clean_photo
 from bot.storage.voices import (
@@ -125,7 +126,9 @@ async def receive_place(request: Request, ctx: HandlerContext) -> list[Reply]:
     pins = [a.location for a in request.attachments if a.location is not None]
     if pins:
         pin = pins[0]
-        named = " ".join((pin.title or pin.address or "").split())[:MAX_PLACE_CHARS] or None
+        # The platform's place name, cleaned like typed text (no ESC, no U+202E for staff).
+        named = normalize_input(" ".join((pin.title or pin.address or "").split()))
+        named = named[:MAX_PLACE_CHARS] or None
         place = {"place": named, "lat": pin.latitude, "lon": pin.longitude}
         return await _ask_photo(ctx, {**request.state.data, **place})
     name = " ".join(request.text.split())
