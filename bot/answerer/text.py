@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot import japanese
+from bot.answerer.romaji import is_romaji, spell_in_kana
 
 KIND_WEIGHTS = {"w": 1.0, "r": 0.6, "b": 0.25, "s": 0.2}
 
@@ -211,7 +212,11 @@ def analyse_text(text: str, synonyms: Synonyms = NO_SYNONYMS) -> Analysis:
     and its content words. A quoted word (「お互いさま」という言葉) is what is asked about:
     its words count twice."""
     quoted = " ".join(QUOTED.findall(text))
-    cleaned = synonyms.apply(strip_filler(normalise(f"{text} {quoted}" if quoted else text)))
+    folded = normalise(f"{text} {quoted}" if quoted else text)
+    # Romaji: its own spellings first (entaku kaigi → 円卓会議), the rest read as kana.
+    if is_romaji(folded):
+        folded = " ".join(spell_in_kana(word) for word in synonyms.apply(folded).split())
+    cleaned = synonyms.apply(strip_filler(folded))
     found: dict[str, float] = {}
     units: list[Unit] = []
 
