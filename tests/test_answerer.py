@@ -509,3 +509,15 @@ def test_japanese_in_romaji_finds_its_topic_and_is_answered_in_english(
     answer = {"tomioka": tomioka, "matsumoto": matsumoto}[pack].answer(question)
     assert answer.outcome is Outcome.ANSWERED and answer.topic == topic
     assert answer.language == "en"
+
+
+def test_in_a_long_letter_the_sentence_that_asks_is_answered(tomioka: Answerer) -> None:
+    news = (
+        "先週は娘が前橋から孫を連れて帰ってきて、にぎやかに過ごしました。"
+        "畑のねぎもよく育ち、近所に少しずつ配っております。"
+        "膝が痛むので、このごろは遠くまで歩けなくなりました。"
+    )
+    answer = tomioka.answer(news + "円卓会議に出てみたいのですが、どうすればいいでしょうか。")
+    assert answer.topics[0] in ("faq:round-table-join", "system:round-table")
+    # News alone asks nothing: it is not answered with whatever it happens to mention.
+    assert tomioka.answer(news).outcome is Outcome.UNKNOWN

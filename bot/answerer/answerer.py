@@ -57,6 +57,11 @@ QUOTED_MARGIN = 0.15
 _KANA_ONLY = re.compile(r"[\u3040-\u309f\u30fc\s\W\d]*")
 # How many recent questions keep their answer (a few hundred kB).
 ANSWERS_KEPT = 4096
+# A message this long is a letter: news of the family, then the question. Its sentences that
+# ask something are decided one by one, so that the rest (孫が東京の大学に…) does not drown it.
+LONG_MESSAGE = 80
+_SENTENCE_END = re.compile(r"(?<=[。！？!?\n])")
+_ASKS = re.compile(r"(か|の|かね|かな|たい|たいです|ください|下さい|教えて|って|[?？])[\s。!！]*$")
 
 
 # Said longer or softer, a greeting is the same one: おはよー, こんにちは〜, ありがとね.
@@ -196,6 +201,12 @@ class Answerer:
         self._answers = OrderedDict()
 
     def _decide(self, text: str, language: str) -> Answer:
+        if len(text) > LONG_MESSAGE:
+            sentences = [part for part in _SENTENCE_END.split(text) if part.strip()]
+            asking = [sentence for sentence in sentences if _ASKS.search(sentence)]
+            if asking and len(asking) < len(sentences):
+                answers = [self._decide(sentence, language) for sentence in asking]
+                return max(answers, key=lambda a: (a.outcome is not Outcome.UNKNOWN, a.score))
         key = _greeting_key(text)
         greeting = self._greetings.get(key) or self._greetings.get(_SOFT_ENDING.sub("", key))
         if greeting is None and _pictures_only(text):
