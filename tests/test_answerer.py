@@ -521,3 +521,9 @@ def test_in_a_long_letter_the_sentence_that_asks_is_answered(tomioka: Answerer) 
     assert answer.topics[0] in ("faq:round-table-join", "system:round-table")
     # News alone asks nothing: it is not answered with whatever it happens to mention.
     assert tomioka.answer(news).outcome is Outcome.UNKNOWN
+
+
+def test_a_sentence_typed_in_half_width_katakana_is_read_like_kana(tomioka: Answerer) -> None:
+    answer = tomioka.answer("ｴﾝﾀｸｶｲｷﾞﾊﾄﾞｺﾃﾞﾔﾙﾉ")
+    assert answer.outcome is not Outcome.UNKNOWN
+    assert answer.topics[0] in ("system:round-table", "faq:round-table-where")

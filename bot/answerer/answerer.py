@@ -64,6 +64,12 @@ _SENTENCE_END = re.compile(r"(?<=[。！？!?\n])")
 _ASKS = re.compile(r"(か|の|かね|かな|たい|たいです|ください|下さい|教えて|って|[?？])[\s。!！]*$")
 
 
+# A whole sentence in katakana (old phones type ｴﾝﾀｸｶｲｷﾞｯﾃﾅﾆ) is read as kana-only, like the
+# same sentence in hiragana; a short one is more likely one word (アンケート, ボランティア).
+_KATAKANA_SENTENCE = re.compile(r"[\u30a0-\u30ff\s\W\d]{7,}")
+_KATAKANA_TO_HIRAGANA = {code: code - 0x60 for code in range(ord("ァ"), ord("ヶ") + 1)}
+
+
 # Said longer or softer, a greeting is the same one: おはよー, こんにちは〜, ありがとね.
 _DRAWN_OUT = re.compile(r"[ー〜~っッ]+")
 _SOFT_ENDING = re.compile(r"(?<=..)[ねよなぁぃぅぇぉ]+$")
@@ -213,6 +219,9 @@ class Answerer:
             greeting = PICTURES_ONLY
         if greeting is not None:
             return Answer(Outcome.UNKNOWN, (), language, greeting=greeting)
+        katakana = unicodedata.normalize("NFKC", text)
+        if _KATAKANA_SENTENCE.fullmatch(katakana) and not self._exact.get(fold_keyword(text)):
+            text = katakana.translate(_KATAKANA_TO_HIRAGANA)
         named = self._named_exactly(text)
         if named is not None:
             # 「地域を知ろう」ってどういう意味? / What does "get to know your community" mean?
