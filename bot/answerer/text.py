@@ -54,9 +54,14 @@ STOP_WORDS = frozenset(
 # Phrases stripped before analysis: they ask, they do not say what about.
 _FILLER = re.compile(
     r"(について|に関して|に就いて|ってなに|ってなん|って何|というのは|っていうのは|とはなに|とは何|とは|とわ$|"
-    r"を?教えて(ください|下さい|くれ|ほしい|欲しい)?|を?知りたい(です)?|"
+    # How to be told is not what about (わかりやすく教えて asks about the topic, not for easy
+    # Japanese); an apology or a polite request before the question says nothing either.
+    r"(わかりやすく|分かりやすく|かんたんに|簡単に|詳しく|くわしく)(教えて|おしえて|説明して)|"
+    r"すみません|すいません|恐れ入りますが|失礼ですが|"
+    r"を?教えて(くださいませ|ください|下さい|くれ|ほしい|欲しい)?|を?知りたい(です)?|"
+    r"(て|で)(いただけ|頂け|もらえ)(ませんでしょうか|ませんか|ますか|ないか)|"
     r"(ですか|ますか|でしょうか|ますでしょうか|かな|なの|のか)$|"
-    r"ください|下さい|お願いします|おねがいします|お願い|おねがい)"
+    r"くださいませ|ください|下さい|お願いします|おねがいします|お願い|おねがい)"
 )
 _PUNCTUATION = re.compile(r"[^\w]+")
 _ASCII_WORD = re.compile(r"[a-z][a-z0-9']*")
@@ -216,7 +221,8 @@ def analyse_text(text: str, synonyms: Synonyms = NO_SYNONYMS) -> Analysis:
     # Romaji: its own spellings first (entaku kaigi → 円卓会議), the rest read as kana.
     if is_romaji(folded):
         folded = " ".join(spell_in_kana(word) for word in synonyms.apply(folded).split())
-    cleaned = synonyms.apply(strip_filler(folded))
+    # Synonyms first as well: a word may end where a filler starts (あんけーと|は → あんけー).
+    cleaned = synonyms.apply(strip_filler(synonyms.apply(folded)))
     found: dict[str, float] = {}
     units: list[Unit] = []
 
