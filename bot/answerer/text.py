@@ -66,6 +66,7 @@ _FILLER = re.compile(
 _PUNCTUATION = re.compile(r"[^\w]+")
 _ASCII_WORD = re.compile(r"[a-z][a-z0-9']*")
 _LATIN = re.compile(r"[a-z]")
+_KANJI = re.compile(r"[\u4e00-\u9fff々]")
 _KANA_OFFSET = ord("ァ") - ord("ぁ")
 
 
@@ -197,6 +198,9 @@ class Unit:
     bigrams: tuple[str, ...]
     place: bool = False
     noun: bool = False  # a Japanese noun (名詞): what a question is about, more than its verbs
+    # Written in two kanji or more: a word in its own right (芋煮会), not a typo or a kana
+    # spelling of a known one, whatever bigrams its reading shares.
+    written: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,6 +267,7 @@ def analyse_text(text: str, synonyms: Synonyms = NO_SYNONYMS) -> Analysis:
                     tuple(f"b:{b}" for b in _bigrams(reading)),
                     morpheme.place,
                     morpheme.part_of_speech == "名詞",
+                    len(_KANJI.findall(morpheme.surface)) >= 2,
                 )
             )
         for bigram in _bigrams("".join(surfaces)):
