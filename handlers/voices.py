@@ -9,7 +9,6 @@ they confirm; nothing of it is logged.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import logging
 from datetime import timedelta
@@ -17,8 +16,9 @@ from datetime import timedelta
 from bot.core import Attachment, AttachmentKind, Card, Choice, Reply
 from bot.core.choices import encode_choice, parse_number
 from bot.core.commands import VOICE
+from bot.core.text import normalize_input
 from bot.errors import AttachmentError
-from bot.images import NotAPhotoError, photo_media_type, strip_exif
+from bot.images import NotAPhotoError, clean_photo
 from bot.storage.voices import (
     MAX_PLACE_CHARS,
     MAX_VOICE_CHARS,
@@ -126,7 +126,9 @@ async def receive_place(request: Request, ctx: HandlerContext) -> list[Reply]:
     pins = [a.location for a in request.attachments if a.location is not None]
     if pins:
         pin = pins[0]
-        named = " ".join((pin.title or pin.address or "").split())[:MAX_PLACE_CHARS] or None
+        # The platform's place name, cleaned like typed text (no ESC, no U+202E for staff).
+        named = normalize_input(" ".join((pin.title or pin.address or "").split()))
+        named = named[:MAX_PLACE_CHARS] or None
         place = {"place": named, "lat": pin.latitude, "lon": pin.longitude}
         return await _ask_photo(ctx, {**request.state.data, **place})
     name = " ".join(request.text.split())
@@ -168,9 +170,7 @@ async def receive_photo(request: Request, ctx: HandlerContext) -> list[Reply]:
 
 async def _clean_photo(attachment: Attachment) -> tuple[str, bytes] | None:
     try:
-        raw = await attachment.fetch(MAX_PHOTO_BYTES)
-        media_type = await asyncio.to_thread(photo_media_type, raw)
-        return media_type, await asyncio.to_thread(strip_exif, raw)
+        return await clean_photo(await attachment.fetch(MAX_PHOTO_BYTES))
     except (AttachmentError, NotAPhotoError) as exc:
         logger.info("a voice's photo was refused: %s", type(exc).__name__)
         return None

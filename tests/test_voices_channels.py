@@ -124,3 +124,21 @@ async def test_a_line_text_voice_with_a_line_location(
     (voice,) = await voices_of(platforms).search()
     assert voice.kind is VoiceKind.QUESTION and voice.place.name == "富岡市役所"
     assert voice.place.latitude == 36.2597
+
+
+async def test_a_pins_place_name_reaches_staff_without_control_characters(
+    platforms: Platforms,
+) -> None:
+    """A venue's title is the sender's own text: no ESC for a terminal, no U+202E for staff."""
+    await platforms.post_telegram(telegram_text("/voice"))
+    await platforms.post_telegram(telegram_callback("vkind:problem"))
+    await platforms.post_telegram(telegram_text("街灯が消えています"))
+    point = {"latitude": 36.2551, "longitude": 138.8889}
+    venue = {"location": point, "title": "公園\x1b]52;c;ZXZpbA==\x07\u202enimda", "address": "x"}
+    await platforms.post_telegram(telegram_message(location=point, venue=venue))
+    await platforms.post_telegram(telegram_callback("vnophoto"))
+    await platforms.post_telegram(telegram_callback("vcontact:no"))
+    await platforms.post_telegram(telegram_callback("vsend"))
+    (voice,) = await voices_of(platforms).search()
+    assert voice.place.name is not None and voice.place.name.startswith("公園")
+    assert not any(ch in voice.place.name for ch in "\x1b\x07\u202e"), voice.place.name

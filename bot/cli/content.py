@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from bot.cli.output import echo
 from bot.cli.startup import command_settings, friendly_errors
 from bot.config import PROJECT_ROOT
 
@@ -26,10 +27,10 @@ def content_check() -> None:
     settings = command_settings()
     problems = check_packs(settings.content_dir)
     for problem in problems:
-        click.echo(problem, err=True)
+        echo(problem, err=True)
     if problems:
         sys.exit(1)
-    click.echo("ok: " + ", ".join(list_packs(settings.content_dir)) + " and the message catalog")
+    echo("ok: " + ", ".join(list_packs(settings.content_dir)) + " and the message catalog")
 
 
 @content.command("eval")
@@ -69,7 +70,7 @@ def content_eval(packs: tuple[str, ...], folder: Path, question_set: str, half: 
     for name in packs or list_packs(settings.content_dir):
         path = folder / f"{question_set}_{name}.yaml"
         if not path.is_file():
-            click.echo(f"{name}: no {path}", err=True)
+            echo(f"{name}: no {path}", err=True)
             continue
         pack = load_pack(settings.content_dir, name)
         answerer = build_answerer(
@@ -77,10 +78,10 @@ def content_eval(packs: tuple[str, ...], folder: Path, question_set: str, half: 
         )
         questions = load_questions(path)
         report = evaluate(answerer, questions)
-        click.echo(f"== {name}: {len(questions)} questions")
+        echo(f"== {name}: {len(questions)} questions")
         halves = {"all": None, "dev": {"dev"}, "none": set()}[half]
         for line in describe(report, halves):
-            click.echo(line)
+            echo(line)
 
 
 @content.command("list")
@@ -90,4 +91,4 @@ def content_list() -> None:
     from bot.content import list_packs
 
     for name in list_packs(command_settings().content_dir):
-        click.echo(name)
+        echo(name)
