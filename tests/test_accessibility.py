@@ -158,6 +158,14 @@ async def test_every_dashboard_page_passes_axe_at_both_widths(
         await page.get_by_role("button", name="申し込む", exact=True).click()
         await expect(page.locator("#name-error")).to_be_visible()
         await check(page, f"{width} counter sign-up with an error", found)
+        # A voice declined without a reason: the error is the reason field's description.
+        await page.goto(f"{base}/admin/voices/{ids['voice']}")
+        await page.locator("select[name=state]").select_option(label="対応しない")
+        await page.get_by_role("button", name="状態を変更").click()
+        await check(page, f"{width} voice form with an error", found)
+        await expect(
+            page.get_by_role("textbox", name="理由（対応しないとき。住民に届きます）")
+        ).to_have_accessible_description("対応しない理由を入力してください。")
         await page.goto(f"{base}/admin/broadcasts")
         await page.get_by_label("本文（日本語）").fill("12月5日は断水があります。")
         await page.get_by_role("button", name="送信先と件数を確認").click()
@@ -191,6 +199,20 @@ async def test_the_web_chat_passes_axe_at_both_widths(
             await page.get_by_role("button", name="送信").click()
             await expect(page.locator("#log")).to_contain_text(shown)
             await check(page, f"{width} {said}", found, CHAT_RULES)
+        # 地域の声 up to its photo step: the photo button is named, and the keyboard reaches it
+        # first after the answer (which takes focus) and opens the picker.
+        await page.get_by_role("textbox").fill("声を届ける")
+        await page.get_by_role("button", name="送信").click()
+        await page.get_by_role("button", name="困りごと・危険な場所").click()
+        await page.get_by_role("textbox").fill("街灯が消えています")
+        await page.get_by_role("button", name="送信").click()
+        await page.get_by_role("button", name="場所なし").last.click()
+        await expect(page.get_by_role("button", name="写真を選ぶ")).to_be_visible()
+        await check(page, f"{width} voice photo step", found, CHAT_RULES)
+        await page.keyboard.press("Tab")
+        await expect(page.get_by_role("button", name="写真を選ぶ")).to_be_focused()
+        async with page.expect_file_chooser():
+            await page.keyboard.press("Enter")
         await context.close()
     assert not found, report(found)
 
