@@ -225,8 +225,8 @@ def analyse_text(text: str, synonyms: Synonyms = NO_SYNONYMS) -> Analysis:
     # Romaji: its own spellings first (entaku kaigi → 円卓会議), the rest read as kana.
     if is_romaji(folded):
         folded = " ".join(spell_in_kana(word) for word in synonyms.apply(folded).split())
-    # Synonyms first as well: a word may end where a filler starts (あんけーと|は → あんけー).
-    cleaned = synonyms.apply(strip_filler(synonyms.apply(folded)))
+    # Synonyms before fillers: a word may end where a filler starts (あんけーと|は → あんけー).
+    cleaned = strip_filler(synonyms.apply(folded))
     found: dict[str, float] = {}
     units: list[Unit] = []
 
