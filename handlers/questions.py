@@ -36,6 +36,8 @@ GREETING_REPLIES = {
     "morning": "greeting.morning",
     "evening": "greeting.evening",
     "thanks": "greeting.thanks",
+    "ok": "greeting.ok",
+    "bye": "greeting.bye",
 }
 
 

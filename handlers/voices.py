@@ -9,16 +9,17 @@ they confirm; nothing of it is logged.
 
 from __future__ import annotations
 
-import asyncio
 import base64
+import dataclasses
 import logging
 from datetime import timedelta
 
-from bot.core import Attachment, AttachmentKind, Card, Choice, Reply
+from bot.core import Ask, Attachment, AttachmentKind, Card, Channel, Choice, Reply
 from bot.core.choices import encode_choice, parse_number
 from bot.core.commands import VOICE
+from bot.core.text import normalize_input
 from bot.errors import AttachmentError
-from bot.images import NotAPhotoError, photo_media_type, strip_exif
+from bot.images import NotAPhotoError, clean_photo
 from bot.storage.voices import (
     MAX_PLACE_CHARS,
     MAX_VOICE_CHARS,
@@ -59,6 +60,8 @@ CARD_CHARS = 200
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
 PLACE_KINDS = frozenset({AttachmentKind.LOCATION})
 PHOTO_KINDS = frozenset({AttachmentKind.PHOTO})
+# Where a resident can send a map pin; elsewhere (the web chat, the console) a place is typed.
+PIN_CHANNELS = frozenset({Channel.LINE, Channel.TELEGRAM})
 
 logger = logging.getLogger(__name__)
 
@@ -111,13 +114,19 @@ async def receive_text(request: Request, ctx: HandlerContext) -> list[Reply]:
     assert request.state is not None
     # The dispatcher refuses anything longer than MAX_INPUT_CHARS (the same 1,000) before this.
     data = {**request.state.data, "text": request.text[:MAX_VOICE_CHARS]}
-    return await _ask_place(ctx, data)
+    return await _ask_place(ctx, data, request.message.channel)
 
 
-async def _ask_place(ctx: HandlerContext, data: dict[str, object]) -> list[Reply]:
+async def _ask_place(
+    ctx: HandlerContext, data: dict[str, object], channel: Channel
+) -> list[Reply]:
     await ctx.services.conversations.enter(ctx.resident.id, PLACING, ctx.now + STATE_TTL, data)
     skip = Choice(ctx.t("voices.no_place"), SKIP_PLACE_CHOICE)
-    return [Reply(ctx.t("voices.ask_place"), (skip, back_to_menu(ctx)))]
+    if channel not in PIN_CHANNELS:
+        return [Reply(ctx.t("voices.ask_place_typed"), (skip, back_to_menu(ctx)))]
+    # LINE shows its map picker for this button; Telegram's paperclip sends a pin without one.
+    pin = Ask(AttachmentKind.LOCATION, ctx.t("voices.place_button"))
+    return [Reply(ctx.t("voices.ask_place"), (skip, back_to_menu(ctx)), asks=(pin,))]
 
 
 async def receive_place(request: Request, ctx: HandlerContext) -> list[Reply]:
@@ -126,7 +135,9 @@ async def receive_place(request: Request, ctx: HandlerContext) -> list[Reply]:
     pins = [a.location for a in request.attachments if a.location is not None]
     if pins:
         pin = pins[0]
-        named = " ".join((pin.title or pin.address or "").split())[:MAX_PLACE_CHARS] or None
+        # The platform's place name, cleaned like typed text (no ESC, no U+202E for staff).
+        named = normalize_input(" ".join((pin.title or pin.address or "").split()))
+        named = named[:MAX_PLACE_CHARS] or None
         place = {"place": named, "lat": pin.latitude, "lon": pin.longitude}
         return await _ask_photo(ctx, {**request.state.data, **place})
     name = " ".join(request.text.split())
@@ -147,20 +158,27 @@ async def _ask_photo(ctx: HandlerContext, data: dict[str, object]) -> list[Reply
     await ctx.services.conversations.enter(
         ctx.resident.id, PHOTOGRAPHING, ctx.now + STATE_TTL, data
     )
+    return [_photo_prompt(ctx)]
+
+
+def _photo_prompt(ctx: HandlerContext) -> Reply:
+    """The photo step's question, with the button that opens the photo picker (LINE's camera
+    roll, the web chat's file picker)."""
     skip = Choice(ctx.t("voices.no_photo"), SKIP_PHOTO_CHOICE)
-    return [Reply(ctx.t("voices.ask_photo"), (skip, back_to_menu(ctx)))]
+    pick = Ask(AttachmentKind.PHOTO, ctx.t("voices.photo_button"))
+    return Reply(ctx.t("voices.ask_photo"), (skip, back_to_menu(ctx)), asks=(pick,))
 
 
 async def receive_photo(request: Request, ctx: HandlerContext) -> list[Reply]:
     """A photo, kept without EXIF (no camera position, time or device) from the start."""
     assert request.state is not None
     photos = [a for a in request.attachments if a.kind is AttachmentKind.PHOTO]
-    skip = Choice(ctx.t("voices.no_photo"), SKIP_PHOTO_CHOICE)
     if not photos:  # typed text while a photo was asked for
-        return [Reply(ctx.t("voices.ask_photo"), (skip, back_to_menu(ctx)))]
+        return [_photo_prompt(ctx)]
     cleaned = await _clean_photo(photos[0])
     if cleaned is None:
-        return [Reply(ctx.t("voices.photo_refused", megabytes=MAX_PHOTO_BYTES >> 20), (skip,))]
+        refused = ctx.t("voices.photo_refused", megabytes=MAX_PHOTO_BYTES >> 20)
+        return [dataclasses.replace(_photo_prompt(ctx), text=refused)]
     media_type, data = cleaned
     photo = {"photo_type": media_type, "photo": base64.b64encode(data).decode("ascii")}
     return await _ask_contact(ctx, {**request.state.data, **photo})
@@ -168,9 +186,7 @@ async def receive_photo(request: Request, ctx: HandlerContext) -> list[Reply]:
 
 async def _clean_photo(attachment: Attachment) -> tuple[str, bytes] | None:
     try:
-        raw = await attachment.fetch(MAX_PHOTO_BYTES)
-        media_type = await asyncio.to_thread(photo_media_type, raw)
-        return media_type, await asyncio.to_thread(strip_exif, raw)
+        return await clean_photo(await attachment.fetch(MAX_PHOTO_BYTES))
     except (AttachmentError, NotAPhotoError) as exc:
         logger.info("a voice's photo was refused: %s", type(exc).__name__)
         return None
@@ -203,7 +219,7 @@ async def answer_contact(request: Request, ctx: HandlerContext) -> list[Reply]:
         kind=kind_label(ctx, str(data["kind"])),
         text=data["text"],
         place=_place_words(ctx, data),
-        photo=ctx.t("voices.photo_yes" if data.get("photo") else "voices.place_none"),
+        photo=ctx.t("voices.photo_yes" if data.get("photo") else "voices.photo_none"),
         contact=ctx.t("voices.contact_yes" if data["contact"] else "voices.contact_no"),
     )
     choices = (
@@ -247,8 +263,9 @@ async def send(request: Request, ctx: HandlerContext) -> list[Reply]:
 
 def _place_words(ctx: HandlerContext, data: dict[str, object]) -> str:
     if data.get("lat") is not None:
-        pin = ctx.t("voices.place_pin")
-        return f"{data['place']} ({pin})" if data.get("place") else pin
+        if data.get("place"):
+            return ctx.t("voices.place_with_pin", place=data["place"])
+        return ctx.t("voices.place_pin")
     return str(data.get("place") or ctx.t("voices.place_none"))
 
 

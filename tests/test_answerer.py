@@ -240,6 +240,16 @@ async def test_easy_japanese_readers_get_the_easy_text(resident: Resident) -> No
         ("ありがとう😊", "thanks"),
         ("Thanks!", "thanks"),
         ("hello", "hello"),
+        ("おはよー", "morning"),  # drawn out, and without its final う
+        ("こんにちは〜", "hello"),
+        ("ありがとね", "thanks"),  # a soft ending
+        ("ｻﾝｷｭｰ", "thanks"),  # half-width katakana
+        ("了解です", "ok"),
+        ("はい", "ok"),
+        ("👍", "ok"),  # pictures alone are a reaction
+        ("🙇\u200d♀️", "ok"),
+        ("またね", "bye"),
+        ("Good night", "bye"),
     ],
 )
 def test_a_greeting_is_recognised_but_stays_not_answered(
@@ -255,6 +265,14 @@ def test_a_greeting_inside_a_question_does_not_hide_the_question(tomioka: Answer
     assert answer.greeting is None and answer.topic == "system:round-table"
 
 
+@pytest.mark.parametrize("text", ["？？？", "・・・", "!", "１２３４５", "ｗｗｗ"])
+def test_symbols_digits_and_laughter_are_neither_a_greeting_nor_a_topic(
+    tomioka: Answerer, text: str
+) -> None:
+    answer = tomioka.answer(text)
+    assert answer.outcome is Outcome.UNKNOWN and answer.greeting is None
+
+
 async def test_a_greeting_gets_a_kind_word_and_the_menu_and_is_not_kept(
     runtime: Runtime, resident: Resident
 ) -> None:
@@ -264,6 +282,17 @@ async def test_a_greeting_gets_a_kind_word_and_the_menu_and_is_not_kept(
     await resident.say("Hello")
     assert resident.text().startswith("Hello!") and "community building" in resident.text()
     assert "keep using English" not in resident.text()
+    assert await UnansweredRepository(runtime.db).latest() == []
+
+
+async def test_a_reaction_or_a_goodbye_gets_a_kind_word_not_the_office_and_is_not_kept(
+    runtime: Runtime, resident: Resident
+) -> None:
+    await resident.say("👍")
+    assert resident.text().startswith("わかりました") and "お答えできません" not in resident.text()
+    assert "目標" in resident.labels()
+    await resident.say("またね")
+    assert "また、いつでも" in resident.text() and "お答えできません" not in resident.text()
     assert await UnansweredRepository(runtime.db).latest() == []
 
 

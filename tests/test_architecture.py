@@ -205,6 +205,18 @@ def test_every_csv_goes_through_the_formula_safe_writer() -> None:
         assert "csv.writer" not in path.read_text(encoding="utf-8"), path
 
 
+def test_every_command_prints_through_the_terminal_safe_output() -> None:
+    # bot/cli/output.py shows control characters as U+FFFD: an ESC sequence in a name or a
+    # voice would otherwise be obeyed by the terminal of whoever runs `chiiki`.
+    for path in python_files("bot/cli"):
+        if path.name == "output.py":
+            continue
+        text = path.read_text(encoding="utf-8")
+        for raw in ("click.echo", "click.secho", "rich.markup"):
+            assert raw not in text, (path, raw)
+        assert not re.search(r"(?<![.\w])print\(", text), path
+
+
 # The staff service layer (docs/ARCHITECTURE.md): the CLI and the dashboard both call bot/staff.
 # bot/staff knows nothing of either, nor of the channels; the CLI reaches the web server and
 # the channels' set-up only through these entry points, never their internals.

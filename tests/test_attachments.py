@@ -3,6 +3,7 @@ never past a cap, from Telegram, LINE and the web chat; nobody asked → a kind 
 
 from __future__ import annotations
 
+import asyncio
 import io
 import itertools
 import time
@@ -219,15 +220,50 @@ async def test_a_download_without_content_length_stops_at_the_cap(
     assert MB < endless.served < 10 * MB
 
 
+async def test_a_download_that_redirects_is_not_followed(taking: Platforms, kept: Kept) -> None:
+    """SSRF: a redirect from the file URL could point our request at an internal address
+    (169.254.169.254, an admin page on localhost); the platforms serve bytes themselves."""
+    api_base = taking.runtime.settings.telegram_api_base.rstrip("/")
+    inside = f"{api_base.removesuffix('/bot')}/file/bot{taking.telegram.token}/documents/in.jpg"
+    taking.telegram.add_file("in", picture())  # what the redirect would have reached
+    taking.telegram.add_file("moved", picture())
+    taking.telegram.redirects["moved"] = inside
+    await taking.post_telegram(telegram_photo(("moved", 600)))
+    assert last_telegram_text(taking) == "unavailable"
+    assert taking.telegram.downloads() == ["documents/moved.jpg"]
+
+
+@pytest.mark.parametrize(
+    "file_path",
+    [
+        "documents/../documents/in.jpg",  # climbs, here back to another file
+        "../../botTOKEN/deleteWebhook",  # out of /file/ to a method of the Bot API
+        "documents/%2e%2e/in.jpg",
+        "http://169.254.169.254/latest/meta-data",
+        "/etc/hostname",  # PTB keeps a path naming a local file as it is
+        "documents/in.jpg?x=1",
+    ],
+)
+async def test_a_telegram_file_path_outside_the_file_url_is_not_fetched(
+    taking: Platforms, kept: Kept, file_path: str
+) -> None:
+    taking.telegram.add_file("in", picture())
+    taking.telegram.add_file("odd", picture())
+    taking.telegram.file_paths["odd"] = file_path.replace("TOKEN", taking.telegram.token)
+    await taking.post_telegram(telegram_photo(("odd", 600)))
+    assert last_telegram_text(taking) == "unavailable"
+    assert taking.telegram.downloads() == []
+
+
 async def test_a_photo_nobody_asked_for_gets_a_kind_answer_and_is_not_downloaded(
     platforms: Platforms,
 ) -> None:
     platforms.telegram.add_file("p", picture())
     await platforms.post_telegram(telegram_photo(("p", 600), caption="これを見て"))
     answer = last_telegram_text(platforms)
-    assert "写真や位置情報" in answer and "受け取ることができません" in answer
+    assert "写真や位置情報" in answer and "受け取れません" in answer
     await platforms.post_telegram(telegram_message(location={"latitude": 36.2, "longitude": 138}))
-    assert "受け取ることができません" in last_telegram_text(platforms)
+    assert "受け取れません" in last_telegram_text(platforms)
     assert platforms.telegram.sent("getFile") == [] and platforms.telegram.downloads() == []
     # A sticker is still something we cannot read at all.
     await platforms.post_telegram(telegram_message(sticker={"file_id": "s", "emoji": "👍"}))
@@ -299,7 +335,7 @@ async def test_line_images_nobody_asked_for_get_the_kind_answer(
     image = line_message(clock, platforms, type="image")
     platforms.line.add_content(image["message"]["id"], picture())
     await platforms.post_line([image])
-    assert "受け取ることができません" in last_line_text(platforms)
+    assert "受け取れません" in last_line_text(platforms)
     assert not [c for c in platforms.line.calls if c[0] == "content"]
     await platforms.post_line([line_message(clock, platforms, type="sticker", packageId="1")])
     assert "文字のメッセージだけ" in last_line_text(platforms)
@@ -348,10 +384,86 @@ async def test_web_uploads_that_are_not_photos_or_too_large_are_refused(
     assert response.status_code == 403
 
 
+async def test_a_refused_upload_is_worded_in_the_language_the_resident_reads(
+    platforms: Platforms,
+) -> None:
+    chosen = await platforms.http.post("/chat/api", json={"text": "やさしい日本語"})
+    assert chosen.json()["language"] == "easy"
+    fake = b"\xff\xd8\xff\xe0 not really a JPEG, just text " * 10
+    # The resident's own choice, not the browser's language.
+    response = await post_photo(platforms, fake, **{"accept-language": "en"})
+    assert response.status_code == 415
+    assert response.json()["error"].startswith("写真（しゃしん）として よめませんでした")
+    over = await post_photo(platforms, picture() + bytes(5 * MB))
+    assert "5MB（メガバイト）までの 写真を" in over.json()["error"]
+
+
+async def test_a_web_photo_sent_too_slowly_is_cut_off(
+    platforms: Platforms, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Slowloris: a body trickling in would hold its connection and bytes for ever."""
+    monkeypatch.setattr("bot.web.chat.PHOTO_UPLOAD_SECONDS", 0.2)
+    never = asyncio.Event()
+
+    async def trickle() -> AsyncIterator[bytes]:
+        yield picture()[:100]
+        await never.wait()  # the rest never comes
+        yield b""
+
+    response = await platforms.http.post(
+        "/chat/photo", content=trickle(), headers={"content-type": "image/jpeg"}
+    )
+    assert response.status_code == 408
+    assert "時間がかかりすぎました" in response.json()["error"]
+
+
+async def test_web_photos_held_at_once_are_capped_per_address(platforms: Platforms) -> None:
+    """Parallel uploads (each up to 5 MB, held until answered) cannot add up in memory."""
+    go_on = asyncio.Event()
+    jpeg = picture()
+
+    async def stalled() -> AsyncIterator[bytes]:
+        await go_on.wait()
+        yield jpeg
+
+    def upload() -> Any:
+        return platforms.http.post(
+            "/chat/photo", content=stalled(), headers={"content-type": "image/jpeg"}
+        )
+
+    held = [asyncio.create_task(upload()) for _ in range(2)]
+    while platforms_uploads(platforms).bytes_held < 2 * 5 * MB:
+        await asyncio.sleep(0.01)
+    refused = await post_photo(platforms, jpeg)
+    assert refused.status_code == 503 and refused.headers["retry-after"] == "10"
+    assert "写真" in refused.json()["error"]
+    go_on.set()
+    assert [r.status_code for r in await asyncio.gather(*held)] == [200, 200]
+    assert platforms_uploads(platforms).bytes_held == 0
+    assert (await post_photo(platforms, jpeg)).status_code == 200
+
+
+def platforms_uploads(platforms: Platforms) -> Any:
+    """The chat endpoints' upload slots, found through the app's /chat/photo route."""
+    app = platforms.http._transport.app  # type: ignore[attr-defined]
+    for route in app.routes:
+        if getattr(route, "path", "") == "/chat/photo":
+            return route.endpoint.__self__.uploads
+    raise AssertionError("no /chat/photo route")
+
+
+async def test_a_web_photo_longer_than_its_content_length_is_refused(
+    platforms: Platforms,
+) -> None:
+    # Counted at its declared size in the upload slots, so it may not grow past it.
+    response = await post_photo(platforms, picture() + bytes(MB), **{"content-length": "200"})
+    assert response.status_code == 400
+
+
 async def test_a_web_photo_nobody_asked_for_gets_the_kind_answer(platforms: Platforms) -> None:
     response = await post_photo(platforms, picture())
     assert response.status_code == 200
-    assert "受け取ることができません" in response.json()["replies"][0]["text"]
+    assert "受け取れません" in response.json()["replies"][0]["text"]
     assert response.cookies  # the same identity as the chat's messages
 
 

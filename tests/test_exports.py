@@ -85,3 +85,88 @@ def test_roster_and_poll_exports_and_tables_keep_hostile_names_as_text(
     results = runner.invoke(main, ["poll", "results", "1", "--csv"], env=env).output
     labels = [line.split(",", 2)[1] for line in results.splitlines()[2:]]
     assert labels[1:] == ["'+1", "'-1", "'@SUM(A1)"] and results.count("'=HYPERLINK") == 1
+
+
+ESCAPES = (
+    "\x1b[2J",  # clears the screen
+    "\x1b]52;c;ZXZpbA==\x07",  # OSC 52: writes the clipboard
+    "\x1b]8;;http://evil.example/\x1b\\",  # OSC 8: a hidden link
+    "\x9b31m",  # C1 CSI
+    "\r",  # overwrites the line
+    "\u202e",  # right-to-left override: "nimda" shown as "admin"
+)
+HOSTILE = "名前" + "".join(ESCAPES) + "nimda"
+
+
+def _assert_shown_not_obeyed(output: str) -> None:
+    for sequence in ("\x1b", "\x9b", "\x07", "\u202e"):
+        assert sequence not in output, repr(output)
+    assert "\ufffd" in output  # something was there, and staff can see it
+
+
+def test_csv_cells_show_control_characters_never_send_them() -> None:
+    text = csv_text([[HOSTILE, "行1\n行2\tタブ"]])
+    assert "\x1b" not in text and "\u202e" not in text and "\x9b" not in text
+    assert "行1\n行2\tタブ" in text  # line breaks and tabs are text
+
+
+def test_terminal_tables_and_lines_show_escape_sequences_never_send_them(
+    tmp_path: Path, content_dir: Path
+) -> None:
+    """A district account's watch file or poll, a resident's name or a login name typed at the
+    dashboard could otherwise drive the terminal of whoever runs `chiiki`."""
+    settings = make_settings(tmp_path, content_dir)
+    env = {"CHIIKI_DB": database_for(tmp_path), "CHIIKI_CONTENT_DIR": str(content_dir)}
+    day = date.today() + timedelta(days=3)
+    watch_file = tmp_path / "watch.yaml"
+    watch_file.write_text(
+        yaml.safe_dump(
+            {
+                "routes": [{"id": "east", "name": HOSTILE, "meeting_point": "公民館"}],
+                "shifts": [
+                    {"route": "east", "date": str(day), "time": "07:20-08:10", "capacity": 2}
+                ],
+            },
+            allow_unicode=True,
+        ),
+        "utf-8",
+    )
+    poll_file = tmp_path / "poll.yaml"
+    poll_file.write_text(
+        yaml.safe_dump(
+            {
+                "question": HOSTILE,
+                "choices": [HOSTILE, "b"],
+                "closes_at": "2030-01-01T10:00:00+09:00",
+            },
+            allow_unicode=True,
+        ),
+        "utf-8",
+    )
+    runner = CliRunner()
+    assert runner.invoke(main, ["watch", "load", str(watch_file)], env=env).exit_code == 0
+    created = runner.invoke(main, ["poll", "create", str(poll_file)], env=env)
+    assert created.exit_code == 0, created.output
+    _assert_shown_not_obeyed(created.output)
+
+    async def volunteer_and_failed_login() -> None:
+        from bot.staff.audit import record_login
+        from bot.storage.audit import AuditRepository
+
+        async with open_runtime(settings) as runtime:
+            now = datetime.now(UTC)
+            row = await runtime.services.residents.get_or_create("web", "v", "ja", now)
+            await runtime.services.residents.give_consent(row.id, HOSTILE, now)
+            await runtime.services.watch.sign_up(1, row.id, now)
+            await record_login(AuditRepository(runtime.db), HOSTILE, False, "192.0.2.1", now)
+
+    asyncio.run(volunteer_and_failed_login())
+    wide = {**env, "COLUMNS": "300"}
+    for command in (["watch", "roster"], ["poll", "list"], ["audit"]):
+        printed = runner.invoke(main, command, env=wide)
+        assert printed.exit_code == 0, printed.output
+        _assert_shown_not_obeyed(printed.output)
+    for command in (["watch", "roster", "--csv"], ["poll", "results", "1", "--csv"]):
+        printed = runner.invoke(main, command, env=env)
+        assert printed.exit_code == 0, printed.output
+        _assert_shown_not_obeyed(printed.output)

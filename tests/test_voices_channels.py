@@ -108,6 +108,9 @@ async def test_a_line_text_voice_with_a_line_location(
     assert "どれを送りますか" in await say("声を届ける")
     await tap("vkind:question")
     await say("ごみ集積所の場所はどう決まりますか")
+    # LINE's own map picker, before the step's buttons.
+    items = platforms.line.sent("reply")[-1]["messages"][0]["quickReply"]["items"]
+    assert items[0]["action"] == {"type": "location", "label": "地図で場所を送る"}
     place = line_message(
         clock,
         platforms,
@@ -118,9 +121,29 @@ async def test_a_line_text_voice_with_a_line_location(
         longitude=138.8899,
     )
     await platforms.post_line([place])
+    items = platforms.line.sent("reply")[-1]["messages"][0]["quickReply"]["items"]
+    assert items[0]["action"] == {"type": "cameraRoll", "label": "写真を選ぶ"}
     await tap("vnophoto")
     await tap("vcontact:no")
     assert "受付番号は" in await tap("vsend")
     (voice,) = await voices_of(platforms).search()
     assert voice.kind is VoiceKind.QUESTION and voice.place.name == "富岡市役所"
     assert voice.place.latitude == 36.2597
+
+
+async def test_a_pins_place_name_reaches_staff_without_control_characters(
+    platforms: Platforms,
+) -> None:
+    """A venue's title is the sender's own text: no ESC for a terminal, no U+202E for staff."""
+    await platforms.post_telegram(telegram_text("/voice"))
+    await platforms.post_telegram(telegram_callback("vkind:problem"))
+    await platforms.post_telegram(telegram_text("街灯が消えています"))
+    point = {"latitude": 36.2551, "longitude": 138.8889}
+    venue = {"location": point, "title": "公園\x1b]52;c;ZXZpbA==\x07\u202enimda", "address": "x"}
+    await platforms.post_telegram(telegram_message(location=point, venue=venue))
+    await platforms.post_telegram(telegram_callback("vnophoto"))
+    await platforms.post_telegram(telegram_callback("vcontact:no"))
+    await platforms.post_telegram(telegram_callback("vsend"))
+    (voice,) = await voices_of(platforms).search()
+    assert voice.place.name is not None and voice.place.name.startswith("公園")
+    assert not any(ch in voice.place.name for ch in "\x1b\x07\u202e"), voice.place.name

@@ -17,7 +17,7 @@ from bot.errors import ConfigError
 from bot.runtime import Runtime, open_runtime
 from bot.web import build_web_app
 from bot.web.addresses import client_address
-from bot.web.limits import TokenBuckets
+from bot.web.limits import TokenBuckets, UploadSlots
 from tests.browser import chromium, serve
 from tests.conftest import FakeClock, make_settings
 from tests.test_polls import new_poll
@@ -197,3 +197,16 @@ def test_a_clock_set_back_does_not_drain_or_fill_a_bucket() -> None:
     assert buckets.take("a", now=100) == 0 and buckets.take("a", now=100) == 0
     assert buckets.take("a", now=50) == pytest.approx(30)
     assert buckets.take("a", now=80) == 0  # 30 s after the last reading: one token back
+
+
+def test_upload_slots_cap_each_address_and_the_bytes_of_everyone() -> None:
+    slots = UploadSlots(per_address=2, total_bytes=10)
+    assert slots.take("a", 4) and slots.take("a", 1)
+    assert not slots.take("a", 1)  # a third from one address
+    assert slots.take("b", 5) and slots.bytes_held == 10
+    assert not slots.take("c", 1)  # nobody while the bytes are all held
+    slots.give_back("a", 4)
+    assert slots.take("c", 4) and not slots.take("d", 1)
+    for address, size in (("a", 1), ("b", 5), ("c", 4)):
+        slots.give_back(address, size)
+    assert slots.bytes_held == 0 and slots.take("a", 10)

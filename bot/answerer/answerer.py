@@ -59,9 +59,24 @@ _KANA_ONLY = re.compile(r"[\u3040-\u309f\u30fc\s\W\d]*")
 ANSWERS_KEPT = 4096
 
 
+# Said longer or softer, a greeting is the same one: おはよー, こんにちは〜, ありがとね.
+_DRAWN_OUT = re.compile(r"[ー〜~っッ]+")
+_SOFT_ENDING = re.compile(r"(?<=..)[ねよなぁぃぅぇぉ]+$")
+# A message of pictures alone (👍, 🙇, 😊😊): a reaction, not a question.
+PICTURES_ONLY = "ok"
+
+
 def _greeting_key(text: str) -> str:
-    """こんにちは！ / Thanks :) / ありがとう😊 → the words alone, folded."""
-    return "".join(ch for ch in fold_keyword(text) if unicodedata.category(ch)[0] != "S")
+    """こんにちは！ / Thanks :) / ありがとう😊 / おはよー → the words alone, folded (a final う
+    too: おはよ and ありがと are said as often)."""
+    key = "".join(ch for ch in fold_keyword(text) if unicodedata.category(ch)[0] != "S")
+    key = _DRAWN_OUT.sub("", key)
+    return key.removesuffix("う") if len(key) > 3 else key
+
+
+def _pictures_only(text: str) -> bool:
+    kinds = {unicodedata.category(ch) for ch in text if not ch.isspace()}
+    return "So" in kinds and not any(kind[0] in "LN" for kind in kinds)
 
 
 def _out_of_scope(topic: str) -> bool:
@@ -181,7 +196,10 @@ class Answerer:
         self._answers = OrderedDict()
 
     def _decide(self, text: str, language: str) -> Answer:
-        greeting = self._greetings.get(_greeting_key(text))
+        key = _greeting_key(text)
+        greeting = self._greetings.get(key) or self._greetings.get(_SOFT_ENDING.sub("", key))
+        if greeting is None and _pictures_only(text):
+            greeting = PICTURES_ONLY
         if greeting is not None:
             return Answer(Outcome.UNKNOWN, (), language, greeting=greeting)
         named = self._named_exactly(text)

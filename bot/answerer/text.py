@@ -79,11 +79,19 @@ _DASH_IN_KATAKANA = re.compile(r"(?<=[ァ-ヶ])[-－―‐—–−─](?=[ァ-�
 
 
 _COUNTED = re.compile(r"\d+\s*(つ|個|こ)")
+# Spaces typed between Japanese words (「この アプリ は」): Japanese has none, and a word cut
+# off from its neighbour is read alone. Between two hiragana words they stay: there they are
+# the only word boundary the analyser gets (「ちょうかい に はいれますか」).
+_NOT_HIRAGANA = r"[^\x00-\x7f\u3040-\u309f]"
+_SPACE_IN_JAPANESE = re.compile(
+    rf"(?<=[^\x00-\x7f])\s+(?={_NOT_HIRAGANA})|(?<={_NOT_HIRAGANA})\s+(?=[^\x00-\x7f])"
+)
 
 
 def normalise(text: str) -> str:
     """NFKC, lower case, punctuation and spaces between Japanese words removed."""
     folded = unicodedata.normalize("NFKC", text).lower().strip()
+    folded = _SPACE_IN_JAPANESE.sub("", folded)
     folded = _DASH_IN_KATAKANA.sub("ー", folded)
     # 「3つの目標」 counts them (いくつ); 「目標3」 names the third, so its number stays.
     folded = _COUNTED.sub(" いくつ ", folded)

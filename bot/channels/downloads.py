@@ -1,7 +1,10 @@
 """Downloading a resident's photo or file from a platform, never more than a cap.
 
 Shared by Telegram's file download and LINE's message content. The URL or its headers carry
-the bot's token (Telegram puts it in the path), so no error raised here names either.
+the bot's token (Telegram puts it in the path), so no error raised here names either. Redirects
+are not followed: the platforms serve the bytes themselves, and a redirect would send our
+request (from inside the city's network) wherever the answer points, such as 169.254.169.254
+or an admin page on localhost.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ async def download_capped(
     try:
         async with (
             aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as session,
-            session.get(url, headers=headers) as response,
+            session.get(url, headers=headers, allow_redirects=False) as response,
         ):
             if response.status == 404:
                 raise AttachmentUnavailableError("the platform no longer has this content")

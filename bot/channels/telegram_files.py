@@ -9,7 +9,9 @@ to 20 MB and refuses larger ones in getFile ("file is too big").
 from __future__ import annotations
 
 import functools
+import posixpath
 from collections.abc import Sequence
+from urllib.parse import unquote, urlsplit
 
 from telegram import Bot
 from telegram.error import BadRequest, TelegramError
@@ -61,7 +63,31 @@ class TelegramFiles:
             raise AttachmentTooLargeError(max_bytes)
         if not file.file_path:
             raise AttachmentUnavailableError("Telegram gave no path for this file")
-        return await download_capped(file.file_path, max_bytes)
+        return await download_capped(
+            checked_file_url(file.file_path, self._bot.base_file_url), max_bytes
+        )
+
+
+def checked_file_url(file_url: str, base_file_url: str) -> str:
+    """`file_url` when it names a file under the bot's file URL, else AttachmentUnavailableError.
+
+    PTB builds it as base + "/" + getFile's file_path, but keeps a file_path that happens to
+    name a file on this machine as it is ("/etc/passwd"), and a path with "../" would climb out
+    of /file/bot<token>/ to any method of the Bot API: only a plain relative path passes.
+    """
+    prefix = base_file_url.rstrip("/") + "/"
+    path = file_url.removeprefix(prefix) if file_url.startswith(prefix) else None
+    if path is None or not path or urlsplit(file_url).query or "#" in file_url:
+        raise AttachmentUnavailableError("Telegram gave a file path outside its file URL")
+    decoded = unquote(path)
+    if (
+        "\\" in decoded
+        or decoded.startswith("/")
+        or any(part in ("", ".", "..") for part in decoded.split("/"))
+        or posixpath.normpath(decoded) != decoded
+    ):
+        raise AttachmentUnavailableError("Telegram gave a file path outside its file URL")
+    return file_url
 
 
 def unavailable_fetcher(offers: Sequence[FileOffer]) -> Fetch:

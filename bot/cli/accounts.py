@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from bot.cli.output import echo
 from bot.cli.startup import friendly_errors, run_in_runtime
 from bot.staff.actor import cli_actor
 from bot.storage.staff import StaffRepository, StaffRole
@@ -65,7 +66,7 @@ def staff_add(login: str, role: str, districts: tuple[str, ...]) -> None:
         )
 
     run_in_runtime(work)
-    click.echo(f"added {login} ({role}); log in at /admin")
+    echo(f"added {login} ({role}); log in at /admin")
 
 
 @staff.command("role")
@@ -89,7 +90,7 @@ def staff_role(login: str, role: str, districts: tuple[str, ...]) -> None:
         )
 
     run_in_runtime(work)
-    click.echo(f"{login} is now {role} {' '.join(districts)}".rstrip())
+    echo(f"{login} is now {role} {' '.join(districts)}".rstrip())
 
 
 @staff.command("remove")
@@ -108,7 +109,7 @@ def staff_remove(login: str) -> None:
         )
 
     run_in_runtime(work)
-    click.echo(f"removed {login}")
+    echo(f"removed {login}")
 
 
 @staff.command("list")
@@ -121,9 +122,7 @@ def staff_list() -> None:
         return await list_accounts(StaffRepository(runtime.db), actor=cli_actor(runtime.db))
 
     for account in run_in_runtime(work):
-        click.echo(
-            f"{account.login} {account.role} {' '.join(sorted(account.districts))}".rstrip()
-        )
+        echo(f"{account.login} {account.role} {' '.join(sorted(account.districts))}".rstrip())
 
 
 @staff.command("unlock")
@@ -143,4 +142,4 @@ def staff_unlock(login: str) -> None:
         )
 
     cleared = run_in_runtime(work)
-    click.echo(f"unlocked {login} ({cleared} failed login(s) forgotten)")
+    echo(f"unlocked {login} ({cleared} failed login(s) forgotten)")

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from bot.cli.output import cell
 from bot.cli.startup import friendly_errors, run_in_runtime
 
 if TYPE_CHECKING:
@@ -31,7 +32,6 @@ def audit(
 ) -> None:
     """Print the staff audit log (who did what, when, from where)."""
     from rich.console import Console
-    from rich.markup import escape
     from rich.table import Table
 
     from bot.storage.audit import AuditFilter, AuditRepository
@@ -51,11 +51,11 @@ def audit(
         for e in await AuditRepository(runtime.db).entries(where, limit):
             table.add_row(
                 e.at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
-                escape(e.login),
-                escape(e.action),
-                escape(f"{e.object_kind or ''} {e.object_id or ''}".strip()),
-                escape(e.detail or ""),
-                escape(e.address or ""),
+                cell(e.login),
+                cell(e.action),
+                cell(f"{e.object_kind or ''} {e.object_id or ''}".strip()),
+                cell(e.detail or ""),
+                cell(e.address or ""),
             )
         return table
 

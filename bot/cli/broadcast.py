@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from bot.cli.output import echo
 from bot.cli.startup import deliver_with_progress, friendly_errors, run_in_runtime
 from bot.staff.actor import cli_actor
 
@@ -48,10 +49,10 @@ def broadcast(
         )
         plan = await plan_broadcast(runtime.broadcasts, runtime.line, district, channel)
         for name, count in plan.audience.items():
-            click.echo(f"{name}: {count} resident(s)")
+            echo(f"{name}: {count} resident(s)")
         if plan.line_cost:
             left = "unlimited" if plan.quota_left is None else f"{plan.quota_left} left"
-            click.echo(f"LINE cost: {plan.line_cost} message(s) of the monthly quota ({left})")
+            echo(f"LINE cost: {plan.line_cost} message(s) of the monthly quota ({left})")
         if dry_run:
             return
         broadcast_id = await queue_notice(
@@ -62,7 +63,7 @@ def broadcast(
             force=force,
             actor=actor,
         )
-        click.echo(f"broadcast {broadcast_id} queued")
+        echo(f"broadcast {broadcast_id} queued")
         await deliver_with_progress(runtime, broadcast_id)
 
     run_in_runtime(work)
@@ -82,7 +83,7 @@ def broadcast_resume() -> None:
 
     async def work(runtime: Runtime) -> None:
         left = await runtime.outbox.unfinished()
-        click.echo(f"{left} message(s) still to send")
+        echo(f"{left} message(s) still to send")
         lease = runtime.settings.delivery_lease_seconds
         with Progress(transient=False) as bar:
             task = bar.add_task("resuming", total=left)
@@ -107,6 +108,6 @@ def broadcast_resume() -> None:
             finally:
                 watching.cancel()
                 await asyncio.gather(watching, return_exceptions=True)
-        click.echo("every broadcast is finished")
+        echo("every broadcast is finished")
 
     run_in_runtime(work)

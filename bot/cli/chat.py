@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from bot.cli.output import echo
 from bot.cli.startup import command_settings, friendly_errors, run_in_runtime
 
 # Typed alone, these end `chiiki chat` (as does Ctrl-D); said at the start.
@@ -36,18 +37,18 @@ def chat(user: str) -> None:
     async def talk(runtime: Runtime) -> None:
         if interactive:
             replies = await runtime.pipeline.converse(session.incoming("/start"))
-            click.echo(session.render(replies))
-            click.echo(f"\n{LEAVE_HINT}")
+            echo(session.render(replies))
+            echo(f"\n{LEAVE_HINT}")
         while True:
             if interactive:
-                click.echo("> ", nl=False)
+                echo("> ", nl=False)
             line = await asyncio.to_thread(sys.stdin.readline)
             if not line or line.strip().lower() in LEAVE_WORDS:
                 break
             if not line.strip():
                 continue
             replies = await runtime.pipeline.converse(session.incoming(line.rstrip("\n")))
-            click.echo(session.render(replies) + "\n")
+            echo(session.render(replies) + "\n")
 
     # The console is a whole bot: it answers questions, fires reminders and delivers.
     run_in_runtime(talk, settings, serving=True, answering=True)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from bot.cli.output import echo
 from bot.cli.startup import command_settings, friendly_errors
 from bot.config import PROJECT_ROOT
 
@@ -26,10 +27,10 @@ def content_check() -> None:
     settings = command_settings()
     problems = check_packs(settings.content_dir)
     for problem in problems:
-        click.echo(problem, err=True)
+        echo(problem, err=True)
     if problems:
         sys.exit(1)
-    click.echo("ok: " + ", ".join(list_packs(settings.content_dir)) + " and the message catalog")
+    echo("ok: " + ", ".join(list_packs(settings.content_dir)) + " and the message catalog")
 
 
 @content.command("eval")
@@ -42,8 +43,24 @@ def content_check() -> None:
     show_default=True,
     help="Where questions_<pack>.yaml are.",
 )
+@click.option(
+    "--set",
+    "question_set",
+    type=click.Choice(["questions", "heldout"]),
+    default="questions",
+    show_default=True,
+    help="The evaluation set, or the held-out one (heldout_<pack>.yaml).",
+)
+@click.option(
+    "--misses-of",
+    "half",
+    type=click.Choice(["all", "dev", "none"]),
+    default="all",
+    show_default=True,
+    help="Whose misses to print: all, the dev half's only (the test half stays unread), none.",
+)
 @friendly_errors
-def content_eval(packs: tuple[str, ...], folder: Path) -> None:
+def content_eval(packs: tuple[str, ...], folder: Path, question_set: str, half: str) -> None:
     """Score the answerer on the evaluation questions: per group, then every miss."""
     from bot.answerer import build_answerer
     from bot.answerer.evaluation import describe, evaluate, load_questions
@@ -51,9 +68,9 @@ def content_eval(packs: tuple[str, ...], folder: Path) -> None:
 
     settings = command_settings()
     for name in packs or list_packs(settings.content_dir):
-        path = folder / f"questions_{name}.yaml"
+        path = folder / f"{question_set}_{name}.yaml"
         if not path.is_file():
-            click.echo(f"{name}: no {path}", err=True)
+            echo(f"{name}: no {path}", err=True)
             continue
         pack = load_pack(settings.content_dir, name)
         answerer = build_answerer(
@@ -61,9 +78,10 @@ def content_eval(packs: tuple[str, ...], folder: Path) -> None:
         )
         questions = load_questions(path)
         report = evaluate(answerer, questions)
-        click.echo(f"== {name}: {len(questions)} questions")
-        for line in describe(report):
-            click.echo(line)
+        echo(f"== {name}: {len(questions)} questions")
+        halves = {"all": None, "dev": {"dev"}, "none": set()}[half]
+        for line in describe(report, halves):
+            echo(line)
 
 
 @content.command("list")
@@ -73,4 +91,4 @@ def content_list() -> None:
     from bot.content import list_packs
 
     for name in list_packs(command_settings().content_dir):
-        click.echo(name)
+        echo(name)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from bot.cli.output import echo
 from bot.cli.startup import command_settings, friendly_errors
 
 
@@ -31,9 +32,9 @@ def migrate() -> None:
 
     applied = asyncio.run(run())
     if applied:
-        click.echo("applied: " + ", ".join(f"{v:04d}" for v in applied))
+        echo("applied: " + ", ".join(f"{v:04d}" for v in applied))
     else:
-        click.echo("the database is up to date")
+        echo("the database is up to date")
 
 
 @click.group()
@@ -49,7 +50,7 @@ def db_backup(file: Path) -> None:
     from bot.storage.backup import backup_sqlite
 
     made = backup_sqlite(command_settings().db, file)
-    click.echo(f"backed up to {made} ({made.stat().st_size} bytes)")
+    echo(f"backed up to {made} ({made.stat().st_size} bytes)")
 
 
 @db.command("restore")
@@ -67,7 +68,7 @@ def db_restore(file: Path) -> None:
     settings = command_settings()
     newest = discover_migrations(settings.migrations_dir)[-1].version
     version = restore_sqlite(file, settings.db, newest)
-    click.echo(f"restored {file} (migration {version:04d}) to {settings.db}")
+    echo(f"restored {file} (migration {version:04d}) to {settings.db}")
 
 
 @db.command("copy")
@@ -100,5 +101,5 @@ def db_copy(sqlite_file: Path, postgres_url: str) -> None:
 
     copied = asyncio.run(run())
     for table, rows in copied.items():
-        click.echo(f"{table}: {rows}")
-    click.echo(f"copied {sum(copied.values())} rows in {len(copied)} tables")
+        echo(f"{table}: {rows}")
+    echo(f"copied {sum(copied.values())} rows in {len(copied)} tables")

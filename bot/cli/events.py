@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from bot.cli.output import cell, echo
 from bot.cli.startup import deliver_with_progress, friendly_errors, run_in_runtime
 from bot.staff.actor import cli_actor
 
@@ -42,7 +43,7 @@ def event_create(file: Path) -> None:
         )
 
     event_id = run_in_runtime(work)
-    click.echo(f"created event {event_id}: {spec.title.ja}")
+    echo(f"created event {event_id}: {spec.title.ja}")
 
 
 @event.command("list")
@@ -50,7 +51,6 @@ def event_create(file: Path) -> None:
 def event_list() -> None:
     """Every event with its audience and each reminder's state."""
     from rich.console import Console
-    from rich.markup import escape
     from rich.table import Table
 
     from bot.staff.events import list_events
@@ -61,13 +61,13 @@ def event_list() -> None:
         for row in await list_events(runtime.services.events, actor=cli_actor(runtime.db)):
             item = row.event
             reminders = ", ".join(
-                f"{due.astimezone(tz):%m-%d %H:%M} {escape(state)}" for due, state in row.reminders
+                f"{due.astimezone(tz):%m-%d %H:%M} {cell(state)}" for due, state in row.reminders
             )
             table.add_row(
                 str(item.id),
-                escape(item.title_ja),
+                cell(item.title_ja),
                 item.starts_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
-                escape(item.district or "all"),
+                cell(item.district or "all"),
                 "cancelled" if item.cancelled_at else "planned",
                 str(row.audience),
                 reminders or "-",
@@ -93,7 +93,7 @@ def event_cancel(event_id: int) -> None:
             services.clock(),
             actor=cli_actor(runtime.db),
         )
-        click.echo(f"event {event_id} cancelled; telling its followers")
+        echo(f"event {event_id} cancelled; telling its followers")
         await deliver_with_progress(runtime, broadcast_id)
 
     run_in_runtime(work)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from bot.cli.output import echo
 from bot.cli.startup import friendly_errors, run_in_runtime
 from bot.errors import ChiikiError
 from bot.staff.actor import cli_actor
@@ -35,7 +36,7 @@ def faq_list() -> None:
         ]
 
     for row in run_in_runtime(work):
-        click.echo(row)
+        echo(row)
 
 
 @faq.command("add")
@@ -64,7 +65,7 @@ def faq_add(
             FaqRepository(runtime.db), draft, runtime.services.clock(), actor=cli_actor(runtime.db)
         )
 
-    click.echo(f"added FAQ entry {run_in_runtime(work)}")
+    echo(f"added FAQ entry {run_in_runtime(work)}")
 
 
 @faq.command("remove")
@@ -85,7 +86,7 @@ def faq_remove(entry_id: int) -> None:
 
     if not run_in_runtime(work):
         raise ChiikiError(f"no FAQ entry {entry_id} (see chiiki faq list)")
-    click.echo(f"removed FAQ entry {entry_id}")
+    echo(f"removed FAQ entry {entry_id}")
 
 
 @click.group()
@@ -108,4 +109,4 @@ def unanswered_list(limit: int) -> None:
         ]
 
     for row in run_in_runtime(work):
-        click.echo(row)
+        echo(row)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from bot.cli.output import echo
 from bot.cli.startup import deliver_with_progress, friendly_errors, run_in_runtime
 from bot.staff.actor import cli_actor
 
@@ -63,7 +64,7 @@ def outcome_add(
             services.clock(),
             actor=cli_actor(runtime.db),
         )
-        click.echo(f"recorded outcome {outcome_id}; telling everyone who took part")
+        echo(f"recorded outcome {outcome_id}; telling everyone who took part")
         if broadcast_id is not None:
             await deliver_with_progress(runtime, broadcast_id)
 
@@ -84,4 +85,4 @@ def outcome_list() -> None:
         ]
 
     for row in run_in_runtime(work):
-        click.echo(row)
+        echo(row)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from bot.cli.output import echo
 from bot.cli.startup import command_settings, friendly_errors, run_in_runtime
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ def telegram_set_webhook(url: str) -> None:
             settings.telegram_webhook_secret.get_secret_value(),
         )
     )
-    click.echo(f"Telegram will post updates to {url}")
+    echo(f"Telegram will post updates to {url}")
 
 
 @click.group()
@@ -79,6 +80,6 @@ def line_rich_menu(image_out: Path | None) -> None:
         menu_id = await runtime.line.replace_rich_menu(
             body, image, runtime.settings.line_data_api_base, MENU_NAME
         )
-        click.echo(f"rich menu {menu_id} is now the default ({len(buttons)} buttons)")
+        echo(f"rich menu {menu_id} is now the default ({len(buttons)} buttons)")
 
     run_in_runtime(work)

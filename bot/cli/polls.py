@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from bot.cli.output import cell, echo
 from bot.cli.startup import deliver_with_progress, friendly_errors, run_in_runtime
 from bot.staff.actor import cli_actor
 
@@ -42,9 +43,9 @@ def poll_create(file: Path) -> None:
             services.notices,
             actor=cli_actor(runtime.db),
         )
-        click.echo(f"created poll {poll_id}: {spec.question.ja}")
+        echo(f"created poll {poll_id}: {spec.question.ja}")
         if broadcast_id is not None:
-            click.echo("announcing it")
+            echo("announcing it")
             await deliver_with_progress(runtime, broadcast_id)
 
     run_in_runtime(work)
@@ -55,7 +56,6 @@ def poll_create(file: Path) -> None:
 def poll_list() -> None:
     """Every poll with its state and number of answers."""
     from rich.console import Console
-    from rich.markup import escape
     from rich.table import Table
 
     from bot.staff.polls import list_polls
@@ -66,9 +66,9 @@ def poll_list() -> None:
         for item, ballots in await list_polls(runtime.services.polls, actor=cli_actor(runtime.db)):
             table.add_row(
                 str(item.id),
-                escape(item.question_ja),
+                cell(item.question_ja),
                 "multiple" if item.multiple else "single",
-                escape(item.district or "all"),
+                cell(item.district or "all"),
                 item.closes_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
                 "open" if item.is_open(now) else "closed",
                 str(ballots),
@@ -92,9 +92,9 @@ def poll_close(poll_id: int) -> None:
         )
 
     if not run_in_runtime(work):
-        click.echo(f"chiiki: poll {poll_id} does not exist or is already closed", err=True)
+        echo(f"chiiki: poll {poll_id} does not exist or is already closed", err=True)
         sys.exit(1)
-    click.echo(f"closed poll {poll_id}")
+    echo(f"closed poll {poll_id}")
 
 
 @poll.command("results")
@@ -123,9 +123,9 @@ def poll_results(poll_id: int, as_csv: bool) -> None:
 
     output = run_in_runtime(work)
     if output is None:
-        click.echo(f"chiiki: no poll {poll_id}", err=True)
+        echo(f"chiiki: no poll {poll_id}", err=True)
         sys.exit(1)
-    click.echo(output, nl=not as_csv)
+    echo(output, nl=not as_csv)
 
 
 @poll.command("comments")
@@ -138,4 +138,4 @@ def poll_comments(poll_id: int) -> None:
         return await runtime.services.polls.comments(poll_id)
 
     for comment in run_in_runtime(work):
-        click.echo(f"- {comment}")
+        echo(f"- {comment}")

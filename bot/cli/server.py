@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from bot.cli.output import echo
 from bot.cli.startup import command_settings, friendly_errors
 
 
@@ -33,7 +34,7 @@ def serve(host: str | None, port: int | None, telegram_polling: bool) -> None:
     # Fail before the server starts, with one line, when the pack or catalog is broken.
     load_pack_catalog(settings.content_dir, load_pack(settings.content_dir, settings.pack))
     base = f"http://{host or settings.host}:{port or settings.port}"
-    click.echo(f"chiiki: web chat at {base}/chat, staff dashboard at {base}/admin/")
+    echo(f"chiiki: web chat at {base}/chat, staff dashboard at {base}/admin/")
     app, drain = build_served_app(settings, telegram_polling=telegram_polling)
     config = uvicorn.Config(
         app,

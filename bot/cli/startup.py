@@ -9,8 +9,7 @@ from collections.abc import Awaitable, Callable
 from functools import wraps
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import click
-
+from bot.cli.output import echo
 from bot.config import Settings, load_settings
 from bot.errors import ChiikiError
 
@@ -29,7 +28,7 @@ def friendly_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except ChiikiError as exc:
-            click.echo(f"chiiki: {exc}", err=True)
+            echo(f"chiiki: {exc}", err=True)
             sys.exit(2)
 
     return wrapper  # type: ignore[return-value]
@@ -73,6 +72,4 @@ async def deliver_with_progress(runtime: Runtime, broadcast_id: int) -> None:
         task = bar.add_task(f"broadcast {broadcast_id}", total=total)
         runtime.delivery.on_progress = lambda state, count: bar.advance(task, count)
         final = await runtime.delivery.deliver_until_settled(broadcast_id)
-    click.echo(
-        f"sent {final['sent']}, failed {final['failed']}, unreachable {final['unreachable']}"
-    )
+    echo(f"sent {final['sent']}, failed {final['failed']}, unreachable {final['unreachable']}")

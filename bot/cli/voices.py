@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from bot.cli.output import echo
 from bot.cli.startup import friendly_errors, run_in_runtime
 from bot.staff.actor import cli_actor
 
@@ -59,7 +60,7 @@ def voices_list(district: str | None, kind: str | None, state: str | None) -> No
         return [_line(voice, runtime.settings.tz) for voice in found]
 
     for row in run_in_runtime(work):
-        click.echo(row)
+        echo(row)
 
 
 @voices.command("show")
@@ -94,7 +95,7 @@ def voices_show(voice_id: int) -> None:
         return lines
 
     for line in run_in_runtime(work):
-        click.echo(line)
+        echo(line)
 
 
 @voices.command("state")
@@ -123,7 +124,7 @@ def voices_state(voice_id: int, state: str, reason: str | None, event_id: int | 
         )
         return f"voice {voice.id} is {voice.state.value}"
 
-    click.echo(run_in_runtime(work))
+    echo(run_in_runtime(work))
 
 
 @voices.command("answer")
@@ -150,7 +151,7 @@ def voices_answer(voice_id: int, text_ja: str, text_en: str | None, text_easy: s
         )
         return f"voice {voice.id} answered; the answer is queued for the resident"
 
-    click.echo(run_in_runtime(work))
+    echo(run_in_runtime(work))
 
 
 @voices.command("publish")
@@ -171,4 +172,4 @@ def voices_publish(voice_id: int, off: bool) -> None:
         )
         return f"voice {voice.id} is {'published' if voice.published else 'not published'}"
 
-    click.echo(run_in_runtime(work))
+    echo(run_in_runtime(work))

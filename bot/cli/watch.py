@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from bot.cli.output import cell, echo
 from bot.cli.startup import deliver_with_progress, friendly_errors, run_in_runtime
 from bot.staff.actor import cli_actor
 
@@ -47,7 +48,7 @@ def watch_load(file: Path) -> None:
             f"changed {result.shifts_changed}, unchanged {result.unchanged}"
         )
 
-    click.echo(run_in_runtime(work))
+    echo(run_in_runtime(work))
 
 
 @watch.command("roster")
@@ -60,7 +61,6 @@ def watch_roster(day: str | None, route: str | None, as_csv: bool) -> None:
     from datetime import date, timedelta
 
     from rich.console import Console
-    from rich.markup import escape
     from rich.table import Table
 
     from bot.errors import ChiikiError
@@ -95,17 +95,17 @@ def watch_roster(day: str | None, route: str | None, as_csv: bool) -> None:
             table.add_row(
                 str(line.shift.id),
                 line.shift.starts_at.astimezone(tz).strftime("%m-%d %H:%M"),
-                escape(line.route.name_ja),
-                escape(", ".join(line.volunteers) or "-"),
+                cell(line.route.name_ja),
+                cell(", ".join(line.volunteers) or "-"),
                 str(line.shift.free),
-                escape(", ".join(line.waitlist) or "-"),
+                cell(", ".join(line.waitlist) or "-"),
                 "cancelled" if line.shift.cancelled_at else "planned",
             )
         return table
 
     output = run_in_runtime(work)
     if isinstance(output, str):
-        click.echo(output, nl=False)
+        echo(output, nl=False)
     else:
         Console().print(output)
 
@@ -130,7 +130,7 @@ def watch_cancel_shift(shift_id: int, reason: str) -> None:
             services.clock(),
             actor=cli_actor(runtime.db),
         )
-        click.echo(f"shift {shift_id} cancelled; telling its volunteers")
+        echo(f"shift {shift_id} cancelled; telling its volunteers")
         await deliver_with_progress(runtime, broadcast_id)
 
     run_in_runtime(work)

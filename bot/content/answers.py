@@ -3,7 +3,7 @@
 content/synonyms.yaml (shared) and content/<pack>/synonyms.yaml:
     synonyms: [[word the pack uses, other word, …], …]
     questions: {topic id: [a way residents ask, …]}
-    greetings: {hello|morning|evening|thanks: [a whole message that only greets, …]}
+    greetings: {hello|morning|evening|thanks|ok|bye: [a whole message that only greets, …]}
 content/<pack>/faq.yaml:
     faq: [{id, questions: [...], answer: {ja, en, easy}, source: <pack source id or URL>}]
 Topic ids are listed in tests/answerer/README.md.
@@ -49,9 +49,10 @@ FEATURES = (
 )
 
 
-# A message that only greets or thanks (こんにちは, ありがとう!) is not a question: it gets a
-# friendly word and the menu, while the answerer's outcome stays "not answered".
-GreetingKind = Literal["hello", "morning", "evening", "thanks"]
+# A message that only greets, thanks, agrees or says goodbye (こんにちは, ありがとう!, はい, 👍,
+# またね) is not a question: it gets a friendly word and the menu, while the answerer's outcome
+# stays "not answered" (and it is not kept for staff as an unanswered question).
+GreetingKind = Literal["hello", "morning", "evening", "thanks", "ok", "bye"]
 
 
 class SynonymFile(_Model):

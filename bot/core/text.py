@@ -6,6 +6,13 @@ import re
 import unicodedata
 from collections.abc import Callable
 
+# What a terminal obeys rather than shows: C0 controls but line feed and tab (ESC starts colour,
+# screen clearing, OSC 52 clipboard writes and OSC 8 links; CR overwrites a line), DEL, C1
+# (0x9b is a one-byte CSI), and the bidi controls that reorder what follows (U+202E shows
+# "nimda" as "admin").
+_UNSAFE_TO_SHOW = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
 # Break after Japanese or Western sentence ends, or at a line break.
 _SENTENCE_END = re.compile(r"(?<=[。！？!?\n])|(?<=\.)(?=\s)")
 
@@ -15,6 +22,12 @@ def normalize_input(text: str) -> str:
     folded = unicodedata.normalize("NFKC", text)
     cleaned = "".join(ch for ch in folded if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
     return cleaned.strip()
+
+
+def shown_safely(text: str) -> str:
+    """`text` as a terminal or a spreadsheet may show it: every control character but line
+    feed and tab, and every bidi control, becomes U+FFFD (visible: something was there)."""
+    return _UNSAFE_TO_SHOW.sub("\ufffd", text)
 
 
 def fold_keyword(text: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 
+from bot.core.text import shown_safely
 from bot.staff.actor import StaffActor
 from bot.staff.csv_export import csv_text
 from bot.staff.roles import require_admin
@@ -79,11 +80,13 @@ async def record_login(
     audit: AuditRepository, login: str, succeeded: bool, address: str, now: datetime
 ) -> None:
     """A dashboard login or failed login (before there is an actor). The login name typed is
-    kept as given, cut short: a failed one may be a mistyped name, never a password."""
+    kept as given, cut short: a failed one may be a mistyped name, never a password. Anyone
+    can type one, so its control characters are kept visible (U+FFFD), never as they came:
+    an ESC sequence for `chiiki audit`'s terminal, a U+202E turning "nimda" into "admin"."""
     await audit.add(
         AuditEntry(
             at=now,
-            login=login.strip()[:64] or "-",
+            login=shown_safely(" ".join(login.split())[:64]) or "-",
             action=LOGIN if succeeded else LOGIN_FAILED,
             address=address,
         )

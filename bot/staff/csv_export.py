@@ -3,7 +3,8 @@
 A cell that starts with = + - @ (or a tab or carriage return) is read by Excel and
 LibreOffice as a formula, so a volunteer named `=HYPERLINK(...)` would become a live link in
 the roster. As OWASP recommends (CSV injection), such a cell is prefixed with a single quote,
-which spreadsheets show as text; numbers stay numbers.
+which spreadsheets show as text; numbers stay numbers. Control characters other than line
+breaks and tabs, and bidi overrides (U+202E), are shown as U+FFFD.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
+
+from bot.core.text import shown_safely
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -25,7 +28,7 @@ def neutralise(cell: Cell) -> Cell:
     """
     if not isinstance(cell, str):
         return cell
-    text = cell.replace("\r\n", "\n").replace("\r", "\n")
+    text = shown_safely(cell.replace("\r\n", "\n").replace("\r", "\n"))
     return "'" + text if cell.startswith(FORMULA_STARTS) else text
 
 

@@ -122,6 +122,16 @@ async def apply_retention(
                 (to_db(now), to_db(cutoff)),
             )
             removed["roster_names"] = cursor.rowcount
+            # Counter volunteers' names (on their sign-ups, which are all there is of them) by
+            # the same rule, counted from the later of the sign-up and its shift: a name phoned
+            # in for a shift after the cutoff is still needed on that day's roster.
+            cursor = await conn.execute(
+                "UPDATE watch_signups SET counter_name = NULL"
+                " WHERE counter_name IS NOT NULL AND created_at < ?"
+                " AND shift_id IN (SELECT id FROM watch_shifts WHERE starts_at < ?)",
+                (to_db(cutoff), to_db(cutoff)),
+            )
+            removed["counter_names"] = cursor.rowcount
         if (cutoff := rules.comments.cutoff(now, tz)) is not None:
             cursor = await conn.execute(
                 "UPDATE ballots SET comment = NULL, commented_at = NULL"

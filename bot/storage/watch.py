@@ -104,12 +104,45 @@ class Signup:
     waitlist_position: int | None  # 1 for the first in line
 
 
+# How a roster-only volunteer signed up by staff (窓口での代理入力) gave consent, and how their
+# name is marked wherever names are listed (rosters, CSV, the printed sheet, the CLI).
+COUNTER_MARKS = {"counter": "（窓口）", "phone": "（窓口・電話）"}
+NO_NAME = "(no name)"
+
+
+@dataclass(frozen=True, slots=True)
+class CounterVolunteer:
+    """A person staff sign up by name: no chat account, so never sent anything."""
+
+    name: str
+    via: str  # a key of COUNTER_MARKS
+    staff: str  # the login of the staff account that recorded the consent
+
+
+@dataclass(frozen=True, slots=True)
+class CounterSignup:
+    id: int
+    shift_id: int
+    status: str
+    label: str  # the name with its 窓口 mark
+
+
+@dataclass(frozen=True, slots=True)
+class CounterCancel:
+    shift: Shift
+    route: Route
+    status: str  # what the cancelled sign-up was: confirmed or waitlisted
+    promoted: CounterSignup | None  # a counter volunteer moved up: staff tell them by phone
+
+
 @dataclass(frozen=True, slots=True)
 class RosterLine:
     shift: Shift
     route: Route
     volunteers: list[str]
     waitlist: list[str]
+    # The counter sign-ups among them (with their ids, for staff to cancel one).
+    counter: tuple[CounterSignup, ...] = ()
 
 
 # Remind times of a shift: [(kind, due)], computed by the caller from its settings.
@@ -124,7 +157,10 @@ _SHIFT_COLUMNS = (
     " (SELECT count(*) FROM watch_signups w WHERE w.shift_id = s.id AND w.status = 'waitlisted')"
     " AS waitlisted"
 )
-_NAME = "CASE WHEN r.display_name IS NOT NULL THEN r.display_name ELSE '(no name)' END"
+_COUNTER_SIGNUP = (
+    "SELECT id, shift_id, status, counter_name, counter_via FROM watch_signups"
+    " WHERE id = ? AND counter_via IS NOT NULL"
+)
 
 
 class WatchRepository:
@@ -241,13 +277,9 @@ class WatchRepository:
         """Confirm while places are free, else waitlist; refuse overlaps. One transaction, so
         simultaneous sign-ups are served strictly in turn. Returns the waitlist position too."""
         async with self._db.transaction() as conn:
-            async with conn.execute(
-                f"SELECT {_SHIFT_COLUMNS} FROM watch_shifts s WHERE s.id = ?", (shift_id,)
-            ) as cursor:
-                row = await cursor.fetchone()
-            if row is None or not _shift(row).is_open(now):
+            shift = await _open_shift(conn, shift_id, now)
+            if shift is None:
                 return SignupOutcome.CLOSED, None
-            shift = _shift(row)
             async with conn.execute(
                 "SELECT g.shift_id FROM watch_signups g JOIN watch_shifts s ON s.id = g.shift_id"
                 " WHERE g.resident_id = ? AND s.cancelled_at IS NULL"
@@ -259,15 +291,61 @@ class WatchRepository:
                 return SignupOutcome.ALREADY, None
             if clashes:
                 return SignupOutcome.OVERLAP, None
-            status = "confirmed" if shift.confirmed < shift.capacity else "waitlisted"
-            await conn.execute(
-                "INSERT INTO watch_signups (shift_id, resident_id, status, created_at)"
-                " VALUES (?, ?, ?, ?)",
-                (shift_id, resident_id, status, to_db(now)),
+            outcome, _ = await _place(conn, shift, now, resident_id, None)
+        return outcome, shift.waitlisted + 1 if outcome == SignupOutcome.WAITLISTED else None
+
+    async def sign_up_at_counter(
+        self, shift_id: int, volunteer: CounterVolunteer, now: datetime
+    ) -> tuple[SignupOutcome, int | None, int | None]:
+        """Sign up a roster-only volunteer by name, with the same places and waitlist as a
+        resident's sign-up. Returns the outcome, the waitlist position and the sign-up id."""
+        async with self._db.transaction() as conn:
+            shift = await _open_shift(conn, shift_id, now)
+            if shift is None:
+                return SignupOutcome.CLOSED, None, None
+            # A name is not an identity, so no overlap check; only the same name twice on one
+            # shift (a double entry by two staff members) is refused.
+            async with conn.execute(
+                "SELECT 1 FROM watch_signups WHERE shift_id = ? AND counter_name = ?",
+                (shift_id, volunteer.name),
+            ) as cursor:
+                if await cursor.fetchone() is not None:
+                    return SignupOutcome.ALREADY, None, None
+            outcome, signup_id = await _place(conn, shift, now, None, volunteer)
+        place = shift.waitlisted + 1 if outcome == SignupOutcome.WAITLISTED else None
+        return outcome, place, signup_id
+
+    async def counter_signup(self, signup_id: int) -> CounterSignup | None:
+        """A counter sign-up by its id (None for a resident's sign-up or no such row)."""
+        row = await self._db.fetch_one(_COUNTER_SIGNUP, (signup_id,))
+        return _counter_signup(row) if row else None
+
+    async def cancel_counter_signup(
+        self, signup_id: int, now: datetime, promoted: ShiftNotice
+    ) -> CounterCancel | None:
+        """Take a counter sign-up off its shift; a freed place goes to the first on the
+        waitlist exactly as when a resident withdraws (a promoted resident is told in the same
+        transaction). None if there is no such counter sign-up (cancelled already)."""
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "DELETE FROM watch_signups WHERE id = ? AND counter_via IS NOT NULL"
+                " RETURNING shift_id, status",
+                (signup_id,),
             )
-        if status == "confirmed":
-            return SignupOutcome.CONFIRMED, None
-        return SignupOutcome.WAITLISTED, shift.waitlisted + 1
+            left = await cursor.fetchone()
+            if left is None:
+                return None
+            shift_id, status = int(left[0]), str(left[1])
+            moved = None
+            if status == "confirmed":
+                moved = await _promote(conn, shift_id, now, promoted)
+            shift, route = await _shift_and_route(conn, shift_id)
+            counter = None
+            if moved is not None and moved[1] is None:
+                async with conn.execute(_COUNTER_SIGNUP, (moved[0],)) as cursor:
+                    row = await cursor.fetchone()
+                counter = _counter_signup(row) if row else None
+        return CounterCancel(shift, route, status, counter)
 
     async def withdraw(
         self, shift_id: int, resident_id: int, now: datetime, promoted: ShiftNotice
@@ -334,7 +412,9 @@ class WatchRepository:
                 conn,
                 notice(shift, route),
                 now,
-                "SELECT resident_id FROM watch_signups WHERE shift_id = ?",
+                # Counter volunteers (no resident) have no channel: nothing is queued for them.
+                "SELECT resident_id FROM watch_signups"
+                " WHERE shift_id = ? AND resident_id IS NOT NULL",
                 (shift_id,),
             )
 
@@ -354,7 +434,8 @@ class WatchRepository:
             route = await self.route(shift.route_id)
             assert route is not None
             people = await self._db.fetch_all(
-                f"SELECT g.status, {_NAME} FROM watch_signups g JOIN residents r"
+                "SELECT g.id, g.shift_id, g.status, coalesce(r.display_name, g.counter_name),"
+                " g.counter_via FROM watch_signups g LEFT JOIN residents r"
                 " ON r.id = g.resident_id WHERE g.shift_id = ? ORDER BY g.id",
                 (shift.id,),
             )
@@ -362,8 +443,9 @@ class WatchRepository:
                 RosterLine(
                     shift,
                     route,
-                    [p[1] for p in people if p[0] == "confirmed"],
-                    [p[1] for p in people if p[0] == "waitlisted"],
+                    [_label(p[3], p[4]) for p in people if p[2] == "confirmed"],
+                    [_label(p[3], p[4]) for p in people if p[2] == "waitlisted"],
+                    tuple(_counter_signup(p) for p in people if p[4] is not None),
                 )
             )
         return lines
@@ -405,7 +487,9 @@ class ShiftReminders:
             return None
         return ReminderNotice(
             self._compose(shift, route, reminder.variant or ""),
-            "SELECT resident_id FROM watch_signups WHERE shift_id = ? AND status = 'confirmed'",
+            # Counter volunteers (no resident) have no channel: nothing is queued for them.
+            "SELECT resident_id FROM watch_signups WHERE shift_id = ? AND status = 'confirmed'"
+            " AND resident_id IS NOT NULL",
             (shift.id,),
         )
 
@@ -426,21 +510,68 @@ async def _withdraw(
         return False, None
     if left[0] != "confirmed":
         return True, None
+    moved = await _promote(conn, shift_id, now, promoted)
+    return True, moved[1] if moved else None
+
+
+async def _open_shift(conn: Connection, shift_id: int, now: datetime) -> Shift | None:
+    async with conn.execute(
+        f"SELECT {_SHIFT_COLUMNS} FROM watch_shifts s WHERE s.id = ?", (shift_id,)
+    ) as cursor:
+        row = await cursor.fetchone()
+    return _shift(row) if row is not None and _shift(row).is_open(now) else None
+
+
+async def _place(
+    conn: Connection,
+    shift: Shift,
+    now: datetime,
+    resident_id: int | None,
+    counter: CounterVolunteer | None,
+) -> tuple[SignupOutcome, int]:
+    """The one place rule for everyone (chat or counter): confirmed while the shift has room,
+    else waitlisted; `shift` was read in the caller's transaction, so sign-ups take turns."""
+    status = "confirmed" if shift.confirmed < shift.capacity else "waitlisted"
+    cursor = await conn.execute(
+        "INSERT INTO watch_signups (shift_id, resident_id, status, created_at, counter_name,"
+        " counter_via, counter_staff) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        (
+            shift.id,
+            resident_id,
+            status,
+            to_db(now),
+            counter.name if counter else None,
+            counter.via if counter else None,
+            counter.staff if counter else None,
+        ),
+    )
+    return SignupOutcome(status), await inserted_id(cursor)
+
+
+async def _promote(
+    conn: Connection, shift_id: int, now: datetime, promoted: ShiftNotice
+) -> tuple[int, int | None] | None:
+    """Give a freed place to the first on the waitlist; a resident is told in the same
+    transaction, a counter volunteer (no channel) is not. Returns (sign-up id, resident id or
+    None), or None when no one waits."""
     cursor = await conn.execute(
         "UPDATE watch_signups SET status = 'confirmed' WHERE id = (SELECT id FROM watch_signups"
         " WHERE shift_id = ? AND status = 'waitlisted' ORDER BY id LIMIT 1)"
-        " RETURNING resident_id",
+        " RETURNING id, resident_id",
         (shift_id,),
     )
     first = await cursor.fetchone()
     if first is None:
-        return True, None
+        return None
+    signup_id, resident_id = int(first[0]), first[1]
+    if resident_id is None:
+        return signup_id, None
     shift, route = await _shift_and_route(conn, shift_id)
     if shift.is_open(now):
         await insert_broadcast(
-            conn, promoted(shift, route), now, "SELECT CAST(? AS INTEGER)", (first[0],)
+            conn, promoted(shift, route), now, "SELECT CAST(? AS INTEGER)", (resident_id,)
         )
-    return True, int(first[0])
+    return signup_id, int(resident_id)
 
 
 async def _count(conn: Connection, table: str) -> int:
@@ -460,6 +591,16 @@ async def _shift_and_route(conn: Connection, shift_id: int) -> tuple[Shift, Rout
         route_row = await c.fetchone()
     assert route_row is not None
     return shift, _route(route_row)
+
+
+def _label(name: str | None, via: str | None) -> str:
+    return (name or NO_NAME) + (COUNTER_MARKS.get(via, "") if via else "")
+
+
+def _counter_signup(row: Row) -> CounterSignup:
+    return CounterSignup(
+        id=int(row[0]), shift_id=int(row[1]), status=str(row[2]), label=_label(row[3], row[4])
+    )
 
 
 def _route(row: Row) -> Route:

@@ -3,6 +3,7 @@ cannot hurt (bounded nesting, numbers that fit in 64 bits, no NaN or Infinity)."
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 from typing import Any
@@ -18,25 +19,44 @@ MAX_JSON_DEPTH = 64
 # ValueError in int() (a 500), and a 4,000-digit one would reach the database.
 MAX_NUMBER_CHARS = 40
 INT64 = 2**63
+# A body must have arrived within this time: one sent a byte now and then (slowloris) would
+# otherwise hold its connection, and what it sent so far, as long as the sender likes.
+BODY_SECONDS = 30.0
 
 
 class _Refused(ValueError):
     """JSON that is valid but not something we take."""
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The raw body, or 413 once it passes `limit` bytes (checked while streaming)."""
+async def read_body(request: Request, limit: int, seconds: float = BODY_SECONDS) -> bytes:
+    """The raw body, or 413 once it passes `limit` bytes (checked while streaming), or 408
+    when it has not all arrived within `seconds`."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise HTTPException(413, f"request body over {limit} bytes")
+    # What the sender said it would send: a longer body is a lie (the upload slots counted
+    # it at its declared size), cut off where it goes past.
+    promised = min(int(declared), limit) if declared is not None and declared.isdigit() else limit
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise HTTPException(413, f"request body over {limit} bytes")
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(seconds):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise HTTPException(413, f"request body over {limit} bytes")
+                if size > promised:
+                    raise HTTPException(400, "request body longer than its Content-Length")
+                chunks.append(chunk)
+    except TimeoutError:
+        raise HTTPException(408, f"request body not received within {seconds:g} s") from None
     return b"".join(chunks)
+
+
+def declared_size(request: Request, limit: int) -> int:
+    """What the body may take: its Content-Length when that is under `limit`, else `limit`."""
+    declared = request.headers.get("content-length", "")
+    return min(int(declared), limit) if declared.isdigit() and len(declared) < 19 else limit
 
 
 def _integer(text: str) -> int:

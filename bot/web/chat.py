@@ -14,18 +14,26 @@ from starlette.routing import Route
 from bot.channels.web import WebRequestError, parse_chat_request, photo_message, render_replies
 from bot.charts import CHART_PATH
 from bot.config import Settings
-from bot.core import IncomingMessage, Reply
+from bot.core import Channel, IncomingMessage, Reply
 from bot.images import NotAPhotoError, photo_media_type
 from bot.runtime import Runtime
 from bot.web.addresses import client_address
-from bot.web.bodies import parse_json, read_body
+from bot.web.bodies import declared_size, parse_json, read_body
 from bot.web.identity import WebIdentities
-from bot.web.limits import WebLimits
+from bot.web.limits import UploadSlots, WebLimits
 
 CHAT_BODY_LIMIT = 16 * 1024
 # A phone's photo, sent as the body of POST /chat/photo; what it is comes from its bytes.
 PHOTO_BODY_LIMIT = 5 * 1024 * 1024
 PHOTO_UPLOAD_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
+# 5 MB in a minute is 0.7 Mbit/s, slow mobile data; a sender slower than that (slowloris)
+# is cut off rather than holding its connection and its bytes.
+PHOTO_UPLOAD_SECONDS = 60.0
+# Photos taken at once, from their first byte to their answer: two per client address and
+# 64 MB in all (twelve full-size ones), so parallel or slow uploads cannot add up in memory.
+PHOTO_UPLOADS_PER_ADDRESS = 2
+PHOTO_UPLOAD_BYTES_AT_ONCE = 64 * 1024 * 1024
+PHOTO_BUSY_SECONDS = 10
 JSON_TYPES = frozenset({"application/json"})
 # The page's own words (catalog `web.page.<name>`), sent with each answer in the language the
 # resident reads, so the placeholder, the send button and <html lang> follow it.
@@ -42,6 +50,8 @@ PAGE_WORDS = (
     "size_large",
     "size_larger",
     "contrast",
+    "error",
+    "offline",
 )
 
 # Sec-Fetch-Site values of a request our own page (or a script, which sends none) makes.
@@ -92,6 +102,7 @@ class ChatEndpoints:
             settings.web_requests_per_minute, settings.web_new_residents_per_hour
         )
         self.proxies = settings.trusted_proxy_networks
+        self.uploads = UploadSlots(PHOTO_UPLOADS_PER_ADDRESS, PHOTO_UPLOAD_BYTES_AT_ONCE)
         self.page = files("bot.web").joinpath("static/chat.html").read_text(encoding="utf-8")
 
     def routes(self) -> list[Route]:
@@ -110,8 +121,23 @@ class ChatEndpoints:
 
     async def chat_photo(self, request: Request) -> Response:
         """A photo from the chat's photo button: the same turn as a message, with the photo
-        as an attachment. Kept in memory for this turn only; a handler keeps what it needs."""
-        return await self._turn(request, PHOTO_UPLOAD_TYPES, self._read_photo)
+        as an attachment. Kept in memory for this turn only; a handler keeps what it needs.
+        It holds one of the upload slots (per address and in bytes) until it is answered."""
+        address = client_address(request, self.proxies)
+        size = declared_size(request, PHOTO_BODY_LIMIT)
+        if not self.uploads.take(address, size):
+            text = self.get_runtime().services.catalog.text(
+                "web.photo_busy", _browser_language(request)
+            )
+            return JSONResponse(
+                {"error": text, "retry_after": PHOTO_BUSY_SECONDS},
+                status_code=503,
+                headers={"Retry-After": str(PHOTO_BUSY_SECONDS)},
+            )
+        try:
+            return await self._turn(request, PHOTO_UPLOAD_TYPES, self._read_photo)
+        finally:
+            self.uploads.give_back(address, size)
 
     async def _turn(
         self, request: Request, accepted: frozenset[str], read: ReadMessage
@@ -164,14 +190,20 @@ class ChatEndpoints:
     async def _read_photo(
         self, request: Request, runtime: Runtime, identity: str, address: str
     ) -> IncomingMessage | Response:
-        """413 over 5 MB (before reading past it), 415 when the bytes are not a JPEG, PNG or
-        WebP picture, whatever Content-Type said; both in words the resident reads."""
-        catalog, language = runtime.services.catalog, _browser_language(request)
+        """413 over 5 MB (before reading past it), 408 when it has not all come within
+        PHOTO_UPLOAD_SECONDS, 415 when the bytes are not a JPEG, PNG or WebP picture, whatever
+        Content-Type said; each in the language the resident reads (the browser's for someone
+        new)."""
+        catalog = runtime.services.catalog
+        language = await self._reader_language(
+            runtime, Channel.WEB, identity, _browser_language(request)
+        )
         megabytes = PHOTO_BODY_LIMIT // (1024 * 1024)
         try:
-            data = await read_body(request, PHOTO_BODY_LIMIT)
+            data = await read_body(request, PHOTO_BODY_LIMIT, PHOTO_UPLOAD_SECONDS)
         except HTTPException as exc:
-            text = catalog.text("web.photo_too_large", language, megabytes=megabytes)
+            key = "web.photo_too_slow" if exc.status_code == 408 else "web.photo_too_large"
+            text = catalog.text(key, language, megabytes=megabytes)
             return JSONResponse({"error": text}, status_code=exc.status_code)
         try:
             media_type = photo_media_type(data)  # reads the header only
@@ -206,13 +238,16 @@ class ChatEndpoints:
             }
         )
 
-    async def _reader_language(self, runtime: Runtime, channel: str, user_id: str) -> str:
-        """The language this resident reads: a linked identity's is its first row's."""
+    async def _reader_language(
+        self, runtime: Runtime, channel: str, user_id: str, unknown: str = "ja"
+    ) -> str:
+        """The language this resident reads (a linked identity's is its first row's); `unknown`
+        for someone not yet stored."""
         residents = runtime.services.residents
         row = await residents.find(channel, user_id)
         if row is not None and row.linked_to is not None:
             row = await residents.get(row.linked_to)
-        return row.language if row is not None else "ja"
+        return row.language if row is not None else unknown
 
     async def chart(self, request: Request) -> Response:
         """A chart linked from a chat reply: its unguessable name is the key, and it lapses."""

@@ -71,3 +71,34 @@ class WebLimits:
     def new_resident(self, address: str, now: float) -> int:
         """0 when a new identity may be issued, else the whole seconds to wait."""
         return math.ceil(self.new_residents.take(address, now))
+
+
+class UploadSlots:
+    """Uploads being taken at once: at most `per_address` from one client address and
+    `total_bytes` in all, each counted at the size it may reach, from its first byte until its
+    answer (the decoding included). Past either, a new upload is refused at once: a few slow
+    or parallel senders then cost other residents a retry, never the server its memory."""
+
+    def __init__(self, per_address: int, total_bytes: int) -> None:
+        self._per_address = per_address
+        self._total_bytes = total_bytes
+        self._held: dict[str, int] = {}
+        self._bytes = 0
+
+    def take(self, address: str, size: int) -> bool:
+        held = self._held.get(address, 0)
+        if held >= self._per_address or self._bytes + size > self._total_bytes:
+            return False
+        self._held[address] = held + 1
+        self._bytes += size
+        return True
+
+    def give_back(self, address: str, size: int) -> None:
+        held = self._held.pop(address, 1) - 1
+        if held > 0:
+            self._held[address] = held
+        self._bytes -= size
+
+    @property
+    def bytes_held(self) -> int:
+        return self._bytes

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections import Counter, deque
+from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +38,13 @@ class FakeTelegram:
     # Like the real API: more sendMessage calls than this in one second get 429 retry_after=1.
     limit_per_second: int | None = None
     delivered: Counter[int] = field(default_factory=Counter)
+    # The texts of the messages that reached each chat, in order.
+    received: defaultdict[int, list[str]] = field(default_factory=lambda: defaultdict(list))
+    # sendMessage of exactly this text fails with 502 (nothing sent), this many more times.
+    fail_text: dict[str, int] = field(default_factory=dict)
+    # sendMessage of exactly this text is delivered, then answered 502 (the answer lost on the
+    # way, as a timeout would), this many more times.
+    lose_text: dict[str, int] = field(default_factory=dict)
     refused_429: int = 0
     send_seconds: float = 0.0  # how long sendMessage takes to answer
     first_sent_at: dict[int, float] = field(default_factory=dict)  # chat → wall-clock time
@@ -45,6 +52,10 @@ class FakeTelegram:
     files: dict[str, HostedFile] = field(default_factory=dict)
     declare_file_sizes: bool = True  # getFile's file_size (Telegram may leave it out)
     send_file_lengths: bool = True  # the download's Content-Length
+    # getFile's file_path for a file_id, when not documents/<id>.jpg (a hostile or broken one).
+    file_paths: dict[str, str] = field(default_factory=dict)
+    # The download of a file_id answered with a 302 to this URL instead of its bytes.
+    redirects: dict[str, str] = field(default_factory=dict)
     _recent: deque[float] = field(default_factory=deque)
     _message_id: int = 0
 
@@ -70,6 +81,8 @@ class FakeTelegram:
         file_id = path.removeprefix("documents/").removesuffix(".jpg")
         if request.path_params["token"] != self.token or file_id not in self.files:
             return _error(404, "Not Found")
+        if file_id in self.redirects:
+            return Response(status_code=302, headers={"location": self.redirects[file_id]})
         return self.files[file_id].response(request, "image/jpeg", self.send_file_lengths)
 
     def sent(self, method: str) -> list[dict[str, Any]]:
@@ -83,6 +96,8 @@ class FakeTelegram:
         self.calls.append((method, params))
         if self.fail_next:
             self.fail_next -= 1
+            return _error(502, "Bad Gateway")
+        if method == "sendMessage" and _take(self.fail_text, params.get("text")):
             return _error(502, "Bad Gateway")
         if method == "sendMessage" and self.refuse_sends:
             self.refuse_sends -= 1
@@ -107,7 +122,10 @@ class FakeTelegram:
                 return _error(400, "Bad Request: invalid file_id")
             if hosted.size > DOWNLOAD_LIMIT:
                 return _error(400, "Bad Request: file is too big")
-        return JSONResponse({"ok": True, "result": await self._result(method, params)})
+        result = await self._result(method, params)
+        if method == "sendMessage" and _take(self.lose_text, params.get("text")):
+            return _error(502, "Bad Gateway")
+        return JSONResponse({"ok": True, "result": result})
 
     def _over_limit(self) -> bool:
         if self.limit_per_second is None:
@@ -130,6 +148,7 @@ class FakeTelegram:
                 raise AssertionError(f"Telegram would refuse text of {len(text)} characters")
             self._message_id += 1
             self.delivered[int(params["chat_id"])] += 1
+            self.received[int(params["chat_id"])].append(text)
             self.first_sent_at.setdefault(int(params["chat_id"]), time.time())
             return {
                 "message_id": self._message_id,
@@ -171,11 +190,19 @@ class FakeTelegram:
         result: dict[str, Any] = {
             "file_id": file_id,
             "file_unique_id": f"u-{file_id}",
-            "file_path": f"documents/{file_id}.jpg",
+            "file_path": self.file_paths.get(file_id, f"documents/{file_id}.jpg"),
         }
         if self.declare_file_sizes:
             result["file_size"] = self.files[file_id].size
         return result
+
+
+def _take(counts: dict[str, int], text: object) -> bool:
+    """Whether `text` is counted in `counts` (one count used up)."""
+    if isinstance(text, str) and counts.get(text, 0) > 0:
+        counts[text] -= 1
+        return True
+    return False
 
 
 async def _params(request: Request) -> dict[str, Any]:
