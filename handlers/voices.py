@@ -199,13 +199,16 @@ async def skip_photo(request: Request, ctx: HandlerContext) -> list[Reply]:
     return await _ask_contact(ctx, dict(state.data))
 
 
-async def _ask_contact(ctx: HandlerContext, data: dict[str, object]) -> list[Reply]:
+async def _ask_contact(
+    ctx: HandlerContext, data: dict[str, object], lead: str | None = None
+) -> list[Reply]:
     await ctx.services.conversations.enter(ctx.resident.id, CONTACTING, ctx.now + STATE_TTL, data)
     choices = (
         Choice(ctx.t("voices.contact_yes"), encode_choice(CONTACT_CHOICE, "yes")),
         Choice(ctx.t("voices.contact_no"), encode_choice(CONTACT_CHOICE, "no")),
     )
-    return [Reply(ctx.t("voices.ask_contact"), choices)]
+    question = ctx.t("voices.ask_contact")
+    return [Reply(f"{lead}\n{question}" if lead else question, choices)]
 
 
 async def answer_contact(request: Request, ctx: HandlerContext) -> list[Reply]:
@@ -294,7 +297,8 @@ async def send_question(request: Request, ctx: HandlerContext) -> list[Reply]:
         await ctx.services.conversations.leave(ctx.resident.id)
         return _refusal(ctx)
     data = {"kind": VoiceKind.QUESTION.value, "text": state.data["text"], "place": None}
-    return await _ask_contact(ctx, data)
+    # Said first: the tap alone does not tell the resident where their question goes.
+    return await _ask_contact(ctx, data, ctx.t("voices.question_lead"))
 
 
 async def list_published(request: Request, ctx: HandlerContext) -> list[Reply]:

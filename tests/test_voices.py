@@ -10,8 +10,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 
+from bot.channels.line import LABEL_LIMIT
 from bot.cli import main
 from bot.config import Settings, load_settings
+from bot.content import LANGUAGES, load_catalog
 from bot.core import AttachmentKind, Channel
 from bot.runtime import Runtime, open_runtime
 from bot.staff import voices as staff_voices
@@ -28,6 +30,7 @@ from bot.storage.voices import (
 )
 from tests.actors import CLI_ACTOR
 from tests.conftest import FakeClock, Resident
+from tests.test_content import CONTENT
 from tests.test_events import new_event
 from tests.test_link import linked_pair
 
@@ -125,6 +128,7 @@ async def test_an_unanswered_question_can_go_to_the_city(runtime: Runtime) -> No
     await resident.say("ゴミ収集車の騒音の基準はどうなっていますか")
     assert "市に質問を送る" in resident.labels(), resident.text()
     await resident.tap("市に質問を送る")
+    assert resident.text().startswith("この質問を「地域の声」として市に送ります。\n")
     await resident.tap("連絡は不要")
     await resident.tap("送る")
     (voice,) = await voices_of(runtime).search()
@@ -441,3 +445,34 @@ def test_a_map_link_goes_to_openstreetmap() -> None:
     assert link == (
         "https://www.openstreetmap.org/?mlat=36.255100&mlon=138.888900#map=18/36.255100/138.888900"
     )
+
+
+# Every button of the flow, as LINE's quick reply shows it (20 characters, cut short beyond).
+VOICE_BUTTONS = (
+    "menu.voice",
+    "voices.kind.opinion",
+    "voices.kind.problem",
+    "voices.kind.question",
+    "voices.published_button",
+    "voices.no_place",
+    "voices.place_button",
+    "voices.no_photo",
+    "voices.photo_button",
+    "voices.contact_yes",
+    "voices.contact_no",
+    "voices.send",
+    "voices.cancel",
+    "voices.support_button",
+    "voices.offer_question",
+)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_voice_button_fits_a_line_quick_reply(language: str) -> None:
+    catalog = load_catalog(CONTENT)
+    too_long = {
+        key: text
+        for key in VOICE_BUTTONS
+        if len(text := catalog.text(key, language)) > LABEL_LIMIT
+    }
+    assert too_long == {}
