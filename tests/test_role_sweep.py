@@ -24,6 +24,7 @@ from bot.staff.events import EventSpec, create_event
 from bot.staff.outcomes import record_outcome
 from bot.staff.polls import create_poll
 from bot.staff.watch import WatchFile, load_watch
+from bot.staff.watch_counter import sign_up_at_counter
 from bot.storage.audit import AuditRepository
 from bot.storage.faq import FaqRepository, UnansweredRepository
 from bot.storage.outcomes import NewOutcome
@@ -94,6 +95,10 @@ async def seed_west(runtime: Runtime, clock: FakeClock) -> West:
     await load_watch(watch, s.watch, s.pack, runtime.settings, clock.now, "w", actor=admin)
     (line,) = await s.watch.roster(clock.now, clock.now + timedelta(days=7), None)
     west.ids["shift_id"] = line.shift.id
+    signed = await sign_up_at_counter(
+        s.watch, line.shift.id, "西 花子", "counter", clock.now, actor=admin
+    )
+    west.ids["signup_id"] = signed.signup_id
     resident = await s.residents.get_or_create("web", "west-1", "ja", clock.now)
     await s.residents.set_district(resident.id, WEST, clock.now)
     assert s.voices is not None
@@ -198,6 +203,10 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("GET", "/watch/roster.csv"): Expect(READ, DENY),
     ("GET", "/watch/print"): Expect(READ, DENY, query="from=2026-11-24&to=2026-11-26"),
     ("POST", "/watch/shifts/{shift_id:rowid}/cancel"): Expect(DENY, DENY, {"reason": "雨"}),
+    ("POST", "/watch/counter"): Expect(
+        DENY, DENY, {"name": "FORGED", "consent": "yes", "via": "counter"}
+    ),
+    ("POST", "/watch/signups/{signup_id:rowid}/cancel"): Expect(DENY, DENY),
     ("GET", "/events"): Expect(READ, READ),
     ("POST", "/events"): Expect(DENY, DENY, FORGED_EVENT),
     ("POST", "/events/easy"): Expect(READ, READ, FORGED_EVENT),
@@ -293,6 +302,10 @@ async def state_of(runtime: Runtime, west: West) -> tuple[object, ...]:
         poll.closed_at,
         event.cancelled_at,
         shift.cancelled_at,
+        [
+            (line.volunteers, line.waitlist)
+            for line in await s.watch.roster(shift.starts_at, shift.ends_at, None)
+        ],
         (voice.state, voice.published),
         [(a.login, a.role) for a in await StaffRepository(runtime.db).roles()],
     )
@@ -325,6 +338,8 @@ async def test_every_route_refuses_another_districts_objects(
             if path == "/outcomes":
                 data["subject"] = f"poll:{west.ids['poll_id']}"
                 data["next"] = runtime.services.pack.actors.items[0].id
+            if path == "/watch/counter":
+                data["shift"] = str(west.ids["shift_id"])
             files = {"file": ("forged.yaml", FORGED_WATCH_FILE)} if expect.upload else None
             response = await http.post(url, data=data, files=files)
         status = response.status_code
