@@ -112,6 +112,7 @@ def seed_poll(db: Path | str) -> None:
     """A three-choice poll for the votes, made the way staff make one."""
     from bot.config import load_settings
     from bot.content import load_pack
+    from bot.staff.actor import cli_actor
     from bot.staff.polls import PollSpec, create_poll
     from bot.storage import apply_migrations, open_database
     from bot.storage.polls import PollRepository
@@ -129,7 +130,11 @@ def seed_poll(db: Path | str) -> None:
         )
         now = datetime.now(UTC)
         await create_poll(
-            spec, PollRepository(database), load_pack(settings.content_dir, "tomioka"), now
+            spec,
+            PollRepository(database),
+            load_pack(settings.content_dir, "tomioka"),
+            now,
+            actor=cli_actor(database),
         )
         await database.close()
 

@@ -3,7 +3,9 @@
 A webhook reads its events with the channel's adapter, stores them
 (InboundEventRepository.accept) and answers 200 at once; the events are then handled in the
 background by the pipeline (bot/pipeline.py). The turn's replies are stored with the event
-before they are sent, so a failed send is tried again as a send, never as a second turn.
+before they are sent, so a failed send is tried again as a send, never as a second turn; and
+as a reply of several messages goes out, how many were delivered is kept with them, so the
+retry starts at the first message that was not (bot/channels/base.py SendProgress).
 
 A redelivered event id is refused by the database, so the same update reaching two instances
 is handled by one. An event is claimed by the instance handling it: one left unhandled by a
@@ -23,7 +25,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot import metrics
-from bot.channels.base import ChannelAdapter, ChannelEvent
+from bot.channels.base import ChannelAdapter, ChannelEvent, SendProgress, TurnSend
 from bot.core import Channel, Reply
 from bot.core.clock import Clock
 from bot.core.reply_json import dump_replies, load_replies
@@ -38,6 +40,7 @@ logger = logging.getLogger(__name__)
 RETRY_SECONDS = 1.0
 Stored = tuple[str, str, dict[str, Any], str | None]  # channel, event id, payload, sender
 Answered = tuple[str, str, str]  # channel, event id, replies (JSON)
+Progressed = tuple[str, str, int, bool]  # channel, event id, messages delivered, reply unclear
 # A payload as the platform sent it, with the event its adapter read from it.
 ReadEvent = tuple[dict[str, Any], ChannelEvent[Any]]
 
@@ -90,6 +93,7 @@ class InboundProcessor:
         self._storing: GroupCommit[Stored, bool] = GroupCommit(self._store)
         self._answering: GroupCommit[Answered, None] = GroupCommit(self._store_replies)
         self._marking: GroupCommit[tuple[str, str], None] = GroupCommit(self._mark_handled)
+        self._progressing: GroupCommit[Progressed, None] = GroupCommit(self._record_progress)
         # False once shutdown begins: webhooks are answered 503 and the platform sends again.
         self.accepting = True
 
@@ -128,6 +132,10 @@ class InboundProcessor:
     async def _store_replies(self, answered: list[Answered]) -> list[None]:
         await self._events.store_replies(answered)
         return [None] * len(answered)
+
+    async def _record_progress(self, progress: list[Progressed]) -> list[None]:
+        await self._events.record_progress(progress)
+        return [None] * len(progress)
 
     async def _mark_handled(self, keys: list[tuple[str, str]]) -> list[None]:
         await self._events.mark_handled(keys, self._clock())
@@ -187,7 +195,7 @@ class InboundProcessor:
         if adapter is None:
             logger.warning("no %s channel configured; event %s stays pending", channel, event_id)
             return
-        attempts, replies = 1, None
+        attempts, replies, done = 1, None, SendProgress()
         if event is None:
             now = self._clock()
             stored = await self._events.start_attempt(
@@ -198,6 +206,7 @@ class InboundProcessor:
             attempts = stored.attempts
             # Answered before, and the send failed: the same replies are sent again.
             replies = load_replies(stored.replies) if stored.replies is not None else None
+            done = SendProgress(stored.parts_sent, stored.reply_unclear)
             event = adapter.read(stored.payload)
             if event is None:  # not stored without an event id; only a changed adapter could
                 await self._marking.add((channel, event_id))
@@ -207,7 +216,7 @@ class InboundProcessor:
         async with self._locks.hold(f"{channel}:{key}"):
             started = time.perf_counter()
             try:
-                await self._run(Channel(channel), adapter, event, replies)
+                await self._run(Channel(channel), adapter, event, replies, done)
             except Exception as exc:
                 counted.failed.inc()
                 if is_busy(exc):
@@ -240,11 +249,19 @@ class InboundProcessor:
         adapter: ChannelAdapter[Any],
         event: ChannelEvent[Any],
         replies: list[Reply] | None,
+        done: SendProgress,
     ) -> None:
-        """Take the event's turn unless it was taken before, store the replies, send them."""
+        """Take the event's turn unless it was taken before, store the replies, send them
+        (from the first message `done` does not count as delivered)."""
         if replies is None:
             replies = await self._pipeline.answer(channel, event)
             if replies:
                 answered = (channel.value, event.event_id, dump_replies(replies))
                 await self._answering.add(answered)
-        await self._pipeline.deliver(adapter, event, replies)
+
+        async def record(progress: SendProgress) -> None:
+            noted = (channel.value, event.event_id, progress.sent, progress.reply_unclear)
+            await self._progressing.add(noted)
+
+        turn = TurnSend(f"{channel.value}:{event.event_id}", done, record)
+        await self._pipeline.deliver(adapter, event, replies, turn)

@@ -4,7 +4,8 @@ A platform event (LINE, Telegram) comes from the inbox (bot/inbound.py), which s
 it with its channel's adapter (bot/channels/base.py) and hands the `ChannelEvent` here:
 `answer` takes the turn it asks for (a state change, or the dispatcher's replies to a message)
 and `deliver` sends the replies with the adapter. The inbox stores the replies between the two,
-so a failed send is tried again as a send, never by taking the turn again.
+so a failed send is tried again as a send, never by taking the turn again, and keeps how many
+messages went out, so the retry starts at the first one that did not.
 
 The web chat and the console have a synchronous send (they show what the turn returns): they
 call `converse`, the same turn with its counting.
@@ -18,7 +19,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from bot import metrics
-from bot.channels.base import ChannelAdapter, ChannelEvent, StateChange
+from bot.channels.base import ChannelAdapter, ChannelEvent, StateChange, TurnSend
 from bot.core import Channel, IncomingMessage, Reply
 from bot.core.choices import COMMAND_CHOICE, encode_choice
 from bot.core.commands import WELCOME
@@ -69,14 +70,19 @@ class Pipeline:
         return await self.turn(message)
 
     async def deliver(
-        self, adapter: ChannelAdapter[Any], event: ChannelEvent[Any], replies: Sequence[Reply]
+        self,
+        adapter: ChannelAdapter[Any],
+        event: ChannelEvent[Any],
+        replies: Sequence[Reply],
+        turn: TurnSend | None = None,
     ) -> None:
-        """Send a turn's replies; a resident who blocked us is marked unreachable instead (the
-        rest is not sent). Any other failure is raised: the inbox tries the send again."""
+        """Send a turn's replies (from where `turn` says earlier attempts stopped); a resident
+        who blocked us is marked unreachable instead (the rest is not sent). Any other failure
+        is raised: the inbox tries the send again, from the first message not delivered."""
         if not replies or event.address is None:
             return
         try:
-            await adapter.send(event.address, replies)
+            await adapter.send(event.address, replies, turn)
         except PermanentDeliveryError as exc:
             if not exc.unreachable or event.sender is None:
                 raise

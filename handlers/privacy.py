@@ -66,6 +66,9 @@ async def show_my_data(request: Request, ctx: HandlerContext) -> list[Reply]:
         if count and oldest is not None:
             lines.append(ctx.t("mydata.voices", count=count))
             lines += _deleted_on(ctx, retention.voices, oldest)
+        supports = await ctx.services.voices.supports_of(resident.id)
+        if supports:
+            lines.append(ctx.t("mydata.supports", count=supports))
     # Apart from the list, so it reads as a closing word and not as part of the last item.
     lines += ["", ctx.t("mydata.footer")]
     choices = (
@@ -109,7 +112,12 @@ async def ask_to_forget(request: Request, ctx: HandlerContext) -> list[Reply]:
         Choice(ctx.t("forget.yes"), encode_choice(FORGET_CHOICE, "yes")),
         Choice(ctx.t("forget.no"), encode_choice(FORGET_CHOICE, "no")),
     )
-    return [Reply(ctx.t("forget.confirm"), choices)]
+    text = ctx.t("forget.confirm")
+    if ctx.services.voices is not None:
+        count, _ = await ctx.services.voices.count_of_resident(ctx.resident.id)
+        if count:  # published ones stay as text: said before the resident agrees
+            text += "\n" + ctx.t("forget.voices_kept")
+    return [Reply(text, choices)]
 
 
 async def answer_forget(request: Request, ctx: HandlerContext) -> list[Reply]:

@@ -10,10 +10,11 @@ they confirm; nothing of it is logged.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import logging
 from datetime import timedelta
 
-from bot.core import Attachment, AttachmentKind, Card, Choice, Reply
+from bot.core import Ask, Attachment, AttachmentKind, Card, Channel, Choice, Reply
 from bot.core.choices import encode_choice, parse_number
 from bot.core.commands import VOICE
 from bot.core.text import normalize_input
@@ -59,6 +60,8 @@ CARD_CHARS = 200
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
 PLACE_KINDS = frozenset({AttachmentKind.LOCATION})
 PHOTO_KINDS = frozenset({AttachmentKind.PHOTO})
+# Where a resident can send a map pin; elsewhere (the web chat, the console) a place is typed.
+PIN_CHANNELS = frozenset({Channel.LINE, Channel.TELEGRAM})
 
 logger = logging.getLogger(__name__)
 
@@ -111,13 +114,19 @@ async def receive_text(request: Request, ctx: HandlerContext) -> list[Reply]:
     assert request.state is not None
     # The dispatcher refuses anything longer than MAX_INPUT_CHARS (the same 1,000) before this.
     data = {**request.state.data, "text": request.text[:MAX_VOICE_CHARS]}
-    return await _ask_place(ctx, data)
+    return await _ask_place(ctx, data, request.message.channel)
 
 
-async def _ask_place(ctx: HandlerContext, data: dict[str, object]) -> list[Reply]:
+async def _ask_place(
+    ctx: HandlerContext, data: dict[str, object], channel: Channel
+) -> list[Reply]:
     await ctx.services.conversations.enter(ctx.resident.id, PLACING, ctx.now + STATE_TTL, data)
     skip = Choice(ctx.t("voices.no_place"), SKIP_PLACE_CHOICE)
-    return [Reply(ctx.t("voices.ask_place"), (skip, back_to_menu(ctx)))]
+    if channel not in PIN_CHANNELS:
+        return [Reply(ctx.t("voices.ask_place_typed"), (skip, back_to_menu(ctx)))]
+    # LINE shows its map picker for this button; Telegram's paperclip sends a pin without one.
+    pin = Ask(AttachmentKind.LOCATION, ctx.t("voices.place_button"))
+    return [Reply(ctx.t("voices.ask_place"), (skip, back_to_menu(ctx)), asks=(pin,))]
 
 
 async def receive_place(request: Request, ctx: HandlerContext) -> list[Reply]:
@@ -149,20 +158,27 @@ async def _ask_photo(ctx: HandlerContext, data: dict[str, object]) -> list[Reply
     await ctx.services.conversations.enter(
         ctx.resident.id, PHOTOGRAPHING, ctx.now + STATE_TTL, data
     )
+    return [_photo_prompt(ctx)]
+
+
+def _photo_prompt(ctx: HandlerContext) -> Reply:
+    """The photo step's question, with the button that opens the photo picker (LINE's camera
+    roll, the web chat's file picker)."""
     skip = Choice(ctx.t("voices.no_photo"), SKIP_PHOTO_CHOICE)
-    return [Reply(ctx.t("voices.ask_photo"), (skip, back_to_menu(ctx)))]
+    pick = Ask(AttachmentKind.PHOTO, ctx.t("voices.photo_button"))
+    return Reply(ctx.t("voices.ask_photo"), (skip, back_to_menu(ctx)), asks=(pick,))
 
 
 async def receive_photo(request: Request, ctx: HandlerContext) -> list[Reply]:
     """A photo, kept without EXIF (no camera position, time or device) from the start."""
     assert request.state is not None
     photos = [a for a in request.attachments if a.kind is AttachmentKind.PHOTO]
-    skip = Choice(ctx.t("voices.no_photo"), SKIP_PHOTO_CHOICE)
     if not photos:  # typed text while a photo was asked for
-        return [Reply(ctx.t("voices.ask_photo"), (skip, back_to_menu(ctx)))]
+        return [_photo_prompt(ctx)]
     cleaned = await _clean_photo(photos[0])
     if cleaned is None:
-        return [Reply(ctx.t("voices.photo_refused", megabytes=MAX_PHOTO_BYTES >> 20), (skip,))]
+        refused = ctx.t("voices.photo_refused", megabytes=MAX_PHOTO_BYTES >> 20)
+        return [dataclasses.replace(_photo_prompt(ctx), text=refused)]
     media_type, data = cleaned
     photo = {"photo_type": media_type, "photo": base64.b64encode(data).decode("ascii")}
     return await _ask_contact(ctx, {**request.state.data, **photo})
@@ -183,13 +199,16 @@ async def skip_photo(request: Request, ctx: HandlerContext) -> list[Reply]:
     return await _ask_contact(ctx, dict(state.data))
 
 
-async def _ask_contact(ctx: HandlerContext, data: dict[str, object]) -> list[Reply]:
+async def _ask_contact(
+    ctx: HandlerContext, data: dict[str, object], lead: str | None = None
+) -> list[Reply]:
     await ctx.services.conversations.enter(ctx.resident.id, CONTACTING, ctx.now + STATE_TTL, data)
     choices = (
         Choice(ctx.t("voices.contact_yes"), encode_choice(CONTACT_CHOICE, "yes")),
         Choice(ctx.t("voices.contact_no"), encode_choice(CONTACT_CHOICE, "no")),
     )
-    return [Reply(ctx.t("voices.ask_contact"), choices)]
+    question = ctx.t("voices.ask_contact")
+    return [Reply(f"{lead}\n{question}" if lead else question, choices)]
 
 
 async def answer_contact(request: Request, ctx: HandlerContext) -> list[Reply]:
@@ -203,7 +222,7 @@ async def answer_contact(request: Request, ctx: HandlerContext) -> list[Reply]:
         kind=kind_label(ctx, str(data["kind"])),
         text=data["text"],
         place=_place_words(ctx, data),
-        photo=ctx.t("voices.photo_yes" if data.get("photo") else "voices.place_none"),
+        photo=ctx.t("voices.photo_yes" if data.get("photo") else "voices.photo_none"),
         contact=ctx.t("voices.contact_yes" if data["contact"] else "voices.contact_no"),
     )
     choices = (
@@ -247,8 +266,9 @@ async def send(request: Request, ctx: HandlerContext) -> list[Reply]:
 
 def _place_words(ctx: HandlerContext, data: dict[str, object]) -> str:
     if data.get("lat") is not None:
-        pin = ctx.t("voices.place_pin")
-        return f"{data['place']} ({pin})" if data.get("place") else pin
+        if data.get("place"):
+            return ctx.t("voices.place_with_pin", place=data["place"])
+        return ctx.t("voices.place_pin")
     return str(data.get("place") or ctx.t("voices.place_none"))
 
 
@@ -277,7 +297,8 @@ async def send_question(request: Request, ctx: HandlerContext) -> list[Reply]:
         await ctx.services.conversations.leave(ctx.resident.id)
         return _refusal(ctx)
     data = {"kind": VoiceKind.QUESTION.value, "text": state.data["text"], "place": None}
-    return await _ask_contact(ctx, data)
+    # Said first: the tap alone does not tell the resident where their question goes.
+    return await _ask_contact(ctx, data, ctx.t("voices.question_lead"))
 
 
 async def list_published(request: Request, ctx: HandlerContext) -> list[Reply]:

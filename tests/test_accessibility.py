@@ -12,6 +12,7 @@ from playwright.async_api import Browser, Page, expect
 
 from bot.core import Channel, IncomingMessage
 from bot.staff.polls import PollSpec, create_poll
+from bot.staff.watch_counter import sign_up_at_counter
 from bot.storage.broadcasts import NewBroadcast
 from bot.storage.faq import FaqRepository, UnansweredRepository
 from bot.storage.voices import NewVoice, Place, VoiceKind
@@ -51,6 +52,7 @@ async def seed(platforms: Platforms, clock: FakeClock) -> dict[str, int]:
         if district:
             await services.residents.set_district(row.id, district, clock.now)
     await load(runtime, clock)
+    await sign_up_at_counter(services.watch, 1, "山田 花子", "phone", clock.now, actor=CLI_ACTOR)
     await new_event(runtime, clock)
     spec = PollSpec.model_validate(
         {
@@ -150,6 +152,20 @@ async def test_every_dashboard_page_passes_axe_at_both_widths(
         await check(page, f"{width} poll form with an error", found)
         await page.get_by_role("button", name="やさしい日本語での見え方を確認").click()
         await check(page, f"{width} poll easy preview", found)
+        await page.goto(f"{base}/admin/watch")
+        await page.get_by_label("お名前（40文字まで）").fill("山田 花子")
+        await page.get_by_label("名簿に名前を載せることに同意をいただいた").check()
+        await page.get_by_role("button", name="申し込む", exact=True).click()
+        await expect(page.locator("#name-error")).to_be_visible()
+        await check(page, f"{width} counter sign-up with an error", found)
+        # A voice declined without a reason: the error is the reason field's description.
+        await page.goto(f"{base}/admin/voices/{ids['voice']}")
+        await page.locator("select[name=state]").select_option(label="対応しない")
+        await page.get_by_role("button", name="状態を変更").click()
+        await check(page, f"{width} voice form with an error", found)
+        await expect(
+            page.get_by_role("textbox", name="理由（対応しないとき。住民に届きます）")
+        ).to_have_accessible_description("対応しない理由を入力してください。")
         await page.goto(f"{base}/admin/broadcasts")
         await page.get_by_label("本文（日本語）").fill("12月5日は断水があります。")
         await page.get_by_role("button", name="送信先と件数を確認").click()
@@ -183,6 +199,20 @@ async def test_the_web_chat_passes_axe_at_both_widths(
             await page.get_by_role("button", name="送信").click()
             await expect(page.locator("#log")).to_contain_text(shown)
             await check(page, f"{width} {said}", found, CHAT_RULES)
+        # 地域の声 up to its photo step: the photo button is named, and the keyboard reaches it
+        # first after the answer (which takes focus) and opens the picker.
+        await page.get_by_role("textbox").fill("声を届ける")
+        await page.get_by_role("button", name="送信").click()
+        await page.get_by_role("button", name="困りごと・危険な場所").click()
+        await page.get_by_role("textbox").fill("街灯が消えています")
+        await page.get_by_role("button", name="送信").click()
+        await page.get_by_role("button", name="場所なし").last.click()
+        await expect(page.get_by_role("button", name="写真を選ぶ")).to_be_visible()
+        await check(page, f"{width} voice photo step", found, CHAT_RULES)
+        await page.keyboard.press("Tab")
+        await expect(page.get_by_role("button", name="写真を選ぶ")).to_be_focused()
+        async with page.expect_file_chooser():
+            await page.keyboard.press("Enter")
         await context.close()
     assert not found, report(found)
 

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from bot.answerer import Answerer, Outcome, Topic, build_answerer
+from bot.answerer.romaji import is_romaji, spell_in_kana
 from bot.answerer.text import NO_SYNONYMS, Synonyms, fold_keyword, is_english, terms
 from bot.content import Text, load_pack, load_pack_catalog
 from bot.content.loader import check_packs
@@ -477,3 +478,52 @@ def test_a_staff_command_that_only_sends_goes_without_the_dictionary(
     )
     assert done.returncode == 0, done.stderr
     assert "dictionary loaded: 0" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("text", "kana"),
+    [
+        ("kouminkan no yakuwari", "こうみんかん の やくわり"),
+        ("entaku kaigi wa doko", "えんたく かいぎ は どこ"),  # the particle は is written wa
+        ("konnichiwa", None),  # one word: no reason to call it Japanese
+        ("kitte ga hoshii desu", "きって が ほしい です"),  # a doubled consonant is っ
+        ("what is chiiki zukuri", None),  # English around a romaji word
+        ("i want to help", None),
+    ],
+)
+def test_romaji_is_told_from_english_and_spelled_in_kana(text: str, kana: str | None) -> None:
+    spelled = " ".join(spell_in_kana(word) for word in text.split())
+    assert (spelled if is_romaji(text) else None) == kana
+
+
+@pytest.mark.parametrize(
+    ("pack", "question", "topic"),
+    [
+        ("tomioka", "kouminkan no yakuwari", "faq:kominkan-support"),
+        ("matsumoto", "chiikizukuri tte nan desu ka", "section:about"),
+    ],
+)
+def test_japanese_in_romaji_finds_its_topic_and_is_answered_in_english(
+    tomioka: Answerer, matsumoto: Answerer, pack: str, question: str, topic: str
+) -> None:
+    answer = {"tomioka": tomioka, "matsumoto": matsumoto}[pack].answer(question)
+    assert answer.outcome is Outcome.ANSWERED and answer.topic == topic
+    assert answer.language == "en"
+
+
+def test_in_a_long_letter_the_sentence_that_asks_is_answered(tomioka: Answerer) -> None:
+    news = (
+        "先週は娘が前橋から孫を連れて帰ってきて、にぎやかに過ごしました。"
+        "畑のねぎもよく育ち、近所に少しずつ配っております。"
+        "膝が痛むので、このごろは遠くまで歩けなくなりました。"
+    )
+    answer = tomioka.answer(news + "円卓会議に出てみたいのですが、どうすればいいでしょうか。")
+    assert answer.topics[0] in ("faq:round-table-join", "system:round-table")
+    # News alone asks nothing: it is not answered with whatever it happens to mention.
+    assert tomioka.answer(news).outcome is Outcome.UNKNOWN
+
+
+def test_a_sentence_typed_in_half_width_katakana_is_read_like_kana(tomioka: Answerer) -> None:
+    answer = tomioka.answer("ｴﾝﾀｸｶｲｷﾞﾊﾄﾞｺﾃﾞﾔﾙﾉ")
+    assert answer.outcome is not Outcome.UNKNOWN
+    assert answer.topics[0] in ("system:round-table", "faq:round-table-where")

@@ -261,9 +261,9 @@ async def test_a_photo_nobody_asked_for_gets_a_kind_answer_and_is_not_downloaded
     platforms.telegram.add_file("p", picture())
     await platforms.post_telegram(telegram_photo(("p", 600), caption="これを見て"))
     answer = last_telegram_text(platforms)
-    assert "写真や位置情報" in answer and "受け取ることができません" in answer
+    assert "写真や位置情報" in answer and "受け取れません" in answer
     await platforms.post_telegram(telegram_message(location={"latitude": 36.2, "longitude": 138}))
-    assert "受け取ることができません" in last_telegram_text(platforms)
+    assert "受け取れません" in last_telegram_text(platforms)
     assert platforms.telegram.sent("getFile") == [] and platforms.telegram.downloads() == []
     # A sticker is still something we cannot read at all.
     await platforms.post_telegram(telegram_message(sticker={"file_id": "s", "emoji": "👍"}))
@@ -335,7 +335,7 @@ async def test_line_images_nobody_asked_for_get_the_kind_answer(
     image = line_message(clock, platforms, type="image")
     platforms.line.add_content(image["message"]["id"], picture())
     await platforms.post_line([image])
-    assert "受け取ることができません" in last_line_text(platforms)
+    assert "受け取れません" in last_line_text(platforms)
     assert not [c for c in platforms.line.calls if c[0] == "content"]
     await platforms.post_line([line_message(clock, platforms, type="sticker", packageId="1")])
     assert "文字のメッセージだけ" in last_line_text(platforms)
@@ -382,6 +382,20 @@ async def test_web_uploads_that_are_not_photos_or_too_large_are_refused(
     assert response.status_code == 415
     response = await post_photo(platforms, picture(), **{"sec-fetch-site": "cross-site"})
     assert response.status_code == 403
+
+
+async def test_a_refused_upload_is_worded_in_the_language_the_resident_reads(
+    platforms: Platforms,
+) -> None:
+    chosen = await platforms.http.post("/chat/api", json={"text": "やさしい日本語"})
+    assert chosen.json()["language"] == "easy"
+    fake = b"\xff\xd8\xff\xe0 not really a JPEG, just text " * 10
+    # The resident's own choice, not the browser's language.
+    response = await post_photo(platforms, fake, **{"accept-language": "en"})
+    assert response.status_code == 415
+    assert response.json()["error"].startswith("写真（しゃしん）として よめませんでした")
+    over = await post_photo(platforms, picture() + bytes(5 * MB))
+    assert "5MB（メガバイト）までの 写真を" in over.json()["error"]
 
 
 async def test_a_web_photo_sent_too_slowly_is_cut_off(
@@ -449,7 +463,7 @@ async def test_a_web_photo_longer_than_its_content_length_is_refused(
 async def test_a_web_photo_nobody_asked_for_gets_the_kind_answer(platforms: Platforms) -> None:
     response = await post_photo(platforms, picture())
     assert response.status_code == 200
-    assert "受け取ることができません" in response.json()["replies"][0]["text"]
+    assert "受け取れません" in response.json()["replies"][0]["text"]
     assert response.cookies  # the same identity as the chat's messages
 
 

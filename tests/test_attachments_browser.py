@@ -1,5 +1,6 @@
 """The web chat's photo button in Chromium: shown only under a reply that asks for a photo,
-it sends the picked file to /chat/photo, and the flow that asked gets it as an attachment."""
+it sends the picked file to /chat/photo, and the flow that asked gets it as an attachment; a
+refused file's answer describes the button (aria-describedby)."""
 
 from __future__ import annotations
 
@@ -76,4 +77,19 @@ async def test_a_photo_asked_for_is_picked_sent_and_received(site: str, browser:
     await expect(page.locator("#log li.me").last).to_have_text("📷 road.png")
     answer = page.locator("#log li.bot").last
     await expect(answer).to_contain_text(f"受け取りました: image/png {len(png.getvalue())} bytes")
+    # A file that is no photo: the refusal shows, and describes the button that picked it.
+    await page.fill("#text", "/photo")
+    await page.press("#text", "Enter")
+    await expect(page.get_by_role("button", name="写真をえらぶ")).to_have_count(2)
+    again = page.get_by_role("button", name="写真をえらぶ").last
+    async with page.expect_file_chooser() as chooser:
+        await again.click()
+    await (await chooser.value).set_files(
+        {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"just some words"}
+    )
+    refusal = page.locator("#log li.error").last
+    await expect(refusal).to_contain_text("写真として読めませんでした")
+    await expect(again).to_have_attribute("aria-describedby", await refusal.get_attribute("id"))
+    await expect(again).to_have_accessible_description(await refusal.inner_text())
+    assert await wcag_violations(page) == []
     await context.close()

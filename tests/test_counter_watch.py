@@ -6,15 +6,22 @@ the staff member's login but without the volunteer's name."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
+import yaml
+from click.testing import CliRunner
 
+from bot.cli import main
 from bot.config import Settings
 from bot.runtime import Runtime
 from bot.scheduler import fire_due_reminders
 from bot.staff import audit as actions
+from bot.staff.accounts import hash_password
 from bot.staff.actor import StaffActor
 from bot.staff.roles import StaffRoleError
 from bot.staff.watch import WatchFile, cancel_shift, load_watch, roster, roster_csv
@@ -25,7 +32,11 @@ from bot.staff.watch_counter import (
 )
 from bot.storage.audit import AuditFilter, AuditRepository
 from bot.storage.retention import RetentionRules, Rule, apply_retention
+from bot.storage.staff import StaffRepository
+from bot.web import build_web_app
+from tests.admin_helpers import STAFF_PASSWORD, csrf_of, log_in
 from tests.conftest import FakeClock, make_settings
+from tests.databases import database_for
 
 EAST, WEST = "d01", "d02"
 # The fake clock stands at 2026-11-23 18:00 in Tokyo. Shifts (ids in load order):
@@ -309,3 +320,164 @@ async def test_retention_removes_counter_names_by_the_roster_rule_after_their_sh
         watch, runtime.services.notices, line.counter[0].id, clock.now, actor=admin
     )
     assert signup.signup_id != line.counter[0].id
+
+
+# ---- the dashboard and the command line ----
+
+Browser = Callable[[str, str, tuple[str, ...]], Awaitable[httpx.AsyncClient]]
+
+
+@pytest.fixture
+async def browser_as(runtime: Runtime) -> AsyncIterator[Browser]:
+    opened: list[httpx.AsyncClient] = []
+    app = build_web_app(runtime)
+
+    async def make(login: str, role: str, districts: tuple[str, ...]) -> httpx.AsyncClient:
+        await StaffRepository(runtime.db).add(
+            login,
+            hash_password(STAFF_PASSWORD),
+            runtime.services.clock(),
+            role,
+            frozenset(districts),
+        )
+        transport = httpx.ASGITransport(app=app, client=("192.0.2.9", 4000))
+        http = httpx.AsyncClient(transport=transport, base_url="http://chiiki.test")
+        opened.append(http)
+        assert (await log_in(http, login)).status_code == 303
+        return http
+
+    yield make
+    for http in opened:
+        await http.aclose()
+
+
+async def counter_form(http: httpx.AsyncClient, **fields: str) -> httpx.Response:
+    token = csrf_of(await http.get("/admin/watch"))
+    return await http.post("/admin/watch/counter", data={"csrf_token": token, **fields})
+
+
+async def counter_rows(runtime: Runtime) -> list[tuple[Any, ...]]:
+    rows = await runtime.db.fetch_all(
+        "SELECT shift_id, counter_name, counter_via, status FROM watch_signups"
+        " WHERE counter_via IS NOT NULL ORDER BY id"
+    )
+    return [tuple(row) for row in rows]
+
+
+async def test_staff_sign_up_and_cancel_at_the_counter_on_the_dashboard(
+    runtime: Runtime, clock: FakeClock, admin: StaffActor, browser_as: Browser
+) -> None:
+    http = await browser_as("kanri", "admin", ())
+    page = await http.get("/admin/watch")
+    assert (
+        "窓口で申し込む" in page.text and "名簿に名前を載せることに同意をいただいた" in page.text
+    )
+    # No consent ticked: refused beside the box, nothing stored, the name kept in the field.
+    refused = await counter_form(http, shift="2", name="山田 花子", via="phone")
+    assert refused.status_code == 400
+    assert 'id="consent-error"' in refused.text and 'value="山田 花子"' in refused.text
+    assert await counter_rows(runtime) == []
+    done = await counter_form(http, shift="2", name=HOSTILE[1], via="phone", consent="yes")
+    assert done.status_code == 200 and "（確定）" in done.text
+    assert "<script>alert(1)" not in done.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;（窓口・電話）" in done.text
+    waiting = await counter_form(http, shift="2", name="佐藤 一郎", via="counter", consent="yes")
+    assert "満員のため" in waiting.text and "キャンセル待ち1番目" in waiting.text
+    twice = await counter_form(http, shift="2", name="佐藤 一郎", via="counter", consent="yes")
+    assert twice.status_code == 400 and 'id="name-error"' in twice.text
+    assert "すでにこの当番に登録されています" in twice.text
+    assert await counter_rows(runtime) == [
+        (2, HOSTILE[1], "phone", "confirmed"),
+        (2, "佐藤 一郎", "counter", "waitlisted"),
+    ]
+    sheet = await http.get("/admin/watch/print", params={"from": "2026-11-25", "to": "2026-11-26"})
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;（窓口・電話）" in sheet.text
+    assert "<script>alert(1)" not in sheet.text and "佐藤 一郎（窓口）" in sheet.text
+    first = await runtime.db.fetch_one("SELECT id FROM watch_signups WHERE counter_via = 'phone'")
+    assert first is not None
+    listed = await http.get("/admin/watch")
+    assert f'action="/admin/watch/signups/{first[0]}/cancel"' in listed.text
+    token = csrf_of(listed)
+    cancelled = await http.post(
+        f"/admin/watch/signups/{first[0]}/cancel", data={"csrf_token": token}
+    )
+    assert cancelled.status_code == 200
+    assert "キャンセル待ちの佐藤 一郎（窓口）が繰り上がりました" in cancelled.text
+    assert await counter_rows(runtime) == [(2, "佐藤 一郎", "counter", "confirmed")]
+    again = await http.post(f"/admin/watch/signups/{first[0]}/cancel", data={"csrf_token": token})
+    assert again.status_code == 303  # a second click: nothing left to cancel
+    forged = await http.post("/admin/watch/counter", data={"shift": "1", "name": "x"})
+    assert forged.status_code in (400, 403)  # no CSRF token
+    entries = await AuditRepository(runtime.db).entries(AuditFilter(login="kanri"))
+    counter = [e for e in entries if e.action.startswith("shift.counter")]
+    assert [(e.action, e.address) for e in counter] == [
+        (actions.SHIFT_COUNTER_CANCELLED, "192.0.2.9"),
+        (actions.SHIFT_COUNTER_SIGNUP, "192.0.2.9"),
+        (actions.SHIFT_COUNTER_SIGNUP, "192.0.2.9"),
+    ]
+    # Staff-side figures still add up with people who are not residents.
+    overview = await http.get("/admin/")
+    assert overview.status_code == 200 and "1／1人" in overview.text
+    transport = httpx.ASGITransport(app=build_web_app(runtime))
+    async with httpx.AsyncClient(transport=transport, base_url="http://chiiki.test") as plain:
+        metrics = await plain.get("/metrics")
+    assert metrics.status_code == 200
+
+
+async def test_the_dashboard_keeps_counter_entry_to_the_accounts_districts(
+    runtime: Runtime, clock: FakeClock, admin: StaffActor, browser_as: Browser
+) -> None:
+    west = await sign_up_at_counter(
+        runtime.services.watch, 3, "西の人", "counter", clock.now, actor=admin
+    )
+    east = await browser_as("higashi", "district", (EAST,))
+    page = await east.get("/admin/watch")
+    assert '<option value="1"' in page.text and '<option value="3"' not in page.text
+    assert f"/admin/watch/signups/{west.signup_id}/cancel" not in page.text
+    forged = await counter_form(east, shift="3", name="山田", via="counter", consent="yes")
+    assert forged.status_code == 403
+    token = csrf_of(page)
+    refused = await east.post(
+        f"/admin/watch/signups/{west.signup_id}/cancel", data={"csrf_token": token}
+    )
+    assert refused.status_code == 403
+    own = await counter_form(east, shift="1", name="山田", via="counter", consent="yes")
+    assert own.status_code == 200
+    viewer = await browser_as("miru", "viewer", ())
+    seen = await viewer.get("/admin/watch")
+    assert "申し込める当番はありません" in seen.text and 'name="consent"' not in seen.text
+    assert "/admin/watch/signups/" not in seen.text
+    assert (
+        await counter_form(viewer, shift="1", name="x", consent="yes", via="counter")
+    ).status_code == 403
+    assert await counter_rows(runtime) == [
+        (3, "西の人", "counter", "confirmed"),
+        (1, "山田", "counter", "confirmed"),
+    ]
+
+
+def test_counter_commands_sign_up_list_and_cancel(tmp_path: Path) -> None:
+    path = tmp_path / "watch.yaml"
+    day = (date.today() + timedelta(days=3)).isoformat()
+    spec = {
+        "routes": [{"id": "east", "name": "東ルート", "meeting_point": "東公民館前"}],
+        "shifts": [{"route": "east", "date": day, "time": "07:20-08:10", "capacity": 1}],
+    }
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True), "utf-8")
+    env = {"CHIIKI_DB": database_for(tmp_path, "c")}
+    runner = CliRunner()
+    assert runner.invoke(main, ["watch", "load", str(path)], env=env).exit_code == 0
+    signup = ["watch", "counter-signup", "1", "--consent", "phone", "--name"]
+    first = runner.invoke(main, [*signup, "山田 花子"], env=env)
+    assert first.exit_code == 0 and "sign-up 1: confirmed on shift 1" in first.output
+    second = runner.invoke(main, [*signup, "佐藤"], env=env)
+    assert "number 1 on the waitlist" in second.output
+    refused = runner.invoke(main, ["watch", "counter-signup", "1", "--name", "x"], env=env)
+    assert refused.exit_code == 2  # --consent is required
+    roster = runner.invoke(main, ["watch", "roster", "--csv"], env=env)
+    assert "山田 花子（窓口・電話）" in roster.output and "佐藤（窓口・電話）" in roster.output
+    cancelled = runner.invoke(main, ["watch", "counter-cancel", "1"], env=env)
+    assert cancelled.exit_code == 0
+    assert "佐藤（窓口・電話） moved up from the waitlist" in cancelled.output
+    twice = runner.invoke(main, ["watch", "counter-cancel", "1"], env=env)
+    assert twice.exit_code == 2 and "no counter sign-up 1" in twice.output

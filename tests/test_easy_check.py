@@ -44,6 +44,10 @@ def test_length_is_counted_without_readings_and_spaces() -> None:
         ("ご意見を いただきます。", "honorific form 「いただ」"),
         ("お待ちして おります。申し上げます。", "honorific form 「申し上げ」"),
         ("グループで 話します。", "katakana 「グループ」"),
+        ("前の 日に お知らせします。", "honorific form 「お知らせします」"),
+        ("書類を ご確認ください。", "honorific form 「ご確認ください」"),
+        ("行けない ことは ないです。", "a double negative"),
+        ("わからなくは ありません。", "a double negative"),
         ("データを けします。", "katakana 「データ」"),
         ("地域（ちいき）は 大切だ。", "not です/ます"),
         ("あした 会を ひらく。", "not です/ます"),
@@ -66,6 +70,38 @@ def test_a_reading_counts_at_first_use_and_after_kana_endings() -> None:
 
 def test_set_greetings_are_not_honorifics() -> None:
     assert check_text("ありがとうございました。ごめんなさい。") == []
+
+
+def test_a_notice_as_a_noun_is_not_humble() -> None:
+    assert check_text("お知らせを します。お知らせが あります。あした 知らせます。") == []
+
+
+def write_catalog(folder: Path, entries: dict[str, dict[str, str]]) -> Path:
+    (folder / "messages.yaml").write_text(
+        yaml.safe_dump(entries, allow_unicode=True), encoding="utf-8"
+    )
+    return folder
+
+
+def test_a_button_is_named_as_it_reads(tmp_path: Path) -> None:
+    button = {"ja": "場所なし", "en": "No place", "easy": "場所（ばしょ）なし"}
+    misnamed = {
+        "ja": "なければ「場所なし」を押してください。",
+        "en": 'Otherwise tap "No place".',
+        "easy": "場所（ばしょ）が ない ときは、「場所なし」を おしてください。",
+    }
+    catalog = load_catalog(write_catalog(tmp_path, {"no_place": button, "ask": misnamed}))
+    (fault,) = check_catalog(catalog, "messages.yaml")
+    assert (
+        fault.key == "ask"
+        and "「場所なし」 names a button that reads 「場所（ばしょ）なし」" in str(fault)
+    )
+    named = {
+        **misnamed,
+        "easy": misnamed["easy"].replace("「場所なし」", "「場所（ばしょ）なし」"),
+    }
+    catalog = load_catalog(write_catalog(tmp_path, {"no_place": button, "ask": named}))
+    assert check_catalog(catalog, "messages.yaml") == []
 
 
 def test_polite_endings_pass_with_a_note_after_them() -> None:

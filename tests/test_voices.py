@@ -10,9 +10,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 
+from bot.channels.line import LABEL_LIMIT
 from bot.cli import main
 from bot.config import Settings, load_settings
-from bot.core import Channel
+from bot.content import LANGUAGES, load_catalog
+from bot.core import AttachmentKind, Channel
 from bot.runtime import Runtime, open_runtime
 from bot.staff import voices as staff_voices
 from bot.staff.outcomes import new_outcome, record_outcome
@@ -28,6 +30,7 @@ from bot.storage.voices import (
 )
 from tests.actors import CLI_ACTOR
 from tests.conftest import FakeClock, Resident
+from tests.test_content import CONTENT
 from tests.test_events import new_event
 from tests.test_link import linked_pair
 
@@ -125,6 +128,7 @@ async def test_an_unanswered_question_can_go_to_the_city(runtime: Runtime) -> No
     await resident.say("ゴミ収集車の騒音の基準はどうなっていますか")
     assert "市に質問を送る" in resident.labels(), resident.text()
     await resident.tap("市に質問を送る")
+    assert resident.text().startswith("この質問を「地域の声」として市に送ります。\n")
     await resident.tap("連絡は不要")
     await resident.tap("送る")
     (voice,) = await voices_of(runtime).search()
@@ -227,7 +231,9 @@ async def test_states_go_forward_only_with_what_each_needs(
     await runtime.delivery.deliver_due()
     told = await runtime.mailbox.take("web", "u1", clock.now)
     assert len(told) == 2
-    assert "円卓会議・協議会で取り上げる" in told[0] and "理由: 県の管理する道路です" in told[1]
+    # Tomioka's own words for the meetings (its pack's wording of the notice).
+    assert "地域づくり協議会や円卓会議で取り上げる" in told[0]
+    assert "理由: 県の管理する道路です" in told[1]
 
 
 async def test_support_counts_once_per_person_even_when_linked(
@@ -244,7 +250,7 @@ async def test_support_counts_once_per_person_even_when_linked(
     assert "賛同 0人" in on_web.text()
     on_web_list = on_web.last
     await on_web.tap("賛同する")
-    assert "賛同しました（1人）" in on_web.text()
+    assert "賛同した人は1人です" in on_web.text()
     # The same person on the other channel: the list shows no button, and a tap of the
     # web's old button from Telegram adds nothing.
     await on_telegram.say("/voice")
@@ -305,6 +311,8 @@ async def test_an_outcome_of_the_meeting_reaches_author_and_supporters(
         for u in ("author", "supporter", "bystander")
     }
     assert any("手すりを付けます" in text for text in told["author"])
+    # Said to the author of a voice too, who did not take part in the meeting.
+    assert any("あなたが関わった" in text for text in told["author"])
     assert any("手すりを付けます" in text for text in told["supporter"])
     assert told["bystander"] == []
 
@@ -320,11 +328,41 @@ async def test_forget_deletes_voices_and_keeps_published_ones_as_anonymous_text(
     await resident.say("/mydata")
     assert "地域の声: 2件" in resident.text()
     assert "2028年4月1日に自動で消えます" in resident.text()  # the next fiscal year's end
+    assert "賛同した地域の声" not in resident.text()
+    await resident.say("/voice")
+    await resident.tap("地区の声を見る")
+    await resident.tap("賛同する")
+    await resident.say("/mydata")
+    assert "・賛同した地域の声: 1件" in resident.text()  # a support is kept: it is listed
     await resident.say("/forget")
+    # Told before agreeing that what the district has read stays.
+    assert "市が公開した地域の声は、消したあとも" in resident.text()
     await resident.tap("はい、消します")
     (left,) = await voices_of(runtime).search()
     assert left.id == published.id and left.body == "公開される声"
     assert left.resident_id is None and left.place.name is None and not left.contact_ok
+    assert await runtime.db.fetch_all("SELECT voice_id FROM voice_supports") == []
+
+
+async def test_each_channel_is_offered_the_pickers_it_has(runtime: Runtime) -> None:
+    """LINE gets its map and camera-roll buttons, the web chat its photo button; a place is
+    typed in the web chat, so its prompt does not ask for a location."""
+    web, line = Resident(runtime, "w1"), Resident(runtime, "U1", Channel.LINE)
+    for resident in (web, line):
+        await resident.say("/voice")
+        await resident.tap("困りごと・危険な場所")
+        await resident.say("側溝のふたが外れています")
+    assert "位置情報" not in web.text() and web.last[0].asks == ()
+    assert "位置情報" in line.text()
+    assert [(a.kind, a.label) for a in line.last[0].asks] == [
+        (AttachmentKind.LOCATION, "地図で場所を送る")
+    ]
+    for resident in (web, line):
+        await resident.tap("場所なし")
+        assert [(a.kind, a.label) for a in resident.last[0].asks] == [
+            (AttachmentKind.PHOTO, "写真を選ぶ")
+        ]
+        assert "写真は市の担当者だけが見ます" in resident.text()
 
 
 async def test_retention_keeps_voices_until_the_end_of_the_next_fiscal_year(
@@ -407,3 +445,34 @@ def test_a_map_link_goes_to_openstreetmap() -> None:
     assert link == (
         "https://www.openstreetmap.org/?mlat=36.255100&mlon=138.888900#map=18/36.255100/138.888900"
     )
+
+
+# Every button of the flow, as LINE's quick reply shows it (20 characters, cut short beyond).
+VOICE_BUTTONS = (
+    "menu.voice",
+    "voices.kind.opinion",
+    "voices.kind.problem",
+    "voices.kind.question",
+    "voices.published_button",
+    "voices.no_place",
+    "voices.place_button",
+    "voices.no_photo",
+    "voices.photo_button",
+    "voices.contact_yes",
+    "voices.contact_no",
+    "voices.send",
+    "voices.cancel",
+    "voices.support_button",
+    "voices.offer_question",
+)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_voice_button_fits_a_line_quick_reply(language: str) -> None:
+    catalog = load_catalog(CONTENT)
+    too_long = {
+        key: text
+        for key in VOICE_BUTTONS
+        if len(text := catalog.text(key, language)) > LABEL_LIMIT
+    }
+    assert too_long == {}

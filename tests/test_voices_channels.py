@@ -108,6 +108,9 @@ async def test_a_line_text_voice_with_a_line_location(
     assert "どれを送りますか" in await say("声を届ける")
     await tap("vkind:question")
     await say("ごみ集積所の場所はどう決まりますか")
+    # LINE's own map picker, before the step's buttons.
+    items = platforms.line.sent("reply")[-1]["messages"][0]["quickReply"]["items"]
+    assert items[0]["action"] == {"type": "location", "label": "地図で場所を送る"}
     place = line_message(
         clock,
         platforms,
@@ -118,6 +121,8 @@ async def test_a_line_text_voice_with_a_line_location(
         longitude=138.8899,
     )
     await platforms.post_line([place])
+    items = platforms.line.sent("reply")[-1]["messages"][0]["quickReply"]["items"]
+    assert items[0]["action"] == {"type": "cameraRoll", "label": "写真を選ぶ"}
     await tap("vnophoto")
     await tap("vcontact:no")
     assert "受付番号は" in await tap("vsend")

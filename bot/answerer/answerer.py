@@ -57,6 +57,17 @@ QUOTED_MARGIN = 0.15
 _KANA_ONLY = re.compile(r"[\u3040-\u309f\u30fc\s\W\d]*")
 # How many recent questions keep their answer (a few hundred kB).
 ANSWERS_KEPT = 4096
+# A message this long is a letter: news of the family, then the question. Its sentences that
+# ask something are decided one by one, so that the rest (孫が東京の大学に…) does not drown it.
+LONG_MESSAGE = 80
+_SENTENCE_END = re.compile(r"(?<=[。！？!?\n])")
+_ASKS = re.compile(r"(か|の|かね|かな|たい|たいです|ください|下さい|教えて|って|[?？])[\s。!！]*$")
+
+
+# A whole sentence in katakana (old phones type ｴﾝﾀｸｶｲｷﾞｯﾃﾅﾆ) is read as kana-only, like the
+# same sentence in hiragana; a short one is more likely one word (アンケート, ボランティア).
+_KATAKANA_SENTENCE = re.compile(r"[\u30a0-\u30ff\s\W\d]{7,}")
+_KATAKANA_TO_HIRAGANA = {code: code - 0x60 for code in range(ord("ァ"), ord("ヶ") + 1)}
 
 
 # Said longer or softer, a greeting is the same one: おはよー, こんにちは〜, ありがとね.
@@ -196,12 +207,21 @@ class Answerer:
         self._answers = OrderedDict()
 
     def _decide(self, text: str, language: str) -> Answer:
+        if len(text) > LONG_MESSAGE:
+            sentences = [part for part in _SENTENCE_END.split(text) if part.strip()]
+            asking = [sentence for sentence in sentences if _ASKS.search(sentence)]
+            if asking and len(asking) < len(sentences):
+                answers = [self._decide(sentence, language) for sentence in asking]
+                return max(answers, key=lambda a: (a.outcome is not Outcome.UNKNOWN, a.score))
         key = _greeting_key(text)
         greeting = self._greetings.get(key) or self._greetings.get(_SOFT_ENDING.sub("", key))
         if greeting is None and _pictures_only(text):
             greeting = PICTURES_ONLY
         if greeting is not None:
             return Answer(Outcome.UNKNOWN, (), language, greeting=greeting)
+        katakana = unicodedata.normalize("NFKC", text)
+        if _KATAKANA_SENTENCE.fullmatch(katakana) and not self._exact.get(fold_keyword(text)):
+            text = katakana.translate(_KATAKANA_TO_HIRAGANA)
         named = self._named_exactly(text)
         if named is not None:
             # 「地域を知ろう」ってどういう意味? / What does "get to know your community" mean?

@@ -93,6 +93,8 @@ class TopicIndex:
         """Known, or spelled close to something known (most of its reading's bigrams are)."""
         if self.knows(unit):
             return True
+        if unit.written:
+            return False
         shared = sum(1 for bigram in unit.bigrams if bigram in self._idf)
         return len(unit.bigrams) >= 2 and shared * 2 >= len(unit.bigrams) + 1
 

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot import japanese
+from bot.answerer.romaji import is_romaji, spell_in_kana
 
 KIND_WEIGHTS = {"w": 1.0, "r": 0.6, "b": 0.25, "s": 0.2}
 
@@ -53,13 +54,19 @@ STOP_WORDS = frozenset(
 # Phrases stripped before analysis: they ask, they do not say what about.
 _FILLER = re.compile(
     r"(について|に関して|に就いて|ってなに|ってなん|って何|というのは|っていうのは|とはなに|とは何|とは|とわ$|"
-    r"を?教えて(ください|下さい|くれ|ほしい|欲しい)?|を?知りたい(です)?|"
+    # How to be told is not what about (わかりやすく教えて asks about the topic, not for easy
+    # Japanese); an apology or a polite request before the question says nothing either.
+    r"(わかりやすく|分かりやすく|かんたんに|簡単に|詳しく|くわしく)(教えて|おしえて|説明して)|"
+    r"すみません|すいません|恐れ入りますが|失礼ですが|"
+    r"を?教えて(くださいませ|ください|下さい|くれ|ほしい|欲しい)?|を?知りたい(です)?|"
+    r"(て|で)(いただけ|頂け|もらえ)(ませんでしょうか|ませんか|ますか|ないか)|"
     r"(ですか|ますか|でしょうか|ますでしょうか|かな|なの|のか)$|"
-    r"ください|下さい|お願いします|おねがいします|お願い|おねがい)"
+    r"くださいませ|ください|下さい|お願いします|おねがいします|お願い|おねがい)"
 )
 _PUNCTUATION = re.compile(r"[^\w]+")
 _ASCII_WORD = re.compile(r"[a-z][a-z0-9']*")
 _LATIN = re.compile(r"[a-z]")
+_KANJI = re.compile(r"[\u4e00-\u9fff々]")
 _KANA_OFFSET = ord("ァ") - ord("ぁ")
 
 
@@ -191,6 +198,9 @@ class Unit:
     bigrams: tuple[str, ...]
     place: bool = False
     noun: bool = False  # a Japanese noun (名詞): what a question is about, more than its verbs
+    # Written in two kanji or more: a word in its own right (芋煮会), not a typo or a kana
+    # spelling of a known one, whatever bigrams its reading shares.
+    written: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,7 +221,12 @@ def analyse_text(text: str, synonyms: Synonyms = NO_SYNONYMS) -> Analysis:
     and its content words. A quoted word (「お互いさま」という言葉) is what is asked about:
     its words count twice."""
     quoted = " ".join(QUOTED.findall(text))
-    cleaned = synonyms.apply(strip_filler(normalise(f"{text} {quoted}" if quoted else text)))
+    folded = normalise(f"{text} {quoted}" if quoted else text)
+    # Romaji: its own spellings first (entaku kaigi → 円卓会議), the rest read as kana.
+    if is_romaji(folded):
+        folded = " ".join(spell_in_kana(word) for word in synonyms.apply(folded).split())
+    # Synonyms first as well: a word may end where a filler starts (あんけーと|は → あんけー).
+    cleaned = synonyms.apply(strip_filler(synonyms.apply(folded)))
     found: dict[str, float] = {}
     units: list[Unit] = []
 
@@ -252,6 +267,7 @@ def analyse_text(text: str, synonyms: Synonyms = NO_SYNONYMS) -> Analysis:
                     tuple(f"b:{b}" for b in _bigrams(reading)),
                     morpheme.place,
                     morpheme.part_of_speech == "名詞",
+                    len(_KANJI.findall(morpheme.surface)) >= 2,
                 )
             )
         for bigram in _bigrams("".join(surfaces)):

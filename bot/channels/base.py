@@ -9,7 +9,7 @@ interface (tests/test_architecture.py).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Generic, Protocol, TypeVar
@@ -46,15 +46,48 @@ class ChannelEvent(Generic[AddressT]):
     press_id: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class SendProgress:
+    """How far the send of a turn's replies got, in the channel's own messages (the replies as
+    its renderer splits them: on Telegram one per call, on LINE one per message object)."""
+
+    sent: int = 0  # the first `sent` messages were delivered
+    # LINE: a call with the reply token may have gone out unanswered (a timeout, a 5xx, or a
+    # crash mid-call). The token is single-use and only we hold it, so LINE refusing it later
+    # means that call went out.
+    reply_unclear: bool = False
+
+
+RecordProgress = Callable[[SendProgress], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class TurnSend:
+    """A turn's send that can be resumed: what earlier attempts delivered, and where to note
+    what this one delivers (the inbox keeps it with the event)."""
+
+    key: str  # the turn's stable name (channel and event id): LINE's retry keys derive from it
+    done: SendProgress = SendProgress()
+    record: RecordProgress | None = None
+
+    async def note(self, progress: SendProgress) -> None:
+        if self.record is not None:
+            await self.record(progress)
+
+
 class ChannelAdapter(Protocol[AddressT]):
     channel: Channel
 
     def read(self, payload: dict[str, Any]) -> ChannelEvent[AddressT] | None:
         """The event in a payload; None when it has no event id (not the platform's)."""
 
-    async def send(self, address: AddressT, replies: Sequence[Reply]) -> None:
-        """Deliver the replies. Raises RetryableDeliveryError or PermanentDeliveryError
-        (bot/errors.py); `unreachable` on the latter when the resident blocked us."""
+    async def send(
+        self, address: AddressT, replies: Sequence[Reply], turn: TurnSend | None = None
+    ) -> None:
+        """Deliver the replies, from the first message `turn` has not seen delivered, noting
+        progress as messages go out (after each call that leaves more to send). Raises
+        RetryableDeliveryError or PermanentDeliveryError (bot/errors.py); `unreachable` on the
+        latter when the resident blocked us."""
 
 
 class ChartPictures(Protocol):

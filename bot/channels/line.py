@@ -11,6 +11,7 @@ import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -36,14 +37,14 @@ from linebot.v3.messaging import (
 from linebot.v3.webhook import SignatureValidator
 
 from bot import metrics
-from bot.channels.base import ChannelEvent, ChartPictures
+from bot.channels.base import ChannelEvent, ChartPictures, SendProgress, TurnSend
 from bot.channels.line_content import DATA_API_BASE, LineContent
 from bot.channels.line_event import LineAddress, read_body, read_event
 from bot.core import Ask, AttachmentKind, Channel, Choice, Reply, split_text
 from bot.core.clock import Clock
 from bot.core.text import utf16_length
 from bot.delivery import RetryPolicy, send_with_retries
-from bot.errors import PermanentDeliveryError, RetryableDeliveryError
+from bot.errors import DeliveryError, PermanentDeliveryError, RetryableDeliveryError
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +57,10 @@ REPLY_TOKEN_TTL = timedelta(seconds=50)
 REQUEST_TIMEOUT_SECONDS = 10
 MULTICAST_LIMIT = 500
 SINGLE_ATTEMPT = RetryPolicy(max_attempts=1)
+# Push retry keys are UUIDs named in this namespace by the turn's key and the batch's first
+# message: the same batch of the same turn always carries the same key, whichever attempt,
+# process or instance sends it, with nothing to store.
+RETRY_KEY_NAMESPACE = uuid.UUID("6f1c3e52-5b0a-4c1e-9f3d-2a7d8c0b9e41")
 
 T = TypeVar("T")
 
@@ -79,6 +84,16 @@ async def call_line(call: Callable[[], Awaitable[T]], policy: RetryPolicy) -> T 
             raise RetryableDeliveryError(f"LINE unreachable: {exc!r}") from exc
 
     return await send_with_retries(attempt, policy)
+
+
+def _retry_key(turn_key: str, first_message: int) -> str:
+    return str(uuid.uuid5(RETRY_KEY_NAMESPACE, f"{turn_key}:{first_message}"))
+
+
+@dataclass
+class _ReplyToken:
+    value: str
+    unclear: bool  # a call with it ended without a clear answer (timeout, 5xx)
 
 
 def _label(text: str, limit: int = LABEL_LIMIT) -> str:
@@ -262,13 +277,26 @@ class LineChannel:
         ttl_ms = REPLY_TOKEN_TTL.total_seconds() * 1000
         return -ttl_ms < age_ms < ttl_ms
 
-    async def send(self, address: LineAddress, replies: Sequence[Reply]) -> None:
-        """Reply with the token while it is fresh (free), push the rest. A refusal because the
-        resident blocked us raises PermanentDeliveryError(unreachable=True) at once."""
+    async def send(
+        self, address: LineAddress, replies: Sequence[Reply], turn: TurnSend | None = None
+    ) -> None:
+        """Reply with the token while it is fresh (free), push the rest, five messages a call,
+        from the first message `turn` has not seen delivered; progress is noted after each
+        call that leaves more to send. A refusal because the resident blocked us raises
+        PermanentDeliveryError(unreachable=True) at once.
+
+        A call is all or nothing. Each push carries a retry key made from the turn's key and
+        its first message, so a push repeated after a timeout, a 5xx or a crash (within LINE's
+        24 hours) gets 409 instead of a second delivery. The reply token is single-use: once a
+        call with it ended unclear, LINE refusing it means that call went out."""
         api = self._require_api()
         user_id = address.user_id
         fresh = self._token_is_fresh(address.sent_at_ms)
-        reply_token = address.reply_token if fresh else None
+        done = turn.done if turn is not None else SendProgress()
+        token = None
+        if fresh and address.reply_token:
+            token = _ReplyToken(address.reply_token, done.reply_unclear)
+        turn_key = turn.key if turn is not None else uuid.uuid4().hex
         chart_urls: dict[int, str] = {}
         for index, reply in enumerate(replies):
             if reply.chart is not None and self._charts is not None:
@@ -276,36 +304,58 @@ class LineChannel:
                 if url is not None:
                     chart_urls[index] = url
         messages: list[Any] = render(replies, chart_urls)
-        batches = [
-            messages[i : i + MESSAGES_PER_REQUEST]
-            for i in range(0, len(messages), MESSAGES_PER_REQUEST)
-        ]
-        for index, batch in enumerate(batches):
-            if index == 0 and reply_token and await self._reply(api, reply_token, batch):
-                metrics.for_channel(Channel.LINE).replies_sent.inc(len(batch))
-                continue
-            # One key per batch, made before the first try and reused on every retry.
-            retry_key = str(uuid.uuid4())
-            push = functools.partial(
-                api.push_message,
-                PushMessageRequest(to=user_id, messages=batch),
-                x_line_retry_key=retry_key,
-                _request_timeout=self._timeout,
-            )
-            await call_line(push, self._policy)
+        first = done.sent
+        while first < len(messages):
+            batch = messages[first : first + MESSAGES_PER_REQUEST]
+            try:
+                if not (first == 0 and token and await self._reply(api, token, batch)):
+                    await self._push(api, user_id, batch, _retry_key(turn_key, first))
+            except DeliveryError:
+                # Always noted: the stored flag says "unclear" from the start (the inbox sets
+                # it with the replies, for a crash mid-call), and a refusal here must undo it.
+                if turn is not None:
+                    unclear = token is not None and token.unclear
+                    await turn.note(SendProgress(first, reply_unclear=unclear))
+                raise
+            first += len(batch)
             metrics.for_channel(Channel.LINE).replies_sent.inc(len(batch))
+            if turn is not None and first < len(messages):
+                await turn.note(SendProgress(first))
 
-    async def _reply(self, api: AsyncMessagingApi, token: str, batch: list[Any]) -> bool:
-        """True when the reply went out; False when the token was refused (used or expired)."""
-        request = ReplyMessageRequest(replyToken=token, messages=batch)
+    async def _push(
+        self, api: AsyncMessagingApi, user_id: str, batch: list[Any], retry_key: str
+    ) -> None:
+        push = functools.partial(
+            api.push_message,
+            PushMessageRequest(to=user_id, messages=batch),
+            x_line_retry_key=retry_key,
+            _request_timeout=self._timeout,
+        )
+        await call_line(push, self._policy)  # a 409 (the key accepted before) is success
+
+    async def _reply(self, api: AsyncMessagingApi, token: _ReplyToken, batch: list[Any]) -> bool:
+        """True when the batch went out with the token; False when the token was refused
+        (used or expired) and never used by us: push instead."""
+        request = ReplyMessageRequest(replyToken=token.value, messages=batch)
+
+        async def attempt() -> object:
+            try:
+                return await api.reply_message(request, _request_timeout=self._timeout)
+            except ApiException as exc:
+                token.unclear = token.unclear or (exc.status or 0) >= 500
+                raise
+            except (aiohttp.ClientError, TimeoutError):
+                token.unclear = True
+                raise
+
         try:
-            await call_line(
-                lambda: api.reply_message(request, _request_timeout=self._timeout),
-                self._policy,
-            )
+            await call_line(attempt, self._policy)
         except PermanentDeliveryError as exc:
             if exc.unreachable:
                 raise
+            if token.unclear:
+                logger.info("reply token refused after an unclear try: that try went out")
+                return True
             logger.info("reply token refused, pushing instead: %s", exc)
             return False
         return True

@@ -21,11 +21,11 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.warnings import PTBUserWarning
 
 from bot import metrics
-from bot.channels.base import ChannelEvent, ChartPictures
+from bot.channels.base import ChannelEvent, ChartPictures, SendProgress, TurnSend
 from bot.channels.telegram_files import TelegramFiles, file_base_url
 from bot.channels.telegram_http import AiohttpRequest
 from bot.channels.telegram_update import TelegramAddress, read_update
-from bot.core import Channel, Reply, split_text
+from bot.core import BarChart, Channel, Reply, split_text
 from bot.delivery import RetryPolicy, send_with_retries
 from bot.errors import PermanentDeliveryError, RetryableDeliveryError
 
@@ -277,22 +277,38 @@ class TelegramChannel:
             params["parse_mode"] = parse_mode
         return await self.bot.do_api_request("sendMessage", api_kwargs=params)
 
-    async def send(self, address: TelegramAddress, replies: Sequence[Reply]) -> None:
-        """Each reply's messages and chart, in order; a refusal because the resident blocked
-        us raises PermanentDeliveryError(unreachable=True) at once."""
+    async def send(
+        self, address: TelegramAddress, replies: Sequence[Reply], turn: TurnSend | None = None
+    ) -> None:
+        """Each reply's messages and chart, in order, one call each, from the first one `turn`
+        has not seen delivered; progress is noted after each call that leaves more to send. A
+        refusal because the resident blocked us raises PermanentDeliveryError(unreachable=True)
+        at once.
+
+        A call that times out or fails with a 5xx may still have been delivered (the Bot API
+        has no idempotency key): it counts as not delivered and is sent again, so such a
+        message may come twice; nothing before it does."""
         if not self._initialized:
             await call_telegram(self._initialize, self._policy)
         chat_id = address.chat_id
-        calls: list[Callable[[], Awaitable[object]]] = []
+        parts: list[Rendered | BarChart] = []
         for reply in replies:
-            for text, keyboard, parse_mode in render([reply]):
-                calls.append(
-                    functools.partial(self._send_message, chat_id, text, keyboard, parse_mode)
-                )
+            parts += render([reply])
             if reply.chart is not None and self._charts is not None:
-                png = await self._charts.png(reply.chart)
-                caption = reply.chart.alt[:PHOTO_CAPTION_LIMIT]
-                calls.append(functools.partial(self.bot.send_photo, chat_id, png, caption=caption))
-        for call in calls:
-            await call_telegram(call, self._policy)
+                parts.append(reply.chart)
+        for index in range(turn.done.sent if turn else 0, len(parts)):
+            await call_telegram(await self._part_call(chat_id, parts[index]), self._policy)
             metrics.for_channel(Channel.TELEGRAM).replies_sent.inc()
+            if turn is not None and index + 1 < len(parts):
+                await turn.note(SendProgress(index + 1))
+
+    async def _part_call(
+        self, chat_id: int, part: Rendered | BarChart
+    ) -> Callable[[], Awaitable[object]]:
+        if isinstance(part, BarChart):
+            assert self._charts is not None
+            png = await self._charts.png(part)  # drawn only when it is to be sent
+            caption = part.alt[:PHOTO_CAPTION_LIMIT]
+            return functools.partial(self.bot.send_photo, chat_id, png, caption=caption)
+        text, keyboard, parse_mode = part
+        return functools.partial(self._send_message, chat_id, text, keyboard, parse_mode)

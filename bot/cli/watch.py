@@ -90,7 +90,9 @@ def watch_roster(day: str | None, route: str | None, as_csv: bool) -> None:
                 actor=actor,
             )
         lines = await roster(runtime.services.watch, start, end, route, actor=actor)
-        table = Table("id", "when", "route", "volunteers", "free", "waitlist", "state")
+        table = Table(
+            "id", "when", "route", "volunteers", "free", "waitlist", "counter sign-ups", "state"
+        )
         for line in lines:
             table.add_row(
                 str(line.shift.id),
@@ -99,6 +101,8 @@ def watch_roster(day: str | None, route: str | None, as_csv: bool) -> None:
                 cell(", ".join(line.volunteers) or "-"),
                 str(line.shift.free),
                 cell(", ".join(line.waitlist) or "-"),
+                # Their ids, for `chiiki watch counter-cancel`.
+                cell(", ".join(f"{c.id}: {c.label}" for c in line.counter) or "-"),
                 "cancelled" if line.shift.cancelled_at else "planned",
             )
         return table
@@ -134,3 +138,63 @@ def watch_cancel_shift(shift_id: int, reason: str) -> None:
         await deliver_with_progress(runtime, broadcast_id)
 
     run_in_runtime(work)
+
+
+@watch.command("counter-signup")
+@click.argument("shift_id", type=int)
+@click.option("--name", required=True, help="The name for the roster (at most 40 characters).")
+@click.option(
+    "--consent",
+    "consent_via",
+    required=True,
+    type=click.Choice(["counter", "phone"]),
+    help="How the person agreed to their name on the roster: at the counter or by phone.",
+)
+@friendly_errors
+def watch_counter_signup(shift_id: int, name: str, consent_via: str) -> None:
+    """Sign up someone who phoned or came to the counter, by name (no chat account: they are
+    on the roster, marked 窓口, and are never sent anything)."""
+    from bot.staff.watch_counter import sign_up_at_counter
+
+    async def work(runtime: Runtime) -> str:
+        result = await sign_up_at_counter(
+            runtime.services.watch,
+            shift_id,
+            name,
+            consent_via,
+            runtime.services.clock(),
+            actor=cli_actor(runtime.db),
+        )
+        if result.waitlist_position is not None:
+            return (
+                f"sign-up {result.signup_id}: shift {shift_id} is full, so number"
+                f" {result.waitlist_position} on the waitlist; staff tell them if they move up"
+            )
+        return f"sign-up {result.signup_id}: confirmed on shift {shift_id}"
+
+    echo(run_in_runtime(work))
+
+
+@watch.command("counter-cancel")
+@click.argument("signup_id", type=int)
+@friendly_errors
+def watch_counter_cancel(signup_id: int) -> None:
+    """Cancel a counter sign-up (its id is in `chiiki watch roster`); the first on the waitlist
+    moves up, and a resident moved up is told."""
+    from bot.staff.watch_counter import cancel_counter_signup
+
+    async def work(runtime: Runtime) -> str:
+        services = runtime.services
+        cancelled = await cancel_counter_signup(
+            services.watch,
+            services.notices,
+            signup_id,
+            services.clock(),
+            actor=cli_actor(runtime.db),
+        )
+        said = f"sign-up {signup_id} cancelled"
+        if cancelled.promoted is not None:
+            said += f"; {cancelled.promoted.label} moved up from the waitlist: tell them"
+        return said
+
+    echo(run_in_runtime(work))

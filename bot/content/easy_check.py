@@ -7,8 +7,10 @@ Every `easy` text of the catalog and of every pack is read sentence by sentence:
 - brackets never sit inside brackets;
 - a word with a kanji beyond grade 2 (bot/content/kanji.py) gets its reading in brackets at its
   first use in the text, 地域（ちいき）, unless the pack lists it in `easy_exceptions`;
-- no honorific forms (尊敬語・謙譲語);
-- no katakana loanwords where a plain word exists (KATAKANA_TO_AVOID).
+- no honorific forms (尊敬語・謙譲語), お〜します and ご〜ください among them;
+- no double negatives (〜ないことはない);
+- no katakana loanwords where a plain word exists (KATAKANA_TO_AVOID);
+- a button named in 「」 reads as the button does (「場所（ばしょ）なし」, not 「場所なし」).
 Each fault names the file, the key and the sentence.
 """
 
@@ -24,7 +26,7 @@ from bot.content.answers import FaqEntry
 from bot.content.catalog import Catalog
 from bot.content.kanji import KANJI_RUN, basic_kanji, is_hard
 from bot.content.schema import Pack, Text
-from bot.core.localized import EASY
+from bot.core.localized import EASY, JA
 
 MAX_SENTENCE = 40
 
@@ -38,6 +40,20 @@ OPENING, CLOSING = "（(", "）)"
 HONORIFICS = re.compile(
     r"いらっしゃ|おっしゃ|(?<!ありがとう)(?<!おはよう)ござい|申し上げ|いただ|頂|召し上が|存じ"
     r"|伺|拝見|参ります|ご覧|お越し|(?<!ごめん)なさ[いれっ]|くださいませ"
+)
+
+# お/ご + a verb's stem + する/ください (お知らせします, ご確認ください): humble or honorific; the
+# plain verb says it (知らせます, 確かめてください). A particle between them (お知らせを します)
+# makes it a noun and passes.
+HUMBLE = re.compile(
+    r"(?<![ぁ-ん])[おご][\u4e00-\u9fff]+(?:(?![をがはにでとものへや])[ぁ-ん]){0,2}"
+    r"(?:ください|します|しました|しません|いたし|になり|になっ|願い)"
+)
+
+# Two negatives that make a positive are hard to follow: say the positive.
+DOUBLE_NEGATIVE = re.compile(
+    r"ない\s*(?:こと|わけ|もの)\s*(?:は|では|でも)\s*(?:ない|ありません)"
+    r"|なく(?:は|も)\s*(?:ない|ありません)|ないでも\s*(?:ない|ありません)|ざるを\s*(?:得|え)"
 )
 
 # A sentence ends in です/ます (or a polite request or invitation); set greetings aside.
@@ -113,8 +129,10 @@ def _sentence_faults(sentence: str) -> list[str]:
             depth = max(depth - 1, 0)
     if not _polite(sentence):
         problems.append("not です/ます (end the sentence politely)")
-    for found in sorted(set(HONORIFICS.findall(sentence))):
+    for found in sorted(set(HONORIFICS.findall(sentence)) | set(HUMBLE.findall(sentence))):
         problems.append(f"honorific form 「{found}」 (use plain です/ます)")
+    if DOUBLE_NEGATIVE.search(sentence):
+        problems.append("a double negative (say it the positive way)")
     for word, instead in KATAKANA_TO_AVOID.items():
         if word in sentence:
             problems.append(f"katakana 「{word}」: say {instead}")
@@ -167,11 +185,41 @@ def _reading_follows(text: str, position: int) -> bool:
 def check_catalog(
     catalog: Catalog, where: str, exceptions: tuple[str, ...] = ()
 ) -> list[EasyFault]:
-    return [
+    entries = sorted(catalog.entries().items())
+    faults = [
         EasyFault(where, key, problem, sentence)
-        for key, entry in sorted(catalog.entries().items())
+        for key, entry in entries
         for problem, sentence in check_text(entry[EASY], exceptions)
     ]
+    return faults + _misquoted_labels(entries, where)
+
+
+QUOTED = re.compile(r"「([^「」{}]+)」")
+
+
+def _misquoted_labels(
+    entries: Sequence[tuple[str, dict[str, str]]], where: str
+) -> list[EasyFault]:
+    """A text that tells the reader to press 「…」 must quote the button as the easy reader sees
+    it: 「場所なし」 under a button that reads 場所（ばしょ）なし sends them looking."""
+    shown: dict[str, set[str]] = {}
+    for _, entry in entries:
+        for language in (JA, EASY):
+            shown.setdefault(_bare(entry[language]), set()).add(entry[EASY])
+    faults = []
+    for key, entry in entries:
+        for quote in QUOTED.findall(entry[EASY]):
+            labels = shown.get(_bare(quote), set())
+            if labels and quote not in labels:
+                reads = "」「".join(sorted(labels))
+                problem = f"「{quote}」 names a button that reads 「{reads}」"
+                faults.append(EasyFault(where, key, problem, quote))
+    return faults
+
+
+def _bare(text: str) -> str:
+    """A text without its readings and spaces, to match a quote with the label it names."""
+    return re.sub(r"\s", "", READING.sub("", text))
 
 
 def check_pack(pack: Pack, where: str) -> list[EasyFault]:

@@ -18,11 +18,12 @@ from bot.errors import ChiikiError
 from bot.notices import Notices
 from bot.staff.actor import StaffActor
 from bot.staff.audit import SHIFT_COUNTER_CANCELLED, SHIFT_COUNTER_SIGNUP, record
-from bot.staff.roles import require_change
+from bot.staff.roles import can_change, require_change
 from bot.storage.watch import (
     COUNTER_MARKS,
     CounterCancel,
     CounterVolunteer,
+    RosterLine,
     SignupOutcome,
     WatchRepository,
 )
@@ -32,7 +33,13 @@ CONSENT_VIAS = tuple(COUNTER_MARKS)  # counter (at the 公民館), phone
 
 
 class CounterSignupError(ChiikiError):
-    """A counter sign-up or its cancellation is refused; the message names the field."""
+    """A counter sign-up or its cancellation is refused. The message (for the command line)
+    names the field; `field` and `problem` let the dashboard word it beside that field."""
+
+    def __init__(self, field: str, problem: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.problem = problem  # required, too_long, consent, closed, already, missing
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,9 +55,9 @@ def roster_name(raw: str) -> str:
     name = " ".join(raw.split())
     name = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf"))
     if not name:
-        raise CounterSignupError("name: write the volunteer's name")
+        raise CounterSignupError("name", "required", "write the volunteer's name")
     if len(name) > MAX_NAME_CHARS:
-        raise CounterSignupError(f"name: at most {MAX_NAME_CHARS} characters")
+        raise CounterSignupError("name", "too_long", f"at most {MAX_NAME_CHARS} characters")
     return name
 
 
@@ -68,22 +75,24 @@ async def sign_up_at_counter(
     (counter or phone); without it nothing is stored."""
     if consent_via not in CONSENT_VIAS:
         raise CounterSignupError(
-            "consent: record how the person agreed to their name on the roster"
-            f" ({' or '.join(CONSENT_VIAS)})"
+            "consent",
+            "consent",
+            "record how the person agreed to their name on the roster"
+            f" ({' or '.join(CONSENT_VIAS)})",
         )
     volunteer_name = roster_name(name)
     shift = await watch.shift(shift_id)
     route = await watch.route(shift.route_id) if shift is not None else None
     if shift is None or route is None or not shift.is_open(now):
-        raise CounterSignupError(f"shift: no shift {shift_id} still open for sign-ups")
+        raise CounterSignupError("shift", "closed", f"no shift {shift_id} still open for sign-ups")
     require_change(actor, route.district)
     outcome, place, signup_id = await watch.sign_up_at_counter(
         shift_id, CounterVolunteer(volunteer_name, consent_via, actor.login), now
     )
     if outcome == SignupOutcome.ALREADY:
-        raise CounterSignupError("name: this name is already on the shift")
+        raise CounterSignupError("name", "already", "this name is already on the shift")
     if signup_id is None:  # closed between the check and the sign-up (cancelled meanwhile)
-        raise CounterSignupError(f"shift: no shift {shift_id} still open for sign-ups")
+        raise CounterSignupError("shift", "closed", f"no shift {shift_id} still open for sign-ups")
     await record(
         actor,
         SHIFT_COUNTER_SIGNUP,
@@ -110,13 +119,23 @@ async def cancel_counter_signup(
     shift = await watch.shift(signup.shift_id) if signup is not None else None
     route = await watch.route(shift.route_id) if shift is not None else None
     if route is None:
-        raise CounterSignupError(f"no counter sign-up {signup_id} (cancelled already?)")
+        raise CounterSignupError("signup", "missing", f"no counter sign-up {signup_id}")
     require_change(actor, route.district)
     cancelled = await watch.cancel_counter_signup(signup_id, now, notices.shift_promoted)
     if cancelled is None:
-        raise CounterSignupError(f"no counter sign-up {signup_id} (cancelled already?)")
+        raise CounterSignupError("signup", "missing", f"no counter sign-up {signup_id}")
     detail = f"shift {cancelled.shift.id}, was {cancelled.status}"
     if cancelled.promoted is not None:
         detail += f", moved up sign-up {cancelled.promoted.id}"
     await record(actor, SHIFT_COUNTER_CANCELLED, now, "watch_signup", signup_id, detail)
     return cancelled
+
+
+def counter_lines(lines: list[RosterLine], now: datetime, actor: StaffActor) -> list[RosterLine]:
+    """The roster lines the actor may sign someone up for or take a counter sign-up off:
+    shifts still open, on routes the actor may change (none for a viewer)."""
+    return [
+        line
+        for line in lines
+        if line.shift.is_open(now) and can_change(actor, line.route.district)
+    ]

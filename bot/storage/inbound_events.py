@@ -29,6 +29,10 @@ class InboundEvent:
     # The turn's replies (JSON), stored before the first send: set means the turn was taken
     # and only the send is left to do.
     replies: str | None = None
+    # How far earlier sends got (bot/channels/base.py SendProgress): messages delivered, and
+    # whether a LINE reply-token call ended unclear.
+    parts_sent: int = 0
+    reply_unclear: bool = False
 
 
 class InboundEventRepository:
@@ -78,7 +82,8 @@ class InboundEventRepository:
         rows = await self._db.execute(
             "UPDATE inbound_events SET attempts = attempts + 1, claimed_by = ?, claimed_at = ?"
             " WHERE channel = ? AND event_id = ? AND handled_at IS NULL AND attempts < ?"
-            f" AND payload IS NOT NULL AND {_CLAIMABLE} RETURNING payload, attempts, replies",
+            f" AND payload IS NOT NULL AND {_CLAIMABLE}"
+            " RETURNING payload, attempts, replies, parts_sent, reply_unclear",
             (
                 owner,
                 to_db(now),
@@ -94,11 +99,22 @@ class InboundEventRepository:
             return None
         row = rows[0]
         payload = json.loads(row["payload"])
-        return InboundEvent(channel, event_id, payload, row["attempts"], row["replies"])
+        return InboundEvent(
+            channel,
+            event_id,
+            payload,
+            row["attempts"],
+            row["replies"],
+            int(row["parts_sent"]),
+            bool(row["reply_unclear"]),
+        )
 
     async def store_replies(self, answered: list[tuple[str, str, str]]) -> None:
         """Keep each (channel, event id, replies as JSON) until the event is handled: a send
-        that fails is then tried again without taking the turn again.
+        that fails is then tried again without taking the turn again. The send begins right
+        after, so `reply_unclear` is set with them: should the process die before the send
+        notes how it went, a LINE reply token may have been used (the adapter notes the
+        truth as soon as a call of its fails).
 
         An event whose payload is gone (its resident said /forget during the turn) keeps
         none. One statement per channel and chunk (a CASE picks each event's replies), like
@@ -111,9 +127,35 @@ class InboundEventRepository:
                 params: list[object] = [value for pair in chunk for value in pair]
                 params += [channel, *(event_id for event_id, _ in chunk)]
                 await self._db.execute(
-                    "UPDATE inbound_events SET replies = CASE event_id"
+                    "UPDATE inbound_events SET reply_unclear = 1, replies = CASE event_id"
                     + " WHEN ? THEN ?" * len(chunk)
                     + " END WHERE channel = ? AND payload IS NOT NULL"
+                    + f" AND event_id IN ({placeholders(len(chunk))})",
+                    params,
+                )
+
+    async def record_progress(self, progress: list[tuple[str, str, int, bool]]) -> None:
+        """Keep, for each (channel, event id, messages delivered, reply unclear), how far its
+        send got, so a retry resumes there. One statement per channel and chunk, like
+        `store_replies`; an event handled meanwhile is left alone."""
+        latest: dict[str, dict[str, tuple[int, bool]]] = {}
+        for channel, event_id, sent, unclear in progress:  # a later note of an event wins
+            latest.setdefault(channel, {})[event_id] = (sent, unclear)
+        for channel, by_event in latest.items():
+            rows = [(event_id, sent, unclear) for event_id, (sent, unclear) in by_event.items()]
+            for chunk in chunked(rows, ROWS_PER_STATEMENT // 5):
+                params: list[object] = []
+                for event_id, sent, _ in chunk:
+                    params += [event_id, sent]
+                for event_id, _, unclear in chunk:
+                    params += [event_id, int(unclear)]
+                params += [channel, *(event_id for event_id, _, _ in chunk)]
+                await self._db.execute(
+                    "UPDATE inbound_events SET parts_sent = CASE event_id"
+                    + " WHEN ? THEN CAST(? AS INTEGER)" * len(chunk)
+                    + " END, reply_unclear = CASE event_id"
+                    + " WHEN ? THEN CAST(? AS INTEGER)" * len(chunk)
+                    + " END WHERE channel = ? AND handled_at IS NULL"
                     + f" AND event_id IN ({placeholders(len(chunk))})",
                     params,
                 )

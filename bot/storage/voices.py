@@ -310,6 +310,13 @@ class VoiceRepository:
             return 0, None
         return int(row[0]), from_db(row[1])
 
+    async def supports_of(self, person_id: int) -> int:
+        """How many voices the person supports (for /mydata: a 賛同 is kept with their row)."""
+        row = await self._db.fetch_one(
+            "SELECT count(*) FROM voice_supports WHERE resident_id = ?", (person_id,)
+        )
+        return int(row[0]) if row else 0
+
     async def published_in(self, district: str | None, limit: int = 10) -> list[Voice]:
         """The district's published voices (the city's own when None), newest first."""
         rows = await self._db.fetch_all(

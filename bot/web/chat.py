@@ -14,7 +14,7 @@ from starlette.routing import Route
 from bot.channels.web import WebRequestError, parse_chat_request, photo_message, render_replies
 from bot.charts import CHART_PATH
 from bot.config import Settings
-from bot.core import IncomingMessage, Reply
+from bot.core import Channel, IncomingMessage, Reply
 from bot.images import NotAPhotoError, photo_media_type
 from bot.runtime import Runtime
 from bot.web.addresses import client_address
@@ -50,6 +50,8 @@ PAGE_WORDS = (
     "size_large",
     "size_larger",
     "contrast",
+    "error",
+    "offline",
 )
 
 # Sec-Fetch-Site values of a request our own page (or a script, which sends none) makes.
@@ -190,8 +192,12 @@ class ChatEndpoints:
     ) -> IncomingMessage | Response:
         """413 over 5 MB (before reading past it), 408 when it has not all come within
         PHOTO_UPLOAD_SECONDS, 415 when the bytes are not a JPEG, PNG or WebP picture, whatever
-        Content-Type said; each in words the resident reads."""
-        catalog, language = runtime.services.catalog, _browser_language(request)
+        Content-Type said; each in the language the resident reads (the browser's for someone
+        new)."""
+        catalog = runtime.services.catalog
+        language = await self._reader_language(
+            runtime, Channel.WEB, identity, _browser_language(request)
+        )
         megabytes = PHOTO_BODY_LIMIT // (1024 * 1024)
         try:
             data = await read_body(request, PHOTO_BODY_LIMIT, PHOTO_UPLOAD_SECONDS)
@@ -232,13 +238,16 @@ class ChatEndpoints:
             }
         )
 
-    async def _reader_language(self, runtime: Runtime, channel: str, user_id: str) -> str:
-        """The language this resident reads: a linked identity's is its first row's."""
+    async def _reader_language(
+        self, runtime: Runtime, channel: str, user_id: str, unknown: str = "ja"
+    ) -> str:
+        """The language this resident reads (a linked identity's is its first row's); `unknown`
+        for someone not yet stored."""
         residents = runtime.services.residents
         row = await residents.find(channel, user_id)
         if row is not None and row.linked_to is not None:
             row = await residents.get(row.linked_to)
-        return row.language if row is not None else "ja"
+        return row.language if row is not None else unknown
 
     async def chart(self, request: Request) -> Response:
         """A chart linked from a chat reply: its unguessable name is the key, and it lapses."""

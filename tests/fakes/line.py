@@ -8,7 +8,10 @@ import hashlib
 import hmac
 import itertools
 import json
-from collections import Counter
+import time
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +25,7 @@ from tests.fakes.content import HostedFile
 SECRET = "fake-channel-secret"
 ACCESS_TOKEN = "fake-access-token"
 MULTICAST_LIMIT = 500
+RETRY_KEY_SECONDS = 24 * 3600  # a retry key is valid for 24 hours from its first request
 
 
 def sign(body: bytes, secret: str = SECRET) -> str:
@@ -39,6 +43,15 @@ class FakeLine:
     fail_next: int = 0  # the next N calls get 500
     # Multicast recipients who got a message (a 409 for a known retry key delivers nothing).
     delivered: Counter[str] = field(default_factory=Counter)
+    # Every message that reached each user (reply, push, multicast): a text, or its type.
+    received: defaultdict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    # A reply or push holding a message of this text is answered 500 before anything is
+    # accepted, this many more times.
+    fail_text: dict[str, int] = field(default_factory=dict)
+    # A reply or push holding a message of this text is accepted and delivered, then answered
+    # 500 (the answer lost on the way), this many more times.
+    lose_text: dict[str, int] = field(default_factory=dict)
+    now: Callable[[], float] = time.time  # for the retry keys' 24 hours
     delay_next_multicast: float = 0.0  # accept, then answer this late (a client timeout)
     multicast_seconds: float = 0.0  # how long every multicast takes to answer
     quota_limit: int | None = None
@@ -50,7 +63,11 @@ class FakeLine:
     contents: dict[str, HostedFile] = field(default_factory=dict)
     send_content_lengths: bool = True
     _issued_tokens: set[str] = field(default_factory=set)
-    _accepted_retry_keys: set[str] = field(default_factory=set)
+    _user_of: dict[str, str] = field(default_factory=dict)  # reply token → its user
+    # Accepted retry keys: when, the request id, and the answer (push: its sentMessages).
+    _accepted_retry_keys: dict[str, tuple[float, str, dict[str, Any]]] = field(
+        default_factory=dict
+    )
     _counter: itertools.count[int] = field(default_factory=itertools.count)
 
     def app(self) -> Starlette:
@@ -86,9 +103,12 @@ class FakeLine:
             return _error(404, "Not found")
         return self.contents[message_id].response(request, "image/jpeg", self.send_content_lengths)
 
-    def new_reply_token(self) -> str:
+    def new_reply_token(self, user_id: str | None = None) -> str:
+        """A reply token as a webhook event carries it; replies with it reach `user_id`."""
         token = f"reply-token-{next(self._counter)}"
         self._issued_tokens.add(token)
+        if user_id is not None:
+            self._user_of[token] = user_id
         return token
 
     def sent(self, endpoint: str) -> list[dict[str, Any]]:
@@ -108,28 +128,51 @@ class FakeLine:
         problem = _check_messages(body.get("messages"))
         if problem:
             return body, _error(400, problem)
+        if endpoint in ("reply", "push") and _take(self.fail_text, body):
+            return body, _error(500, "Internal server error")
         return body, None
 
     async def _reply(self, request: Request) -> JSONResponse:
         body, refused = await self._common(request, "reply")
         if refused:
             return refused
+        if "x-line-retry-key" in request.headers:  # only push and the casts take one
+            return _error(400, "The retry key is not supported for this API")
         token = body.get("replyToken")
         if token not in self._issued_tokens:
             return _error(400, "Invalid reply token")
         self._issued_tokens.discard(token)  # single use
-        return self._sent_messages(body)
+        return self._deliver(body, self._user_of.get(token))
 
     async def _push(self, request: Request) -> JSONResponse:
         body, refused = await self._common(request, "push")
         if refused:
             return refused
+        if body.get("to") in self.blocked_users:
+            return _error(403, "The user has blocked the account")
         retried = self._check_retry_key(request)
         if retried:
             return retried
-        if body.get("to") in self.blocked_users:
-            return _error(403, "The user has blocked the account")
-        return self._sent_messages(body)
+        return self._deliver(body, body.get("to"), request.headers.get("x-line-retry-key"))
+
+    def _deliver(
+        self, body: dict[str, Any], user_id: str | None, retry_key: str | None = None
+    ) -> JSONResponse:
+        """The messages reach the user; the answer is lost (500) when the test says so."""
+        if user_id is not None:
+            self.received[user_id] += [_shown(m) for m in body["messages"]]
+        sent = {
+            "sentMessages": [
+                {"id": str(next(self._counter)), "quoteToken": f"q{next(self._counter)}"}
+                for _ in body["messages"]
+            ]
+        }
+        if retry_key is not None:  # what a 409 for this key repeats
+            at, request_id, _ = self._accepted_retry_keys[retry_key]
+            self._accepted_retry_keys[retry_key] = (at, request_id, sent)
+        if _take(self.lose_text, body):
+            return _error(500, "Internal server error")
+        return JSONResponse(sent)
 
     async def _multicast(self, request: Request) -> JSONResponse:
         body, refused = await self._common(request, "multicast")
@@ -142,6 +185,8 @@ class FakeLine:
         if retried:
             return retried
         self.delivered.update(recipients)
+        for user_id in recipients:
+            self.received[user_id] += [_shown(m) for m in body["messages"]]
         self.quota_used += len(recipients)
         await asyncio.sleep(self.multicast_seconds)
         if self.delay_next_multicast:
@@ -214,21 +259,41 @@ class FakeLine:
         self.default_rich_menu = menu_id
         return JSONResponse({})
 
-    def _sent_messages(self, body: dict[str, Any]) -> JSONResponse:
-        sent = [
-            {"id": str(next(self._counter)), "quoteToken": f"q{next(self._counter)}"}
-            for _ in body["messages"]
-        ]
-        return JSONResponse({"sentMessages": sent})
-
     def _check_retry_key(self, request: Request) -> JSONResponse | None:
+        """Like LINE: a key is a UUID; the same key again within 24 hours of its accepted
+        request gets 409 naming that request (for a push, with its sentMessages), and nothing
+        is sent. The key is taken only by a request that is accepted."""
         key = request.headers.get("x-line-retry-key")
         if key is None:
             return None
-        if key in self._accepted_retry_keys:
-            return _error(409, "The retry key is already accepted")
-        self._accepted_retry_keys.add(key)
+        try:
+            uuid.UUID(key)
+        except ValueError:
+            return _error(400, "The retry key must be a UUID")
+        accepted = self._accepted_retry_keys.get(key)
+        if accepted is not None and self.now() - accepted[0] < RETRY_KEY_SECONDS:
+            _, request_id, answer = accepted
+            return JSONResponse(
+                {"message": "The retry key is already accepted", **answer},
+                status_code=409,
+                headers={"x-line-accepted-request-id": request_id},
+            )
+        self._accepted_retry_keys[key] = (self.now(), f"request-{next(self._counter)}", {})
         return None
+
+
+def _take(counts: dict[str, int], body: dict[str, Any]) -> bool:
+    """Whether a message in `body` has a text counted in `counts` (one count used up)."""
+    for message in body.get("messages") or []:
+        text = message.get("text")
+        if counts.get(text, 0) > 0:
+            counts[text] -= 1
+            return True
+    return False
+
+
+def _shown(message: dict[str, Any]) -> str:
+    return str(message.get("text") or message.get("type"))
 
 
 def _check_messages(messages: Any) -> str | None:

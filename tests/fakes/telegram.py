@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections import Counter, deque
+from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +38,13 @@ class FakeTelegram:
     # Like the real API: more sendMessage calls than this in one second get 429 retry_after=1.
     limit_per_second: int | None = None
     delivered: Counter[int] = field(default_factory=Counter)
+    # The texts of the messages that reached each chat, in order.
+    received: defaultdict[int, list[str]] = field(default_factory=lambda: defaultdict(list))
+    # sendMessage of exactly this text fails with 502 (nothing sent), this many more times.
+    fail_text: dict[str, int] = field(default_factory=dict)
+    # sendMessage of exactly this text is delivered, then answered 502 (the answer lost on the
+    # way, as a timeout would), this many more times.
+    lose_text: dict[str, int] = field(default_factory=dict)
     refused_429: int = 0
     send_seconds: float = 0.0  # how long sendMessage takes to answer
     first_sent_at: dict[int, float] = field(default_factory=dict)  # chat → wall-clock time
@@ -90,6 +97,8 @@ class FakeTelegram:
         if self.fail_next:
             self.fail_next -= 1
             return _error(502, "Bad Gateway")
+        if method == "sendMessage" and _take(self.fail_text, params.get("text")):
+            return _error(502, "Bad Gateway")
         if method == "sendMessage" and self.refuse_sends:
             self.refuse_sends -= 1
             return _error(400, "Bad Request: refused by the test")
@@ -113,7 +122,10 @@ class FakeTelegram:
                 return _error(400, "Bad Request: invalid file_id")
             if hosted.size > DOWNLOAD_LIMIT:
                 return _error(400, "Bad Request: file is too big")
-        return JSONResponse({"ok": True, "result": await self._result(method, params)})
+        result = await self._result(method, params)
+        if method == "sendMessage" and _take(self.lose_text, params.get("text")):
+            return _error(502, "Bad Gateway")
+        return JSONResponse({"ok": True, "result": result})
 
     def _over_limit(self) -> bool:
         if self.limit_per_second is None:
@@ -136,6 +148,7 @@ class FakeTelegram:
                 raise AssertionError(f"Telegram would refuse text of {len(text)} characters")
             self._message_id += 1
             self.delivered[int(params["chat_id"])] += 1
+            self.received[int(params["chat_id"])].append(text)
             self.first_sent_at.setdefault(int(params["chat_id"]), time.time())
             return {
                 "message_id": self._message_id,
@@ -182,6 +195,14 @@ class FakeTelegram:
         if self.declare_file_sizes:
             result["file_size"] = self.files[file_id].size
         return result
+
+
+def _take(counts: dict[str, int], text: object) -> bool:
+    """Whether `text` is counted in `counts` (one count used up)."""
+    if isinstance(text, str) and counts.get(text, 0) > 0:
+        counts[text] -= 1
+        return True
+    return False
 
 
 async def _params(request: Request) -> dict[str, Any]:

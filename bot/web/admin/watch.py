@@ -1,4 +1,5 @@
-"""The school-route watch pages: roster, loading a watch file, cancelling a shift."""
+"""The school-route watch pages: roster, loading a watch file, cancelling a shift, and
+counter sign-ups (窓口での代理入力) for people without a chat account."""
 
 from __future__ import annotations
 
@@ -19,6 +20,14 @@ from bot.staff.watch import (
     printable_roster,
     roster,
 )
+from bot.staff.watch_counter import (
+    MAX_NAME_CHARS,
+    CounterSignupError,
+    cancel_counter_signup,
+    counter_lines,
+    roster_name,
+    sign_up_at_counter,
+)
 from bot.web.admin.common import FeaturePages, csv_response, path_number, query_day, see
 from bot.web.admin.site import Page
 
@@ -37,9 +46,22 @@ class WatchPages(FeaturePages):
             Route(
                 "/watch/shifts/{shift_id:rowid}/cancel", staff(self.cancel_shift), methods=["POST"]
             ),
+            Route("/watch/counter", staff(self.counter_signup), methods=["POST"]),
+            Route(
+                "/watch/signups/{signup_id:rowid}/cancel",
+                staff(self.counter_cancel),
+                methods=["POST"],
+            ),
         ]
 
-    async def watch(self, page: Page, message: str | None = None, error: bool = False) -> Response:
+    async def watch(
+        self,
+        page: Page,
+        message: str | None = None,
+        error: bool = False,
+        errors: dict[str, str] | None = None,
+        counter_message: str | None = None,
+    ) -> Response:
         lines = await roster(
             page.runtime.services.watch,
             page.now - timedelta(hours=12),
@@ -47,14 +69,21 @@ class WatchPages(FeaturePages):
             None,
             actor=page.actor,
         )
+        changeable = counter_lines(lines, page.now, page.actor)
         return self.render(
             page,
             "admin/watch.html",
-            400 if error else 200,
+            400 if error or errors else 200,
             lines=lines,
+            counter_lines=changeable,
+            counter_shifts={line.shift.id for line in changeable},
+            name_limit=MAX_NAME_CHARS,
             days=ROSTER_DAYS,
             message=message,
             error=error,
+            errors=errors or {},
+            values=page.form if errors else {},
+            counter_message=counter_message,
         )
 
     async def load_watch(self, page: Page) -> Response:
@@ -147,3 +176,47 @@ class WatchPages(FeaturePages):
                 )
                 page.runtime.delivery.wake.set()
         return see("/admin/watch")
+
+    async def counter_signup(self, page: Page) -> Response:
+        """Sign a person who phoned or came to the counter up by name; problems are shown
+        beside their fields, and whether the person got a place or waits is said plainly."""
+        t = self.site.t(page.language)
+        try:
+            shift_id = int(page.field("shift"))
+        except ValueError:
+            return await self.watch(page, errors={"shift": t("watch.counter.error.closed")})
+        # Without the consent box ticked no way of consent is passed: the service refuses.
+        via = page.field("via") if page.field("consent") == "yes" else None
+        name = page.field("name")
+        try:
+            result = await sign_up_at_counter(
+                page.runtime.services.watch, shift_id, name, via, page.now, actor=page.actor
+            )
+        except CounterSignupError as exc:
+            problem = t(f"watch.counter.error.{exc.problem}", max=MAX_NAME_CHARS)
+            return await self.watch(page, errors={exc.field: problem})
+        shown = roster_name(name)
+        if result.waitlist_position is None:
+            done = t("watch.counter.confirmed", name=shown)
+        else:
+            done = t("watch.counter.waitlisted", name=shown, place=result.waitlist_position)
+        return await self.watch(page, counter_message=done)
+
+    async def counter_cancel(self, page: Page) -> Response:
+        services = page.runtime.services
+        signup_id = path_number(page.request, "signup_id")
+        message = None
+        if signup_id is not None:
+            # Cancelled already (a second click): the roster shows the state.
+            with contextlib.suppress(CounterSignupError):
+                cancelled = await cancel_counter_signup(
+                    services.watch, services.notices, signup_id, page.now, actor=page.actor
+                )
+                page.runtime.delivery.wake.set()  # a promoted resident's notice
+                t = self.site.t(page.language)
+                message = t("watch.counter.cancelled")
+                if cancelled.promoted is not None:
+                    message += " " + t("watch.counter.promoted", name=cancelled.promoted.label)
+        if message is None:
+            return see("/admin/watch")
+        return await self.watch(page, counter_message=message)

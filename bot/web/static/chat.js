@@ -121,7 +121,8 @@
       button.textContent = ask.label;
       button.addEventListener("click", function () { picker.click(); });
       picker.addEventListener("change", function () {
-        if (picker.files && picker.files.length) { sendPhoto(picker.files[0]); }
+        if (picker.files && picker.files.length) { sendPhoto(picker.files[0], button); }
+        picker.value = "";  // the same file picked again is a new try
       });
       row.appendChild(button);
       row.appendChild(picker);
@@ -192,7 +193,18 @@
                                body: JSON.stringify(payload)}), fromButton);
   }
 
-  function sendPhoto(file) {
+  // A photo's refusal (too large, not a picture) describes the button that picked it, so a
+  // screen reader says why when the resident comes back to try another.
+  var refusals = 0;
+  function describeRefusal(button) {
+    return function (item) {
+      refusals += 1;
+      item.id = "photo-refusal-" + refusals;
+      button.setAttribute("aria-describedby", item.id);
+    };
+  }
+
+  function sendPhoto(file, button) {
     var shown = "📷 " + file.name;
     add("me", shown);
     keep({me: shown});
@@ -201,10 +213,16 @@
     var type = PHOTO_TYPES.indexOf(file.type) >= 0 ? file.type : "image/jpeg";
     answer(fetch("/chat/photo?language=" + encodeURIComponent(navigator.language),
                  {method: "POST", credentials: "same-origin",
-                  headers: {"Content-Type": type}, body: file}), true);
+                  headers: {"Content-Type": type}, body: file}), true, describeRefusal(button));
   }
 
-  function answer(request, fromButton) {
+  // Words for a failure, in the language of the last answer (both languages before the first).
+  function failure(name, fallback) {
+    var words = shownLanguage && shownLanguage.page;
+    return (words && words[name]) || fallback;
+  }
+
+  function answer(request, fromButton, onRefusal) {
     request
       .then(function (response) { return response.json(); })
       .then(function (body) {
@@ -212,10 +230,16 @@
           showLanguage(body.language, body.page);
           showReplies(body.replies, fromButton);
           keep({replies: body.replies});
+          return;
         }
-        else { add("bot error", body.error || "エラーが起きました / Something went wrong"); }
+        var item = add("bot error", body.error ||
+          failure("error", "うまくいきませんでした。もう一度ためしてください / Something went wrong. Please try again."));
+        if (onRefusal) { onRefusal(item); }
       })
-      .catch(function () { add("bot error", "つながりませんでした。もう一度お試しください / Could not connect"); });
+      .catch(function () {
+        add("bot error", failure("offline",
+          "つながりませんでした。もう一度ためしてください / Could not connect. Please try again."));
+      });
   }
 
   form.addEventListener("submit", function (event) {
