@@ -19,7 +19,7 @@ def channel_name(ctx: HandlerContext, channel: str) -> str:
 
 def channel_names(ctx: HandlerContext, identities: list[Identity]) -> tuple[str, str]:
     """The resident's channels, and the one that receives their notices."""
-    names = "、".join(channel_name(ctx, i.channel) for i in identities)
+    names = ctx.t("list.joiner").join(channel_name(ctx, i.channel) for i in identities)
     receiver = next((i for i in identities if i.receives_notices), identities[0])
     return names, channel_name(ctx, receiver.channel)
 

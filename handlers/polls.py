@@ -94,7 +94,9 @@ def _ballot_paper(
     lines = [f"【{ctx.staff(poll.question)}】"]
     lines.append(ctx.t("polls.until", time=ctx.local_time(poll.closes_at)))
     if earlier:
-        chosen = "、".join(ctx.staff(c.label) for c in poll.choices if c.position in earlier)
+        chosen = ctx.t("list.joiner").join(
+            ctx.staff(c.label) for c in poll.choices if c.position in earlier
+        )
         lines.append(ctx.t("polls.earlier", choices=chosen))
     if poll.multiple:
         lines.append(ctx.t("polls.pick_many"))

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from bot.delivery.outbox import DeliverySettings, OutboxWorker
+from bot.errors import StorageBusyError
 from bot.runtime import Runtime
 from bot.storage.broadcasts import NewBroadcast
 from bot.storage.delivery_workers import DeliveryWorkers
@@ -211,6 +212,85 @@ async def test_telegram_5xx_retries_then_fails_after_the_bounded_attempts(
     progress = await platforms.runtime.outbox.progress(broadcast_id)
     assert progress["failed"] == 1
     assert len(platforms.telegram.calls) - calls_before == 3  # three tries, each answered 502
+
+
+def fail_first_mark_of(
+    runtime: Runtime, rows: set[int], monkeypatch: pytest.MonkeyPatch
+) -> list[int]:
+    """The first recording of sends that holds one of `rows` fails (a busy database); the
+    list returned fills with the ids of that recording."""
+    mark_sent, failed = runtime.outbox.mark_sent, []
+
+    async def busy_once(outbox_ids: list[int], now: datetime) -> None:
+        if not failed and rows & set(outbox_ids):
+            failed.extend(outbox_ids)
+            raise StorageBusyError("the database was busy")
+        await mark_sent(outbox_ids, now)
+
+    monkeypatch.setattr(runtime.outbox, "mark_sent", busy_once)
+    return failed
+
+
+async def rows_of(runtime: Runtime, broadcast_id: int) -> set[int]:
+    rows = await runtime.db.fetch_all(
+        "SELECT id FROM outbox WHERE broadcast_id = ?", (broadcast_id,)
+    )
+    return {row[0] for row in rows}
+
+
+async def nothing_left_claimed(runtime: Runtime) -> bool:
+    row = await runtime.db.fetch_one("SELECT count(*) FROM outbox WHERE state = 'sending'")
+    return row is not None and row[0] == 0
+
+
+async def test_a_round_whose_outcomes_cannot_be_stored_gives_its_claims_back(
+    quiet_platforms: Platforms, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker goes on beating after a failed round, so its claims would never pass to
+    another: it gives them back itself. A notice whose send was not recorded goes again; a
+    reminder's is given up (never twice)."""
+    platforms, runtime = quiet_platforms, quiet_platforms.runtime
+    chats = await add_residents(runtime, "telegram", 40)
+    reminder = await runtime.broadcasts.create(  # first: its rows are claimed first
+        NewBroadcast("reminder", "明日です", channel="telegram", resend_in_flight=False),
+        clock.now,
+    )
+    notice = await runtime.broadcasts.create(NewBroadcast("notice", "お知らせ"), clock.now)
+    failed = fail_first_mark_of(runtime, await rows_of(runtime, reminder), monkeypatch)
+    delivery = worker(platforms, clock, telegram_in_flight=4)
+    with pytest.raises(ExceptionGroup):
+        await delivery.deliver_due()
+    assert failed and await nothing_left_claimed(runtime)
+    assert (await settle(delivery, notice, clock))["sent"] == 40
+    # At most the sends whose outcome was lost: the failed write's, and those in flight.
+    unrecorded = len(failed) + 4
+    given_up = await runtime.outbox.progress(reminder)
+    assert given_up["pending"] == given_up["sending"] == 0
+    assert 0 < given_up["failed"] <= unrecorded
+    received = platforms.telegram.received
+    assert all(received[int(chat)].count("明日です") <= 1 for chat in chats)  # never twice
+    assert sum(received[int(chat)].count("明日です") for chat in chats) >= given_up["sent"]
+    assert all(received[int(chat)].count("お知らせ") >= 1 for chat in chats)  # nobody left out
+    assert sum(received[int(c)].count("お知らせ") for c in chats) - 40 <= unrecorded
+
+
+async def test_a_multicast_whose_outcome_cannot_be_stored_goes_again_under_its_key(
+    quiet_platforms: Platforms, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    platforms, runtime = quiet_platforms, quiet_platforms.runtime
+    users = await add_residents(runtime, "line", 20)
+    notice = await runtime.broadcasts.create(
+        NewBroadcast("notice", "お知らせ", channel="line"), clock.now
+    )
+    failed = fail_first_mark_of(runtime, await rows_of(runtime, notice), monkeypatch)
+    delivery = worker(platforms, clock)
+    with pytest.raises(ExceptionGroup):
+        await delivery.deliver_due()
+    assert len(failed) == 20 and await nothing_left_claimed(runtime)
+    assert (await settle(delivery, notice, clock))["sent"] == 20
+    keys = [h["x-line-retry-key"] for name, _, h in platforms.line.calls if name == "multicast"]
+    assert len(keys) == 2 and len(set(keys)) == 1  # the second answered 409
+    assert platforms.line.delivered == dict.fromkeys(users, 1)
 
 
 async def test_district_and_channel_filters_and_the_web_mailbox(

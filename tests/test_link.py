@@ -79,6 +79,8 @@ async def test_settings_and_data_are_shared_and_notices_go_to_one_channel(
     assert "What would you like to know?" in on_web.text()
     await on_web.say("/mydata")
     assert "Telegram" in on_web.text() and "web chat" in on_web.text()
+    # Listed the English way, not with Japanese punctuation.
+    assert "- Linked apps: web chat, Telegram (notices go to web chat)" in on_web.text()
     broadcasts = runtime.broadcasts
     broadcast_id = await broadcasts.create(NewBroadcast("notice", "お知らせ", "Notice"), clock.now)
     rows = await runtime.db.fetch_all(

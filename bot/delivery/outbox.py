@@ -88,6 +88,9 @@ class OutboxWorker:
         self._paused_until = 0.0  # monotonic; a Telegram 429 pauses every send
         self._last_sent_to: dict[str, float] = {}
         self._sent: GroupCommit[int, None] = GroupCommit(self._record_sent)
+        # Rows this worker claimed whose outcome is not stored yet, each with whether its send
+        # began (it may have been delivered): what a round that fails part-way gives back.
+        self._held: dict[int, bool] = {}
         self.wake = asyncio.Event()
         self.on_progress: ProgressCallback | None = None
         self.running = False  # inside run(): the server's worker is delivering
@@ -160,9 +163,36 @@ class OutboxWorker:
         keeping_up = asyncio.create_task(self._keep_up_while_delivering())
         try:
             return await self._deliver_rounds()
+        except Exception:
+            await self._give_back_held()
+            raise
         finally:
             keeping_up.cancel()
             await asyncio.gather(keeping_up, return_exceptions=True)
+
+    async def _give_back_held(self) -> None:
+        """A round failed part-way (an outcome could not be stored, a claim failed): the rows
+        still claimed by this worker, which goes on beating, would never pass to anyone. Those
+        never handed to a platform go back as they were; those whose send began are treated as
+        a stopped worker's (sent again, or given up when their broadcast never repeats). The
+        round's tasks have all ended, so none of them is in flight."""
+        held, self._held = self._held, {}
+        maybe_sent = [outbox_id for outbox_id, began in held.items() if began]
+        try:
+            released, given_up = await self._outbox.give_back(self.owner, maybe_sent)
+        except Exception:
+            # Left claimed; they pass on when this worker stops (or, killed, goes stale).
+            logger.warning("could not give back the claimed sends", exc_info=True)
+            return
+        if not released and not given_up:
+            return
+        logger.warning(
+            "a delivery round failed: gave back %d claimed send(s), %d of a reminder given up",
+            released,
+            given_up,
+            extra={"owner": self.owner},
+        )
+        self._report("failed", given_up)
 
     async def _keep_up_while_delivering(self) -> None:
         """The heartbeat goes on while sends wait (a long 429 pause, a slow platform), so the
@@ -243,22 +273,26 @@ class OutboxWorker:
             )
         ):
             done += len(batch.recipients)
+            self._held.update(dict.fromkeys((r.outbox_id for r in batch.recipients), False))
             await self._send_line(batch)
         return done
 
     async def _send_line(self, batch: LineBatch) -> None:
         assert self._line is not None
         ids = [r.outbox_id for r in batch.recipients]
+        self._held.update(dict.fromkeys(ids, True))
         try:
             await self._line.multicast(
                 [r.platform_user_id for r in batch.recipients], batch.text, batch.retry_key
             )
         except DeliveryError as exc:
             await self._after_failure("line", ids, batch.recipients[0].attempts, exc)
-            return
-        await self._outbox.mark_sent(ids, self._clock())
-        metrics.SENDS.labels("line", "sent").inc(len(ids))
-        self._report("sent", len(ids))
+        else:
+            await self._outbox.mark_sent(ids, self._clock())
+            metrics.SENDS.labels("line", "sent").inc(len(ids))
+            self._report("sent", len(ids))
+        for outbox_id in ids:
+            del self._held[outbox_id]
 
     async def _deliver_telegram(self) -> int:
         """Claim rows a batch at a time for `telegram_in_flight` senders; the next batch is
@@ -277,6 +311,7 @@ class OutboxWorker:
                 claimed := await self._outbox.claim_telegram(self.owner, self._clock(), batch)
             ):
                 claimed_count += len(claimed)
+                self._held.update(dict.fromkeys((r.outbox_id for r in claimed), False))
                 for recipient in claimed:
                     await ready.put(recipient)
             for _ in range(senders):
@@ -297,16 +332,18 @@ class OutboxWorker:
         # The slot is held until the outcome is recorded, so at most `telegram_in_flight`
         # messages can be sent-but-unrecorded when the process dies (the duplicates on resume).
         async with self._in_flight:
+            self._held[recipient.outbox_id] = True
             try:
                 await self._send_one_telegram(recipient)
             except DeliveryError as exc:
                 await self._after_failure(
                     "telegram", [recipient.outbox_id], recipient.attempts, exc
                 )
-                return
-            # Recorded together with the sends finishing meanwhile (one transaction for many),
-            # yet the slot is held until this one's outcome is stored.
-            await self._sent.add(recipient.outbox_id)
+            else:
+                # Recorded together with the sends finishing meanwhile (one transaction for
+                # many), yet the slot is held until this one's outcome is stored.
+                await self._sent.add(recipient.outbox_id)
+            del self._held[recipient.outbox_id]
 
     async def _record_sent(self, outbox_ids: list[int]) -> list[None]:
         await self._outbox.mark_sent(outbox_ids, self._clock())

@@ -174,6 +174,41 @@ class OutboxClaims:
         )
         return len(rows)
 
+    async def give_back(self, owner: str, maybe_sent: list[int]) -> tuple[int, int]:
+        """Every row `owner` still claims, after a round that failed part-way (none of its
+        sends in flight any more), in one transaction. `maybe_sent` (their send began) as a
+        stopped worker's: pending again, or failed when their broadcast never resends (a
+        reminder: never twice) and they are not in a LINE batch (whose retry key makes a
+        repeat harmless). The rest were never handed to a platform (some claimed by a commit
+        whose answer the cancelled claimer never saw): pending again, the attempt not
+        counted. Returns (given back, given up)."""
+        async with self._db.transaction() as conn:
+            given_up = released = 0
+            if maybe_sent:
+                cursor = await conn.execute(
+                    "UPDATE outbox SET state = 'failed',"
+                    " last_error = 'in flight when its outcome could not be stored'"
+                    f" WHERE id IN ({placeholders(len(maybe_sent))}) AND state = 'sending'"
+                    " AND claimed_by = ? AND line_batch_id IS NULL"
+                    " AND broadcast_id IN (SELECT id FROM broadcasts WHERE resend_in_flight = 0)",
+                    (*maybe_sent, owner),
+                )
+                given_up = cursor.rowcount
+                cursor = await conn.execute(
+                    "UPDATE outbox SET state = 'pending', claimed_by = NULL"
+                    f" WHERE id IN ({placeholders(len(maybe_sent))}) AND state = 'sending'"
+                    " AND claimed_by = ?",
+                    (*maybe_sent, owner),
+                )
+                released = cursor.rowcount
+            cursor = await conn.execute(
+                "UPDATE outbox SET state = 'pending', claimed_by = NULL, attempts = attempts - 1"
+                " WHERE channel IN ('telegram', 'line', 'web') AND state = 'sending'"
+                " AND claimed_by = ?",
+                (owner,),
+            )
+            return released + cursor.rowcount, given_up
+
     async def held_by_others(self, owner: str) -> list[HeldClaims]:
         """Rows other workers hold in flight, per worker, with its last heartbeat (None when it
         has none): what `chiiki broadcast resume` waits for."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import sqlite3
 from collections.abc import AsyncIterator, Iterable
@@ -89,7 +90,15 @@ class SqliteDatabase(Queries):
         rows at a time: for reading whole tables (`chiiki db copy`)."""
         with _DRIVER_ERRORS:
             async with self._lock:
-                await self._connection.execute("BEGIN IMMEDIATE")
+                try:
+                    await self._connection.execute("BEGIN IMMEDIATE")
+                except asyncio.CancelledError:
+                    # aiosqlite's thread runs the BEGIN whether or not we wait for it (a task
+                    # group cancelling its siblings): end that transaction (queued after it)
+                    # before the lock passes on, or every later BEGIN on this connection fails.
+                    with contextlib.suppress(sqlite3.Error):
+                        await asyncio.shield(self._connection.execute("ROLLBACK"))
+                    raise
                 try:
                     yield self._connection
                 except BaseException:
