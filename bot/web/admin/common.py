@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from bot.content.readings import add_readings
+from bot.staff.districts import districts_to_change, districts_to_read
 from bot.web.admin.forms import FormErrors
 from bot.web.admin.site import Page, Site
 
@@ -61,13 +62,18 @@ class FeaturePages:
         self.site = site
 
     def render(self, page: Page, template: str, status: int = 200, **context: object) -> Response:
+        pack = page.runtime.services.pack
         return self.site.render(
             page.request,
             page.language,
             template,
             status,
             login=page.login,
-            pack=page.runtime.services.pack,
+            pack=pack,
+            # Forms offer only the districts the account may create in (bot/staff checks it
+            # again), filters only those it may read.
+            district_choices=districts_to_change(pack, page.actor),
+            district_filter=districts_to_read(pack, page.actor),
             **context,
         )
 

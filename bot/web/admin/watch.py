@@ -10,6 +10,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from bot.errors import ChiikiError
+from bot.staff.roles import StaffRoleError
 from bot.staff.watch import (
     MAX_REASON_CHARS,
     ShiftCancelError,
@@ -110,6 +111,8 @@ class WatchPages(FeaturePages):
                 source,
                 actor=page.actor,
             )
+        except StaffRoleError:
+            raise  # the frame answers 403: a refusal, not a mistake in the form
         except ChiikiError as exc:
             return await self.watch(page, str(exc), error=True)
         summary = self.site.t(page.language)(
