@@ -16,6 +16,10 @@ from bot.storage.watch import Route, Shift
 
 
 class Notices:
+    """Each notice keeps the district of what it is about (an event, a route, a voice): the
+    audience is chosen by the caller, the district says whose broadcast it is (a district
+    account's history shows its own)."""
+
     def __init__(self, catalog: Catalog, timezone: ZoneInfo) -> None:
         self._catalog = catalog
         self._tz = timezone
@@ -47,11 +51,18 @@ class Notices:
     def event_reminder(self, event: Event) -> NewBroadcast:
         # Reminders promise "never twice": a send cut short by a crash is not repeated.
         return NewBroadcast(
-            "reminder", *self._event_texts("events.reminder", event), resend_in_flight=False
+            "reminder",
+            *self._event_texts("events.reminder", event),
+            district=event.district,
+            resend_in_flight=False,
         )
 
     def event_cancelled(self, event: Event) -> NewBroadcast:
-        return NewBroadcast("event_cancelled", *self._event_texts("events.cancelled", event))
+        return NewBroadcast(
+            "event_cancelled",
+            *self._event_texts("events.cancelled", event),
+            district=event.district,
+        )
 
     def _event_texts(self, key: str, event: Event) -> tuple[str, ...]:
         return self._texts(
@@ -101,6 +112,7 @@ class Notices:
                 answer=_staff(answer or Localized("")),
                 reason=_staff(Localized(voice.reason or "")),
             ),
+            district=voice.district,
         )
 
     def _shift_texts(self, key: str, shift: Shift, route: Route) -> tuple[str, ...]:
@@ -113,15 +125,26 @@ class Notices:
         )
 
     def shift_promoted(self, shift: Shift, route: Route) -> NewBroadcast:
-        return NewBroadcast("shift_promoted", *self._shift_texts("watch.promoted", shift, route))
+        return NewBroadcast(
+            "shift_promoted",
+            *self._shift_texts("watch.promoted", shift, route),
+            district=route.district,
+        )
 
     def shift_cancelled(self, shift: Shift, route: Route) -> NewBroadcast:
-        return NewBroadcast("shift_cancelled", *self._shift_texts("watch.cancelled", shift, route))
+        return NewBroadcast(
+            "shift_cancelled",
+            *self._shift_texts("watch.cancelled", shift, route),
+            district=route.district,
+        )
 
     def shift_reminder(self, shift: Shift, route: Route, kind: str) -> NewBroadcast:
         key = "watch.reminder_evening" if kind == "evening" else "watch.reminder_hour"
         return NewBroadcast(
-            "reminder", *self._shift_texts(key, shift, route), resend_in_flight=False
+            "reminder",
+            *self._shift_texts(key, shift, route),
+            district=route.district,
+            resend_in_flight=False,
         )
 
 

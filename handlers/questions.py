@@ -87,7 +87,9 @@ def _clarify(topic_ids: tuple[str, ...], ctx: HandlerContext) -> Reply:
         data = f"{ASK_CHOICE}:{topic_id}"
         if topic is not None and len(data.encode("utf-8")) <= 64:
             choices.append(Choice(ctx.local(topic.label), data))
-    return Reply(ctx.t("answer.clarify"), (*choices, menu.back_to_menu(ctx)))
+    # One candidate the answerer is not sure of: "did you mean this?" rather than "which one?".
+    key = "answer.maybe" if len(choices) == 1 else "answer.clarify"
+    return Reply(ctx.t(key), (*choices, menu.back_to_menu(ctx)))
 
 
 def _greet(key: str, language: str, ctx: HandlerContext) -> list[Reply]:

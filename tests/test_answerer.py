@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.answerer import Answerer, Outcome, Topic, build_answerer
+from bot.answerer import Answerer, Outcome, Thresholds, Topic, build_answerer
 from bot.answerer.romaji import is_romaji, spell_in_kana
 from bot.answerer.text import NO_SYNONYMS, Synonyms, fold_keyword, is_english, terms
 from bot.content import Text, load_pack, load_pack_catalog
@@ -106,6 +106,22 @@ def test_close_candidates_are_offered_together() -> None:
     answer = answerer.answer("会議の日程は？")
     assert answer.outcome is Outcome.CLARIFIED
     assert set(answer.topics) == {"section:a", "section:b"}
+
+
+def test_a_loose_fit_is_offered_as_a_button_and_only_a_sure_one_is_answered() -> None:
+    answerer = Answerer(
+        [
+            Topic("section:a", Text(ja="A", en="A"), ("会議の日程",)),
+            Topic("section:c", Text(ja="C", en="C"), ("ゴミの収集",)),
+        ],
+        NO_SYNONYMS,
+        Thresholds(answer=0.1, floor=0.1, sure=0.9),
+    )
+    sure = answerer.answer("会議の日程は？")
+    assert sure.outcome is Outcome.ANSWERED and sure.topic == "section:a"
+    loose = answerer.answer("会議の場所は？")
+    assert loose.score < 0.9
+    assert loose.outcome is Outcome.CLARIFIED and loose.topics == ("section:a",)
 
 
 def test_the_language_of_a_question_is_detected(tomioka: Answerer) -> None:
@@ -336,6 +352,18 @@ async def test_a_clarification_offers_buttons_that_answer(runtime: Runtime) -> N
         IncomingMessage(Channel.WEB, "u2", data="ask:faq:gone")
     )
     assert "もう一度" in stale[0].text or "選び" in stale[0].text
+
+
+async def test_one_loose_candidate_is_offered_as_did_you_mean(runtime: Runtime) -> None:
+    live = runtime.services.answerer
+    assert live is not None
+    await live.answer("prime the live topics", runtime.services.clock())
+    live.answerer.with_live([Topic("faq:staff-903", Text(ja="A", en="A"), ("芋煮会の持ち物",))])
+    live.answerer.thresholds = Thresholds(sure=1.01)  # this answerer only: the test's runtime
+    message = IncomingMessage(Channel.WEB, "u3", text="芋煮会の持ち物は？")
+    replies: list[Reply] = await runtime.dispatcher.handle(message)
+    assert "このことでしょうか" in replies[0].text and "どれについて" not in replies[0].text
+    assert replies[0].choices[0].data == "ask:faq:staff-903"
 
 
 async def test_staff_faq_entries_are_answered_without_a_restart(

@@ -1,6 +1,10 @@
 """The answerer on the evaluation questions (tests/answerer/questions_<pack>.yaml, format in
 tests/answerer/README.md): at least 90 % right on each pack, at least 95 % honest "I don't know"
-on the out-of-scope ones. `chiiki content eval` prints the same per group, with every miss."""
+on the out-of-scope ones. `chiiki content eval` prints the same per group, with every miss.
+
+And on the held-out sets (heldout_<pack>.yaml, never tuned on): floors a little under the
+figures reached (tests/answerer/README.md), so that a change that makes the answerer worse on
+questions it has not seen fails here, and a ceiling on confident wrong answers."""
 
 from __future__ import annotations
 
@@ -41,6 +45,40 @@ def test_the_sets_are_big_enough_to_mean_something(report: Report) -> None:
     assert report.asked["oos"] >= 30
 
 
+# A little under what the answerer reaches (Tomioka 91.3 %, Matsumoto 89.0 %; wrong 2.8 %, 4.1 %).
+HELD_OUT_FLOOR = {"tomioka": 0.88, "matsumoto": 0.86}
+HELD_OUT_MOST_WRONG = 0.06
+
+
+@pytest.fixture(scope="module", params=PACKS)
+def held_out(request: pytest.FixtureRequest) -> tuple[str, Report]:
+    pack = load_pack(CONTENT, request.param)
+    answerer = build_answerer(CONTENT, pack, load_pack_catalog(CONTENT, pack))
+    questions = load_questions(QUESTIONS / f"heldout_{request.param}.yaml")
+    return request.param, evaluate(answerer, questions)
+
+
+def test_held_out_questions_stay_above_their_floor(held_out: tuple[str, Report]) -> None:
+    pack, report = held_out
+    misses = "\n".join(line for line in describe(report) if line.startswith("miss"))
+    assert sum(report.asked.values()) >= 120
+    assert report.overall >= HELD_OUT_FLOOR[pack], misses
+
+
+def test_held_out_confident_wrong_answers_stay_rare(held_out: tuple[str, Report]) -> None:
+    _, report = held_out
+    assert report.wrong_share <= HELD_OUT_MOST_WRONG, dict(report.wrong)
+
+
+def test_held_out_city_business_small_talk_and_attacks_are_not_answered_as_topics(
+    held_out: tuple[str, Report],
+) -> None:
+    _, report = held_out
+    assert report.share({"oos"}) >= 0.95
+    assert report.share({"smalltalk"}) >= 0.9
+    assert report.wrong["oos"] + report.wrong["smalltalk"] + report.wrong["adversarial"] <= 1
+
+
 def _matsumoto_report() -> Report:
     pack = load_pack(CONTENT, "matsumoto")
     answerer = build_answerer(CONTENT, pack, load_pack_catalog(CONTENT, pack))
@@ -55,3 +93,18 @@ def test_content_eval_prints_each_group_and_every_miss(monkeypatch: pytest.Monke
     assert "\noos " in result.output and "in scope" in result.output
     report = _matsumoto_report()
     assert result.output.count("\nmiss [") == len(report.misses)
+
+
+def test_content_eval_can_score_the_held_out_set_and_keep_its_test_half_unread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CHIIKI_CONTENT_DIR", str(CONTENT))
+    arguments = ["content", "eval", "--pack", "tomioka", "--set", "heldout", "--misses-of", "dev"]
+    result = CliRunner().invoke(main, arguments)
+    assert result.exit_code == 0, result.output
+    assert "\nsmalltalk " in result.output and "wrong answers" in result.output
+    pack = load_pack(CONTENT, "tomioka")
+    answerer = build_answerer(CONTENT, pack, load_pack_catalog(CONTENT, pack))
+    report = evaluate(answerer, load_questions(QUESTIONS / "heldout_tomioka.yaml"))
+    dev_misses = [miss for miss in report.misses if miss.question.half == "dev"]
+    assert result.output.count("\nmiss [") == len(dev_misses) < len(report.misses)

@@ -213,3 +213,19 @@ async def test_an_audit_row_keeps_its_time_in_utc_text(runtime: Runtime) -> None
     await add_row(runtime, moment)
     row = await runtime.db.fetch_one("SELECT at FROM staff_audit")
     assert row is not None and row[0] == to_db(moment)
+
+
+async def test_days_at_the_ends_of_the_calendar_are_no_server_error(
+    runtime: Runtime, http: httpx.AsyncClient
+) -> None:
+    """to=9999-12-31 overflowed when a day was added, from=0001-01-01 when moved to UTC."""
+    await add_staff(runtime)
+    await log_in(http)
+    await add_row(runtime, real_now())
+    for days in ({"to": "9999-12-31"}, {"from": "0001-01-01"}, {"from": "0001-01-01", "to": ""}):
+        for path in ("/admin/audit", "/admin/audit.csv"):
+            response = await http.get(path, params=days)
+            assert response.status_code == 200, (path, days)
+            assert "poll.closed" in response.text  # an impossible day filters nothing out
+    for days in ({"from": "9999-12-31"}, {"from": "0001-01-01"}, {"to": "9999-12-31"}):
+        assert (await http.get("/admin/watch/print", params=days)).status_code == 404

@@ -48,6 +48,8 @@ def test_length_is_counted_without_readings_and_spaces() -> None:
         ("書類を ご確認ください。", "honorific form 「ご確認ください」"),
         ("行けない ことは ないです。", "a double negative"),
         ("わからなくは ありません。", "a double negative"),
+        ("もう 一度（いちど） 送ってください。", "a number in kanji 「一度」"),
+        ("三人まで です。", "a number in kanji 「三人」"),
         ("データを けします。", "katakana 「データ」"),
         ("地域（ちいき）は 大切だ。", "not です/ます"),
         ("あした 会を ひらく。", "not です/ます"),

@@ -6,6 +6,7 @@ from bot.content.easy_check import check_text
 from bot.content.readings import add_readings
 from bot.runtime import Runtime
 from bot.staff.broadcast import prepare_notice
+from tests.actors import CLI_ACTOR
 from tests.conftest import FakeClock, Resident
 from tests.test_events import new_event
 from tests.test_polls import new_poll
@@ -81,7 +82,13 @@ async def test_notices_carry_readings_only_in_easy_japanese(
     assert "富岡地区（とみおかちく）" in (reminder.text_easy or "")
     assert "（とみおかちく）" not in reminder.text_ja
     notice = prepare_notice(
-        runtime.services.pack, runtime.services.catalog, "断水のお知らせです。", None, None, "all"
+        runtime.services.pack,
+        runtime.services.catalog,
+        "断水のお知らせです。",
+        None,
+        None,
+        "all",
+        actor=CLI_ACTOR,
     )
     assert "断水（だんすい）" in (notice.text_easy or "")
     assert "断水のお知らせです。" in notice.text_ja

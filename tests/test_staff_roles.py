@@ -16,7 +16,7 @@ import pytest
 from bot.config import Settings
 from bot.runtime import Runtime
 from bot.staff import audit as actions
-from bot.staff.accounts import hash_password
+from bot.staff.accounts import StaffAccountError, hash_password, remove_account
 from bot.staff.actor import StaffActor
 from bot.staff.broadcast import BroadcastPlan, queue_notice
 from bot.staff.events import EventSpec, cancel_event, create_event
@@ -559,3 +559,32 @@ async def test_removing_a_faq_entry_and_dismissing_a_question_are_recorded_at_th
         (actions.UNANSWERED_DISMISSED, clock.now),
         (actions.FAQ_REMOVED, clock.now),
     ]
+
+
+async def test_the_last_admin_cannot_be_demoted_or_removed_and_a_demotion_bites_at_once(
+    runtime: Runtime, browser_as: Any
+) -> None:
+    staff = StaffRepository(runtime.db)
+    kanri = await browser_as("kanri", "admin", ())
+    token = csrf_of(await kanri.get("/admin/accounts"))
+    demote_self = {"csrf_token": token, "login": "kanri", "role": "viewer"}
+    refused = await kanri.post("/admin/accounts/role", data=demote_self)
+    assert refused.status_code == 400 and "only admin" in refused.text
+    assert (await staff.role("kanri")).role == "admin"  # type: ignore[union-attr]
+    # A district account cannot make itself (or anyone) an admin by posting the form.
+    higashi = await browser_as("higashi", "district", (EAST,))
+    own_token = csrf_of(await higashi.get("/admin/"))
+    grab = {"csrf_token": own_token, "login": "higashi", "role": "admin"}
+    assert (await higashi.post("/admin/accounts/role", data=grab)).status_code == 403
+    assert (await staff.role("higashi")).role == "district"  # type: ignore[union-attr]
+    # With a second admin, kanri may step down, and its open session loses the rights at once.
+    promoted = {"csrf_token": token, "login": "higashi", "role": "admin"}
+    assert (await kanri.post("/admin/accounts/role", data=promoted)).status_code == 303
+    assert (await kanri.post("/admin/accounts/role", data=demote_self)).status_code == 303
+    assert (await kanri.get("/admin/accounts")).status_code == 403
+    assert (await kanri.get("/admin/audit")).status_code == 403
+    # higashi, now the only admin, cannot be removed by anyone (`chiiki staff remove` too).
+    with pytest.raises(StaffAccountError, match="only admin"):
+        await remove_account(
+            staff, "higashi", runtime.services.clock(), actor=actor_of(runtime, "admin")
+        )

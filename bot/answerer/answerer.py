@@ -24,13 +24,18 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
-    # A topic scoring this much is an answer (if no other is close).
+    # A topic scoring this much is an answer (if no other is close), from `sure` up; below
+    # that, it is offered as a button.
     answer: float = 0.38
     # Candidates within this of the best are offered together as 「どれについて…」.
     margin: float = 0.08
     # Nothing below this is offered at all.
     floor: float = 0.38
     most_candidates: int = 3
+    # A lone topic scoring less than this is offered as a button, with the topics within
+    # `unsure_margin` of it, instead of being answered.
+    sure: float = 0.5
+    unsure_margin: float = 0.2
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,7 +257,16 @@ class Answerer:
             return Answer(Outcome.UNKNOWN, (), language, best)
         close = _details_aside(_one_entity(close))
         if len(close) == 1:
-            if best >= limits.answer:
+            if best >= limits.sure:
                 return Answer(Outcome.ANSWERED, (close[0],), language, best)
-            return Answer(Outcome.UNKNOWN, (), language, best)
+            if best < limits.answer:
+                return Answer(Outcome.UNKNOWN, (), language, best)
+            # A fit, but a loose one: asked which one (or whether it is this one) rather than
+            # answered, since a wrong answer given with confidence misleads more than a button.
+            nearby = [
+                s.topic
+                for s in ranked[1:]
+                if s.score >= best - limits.unsure_margin and not _out_of_scope(s.topic)
+            ]
+            close = _details_aside([close[0], *nearby])
         return Answer(Outcome.CLARIFIED, tuple(close[: limits.most_candidates]), language, best)

@@ -35,13 +35,13 @@ STOP_WORDS = frozenset(
     """
     為る 有る 居る 成る 言う 良い 何 何故 事 物 所 方 時 此れ 其れ 彼れ 此の 其の 何れ 如何
     教える 知る 分かる 解る 出来る 思う 下さる 下さい 頂く 戴く 願う 御 お ご 様 さん 聞く
-    尋ねる 見る 見せる 欲しい 今 ちょっと 一寸 少し どう どの どれ どこ 何処  誰 なに
+    尋ねる 見る 見せる 欲しい 今 ちょっと 一寸 少し どう どの どれ  誰 なに
     なん  こと もの ところ とき どんな どのような どういう どなた どちら どっち 頃 ごろ
     みたい よう ほう ため 為 場合 件 もう一度 一度 具体 具体的 詳しい 詳細 意味 内容 一緒
     いい 良く 皆 ちゃう 貰う 呉れる 置く 行く 来る 遣る たい 宜しい 一体 て 的 等 など 位
     くらい について 就く 関する 附く 付く 致す 申す 参る ござる 御座る 存じる 頂ける 此処
     其処 う ね よ な は が を に の で と も や か へ ぞ です ます ない 無い 要る 必要 とか
-    って 即ち what how why when where who which whom whose is are was were be been being am
+    って 即ち what how why when who which whom whose is are was were be been being am
     do does did the a an of to in on for at by with about from please me my i you your we
     our us it its this that these those can could would should will shall may might must
     tell know want like get have has had there here any some and or but if so then than as
@@ -225,8 +225,8 @@ def analyse_text(text: str, synonyms: Synonyms = NO_SYNONYMS) -> Analysis:
     # Romaji: its own spellings first (entaku kaigi → 円卓会議), the rest read as kana.
     if is_romaji(folded):
         folded = " ".join(spell_in_kana(word) for word in synonyms.apply(folded).split())
-    # Synonyms first as well: a word may end where a filler starts (あんけーと|は → あんけー).
-    cleaned = synonyms.apply(strip_filler(synonyms.apply(folded)))
+    # Synonyms before fillers: a word may end where a filler starts (あんけーと|は → あんけー).
+    cleaned = strip_filler(synonyms.apply(folded))
     found: dict[str, float] = {}
     units: list[Unit] = []
 

@@ -43,8 +43,9 @@ def broadcast(
 
     async def work(runtime: Runtime) -> None:
         services = runtime.services
+        actor = cli_actor(runtime.db)
         message = prepare_notice(
-            services.pack, services.catalog, text_ja, text_en, district, channel
+            services.pack, services.catalog, text_ja, text_en, district, channel, actor=actor
         )
         plan = await plan_broadcast(runtime.broadcasts, runtime.line, district, channel)
         for name, count in plan.audience.items():
@@ -60,7 +61,7 @@ def broadcast(
             plan,
             services.clock(),
             force=force,
-            actor=cli_actor(runtime.db),
+            actor=actor,
         )
         echo(f"broadcast {broadcast_id} queued")
         await deliver_with_progress(runtime, broadcast_id)

@@ -9,6 +9,7 @@ Every `easy` text of the catalog and of every pack is read sentence by sentence:
   first use in the text, 地域（ちいき）, unless the pack lists it in `easy_exceptions`;
 - no honorific forms (尊敬語・謙譲語), お〜します and ご〜ください among them;
 - no double negatives (〜ないことはない);
+- numbers in digits, not kanji (3人, not 三人; もう いちど, not もう 一度);
 - no katakana loanwords where a plain word exists (KATAKANA_TO_AVOID);
 - a button named in 「」 reads as the button does (「場所（ばしょ）なし」, not 「場所なし」).
 Each fault names the file, the key and the sentence.
@@ -54,6 +55,11 @@ HUMBLE = re.compile(
 DOUBLE_NEGATIVE = re.compile(
     r"ない\s*(?:こと|わけ|もの)\s*(?:は|では|でも)\s*(?:ない|ありません)"
     r"|なく(?:は|も)\s*(?:ない|ありません)|ないでも\s*(?:ない|ありません)|ざるを\s*(?:得|え)"
+)
+
+# A kanji numeral counting something (三人, 一度): digits (3人) or kana (いちど) read easier.
+KANJI_NUMBER = re.compile(
+    r"[一二三四五六七八九十百千万]+(?:つ|人|日|月|年|回|個|こ|分|時|度|番|週|か月|ヶ月|件)"
 )
 
 # A sentence ends in です/ます (or a polite request or invitation); set greetings aside.
@@ -133,6 +139,8 @@ def _sentence_faults(sentence: str) -> list[str]:
         problems.append(f"honorific form 「{found}」 (use plain です/ます)")
     if DOUBLE_NEGATIVE.search(sentence):
         problems.append("a double negative (say it the positive way)")
+    for found in sorted(set(KANJI_NUMBER.findall(sentence))):
+        problems.append(f"a number in kanji 「{found}」 (write digits, 3人, or kana, いちど)")
     for word, instead in KATAKANA_TO_AVOID.items():
         if word in sentence:
             problems.append(f"katakana 「{word}」: say {instead}")

@@ -13,8 +13,13 @@ from bot.errors import ChiikiError
 from bot.staff.actor import StaffActor
 from bot.staff.audit import BROADCAST_QUEUED, record
 from bot.staff.districts import unknown_district
-from bot.staff.roles import require_change
-from bot.storage.broadcasts import PUSH_CHANNELS, BroadcastRepository, NewBroadcast
+from bot.staff.roles import read_scope, require_change
+from bot.storage.broadcasts import (
+    PUSH_CHANNELS,
+    BroadcastRepository,
+    BroadcastSummary,
+    NewBroadcast,
+)
 from bot.storage.outbox_claims import HeldClaims
 
 CHANNEL_CHOICES = ("all", *PUSH_CHANNELS)
@@ -90,8 +95,12 @@ def prepare_notice(
     text_en: str | None,
     district: str | None,
     channel: str,
+    *,
+    actor: StaffActor,
 ) -> NewBroadcast:
-    """A checked staff notice to one district (or all) on one channel (or all)."""
+    """A checked staff notice to one district (or all) on one channel (or all). The role is
+    checked here already: the plan that follows counts the district's residents."""
+    require_change(actor, district)
     check_target(pack, district, channel)
     return dataclasses.replace(
         notice(pack, catalog, text_ja, text_en), district=district, channel=channel
@@ -146,6 +155,22 @@ async def queue_notice(
         f" line_cost_estimate={queued.get('line', 0)}" + (" forced" if force else ""),
     )
     return broadcast_id
+
+
+async def broadcast_history(
+    broadcasts: BroadcastRepository, limit: int, *, actor: StaffActor
+) -> list[BroadcastSummary]:
+    """The newest broadcasts the actor may read: a district account its districts' and those
+    that went to the whole city (filtered before the limit)."""
+    return await broadcasts.history(limit, districts=read_scope(actor))
+
+
+async def readable_broadcast(
+    broadcasts: BroadcastRepository, broadcast_id: int, *, actor: StaffActor
+) -> BroadcastSummary | None:
+    """The broadcast, or None when there is none or the actor may not read it."""
+    found = await broadcasts.history(1, broadcast_id, districts=read_scope(actor))
+    return found[0] if found else None
 
 
 def waiting_for(held: list[HeldClaims], now: datetime, lease_seconds: float) -> str | None:

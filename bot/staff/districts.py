@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from bot.content import Pack
 from bot.content.schema import District, Text
 from bot.staff.actor import StaffActor
 from bot.staff.audit import DISTRICT_ADDED, record
-from bot.staff.roles import require_admin
+from bot.staff.roles import can_change, can_read, require_admin
 from bot.storage.districts import DistrictRepository, StaffDistrict
 
 
@@ -19,6 +20,27 @@ def unknown_district(pack: Pack, district: str | None) -> str | None:
         return None
     known = ", ".join(d.id for d in pack.districts) or "none in this pack"
     return f"unknown {district!r} (known: {known})"
+
+
+@dataclass(frozen=True)
+class DistrictChoices:
+    """What a form's district field offers: the districts, and whether "city-wide" too."""
+
+    districts: list[District]
+    city_wide: bool
+
+
+def districts_to_change(pack: Pack, actor: StaffActor) -> DistrictChoices:
+    """For a form that creates (a poll, an event, a notice): the districts the actor may
+    create in; city-wide only for an admin."""
+    return DistrictChoices(
+        [d for d in pack.districts if can_change(actor, d.id)], can_change(actor, None)
+    )
+
+
+def districts_to_read(pack: Pack, actor: StaffActor) -> DistrictChoices:
+    """For a filter: the districts the actor may read (city-wide items are read by all)."""
+    return DistrictChoices([d for d in pack.districts if can_read(actor, d.id)], True)
 
 
 def merge_into_pack(pack: Pack, districts: list[StaffDistrict]) -> None:

@@ -136,6 +136,11 @@ async def list_events(events: EventRepository, *, actor: StaffActor) -> list[Eve
     ]
 
 
+async def readable_events(events: EventRepository, *, actor: StaffActor) -> list[Event]:
+    """The events the actor may read (to choose one, e.g. the meeting that takes a voice up)."""
+    return [item for item in await events.all() if can_read(actor, item.district)]
+
+
 async def cancel_event(
     events: EventRepository, notices: Notices, event_id: int, now: datetime, *, actor: StaffActor
 ) -> int:

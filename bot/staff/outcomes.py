@@ -9,8 +9,10 @@ from bot.errors import ChiikiError
 from bot.notices import Notices
 from bot.staff.actor import StaffActor
 from bot.staff.audit import OUTCOME_RECORDED, record
-from bot.staff.roles import require_change
-from bot.storage.outcomes import NewOutcome, OutcomeRepository
+from bot.staff.roles import can_change, read_scope, require_change
+from bot.storage.events import EventRepository
+from bot.storage.outcomes import NewOutcome, Outcome, OutcomeRepository
+from bot.storage.polls import PollRepository
 
 MAX_DECIDED_CHARS = 500
 SUBJECT_KINDS = ("poll", "event")
@@ -81,3 +83,29 @@ async def record_outcome(
         actor, OUTCOME_RECORDED, now, outcome.kind, outcome.subject_id, f"outcome {recorded[0]}"
     )
     return recorded
+
+
+async def recent_outcomes(
+    outcomes: OutcomeRepository, limit: int, *, actor: StaffActor
+) -> list[Outcome]:
+    """The newest outcomes the actor may read (of its districts' and city-wide polls and
+    events, for a district account)."""
+    return await outcomes.recent(limit, read_scope(actor))
+
+
+async def outcome_subjects(
+    polls: PollRepository, events: EventRepository, *, actor: StaffActor
+) -> list[tuple[str, str]]:
+    """The polls and events the actor may record an outcome of, newest first, as
+    ("poll:<id>" or "event:<id>", title)."""
+    subjects = [
+        (f"poll:{p.id}", p.question_ja)
+        for p in sorted(await polls.all(), key=lambda p: p.id, reverse=True)
+        if can_change(actor, p.district)
+    ]
+    subjects += [
+        (f"event:{e.id}", e.title_ja)
+        for e in sorted(await events.all(), key=lambda e: e.starts_at, reverse=True)
+        if can_change(actor, e.district)
+    ]
+    return subjects

@@ -44,6 +44,12 @@ def can_read(actor: StaffActor, district: str | None) -> bool:
     return actor.role != DISTRICT or district is None or district in actor.districts
 
 
+def read_scope(actor: StaffActor) -> frozenset[str] | None:
+    """For queries that filter before they cap: None when the actor reads every district,
+    else the districts it reads besides city-wide items."""
+    return actor.districts if actor.role == DISTRICT else None
+
+
 def require_read(actor: StaffActor, district: str | None) -> None:
     if not can_read(actor, district):
         raise StaffRoleError("this belongs to another district")

@@ -10,7 +10,7 @@ from bot.errors import ChiikiError
 from bot.notices import Notices
 from bot.staff.actor import StaffActor
 from bot.staff.audit import VOICE_ANSWERED, VOICE_PUBLISHED, VOICE_STATE_CHANGED, record
-from bot.staff.roles import can_read, require_change
+from bot.staff.roles import can_read, read_scope, require_change, require_read
 from bot.storage.voices import (
     MAX_ANSWER_CHARS,
     MAX_REASON_CHARS,
@@ -18,6 +18,7 @@ from bot.storage.voices import (
     ChangeOutcome,
     Place,
     Voice,
+    VoiceKind,
     VoiceRepository,
     VoiceState,
 )
@@ -69,6 +70,22 @@ async def readable_voice(
     account, which learns nothing of other districts' voices)."""
     voice = await voices.get(voice_id)
     return voice if voice is not None and can_read(actor, voice.district) else None
+
+
+async def list_voices(
+    voices: VoiceRepository,
+    district: str | None,
+    kind: VoiceKind | None,
+    state: VoiceState | None,
+    limit: int,
+    *,
+    actor: StaffActor,
+) -> list[Voice]:
+    """The newest voices the actor may read (a district account: its districts' and the
+    city's own), filtered in the query before the limit; asking for another district's is
+    refused."""
+    require_read(actor, district)
+    return await voices.search(district, kind, state, limit=limit, within=read_scope(actor))
 
 
 async def change_state(

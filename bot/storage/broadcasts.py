@@ -12,6 +12,10 @@ from bot.storage.timestamps import from_db, to_db
 PUSH_CHANNELS = ("telegram", "line", "web")
 # An outbox row's states, in the order staff read them.
 OUTBOX_STATES = ("pending", "sending", "sent", "failed", "unreachable")
+# Kinds whose broadcasts carry no district only when they went to the whole city (a staff
+# notice, a city-wide poll's announcement). The others were stored without their subject's
+# district before it was kept, so a missing district says nothing about where they went.
+CITY_WIDE_KINDS = ("notice", "poll_announcement")
 DISTRICT_AUDIENCE = (
     "SELECT id FROM residents WHERE linked_to IS NULL"
     " AND (CAST(? AS TEXT) IS NULL OR district = ?)"
@@ -145,8 +149,24 @@ class BroadcastRepository:
             await conn.execute("DELETE FROM chosen")
             return broadcast_id
 
-    async def history(self, limit: int, broadcast_id: int | None = None) -> list[BroadcastSummary]:
-        """The newest broadcasts (or one of them) with their outbox rows counted by state."""
+    async def history(
+        self,
+        limit: int,
+        broadcast_id: int | None = None,
+        districts: frozenset[str] | None = None,
+    ) -> list[BroadcastSummary]:
+        """The newest broadcasts (or one of them) with their outbox rows counted by state;
+        with `districts`, only theirs and those that went to the whole city."""
+        scope = ""
+        scope_params: tuple[str, ...] = ()
+        if districts is not None:
+            kinds = placeholders(len(CITY_WIDE_KINDS))
+            scope = f" AND (b.district IS NULL AND b.kind IN ({kinds})"
+            scope_params = CITY_WIDE_KINDS
+            if districts:
+                scope += f" OR b.district IN ({placeholders(len(districts))})"
+                scope_params += tuple(sorted(districts))
+            scope += ")"
         rows = await self._db.fetch_all(
             "SELECT b.id, b.kind, b.text_ja, b.district, b.channel, b.created_at,"
             + ", ".join(
@@ -154,9 +174,9 @@ class BroadcastRepository:
             )
             + ", sum(CASE WHEN o.state = 'sent' AND o.channel = 'web' THEN 1 ELSE 0 END)"
             " FROM broadcasts b LEFT JOIN outbox o ON o.broadcast_id = b.id"
-            " WHERE CAST(? AS INTEGER) IS NULL OR b.id = ?"
-            " GROUP BY b.id ORDER BY b.id DESC LIMIT ?",
-            (broadcast_id, broadcast_id, limit),
+            " WHERE (CAST(? AS INTEGER) IS NULL OR b.id = ?)" + scope + " GROUP BY b.id"
+            " ORDER BY b.id DESC LIMIT ?",
+            (broadcast_id, broadcast_id, *scope_params, limit),
         )
         return [
             BroadcastSummary(

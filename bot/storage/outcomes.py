@@ -8,7 +8,7 @@ from datetime import datetime
 
 from bot.core.localized import Localized
 from bot.storage.broadcasts import NewBroadcast, insert_broadcast
-from bot.storage.database import Connection, Database, Row, inserted_id
+from bot.storage.database import Connection, Database, Row, inserted_id, placeholders
 from bot.storage.timestamps import from_db, to_db
 
 # Who took part: a poll's voters; a meeting's residents who asked to be reminded of it, and
@@ -113,14 +113,25 @@ class OutcomeRepository:
         row = await self._db.fetch_one(f"SELECT district FROM {table} WHERE id = ?", (subject_id,))
         return row[0] if row else None
 
-    async def recent(self, limit: int = 10) -> list[Outcome]:
+    async def recent(
+        self, limit: int = 10, districts: frozenset[str] | None = None
+    ) -> list[Outcome]:
+        """The newest first; with `districts`, only outcomes of their polls and events and of
+        city-wide ones."""
+        scope = ""
+        if districts is not None:
+            scope = " WHERE coalesce(p.district, e.district) IS NULL"
+            if districts:
+                scope += (
+                    f" OR coalesce(p.district, e.district) IN ({placeholders(len(districts))})"
+                )
         rows = await self._db.fetch_all(
             "SELECT o.*, coalesce(p.question_ja, e.title_ja) AS title_ja,"
             " coalesce(p.question_en, e.title_en) AS title_en"
             " FROM outcomes o LEFT JOIN polls p ON p.id = o.poll_id"
-            " LEFT JOIN events e ON e.id = o.event_id ORDER BY o.created_at DESC, o.id DESC"
-            " LIMIT ?",
-            (limit,),
+            f" LEFT JOIN events e ON e.id = o.event_id{scope}"
+            " ORDER BY o.created_at DESC, o.id DESC LIMIT ?",
+            (*sorted(districts or ()), limit),
         )
         return [_outcome(row) for row in rows]
 

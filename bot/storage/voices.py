@@ -15,7 +15,7 @@ from enum import StrEnum
 
 from bot.core.localized import Localized
 from bot.storage.broadcasts import NewBroadcast, insert_broadcast
-from bot.storage.database import Connection, Database, Row, inserted_id
+from bot.storage.database import Connection, Database, Row, inserted_id, placeholders
 from bot.storage.timestamps import from_db, to_db
 
 MAX_VOICE_CHARS = 1000
@@ -261,11 +261,17 @@ class VoiceRepository:
         limit: int = 50,
         offset: int = 0,
         any_district: bool = True,
+        within: frozenset[str] | None = None,
     ) -> list[Voice]:
         """Newest first; `district` narrows to one (with any_district False, None is the
-        city's own: voices of residents with no district)."""
+        city's own: voices of residents with no district); `within` keeps only these
+        districts' voices and the city's own, before the limit is applied."""
         where: list[str] = ["1 = 1"]
         params: list[object] = []
+        if within is not None:
+            inside = f" OR v.district IN ({placeholders(len(within))})" if within else ""
+            where.append(f"(v.district IS NULL{inside})")
+            params.extend(sorted(within))
         if district is not None:
             where.append("v.district = ?")
             params.append(district)
@@ -284,12 +290,19 @@ class VoiceRepository:
         )
         return [_voice(row) for row in rows]
 
-    async def count_new(self, district: str | None = None) -> int:
-        """Voices no one has looked at yet (received), for the dashboard's counter."""
+    async def count_new(
+        self, district: str | None = None, within: frozenset[str] | None = None
+    ) -> int:
+        """Voices no one has looked at yet (received), for the dashboard's counter; `within`
+        as for search."""
+        scope = ""
+        if within is not None:
+            inside = f" OR district IN ({placeholders(len(within))})" if within else ""
+            scope = f" AND (district IS NULL{inside})"
         row = await self._db.fetch_one(
             "SELECT count(*) FROM voices WHERE state = 'received'"
-            " AND (CAST(? AS TEXT) IS NULL OR district = ?)",
-            (district, district),
+            f" AND (CAST(? AS TEXT) IS NULL OR district = ?){scope}",
+            (district, district, *sorted(within or ())),
         )
         return int(row[0]) if row else 0
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -10,15 +10,8 @@ from starlette.routing import BaseRoute, Route
 from bot.staff.audit import audit_entries, export_audit_csv
 from bot.staff.roles import require_admin
 from bot.storage.audit import AuditFilter, AuditRepository
-from bot.web.admin.common import FeaturePages, csv_response
+from bot.web.admin.common import FeaturePages, csv_response, query_day
 from bot.web.admin.site import Page
-
-
-def _day(text: str | None) -> date | None:
-    try:
-        return date.fromisoformat(text) if text else None
-    except ValueError:
-        return None
 
 
 class AuditPages(FeaturePages):
@@ -33,7 +26,7 @@ class AuditPages(FeaturePages):
         """The query's filters; the date range is in city days, the end day included."""
         params = page.request.query_params
         tz = page.runtime.settings.tz
-        since, until = _day(params.get("from")), _day(params.get("to"))
+        since, until = query_day(params.get("from")), query_day(params.get("to"))
         where = AuditFilter(
             login=(params.get("who") or "").strip()[:64] or None,
             action=(params.get("action") or "").strip()[:64] or None,

@@ -9,10 +9,13 @@ from bot.errors import ChiikiError
 from bot.staff.broadcast import (
     MAX_NOTICE_CHARS,
     OverQuotaError,
+    broadcast_history,
     plan_broadcast,
     prepare_notice,
     queue_notice,
+    readable_broadcast,
 )
+from bot.staff.roles import StaffRoleError
 from bot.storage.broadcasts import BroadcastSummary, NewBroadcast
 from bot.web.admin.common import FeaturePages, path_number, see
 from bot.web.admin.forms import FieldProblem, FormErrors
@@ -23,8 +26,9 @@ HISTORY_LENGTH = 30
 
 async def _broadcast(page: Page) -> BroadcastSummary | None:
     broadcast_id = path_number(page.request, "broadcast_id")
-    found = await page.runtime.broadcasts.history(1, broadcast_id or 0)
-    return found[0] if found else None
+    if broadcast_id is None:
+        return None
+    return await readable_broadcast(page.runtime.broadcasts, broadcast_id, actor=page.actor)
 
 
 class BroadcastPages(FeaturePages):
@@ -46,7 +50,9 @@ class BroadcastPages(FeaturePages):
             "admin/broadcasts.html",
             errors=errors,
             error=error,
-            history=await page.runtime.broadcasts.history(HISTORY_LENGTH),
+            history=await broadcast_history(
+                page.runtime.broadcasts, HISTORY_LENGTH, actor=page.actor
+            ),
             kinds=self.site.texts.keys(),
         )
 
@@ -68,6 +74,7 @@ class BroadcastPages(FeaturePages):
             page.field("text_en") or None,
             page.field("district") or None,
             page.field("channel") or "all",
+            actor=page.actor,
         )
 
     async def preview_broadcast(self, page: Page) -> Response:
@@ -78,6 +85,8 @@ class BroadcastPages(FeaturePages):
             )
         except FormErrors as problems:
             return await self.broadcasts(page, errors=self.words(page, problems))
+        except StaffRoleError:
+            raise  # the frame answers 403: a refusal, not a mistake in the form
         except ChiikiError as exc:
             return await self.broadcasts(page, error=str(exc))
         return self.render(
@@ -93,6 +102,8 @@ class BroadcastPages(FeaturePages):
             )
         except FormErrors as problems:
             return await self.broadcasts(page, errors=self.words(page, problems))
+        except StaffRoleError:
+            raise  # the frame answers 403: a refusal, not a mistake in the form
         except ChiikiError as exc:
             return await self.broadcasts(page, error=str(exc))
         try:

@@ -3,12 +3,19 @@ CSV downloads, path ids, form problems and the easy-Japanese preview."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from bot.content.readings import add_readings
+from bot.staff.districts import districts_to_change, districts_to_read
 from bot.web.admin.forms import FormErrors
 from bot.web.admin.site import Page, Site
+
+# Days a page's filter may name. Python's dates reach year 1 and 9999, but a day a step from
+# either end overflows once a day is added or it is moved to UTC (a 500): none of ours is there.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
 
 # What an easy-Japanese reader will see of a form's fields: (label's text key, text).
 EasyPreview = list[tuple[str, str]] | None
@@ -25,6 +32,16 @@ def csv_response(text: str, filename: str) -> Response:
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+def query_day(text: str | None) -> date | None:
+    """A YYYY-MM-DD from a query string, or None when it is missing, malformed or outside
+    FIRST_DAY to LAST_DAY."""
+    try:
+        day = date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+    return day if day is not None and FIRST_DAY <= day <= LAST_DAY else None
 
 
 def path_number(request: Request, name: str) -> int | None:
@@ -45,13 +62,18 @@ class FeaturePages:
         self.site = site
 
     def render(self, page: Page, template: str, status: int = 200, **context: object) -> Response:
+        pack = page.runtime.services.pack
         return self.site.render(
             page.request,
             page.language,
             template,
             status,
             login=page.login,
-            pack=page.runtime.services.pack,
+            pack=pack,
+            # Forms offer only the districts the account may create in (bot/staff checks it
+            # again), filters only those it may read.
+            district_choices=districts_to_change(pack, page.actor),
+            district_filter=districts_to_read(pack, page.actor),
             **context,
         )
 

@@ -9,6 +9,7 @@ from starlette.routing import BaseRoute, Route
 
 from bot.errors import ChiikiError
 from bot.staff.events import EventCancelError, cancel_event, create_event, list_events
+from bot.staff.roles import StaffRoleError
 from bot.web.admin.common import EasyPreview, FeaturePages, easy_preview, path_number, see
 from bot.web.admin.forms import FormErrors, event_spec
 from bot.web.admin.site import Page
@@ -63,6 +64,8 @@ class EventPages(FeaturePages):
             )
         except FormErrors as problems:
             return await self.events(page, errors=self.words(page, problems))
+        except StaffRoleError:
+            raise  # the frame answers 403: a refusal, not a mistake in the form
         except ChiikiError as exc:
             return await self.events(page, error=str(exc))
         return see("/admin/events")

@@ -7,7 +7,15 @@ from starlette.routing import BaseRoute, Route
 
 from bot.core.choices import parse_number
 from bot.errors import ChiikiError
-from bot.staff.outcomes import MAX_DECIDED_CHARS, SUBJECT_KINDS, new_outcome, record_outcome
+from bot.staff.outcomes import (
+    MAX_DECIDED_CHARS,
+    SUBJECT_KINDS,
+    new_outcome,
+    outcome_subjects,
+    recent_outcomes,
+    record_outcome,
+)
+from bot.staff.roles import StaffRoleError
 from bot.web.admin.common import EasyPreview, FeaturePages, easy_preview, see
 from bot.web.admin.forms import FieldProblem, FormErrors
 from bot.web.admin.site import Page
@@ -30,18 +38,14 @@ class OutcomePages(FeaturePages):
         errors: dict[str, str] | None = None,
     ) -> Response:
         services = page.runtime.services
-        polls = sorted(await services.polls.all(), key=lambda p: p.id, reverse=True)
-        events = sorted(await services.events.all(), key=lambda e: e.starts_at, reverse=True)
-        subjects = [(f"poll:{p.id}", p.question_ja) for p in polls]
-        subjects += [(f"event:{e.id}", e.title_ja) for e in events]
         return self.render_form_page(
             page,
             "admin/outcomes.html",
             errors=errors,
             error=error,
             easy=easy,
-            outcomes=await services.outcomes.recent(50),
-            subjects=subjects,
+            outcomes=await recent_outcomes(services.outcomes, 50, actor=page.actor),
+            subjects=await outcome_subjects(services.polls, services.events, actor=page.actor),
             actors=services.pack.actors.items,
             chosen=page.form.getlist("next") if page.form else [],
         )
@@ -96,6 +100,8 @@ class OutcomePages(FeaturePages):
             )
         except FormErrors as problems:
             return await self.outcomes(page, errors=self.words(page, problems))
+        except StaffRoleError:
+            raise  # the frame answers 403: a refusal, not a mistake in the form
         except ChiikiError as exc:
             return await self.outcomes(page, error=str(exc))
         page.runtime.delivery.wake.set()

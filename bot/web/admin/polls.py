@@ -16,6 +16,7 @@ from bot.staff.polls import (
     poll_report,
     readable_poll,
 )
+from bot.staff.roles import StaffRoleError
 from bot.storage.polls import Poll
 from bot.web.admin.common import (
     EasyPreview,
@@ -99,6 +100,8 @@ class PollPages(FeaturePages):
             )
         except FormErrors as problems:
             return await self.polls(page, errors=self.words(page, problems))
+        except StaffRoleError:
+            raise  # the frame answers 403: a refusal, not a mistake in the form
         except ChiikiError as exc:
             return await self.polls(page, error=str(exc))
         if announcement is not None:

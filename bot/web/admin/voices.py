@@ -9,8 +9,8 @@ from starlette.routing import BaseRoute, Route
 
 from bot.core.choices import parse_number
 from bot.staff import voices as staff_voices
-from bot.staff.roles import can_read
-from bot.staff.voices import VoiceError, map_link, readable_voice
+from bot.staff.events import readable_events
+from bot.staff.voices import VoiceError, list_voices, map_link, readable_voice
 from bot.storage.voices import (
     MAX_ANSWER_CHARS,
     MAX_REASON_CHARS,
@@ -49,13 +49,14 @@ class VoicePages(FeaturePages):
         district = query.get("district") or None
         kind = query.get("kind") if query.get("kind") in set(VoiceKind) else None
         state = query.get("state") if query.get("state") in set(VoiceState) else None
-        found = await _voices(page).search(
+        voices = await list_voices(
+            _voices(page),
             district,
             VoiceKind(kind) if kind else None,
             VoiceState(state) if state else None,
-            limit=SHOWN,
+            SHOWN,
+            actor=page.actor,
         )
-        voices = [v for v in found if can_read(page.actor, v.district)]
         return self.render(
             page,
             "admin/voices.html",
@@ -77,7 +78,7 @@ class VoicePages(FeaturePages):
             voice = await readable_voice(_voices(page), voice_id, actor=page.actor)
         if voice is None:
             raise HTTPException(404)
-        events = await page.runtime.services.events.all()
+        events = await readable_events(page.runtime.services.events, actor=page.actor)
         return self.render(
             page,
             "admin/voice.html",

@@ -4,12 +4,13 @@ counter sign-ups (窓口での代理入力) for people without a chat account.""
 from __future__ import annotations
 
 import contextlib
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from bot.errors import ChiikiError
+from bot.staff.roles import StaffRoleError
 from bot.staff.watch import (
     MAX_REASON_CHARS,
     ShiftCancelError,
@@ -28,7 +29,7 @@ from bot.staff.watch_counter import (
     roster_name,
     sign_up_at_counter,
 )
-from bot.web.admin.common import FeaturePages, csv_response, path_number, see
+from bot.web.admin.common import FeaturePages, csv_response, path_number, query_day, see
 from bot.web.admin.site import Page
 
 ROSTER_DAYS = 14
@@ -110,6 +111,8 @@ class WatchPages(FeaturePages):
                 source,
                 actor=page.actor,
             )
+        except StaffRoleError:
+            raise  # the frame answers 403: a refusal, not a mistake in the form
         except ChiikiError as exc:
             return await self.watch(page, str(exc), error=True)
         summary = self.site.t(page.language)(
@@ -126,11 +129,11 @@ class WatchPages(FeaturePages):
         params = page.request.query_params
         tz = page.runtime.settings.tz
         today = page.now.astimezone(tz).date()
-        try:
-            first = date.fromisoformat(params.get("from") or today.isoformat())
-            last = date.fromisoformat(params.get("to") or (first + timedelta(days=6)).isoformat())
-        except ValueError:
-            return self.missing(page)
+        first = query_day(params.get("from") or today.isoformat())
+        last = query_day(params.get("to")) if params.get("to") else None
+        if first is None or (last is None and params.get("to")):
+            return self.missing(page)  # malformed, or a day no roster has (year 1, 9999)
+        last = last or first + timedelta(days=6)
         last = min(max(last, first), first + timedelta(days=62))
         route = (params.get("route") or "").strip()[:40] or None
         lines = await printable_roster(
