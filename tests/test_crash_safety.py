@@ -142,13 +142,15 @@ async def test_kill_9_in_a_burst_of_votes_then_restart(tmp_path: Path, content_d
         async def started_server() -> asyncio.subprocess.Process:
             server = await chiiki(env, "serve", "--port", str(port))
             async with httpx.AsyncClient(base_url=base) as http:
-                for _ in range(300):
+                for _ in range(1200):  # a loaded machine loads the dictionary slowly
                     try:
                         if (await http.get("/healthz")).status_code == 200:
                             return server
                     except httpx.TransportError:
                         pass
                     await asyncio.sleep(0.05)
+            server.kill()  # not left running after the test
+            await server.wait()
             raise AssertionError("chiiki serve did not start")
 
         server = await started_server()
