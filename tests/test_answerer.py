@@ -555,3 +555,9 @@ def test_a_sentence_typed_in_half_width_katakana_is_read_like_kana(tomioka: Answ
     answer = tomioka.answer("ｴﾝﾀｸｶｲｷﾞﾊﾄﾞｺﾃﾞﾔﾙﾉ")
     assert answer.outcome is not Outcome.UNKNOWN
     assert answer.topics[0] in ("system:round-table", "faq:round-table-where")
+
+
+def test_a_message_as_long_as_line_allows_is_answered_from_its_end(tomioka: Answerer) -> None:
+    letter = "きのうは雨でした。" * 500 + "円卓会議ってなんですか？"
+    assert tomioka.answer(letter).topics[0] in ("system:round-table", "faq:round-table-where")
+    assert tomioka.answer("あ" * 5000).outcome is Outcome.UNKNOWN
