@@ -12,7 +12,7 @@ from playwright.async_api import Browser, Page, expect
 
 from bot.core import Channel, IncomingMessage
 from bot.staff.polls import PollSpec, create_poll
-from bot.staff.watch_counter import sign_up_at_counter
+from bot.staff.watch_counter import cancel_counter_signup, sign_up_at_counter
 from bot.storage.broadcasts import NewBroadcast
 from bot.storage.faq import FaqRepository, UnansweredRepository
 from bot.storage.paper_ballots import PaperEntry
@@ -54,6 +54,14 @@ async def seed(platforms: Platforms, clock: FakeClock) -> dict[str, int]:
             await services.residents.set_district(row.id, district, clock.now)
     await load(runtime, clock)
     await sign_up_at_counter(services.watch, 1, "山田 花子", "phone", clock.now, actor=CLI_ACTOR)
+    # Shift 2 has two places: cancelling the first of three moves a counter volunteer up.
+    counter = [
+        await sign_up_at_counter(services.watch, 2, name, "counter", clock.now, actor=CLI_ACTOR)
+        for name in ("佐藤", "鈴木", "田中")
+    ]
+    await cancel_counter_signup(
+        services.watch, services.notices, counter[0].signup_id, clock.now, actor=CLI_ACTOR
+    )
     await new_event(runtime, clock)
     spec = PollSpec.model_validate(
         {

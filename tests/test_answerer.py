@@ -85,6 +85,11 @@ def test_matsumoto_questions_find_their_topic(
         "あ",
         "前橋市役所の電話番号は？",  # another city
         "芋煮会には何を持っていけばいいですか",  # only a verb (持つ) is known
+        # Other business of residents from abroad: not the bot's own language settings.
+        "日本語教室はありますか",
+        "Is there a Japanese class?",
+        "英語が話せる病院",
+        "警察に相談したい",  # not the city's office either
     ],
 )
 def test_out_of_scope_questions_are_not_answered(tomioka: Answerer, question: str) -> None:
@@ -555,3 +560,9 @@ def test_a_sentence_typed_in_half_width_katakana_is_read_like_kana(tomioka: Answ
     answer = tomioka.answer("ｴﾝﾀｸｶｲｷﾞﾊﾄﾞｺﾃﾞﾔﾙﾉ")
     assert answer.outcome is not Outcome.UNKNOWN
     assert answer.topics[0] in ("system:round-table", "faq:round-table-where")
+
+
+def test_a_message_as_long_as_line_allows_is_answered_from_its_end(tomioka: Answerer) -> None:
+    letter = "きのうは雨でした。" * 500 + "円卓会議ってなんですか？"
+    assert tomioka.answer(letter).topics[0] in ("system:round-table", "faq:round-table-where")
+    assert tomioka.answer("あ" * 5000).outcome is Outcome.UNKNOWN

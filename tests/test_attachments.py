@@ -443,13 +443,34 @@ async def test_web_photos_held_at_once_are_capped_per_address(platforms: Platfor
     assert (await post_photo(platforms, jpeg)).status_code == 200
 
 
-def platforms_uploads(platforms: Platforms) -> Any:
-    """The chat endpoints' upload slots, found through the app's /chat/photo route."""
+def chat_endpoints(platforms: Platforms) -> Any:
+    """The chat's endpoints (their limits), found through the app's /chat/photo route."""
     app = platforms.http._transport.app  # type: ignore[attr-defined]
     for route in app.routes:
         if getattr(route, "path", "") == "/chat/photo":
-            return route.endpoint.__self__.uploads
+            return route.endpoint.__self__
     raise AssertionError("no /chat/photo route")
+
+
+def platforms_uploads(platforms: Platforms) -> Any:
+    return chat_endpoints(platforms).uploads
+
+
+async def test_photos_from_one_address_are_limited_an_hour(platforms: Platforms) -> None:
+    """Each may be kept 5 MB with a voice, and fresh identities each send five voices a day:
+    one address could otherwise fill the disk with hundreds of MB an hour."""
+    from bot.web.chat import PHOTOS_PER_HOUR
+    from bot.web.limits import TokenBuckets
+
+    assert PHOTOS_PER_HOUR == chat_endpoints(platforms).photos.capacity == 30
+    chat_endpoints(platforms).photos = TokenBuckets(2, 3600.0)  # the same rule, sooner met
+    for _ in range(2):
+        assert (await post_photo(platforms, picture())).status_code == 200
+    refused = await post_photo(platforms, picture())
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 60
+    assert "写真" in refused.json()["error"] and "分ほど" in refused.json()["error"]
+    english = await post_photo(platforms, picture(), **{"accept-language": "en"})
+    assert "Too many photos" in english.json()["error"]
 
 
 async def test_a_web_photo_longer_than_its_content_length_is_refused(

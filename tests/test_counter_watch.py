@@ -196,6 +196,11 @@ async def test_a_counter_volunteer_moved_up_is_not_sent_anything_but_named_to_st
     assert (left, promoted) == (True, None)
     (line,) = await roster(watch, clock.now, clock.now + timedelta(days=2), "east", actor=admin)
     assert line.volunteers == ["田中（窓口）", "鈴木（窓口）"] and line.waitlist == []
+    # Nobody but staff can tell 鈴木: the roster keeps when they moved up.
+    assert [(c.label, c.moved_up_at) for c in line.counter] == [
+        ("田中（窓口）", None),
+        ("鈴木（窓口）", clock.now),
+    ]
     assert await outbox_residents(runtime) == []
     broadcasts = await runtime.db.fetch_one("SELECT count(*) FROM broadcasts")
     assert broadcasts is not None and broadcasts[0] == 0
@@ -403,6 +408,7 @@ async def test_staff_sign_up_and_cancel_at_the_counter_on_the_dashboard(
     )
     assert cancelled.status_code == 200
     assert "キャンセル待ちの佐藤 一郎（窓口）が繰り上がりました" in cancelled.text
+    assert "佐藤 一郎（窓口）はキャンセル待ちから繰り上がりました（11/23 18:00）" in cancelled.text
     assert await counter_rows(runtime) == [(2, "佐藤 一郎", "counter", "confirmed")]
     again = await http.post(f"/admin/watch/signups/{first[0]}/cancel", data={"csrf_token": token})
     assert again.status_code == 303  # a second click: nothing left to cancel

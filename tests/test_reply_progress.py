@@ -9,6 +9,7 @@ import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import httpx
 import pytest
 
 from bot import inbound
@@ -186,3 +187,27 @@ async def test_a_line_crash_after_a_reply_is_safe_while_the_token_lives_and_not_
         await retry_now(platforms)
     assert platforms.line.received["U-quick"] == THREE
     assert platforms.line.received["U-slow"] == THREE * 2
+
+
+async def test_the_fake_line_honours_retry_keys_as_line_does(platforms: Platforms) -> None:
+    """Same key within 24 hours: 409 naming the accepted request (a push: its sentMessages),
+    nothing delivered; a key is a UUID, and only push and the casts take one."""
+    fake, base = platforms.line, platforms.runtime.settings.line_api_base
+    headers = {"Authorization": f"Bearer {fake.access_token}"}
+    push = {"to": "U-key", "messages": [{"type": "text", "text": "一度だけ"}]}
+    key = {"X-Line-Retry-Key": "123e4567-e89b-12d3-a456-426614174000"}
+    async with httpx.AsyncClient(base_url=base, headers=headers) as http:
+        first = await http.post("/v2/bot/message/push", json=push, headers=key)
+        again = await http.post("/v2/bot/message/push", json=push, headers=key)
+        assert (first.status_code, again.status_code) == (200, 409)
+        assert again.headers["x-line-accepted-request-id"]
+        assert again.json()["sentMessages"] == first.json()["sentMessages"]
+        assert fake.received["U-key"] == ["一度だけ"]
+        later = fake.now() + 24 * 3600 + 1
+        fake.now = lambda: later  # LINE keeps a key for 24 hours
+        assert (await http.post("/v2/bot/message/push", json=push, headers=key)).status_code == 200
+        assert fake.received["U-key"] == ["一度だけ"] * 2
+        bad = await http.post("/v2/bot/message/push", json=push, headers={"X-Line-Retry-Key": "x"})
+        reply = {"replyToken": fake.new_reply_token(), "messages": push["messages"]}
+        keyed = await http.post("/v2/bot/message/reply", json=reply, headers=key)
+        assert (bad.status_code, keyed.status_code) == (400, 400)

@@ -484,3 +484,17 @@ async def test_a_city_wide_voice_shows_a_district_account_only_events_it_may_rea
     east = await http_as("higashi", "district", (EAST,))
     page = await east.get(f"/admin/voices/{voice.id}")
     assert page.status_code == 200 and "市全体の声" in page.text and MARK not in page.text
+
+
+async def test_a_viewer_is_offered_no_create_form(runtime: Runtime, http_as: Any) -> None:
+    viewer = await http_as("miru", "viewer", ())
+    for path, action in (
+        ("/admin/polls", "/admin/polls"),
+        ("/admin/events", "/admin/events"),
+        ("/admin/broadcasts", "/admin/broadcasts/preview"),
+        ("/admin/districts", "/admin/districts"),
+    ):
+        page = await viewer.get(path)
+        assert page.status_code == 200 and f'action="{action}"' not in page.text, path
+    admin = await http_as("kanri", "admin", ())
+    assert 'action="/admin/polls"' in (await admin.get("/admin/polls")).text

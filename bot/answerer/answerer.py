@@ -65,6 +65,11 @@ ANSWERS_KEPT = 4096
 # A message this long is a letter: news of the family, then the question. Its sentences that
 # ask something are decided one by one, so that the rest (孫が東京の大学に…) does not drown it.
 LONG_MESSAGE = 80
+# The last few asking sentences only, and at most the last 200 characters of any text: a
+# question sits at a letter's end, and LINE lets 5,000 characters through (that much text took
+# 0.3 s to analyse: a cost anyone could repeat).
+MOST_ASKING = 3
+LONGEST_READ = 200
 _SENTENCE_END = re.compile(r"(?<=[。！？!?\n])")
 _ASKS = re.compile(r"(か|の|かね|かな|たい|たいです|ください|下さい|教えて|って|[?？])[\s。!！]*$")
 
@@ -216,8 +221,9 @@ class Answerer:
             sentences = [part for part in _SENTENCE_END.split(text) if part.strip()]
             asking = [sentence for sentence in sentences if _ASKS.search(sentence)]
             if asking and len(asking) < len(sentences):
-                answers = [self._decide(sentence, language) for sentence in asking]
+                answers = [self._decide(sentence, language) for sentence in asking[-MOST_ASKING:]]
                 return max(answers, key=lambda a: (a.outcome is not Outcome.UNKNOWN, a.score))
+        text = text[-LONGEST_READ:]
         key = _greeting_key(text)
         greeting = self._greetings.get(key) or self._greetings.get(_SOFT_ENDING.sub("", key))
         if greeting is None and _pictures_only(text):

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from bot.runtime import Runtime
+    from bot.storage.watch import CounterSignup
 
 
 @click.group()
@@ -102,7 +103,7 @@ def watch_roster(day: str | None, route: str | None, as_csv: bool) -> None:
                 str(line.shift.free),
                 cell(", ".join(line.waitlist) or "-"),
                 # Their ids, for `chiiki watch counter-cancel`.
-                cell(", ".join(f"{c.id}: {c.label}" for c in line.counter) or "-"),
+                cell(", ".join(_counter_entry(c) for c in line.counter) or "-"),
                 "cancelled" if line.shift.cancelled_at else "planned",
             )
         return table
@@ -198,3 +199,8 @@ def watch_counter_cancel(signup_id: int) -> None:
         return said
 
     echo(run_in_runtime(work))
+
+
+def _counter_entry(signup: CounterSignup) -> str:
+    moved = " (moved up from the waitlist: tell them)" if signup.moved_up_at else ""
+    return f"{signup.id}: {signup.label}{moved}"

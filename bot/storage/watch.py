@@ -125,6 +125,8 @@ class CounterSignup:
     shift_id: int
     status: str
     label: str  # the name with its 窓口 mark
+    # When they moved up from the waitlist (no one tells them but staff); None if they did not.
+    moved_up_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +160,7 @@ _SHIFT_COLUMNS = (
     " AS waitlisted"
 )
 _COUNTER_SIGNUP = (
-    "SELECT id, shift_id, status, counter_name, counter_via FROM watch_signups"
+    "SELECT id, shift_id, status, counter_name, counter_via, moved_up_at FROM watch_signups"
     " WHERE id = ? AND counter_via IS NOT NULL"
 )
 
@@ -435,7 +437,7 @@ class WatchRepository:
             assert route is not None
             people = await self._db.fetch_all(
                 "SELECT g.id, g.shift_id, g.status, coalesce(r.display_name, g.counter_name),"
-                " g.counter_via FROM watch_signups g LEFT JOIN residents r"
+                " g.counter_via, g.moved_up_at FROM watch_signups g LEFT JOIN residents r"
                 " ON r.id = g.resident_id WHERE g.shift_id = ? ORDER BY g.id",
                 (shift.id,),
             )
@@ -555,10 +557,12 @@ async def _promote(
     transaction, a counter volunteer (no channel) is not. Returns (sign-up id, resident id or
     None), or None when no one waits."""
     cursor = await conn.execute(
-        "UPDATE watch_signups SET status = 'confirmed' WHERE id = (SELECT id FROM watch_signups"
+        "UPDATE watch_signups SET status = 'confirmed',"
+        " moved_up_at = CASE WHEN resident_id IS NULL THEN CAST(? AS TEXT) END"
+        " WHERE id = (SELECT id FROM watch_signups"
         " WHERE shift_id = ? AND status = 'waitlisted' ORDER BY id LIMIT 1)"
         " RETURNING id, resident_id",
-        (shift_id,),
+        (to_db(now), shift_id),
     )
     first = await cursor.fetchone()
     if first is None:
@@ -599,7 +603,11 @@ def _label(name: str | None, via: str | None) -> str:
 
 def _counter_signup(row: Row) -> CounterSignup:
     return CounterSignup(
-        id=int(row[0]), shift_id=int(row[1]), status=str(row[2]), label=_label(row[3], row[4])
+        id=int(row[0]),
+        shift_id=int(row[1]),
+        status=str(row[2]),
+        label=_label(row[3], row[4]),
+        moved_up_at=from_db(row[5]) if row[5] else None,
     )
 
 

@@ -20,7 +20,7 @@ from bot.runtime import Runtime
 from bot.web.addresses import client_address
 from bot.web.bodies import declared_size, parse_json, read_body
 from bot.web.identity import WebIdentities
-from bot.web.limits import UploadSlots, WebLimits
+from bot.web.limits import TokenBuckets, UploadSlots, WebLimits
 
 CHAT_BODY_LIMIT = 16 * 1024
 # A phone's photo, sent as the body of POST /chat/photo; what it is comes from its bytes.
@@ -34,6 +34,10 @@ PHOTO_UPLOAD_SECONDS = 60.0
 PHOTO_UPLOADS_PER_ADDRESS = 2
 PHOTO_UPLOAD_BYTES_AT_ONCE = 64 * 1024 * 1024
 PHOTO_BUSY_SECONDS = 10
+# Photos one client address may send an hour. Each may be kept (5 MB) with a voice, and every
+# new identity may send five voices a day: without this, one address could fill the disk with
+# 500 MB an hour. A family, an office or a phone carrier's shared address stays well under it.
+PHOTOS_PER_HOUR = 30
 JSON_TYPES = frozenset({"application/json"})
 # The page's own words (catalog `web.page.<name>`), sent with each answer in the language the
 # resident reads, so the placeholder, the send button and <html lang> follow it.
@@ -103,6 +107,7 @@ class ChatEndpoints:
         )
         self.proxies = settings.trusted_proxy_networks
         self.uploads = UploadSlots(PHOTO_UPLOADS_PER_ADDRESS, PHOTO_UPLOAD_BYTES_AT_ONCE)
+        self.photos = TokenBuckets(PHOTOS_PER_HOUR, 3600.0)
         self.page = files("bot.web").joinpath("static/chat.html").read_text(encoding="utf-8")
 
     def routes(self) -> list[Route]:
@@ -124,11 +129,13 @@ class ChatEndpoints:
         as an attachment. Kept in memory for this turn only; a handler keeps what it needs.
         It holds one of the upload slots (per address and in bytes) until it is answered."""
         address = client_address(request, self.proxies)
+        runtime = self.get_runtime()
+        wait = math.ceil(self.photos.take(address, runtime.services.clock().timestamp()))
+        if wait:
+            return self._too_many(request, runtime, "web.photo_too_many", wait)
         size = declared_size(request, PHOTO_BODY_LIMIT)
         if not self.uploads.take(address, size):
-            text = self.get_runtime().services.catalog.text(
-                "web.photo_busy", _browser_language(request)
-            )
+            text = runtime.services.catalog.text("web.photo_busy", _browser_language(request))
             return JSONResponse(
                 {"error": text, "retry_after": PHOTO_BUSY_SECONDS},
                 status_code=503,
