@@ -4,6 +4,7 @@ online, paper and both, with small districts merged; every entry is in the audit
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -372,6 +373,13 @@ async def test_the_poll_page_takes_paper_ballots_and_shows_them_apart_and_togeth
     assert '<td class="num">5</td><td class="num">2</td><td class="num">7</td>' in split
     assert '<td class="num">5</td><td class="num">7</td><td class="num">12</td>' in split
     assert "tanaka" in page[page.index("あなたの入力") :]
+    # 訂正する fills the form with the staff member's own entry.
+    assert f'href="/admin/polls/{poll_id}?correct={EAST}#paper"' in page
+    correcting = (await http.get(f"/admin/polls/{poll_id}", params={"correct": EAST})).text
+    form = correcting[correcting.index(f'action="/admin/polls/{poll_id}/paper"') :]
+    assert re.search(r'name="ballots"[^>]* value="7"', form)
+    assert re.search(r'name="votes_2"[^>]* value="5"', form)
+    assert re.search(r'<option value="d01"\s+selected', form)
     sheet = (await http.get(f"/admin/polls/{poll_id}/print")).text
     assert "紙・窓口" in sheet and '<td class="num">12</td>' in sheet
     exported = (await http.get(f"/admin/polls/{poll_id}/results.csv")).content.decode("utf-8-sig")

@@ -29,6 +29,7 @@ from bot.staff.polls import (
     readable_poll,
 )
 from bot.staff.roles import StaffRoleError
+from bot.storage.paper_ballots import PaperEntry
 from bot.storage.polls import Poll
 from bot.web.admin.common import (
     EasyPreview,
@@ -132,6 +133,7 @@ class PollPages(FeaturePages):
         if report is None:
             return self.missing(page)
         poll, services = report.poll, page.runtime.services
+        entries = await paper_entries(services.polls, poll.id, actor=page.actor) or []
         return self.render_form_page(
             page,
             "admin/poll.html",
@@ -146,7 +148,8 @@ class PollPages(FeaturePages):
             paper_districts=paper_districts(poll, services.pack, page.actor),
             paper_taken=page.now <= paper_deadline(poll),
             paper_grace_days=PAPER_GRACE.days,
-            paper_entries=await paper_entries(services.polls, poll.id, actor=page.actor) or [],
+            paper_entries=entries,
+            paper_prefill=_prefill(page, entries),
             paper_saved=saved or page.request.query_params.get("paper") == "saved",
             is_admin=page.actor.role == ADMIN,
         )
@@ -253,3 +256,17 @@ def _paper_form(page: Page, poll: Poll) -> PaperForm:
     if problems:
         raise FormErrors(problems)
     return PaperForm(page.field("district") or None, ballots, votes)
+
+
+def _prefill(page: Page, entries: list[PaperEntry]) -> dict[str, str]:
+    """The form filled with the staff member's own entry they chose to correct (訂正:
+    ?correct=DISTRICT, '' for none); empty otherwise."""
+    chosen = page.request.query_params.get("correct")
+    own = next(
+        (e for e in entries if e.entered_by == page.login and (e.district or "") == chosen),
+        None,
+    )
+    if own is None:
+        return {}
+    votes = {f"votes_{position}": str(count) for position, count in own.votes.items()}
+    return {"district": own.district or "", "ballots": str(own.ballots), **votes}
