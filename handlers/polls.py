@@ -203,8 +203,13 @@ async def _cast(request: Request, ctx: HandlerContext, picks: frozenset[int]) ->
 
 
 async def _tally_and_heading(poll: Poll, ctx: HandlerContext) -> tuple[Tally, str]:
-    tally = await ctx.services.polls.tally(poll.id)
+    """The results residents see: online and paper ballots (紙・窓口) together, saying how many
+    were on paper when there are any."""
+    paper = await ctx.services.polls.paper.tally(poll.id)
+    tally = (await ctx.services.polls.tally(poll.id)).plus(paper)
     heading = ctx.t("polls.results", question=ctx.staff(poll.question), ballots=tally.ballots)
+    if paper.ballots:
+        heading += "\n" + ctx.t("polls.results_paper", paper=paper.ballots)
     return tally, heading
 
 

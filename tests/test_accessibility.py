@@ -15,6 +15,7 @@ from bot.staff.polls import PollSpec, create_poll
 from bot.staff.watch_counter import cancel_counter_signup, sign_up_at_counter
 from bot.storage.broadcasts import NewBroadcast
 from bot.storage.faq import FaqRepository, UnansweredRepository
+from bot.storage.paper_ballots import PaperEntry
 from bot.storage.voices import NewVoice, Place, VoiceKind
 from bot.web import build_web_app
 from tests.accessibility import wcag_violations
@@ -74,6 +75,10 @@ async def seed(platforms: Platforms, clock: FakeClock) -> dict[str, int]:
         await runtime.dispatcher.handle(
             IncomingMessage(Channel.WEB, f"voter{n}", data=f"vote:{poll_id}:{n % 2 + 1}")
         )
+    # Paper ballots a staff member entered, so the poll page lists an entry.
+    await services.polls.paper.replace(
+        PaperEntry(poll_id, STAFF_LOGIN, "d01", 6, {1: 4, 2: 2}, clock.now)
+    )
     notice = NewBroadcast(kind="notice", text_ja="12月5日は断水があります。")
     broadcast_id = await runtime.broadcasts.create(notice, clock.now)
     entry_id = await FaqRepository(runtime.db).add(
@@ -178,6 +183,13 @@ async def test_every_dashboard_page_passes_axe_at_both_widths(
         await page.get_by_label("本文（日本語）").fill("12月5日は断水があります。")
         await page.get_by_role("button", name="送信先と件数を確認").click()
         await check(page, f"{width} broadcast preview", found)
+        await page.goto(f"{base}/admin/polls/{ids['poll']}")
+        await page.get_by_label("紙の回答数（枚）").fill("5")
+        await page.get_by_role("button", name="紙の回答を保存").click()
+        await expect(
+            page.get_by_text("票数の合計（0）が回答数（5）と合いません。")
+        ).to_be_visible()
+        await check(page, f"{width} paper ballots with an error", found)
         await (
             page.get_by_role("link", name="English")
             .or_(page.get_by_role("button", name="English"))

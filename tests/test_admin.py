@@ -213,14 +213,14 @@ async def test_a_poll_created_in_the_dashboard_takes_votes_and_reports_them(
         await voter.tap_card("1. 次の清掃活動の日は？")
         await voter.tap("日曜日" if n else "土曜日")
     results = (await staff.get(f"/admin/polls/{poll_id}/results.json")).json()
-    assert results == {"ballots": 3, "counts": {"1": 1, "2": 2}, "open": True}
+    assert results == {"ballots": 3, "counts": {"1": 1, "2": 2}, "paper_ballots": 0, "open": True}
     page = await staff.get(f"/admin/polls/{poll_id}")
     assert 'data-position="2"' in page.text and "width: 66.7%" in page.text
     exported = await staff.get(f"/admin/polls/{poll_id}/results.csv")
     assert exported.headers["content-type"].startswith("text/csv")
     lines = exported.content.decode("utf-8-sig").splitlines()
     # Three ballots from residents without a district: merged into "other", nobody exposed.
-    assert lines[0] == "choice,label,total,other" and lines[3] == "2,日曜日,2,2"
+    assert lines[0] == "choice,label,counted,total,other" and lines[7] == "2,日曜日,all,2,2"
     closed = await post_form(staff, f"/admin/polls/{poll_id}/close", {})
     assert closed.status_code == 303
     assert (await staff.get(f"/admin/polls/{poll_id}/results.json")).json()["open"] is False

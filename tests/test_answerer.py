@@ -85,6 +85,11 @@ def test_matsumoto_questions_find_their_topic(
         "あ",
         "前橋市役所の電話番号は？",  # another city
         "芋煮会には何を持っていけばいいですか",  # only a verb (持つ) is known
+        # Other business of residents from abroad: not the bot's own language settings.
+        "日本語教室はありますか",
+        "Is there a Japanese class?",
+        "英語が話せる病院",
+        "警察に相談したい",  # not the city's office either
     ],
 )
 def test_out_of_scope_questions_are_not_answered(tomioka: Answerer, question: str) -> None:

@@ -13,7 +13,14 @@ from bot.cli import main
 from bot.core import Channel, Choice, IncomingMessage, Reply
 from bot.runtime import Runtime, open_runtime
 from bot.scheduler import sweep
-from bot.staff.polls import PollFileError, PollSpec, create_poll, load_poll_file, results_csv
+from bot.staff.polls import (
+    Counted,
+    PollFileError,
+    PollSpec,
+    create_poll,
+    load_poll_file,
+    results_csv,
+)
 from bot.storage.polls import Tally, VoteOutcome
 from bot.web import build_web_app
 from tests.actors import CLI_ACTOR
@@ -288,15 +295,18 @@ async def test_csv_merges_districts_under_five_ballots_into_other(
             await polls.vote(poll_id, person.id, district, frozenset({choice}), clock.now)
         poll = await polls.get(poll_id)
         assert poll is not None
+        by_district = await polls.tally_by_district(poll_id)
         csv_text = results_csv(
-            poll, await polls.tally(poll_id), await polls.tally_by_district(poll_id)
+            poll,
+            Counted(await polls.tally(poll_id)),
+            {district: Counted(tally) for district, tally in by_district.items()},
         )
     lines = csv_text.strip().split("\n")
-    assert lines[0] == "choice,label,total,d01,other"
-    assert lines[1] == ",ballots,8,5,3"
-    assert lines[2] == "1,土曜,5,5,0"
-    assert lines[3] == "2,日曜,2,0,2"
-    assert lines[4] == "3,平日の夜,1,0,1"
+    assert lines[0] == "choice,label,counted,total,d01,other"
+    assert lines[1] == ",ballots,all,8,5,3"
+    assert lines[4] == "1,土曜,all,5,5,0"
+    assert lines[7] == "2,日曜,all,2,0,2"
+    assert lines[10] == "3,平日の夜,all,1,0,1"
     assert "v0" not in csv_text and "d02" not in csv_text
 
 

@@ -198,6 +198,9 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("GET", "/polls/{poll_id:rowid}/results.csv"): Expect(DENY, READ),
     ("GET", "/polls/{poll_id:rowid}/print"): Expect(DENY, READ),
     ("POST", "/polls/{poll_id:rowid}/close"): Expect(DENY, DENY),
+    ("POST", "/polls/{poll_id:rowid}/paper"): Expect(
+        DENY, DENY, {"district": WEST, "ballots": "1", "votes_1": "1"}
+    ),
     ("GET", "/watch"): Expect(READ, READ),
     ("POST", "/watch"): Expect(DENY, DENY, upload=True),
     ("GET", "/watch/roster.csv"): Expect(READ, DENY),
@@ -300,6 +303,7 @@ async def state_of(runtime: Runtime, west: West) -> tuple[object, ...]:
         await UnansweredRepository(runtime.db).count_texts(),
         [r.key for r in await s.watch.routes_for(WEST)],
         poll.closed_at,
+        await s.polls.paper.entries(poll.id),
         event.cancelled_at,
         shift.cancelled_at,
         [

@@ -65,7 +65,8 @@ async def overview(
     )
     lines = await roster(watch, now, now + timedelta(days=SHIFT_DAYS), None, actor=actor)
     open_polls = [
-        (poll, (await polls.tally(poll.id)).ballots)
+        # Online and paper (紙・窓口) ballots together, as everywhere results are shown.
+        (poll, (await polls.tally(poll.id)).ballots + (await polls.paper.tally(poll.id)).ballots)
         for poll in await polls.still_open()
         if poll.is_open(now) and can_read(actor, poll.district)
     ]

@@ -25,6 +25,8 @@ from bot.staff.files import StaffSpec, japanese_only, load_yaml_model
 from bot.staff.roles import can_read, require_change
 from bot.storage.polls import NewPoll, Poll, PollRepository, Tally
 
+EMPTY = Tally(0, {})
+
 # A district with fewer ballots than this is merged into "other" in exports.
 MIN_GROUP_SIZE = 5
 OTHER = "other"
@@ -117,22 +119,41 @@ async def create_poll(
 
 
 @dataclass(frozen=True)
+class Counted:
+    """Ballots counted online and on paper (紙・窓口, entered by staff), and both together."""
+
+    online: Tally
+    paper: Tally = EMPTY
+
+    @property
+    def total(self) -> Tally:
+        return self.online.plus(self.paper)
+
+
+@dataclass(frozen=True)
 class PollReport:
-    """A poll's results as staff see them: totals, per district, and how many comments."""
+    """A poll's results as staff see them: online, paper and total, per district, and how
+    many comments."""
 
     poll: Poll
-    tally: Tally
-    by_district: dict[str | None, Tally]
+    counted: Counted
+    by_district: dict[str | None, Counted]
     comments: int
 
+    @property
+    def tally(self) -> Tally:
+        return self.counted.total
+
     def csv(self) -> str:
-        return results_csv(self.poll, self.tally, self.by_district)
+        return results_csv(self.poll, self.counted, self.by_district)
 
 
 async def list_polls(polls: PollRepository, *, actor: StaffActor) -> list[tuple[Poll, int]]:
-    """Every poll the actor may read, oldest first, with its number of ballots."""
+    """Every poll the actor may read, oldest first, with its number of ballots (online and
+    paper)."""
+    on_paper = await polls.paper.ballots_by_poll()
     return [
-        (poll, (await polls.tally(poll.id)).ballots)
+        (poll, (await polls.tally(poll.id)).ballots + on_paper.get(poll.id, 0))
         for poll in await polls.all()
         if can_read(actor, poll.district)
     ]
@@ -151,10 +172,16 @@ async def poll_report(
     item = await readable_poll(polls, poll_id, actor=actor)
     if item is None:
         return None
+    online = await polls.tally_by_district(poll_id)
+    on_paper = await polls.paper.tally_by_district(poll_id)
+    by_district = {
+        district: Counted(online.get(district, EMPTY), on_paper.get(district, EMPTY))
+        for district in online.keys() | on_paper.keys()
+    }
     return PollReport(
         item,
-        await polls.tally(poll_id),
-        await polls.tally_by_district(poll_id),
+        Counted(await polls.tally(poll_id), await polls.paper.tally(poll_id)),
+        by_district,
         len(await polls.comments(poll_id)),
     )
 
@@ -184,37 +211,55 @@ async def export_results_csv(
     return report.csv()
 
 
-def merge_small_groups(by_district: dict[str | None, Tally]) -> dict[str, Tally]:
-    """Districts with fewer than MIN_GROUP_SIZE ballots (and no district) become "other"."""
-    merged: dict[str, Tally] = {}
-    other = Tally(0, {})
-    for district, tally in sorted(by_district.items(), key=lambda item: item[0] or ""):
-        if district is not None and tally.ballots >= MIN_GROUP_SIZE:
-            merged[district] = tally
+def _named(counted: Counted) -> bool:
+    """Whether a district's counts may be shown under its name: each part (online, paper)
+    empty or of at least MIN_GROUP_SIZE ballots. Checking the total alone would let anyone
+    subtract the online counts from the total and read the few paper ballots of a district."""
+    return all(
+        part.ballots == 0 or part.ballots >= MIN_GROUP_SIZE
+        for part in (counted.online, counted.paper)
+    )
+
+
+def merge_small_groups(by_district: dict[str | None, Counted]) -> dict[str, Counted]:
+    """Districts with fewer than MIN_GROUP_SIZE ballots online or on paper (and no district)
+    become "other", online and paper alike."""
+    merged: dict[str, Counted] = {}
+    other = Counted(EMPTY, EMPTY)
+    for district, counted in sorted(by_district.items(), key=lambda item: item[0] or ""):
+        if district is not None and _named(counted):
+            merged[district] = counted
         else:
-            counts = dict(other.counts)
-            for position, count in tally.counts.items():
-                counts[position] = counts.get(position, 0) + count
-            other = Tally(other.ballots + tally.ballots, counts)
-    if other.ballots:
+            other = Counted(other.online.plus(counted.online), other.paper.plus(counted.paper))
+    if other.total.ballots:
         merged[OTHER] = other
     return merged
 
 
-def results_csv(poll: Poll, total: Tally, by_district: dict[str | None, Tally]) -> str:
-    """Counts per choice, in total and per district (small districts merged): nobody's vote."""
+# The CSV's "counted" column: every count appears as all, online and paper (紙・窓口).
+CSV_PARTS = ("all", "online", "paper")
+
+
+def _parts(counted: Counted) -> tuple[Tally, Tally, Tally]:
+    return counted.total, counted.online, counted.paper
+
+
+def results_csv(poll: Poll, total: Counted, by_district: dict[str | None, Counted]) -> str:
+    """Counts per choice, all/online/paper, in total and per district (small districts
+    merged): nobody's vote."""
     groups = merge_small_groups(by_district)
-    rows: list[list[Cell]] = [
-        ["choice", "label", "total", *groups],
-        ["", "ballots", total.ballots, *(g.ballots for g in groups.values())],
-    ]
+    columns = [_parts(total), *(_parts(g) for g in groups.values())]
+    rows: list[list[Cell]] = [["choice", "label", "counted", "total", *groups]]
+    for n, part in enumerate(CSV_PARTS):
+        rows.append(["", "ballots", part, *(c[n].ballots for c in columns)])
     for choice in poll.choices:
-        rows.append(
-            [
-                choice.position,
-                choice.label_ja,
-                total.counts.get(choice.position, 0),
-                *(g.counts.get(choice.position, 0) for g in groups.values()),
-            ]
-        )
+        for n, part in enumerate(CSV_PARTS):
+            rows.append(
+                [
+                    choice.position,
+                    choice.label_ja,
+                    part,
+                    *(c[n].counts.get(choice.position, 0) for c in columns),
+                ]
+            )
     return csv_text(rows)

@@ -83,9 +83,11 @@ async def sign_up_at_counter(
     volunteer_name = roster_name(name)
     shift = await watch.shift(shift_id)
     route = await watch.route(shift.route_id) if shift is not None else None
-    if shift is None or route is None or not shift.is_open(now):
+    if shift is None or route is None:
         raise CounterSignupError("shift", "closed", f"no shift {shift_id} still open for sign-ups")
-    require_change(actor, route.district)
+    require_change(actor, route.district)  # first: another district's shifts say nothing more
+    if not shift.is_open(now):
+        raise CounterSignupError("shift", "closed", f"no shift {shift_id} still open for sign-ups")
     outcome, place, signup_id = await watch.sign_up_at_counter(
         shift_id, CounterVolunteer(volunteer_name, consent_via, actor.login), now
     )

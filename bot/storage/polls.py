@@ -11,6 +11,8 @@ from bot.core.localized import Localized
 from bot.storage.broadcasts import DISTRICT_AUDIENCE, NewBroadcast, insert_broadcast
 from bot.storage.database import Connection, Database, Row, chunked, inserted_id, placeholders
 from bot.storage.group_commit import GroupCommit
+from bot.storage.paper_ballots import PaperBallotRepository
+from bot.storage.tallies import Tally
 from bot.storage.timestamps import from_db, to_db
 
 
@@ -71,14 +73,6 @@ class VoteOutcome(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class Tally:
-    """Counts per choice position, and how many ballots there are."""
-
-    ballots: int
-    counts: dict[int, int]
-
-
-@dataclass(frozen=True, slots=True)
 class _Vote:
     poll_id: int
     resident_id: int
@@ -90,6 +84,8 @@ class _Vote:
 class PollRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
+        # The paper ballots staff enter (紙・窓口), kept apart from the online ones.
+        self.paper = PaperBallotRepository(db)
         # Votes arriving together are checked and written together (a few statements for the
         # batch, in one transaction), each with its own outcome: in a burst every vote would
         # otherwise wait for the one writer, three or four statements at a time.

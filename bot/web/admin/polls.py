@@ -1,4 +1,5 @@
-"""The polls pages: list, create (with the easy-Japanese preview), results, CSV, close."""
+"""The polls pages: list, create (with the easy-Japanese preview), results, CSV, close, and
+the paper ballots (紙・窓口) staff enter."""
 
 from __future__ import annotations
 
@@ -6,6 +7,17 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.errors import ChiikiError
+from bot.staff.actor import ADMIN
+from bot.staff.paper_ballots import (
+    PAPER_GRACE,
+    PAPER_LIMIT,
+    PaperBallotError,
+    PaperForm,
+    paper_deadline,
+    paper_districts,
+    paper_entries,
+    record_paper_ballots,
+)
 from bot.staff.polls import (
     PollReport,
     close_poll,
@@ -26,7 +38,7 @@ from bot.web.admin.common import (
     path_number,
     see,
 )
-from bot.web.admin.forms import FormErrors, poll_spec
+from bot.web.admin.forms import FieldProblem, FormErrors, poll_spec
 from bot.web.admin.site import Page
 
 
@@ -56,6 +68,7 @@ class PollPages(FeaturePages):
             Route("/polls/{poll_id:rowid}/results.csv", staff(self.poll_csv)),
             Route("/polls/{poll_id:rowid}/print", staff(self.poll_print)),
             Route("/polls/{poll_id:rowid}/close", staff(self.close_poll), methods=["POST"]),
+            Route("/polls/{poll_id:rowid}/paper", staff(self.enter_paper), methods=["POST"]),
         ]
 
     async def polls(
@@ -108,19 +121,62 @@ class PollPages(FeaturePages):
             page.runtime.delivery.wake.set()
         return see(f"/admin/polls/{poll_id}")
 
-    async def poll(self, page: Page) -> Response:
+    async def poll(
+        self,
+        page: Page,
+        error: str | None = None,
+        errors: dict[str, str] | None = None,
+        saved: bool = False,
+    ) -> Response:
         report = await _report(page)
         if report is None:
             return self.missing(page)
-        return self.render(
+        poll, services = report.poll, page.runtime.services
+        return self.render_form_page(
             page,
             "admin/poll.html",
-            poll=report.poll,
+            error=error,
+            errors=errors,
+            poll=poll,
             tally=report.tally,
+            counted=report.counted,
             groups=merge_small_groups(report.by_district),
             comments=report.comments,
-            open=report.poll.is_open(page.now),
+            open=poll.is_open(page.now),
+            paper_districts=paper_districts(poll, services.pack, page.actor),
+            paper_taken=page.now <= paper_deadline(poll),
+            paper_grace_days=PAPER_GRACE.days,
+            paper_entries=await paper_entries(services.polls, poll.id, actor=page.actor) or [],
+            paper_saved=saved or page.request.query_params.get("paper") == "saved",
+            is_admin=page.actor.role == ADMIN,
         )
+
+    async def enter_paper(self, page: Page) -> Response:
+        """Paper ballots for one district: the staff member's entry, replacing their earlier
+        one; a problem is shown next to its field."""
+        item = await _poll(page)
+        if item is None:
+            return self.missing(page)
+        services = page.runtime.services
+        try:
+            recorded = await record_paper_ballots(
+                services.polls,
+                services.pack,
+                item.id,
+                _paper_form(page, item),
+                page.now,
+                actor=page.actor,
+            )
+        except FormErrors as problems:
+            return await self.poll(page, errors=self.words(page, problems))
+        except PaperBallotError as refused:
+            words = self.site.t(page.language)(f"paper.error.{refused.reason}", **refused.values)
+            if refused.field is None:
+                return await self.poll(page, error=words)
+            return await self.poll(page, errors={refused.field: words})
+        if recorded is None:
+            return self.missing(page)
+        return see(f"/admin/polls/{item.id}?paper=saved#paper")
 
     async def poll_print(self, page: Page) -> Response:
         """The results as a clean A4 sheet: totals only, small districts merged as on screen."""
@@ -132,20 +188,21 @@ class PollPages(FeaturePages):
             "admin/poll_print.html",
             poll=report.poll,
             tally=report.tally,
+            counted=report.counted,
             groups=merge_small_groups(report.by_district),
             now=page.now,
         )
 
     async def poll_results(self, page: Page) -> Response:
-        polls = page.runtime.services.polls
-        item = await _poll(page)
-        if item is None:
+        report = await _report(page)
+        if report is None:
             return JSONResponse({"error": "no such poll"}, status_code=404)
-        tally = await polls.tally(item.id)
+        item, tally = report.poll, report.tally
         return JSONResponse(
             {
                 "ballots": tally.ballots,
                 "counts": {str(c.position): tally.counts.get(c.position, 0) for c in item.choices},
+                "paper_ballots": report.counted.paper.ballots,
                 "open": item.is_open(page.now),
             }
         )
@@ -166,3 +223,33 @@ class PollPages(FeaturePages):
         if poll_id is not None:
             await close_poll(page.runtime.services.polls, poll_id, page.now, actor=page.actor)
         return see(f"/admin/polls/{poll_id}")
+
+
+def _count(page: Page, name: str) -> int:
+    text = page.field(name)
+    # Seven digits are more than any count taken (PAPER_LIMIT): longer is a mistake.
+    if not text.isascii() or not text.isdigit() or len(text) > 7:
+        raise FormErrors({name: FieldProblem("form.error.count", {"max": f"{PAPER_LIMIT:,}"})})
+    return int(text)
+
+
+def _paper_form(page: Page, poll: Poll) -> PaperForm:
+    """The form's counts: a whole number in every field (an empty vote field is 0)."""
+    problems: dict[str, FieldProblem] = {}
+    votes: dict[int, int] = {}
+    ballots = 0
+    try:
+        ballots = _count(page, "ballots")
+    except FormErrors as problem:
+        problems.update(problem.problems)
+    for choice in poll.choices:
+        name = f"votes_{choice.position}"
+        if not page.field(name):
+            continue
+        try:
+            votes[choice.position] = _count(page, name)
+        except FormErrors as problem:
+            problems.update(problem.problems)
+    if problems:
+        raise FormErrors(problems)
+    return PaperForm(page.field("district") or None, ballots, votes)
