@@ -510,3 +510,44 @@ def test_a_reply_asks_for_a_photo_or_a_place_with_buttons_of_their_own() -> None
         Reply("x", (*choices, Choice("c", "x:c")), asks=asks)
     with pytest.raises(ValueError, match="not a file"):
         Ask(AttachmentKind.FILE, "ファイル")
+
+
+async def test_downloads_run_a_few_at_a_time_per_channel(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each download may hold 5 MB: many residents' photos at once queue, not add up."""
+    from types import SimpleNamespace
+
+    from bot.channels import line_content, telegram_files
+    from bot.channels.downloads import DOWNLOADS_AT_ONCE
+
+    inside, most, release = 0, 0, asyncio.Event()
+
+    async def counted(url: str, max_bytes: int, *args: object) -> bytes:
+        nonlocal inside, most
+        inside += 1
+        most = max(most, inside)
+        await release.wait()
+        inside -= 1
+        return b"ok"
+
+    monkeypatch.setattr(line_content, "download_capped", counted)
+    monkeypatch.setattr(telegram_files, "download_capped", counted)
+    base = "http://127.0.0.1:9/file/botT"
+
+    async def get_file(file_id: str) -> SimpleNamespace:
+        return SimpleNamespace(file_size=None, file_path=f"{base}/photos/{file_id}.jpg")
+
+    line = line_content.LineContent("http://127.0.0.1:9", "token", 5.0)
+    telegram = telegram_files.TelegramFiles(
+        SimpleNamespace(get_file=get_file, base_file_url=base)  # type: ignore[arg-type]
+    )
+    for fetches in (
+        [line.download(str(n), MB) for n in range(12)],
+        [telegram.download(((f"f{n}", None),), MB) for n in range(12)],
+    ):
+        most, release = 0, asyncio.Event()
+        tasks = [asyncio.create_task(fetch) for fetch in fetches]
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert most == DOWNLOADS_AT_ONCE == 4
+        release.set()
+        assert await asyncio.gather(*tasks) == [b"ok"] * 12

@@ -140,3 +140,31 @@ async def test_behind_a_trusted_proxy_failures_count_for_the_forwarded_address(
                 assert (await log_in(stranger, password="a-wrong-guess")).status_code == 401
             assert (await log_in(stranger)).status_code == 429
             assert (await log_in(owner)).status_code == 303
+
+
+async def test_a_login_form_without_a_length_is_refused_before_it_is_read(
+    runtime: Runtime, client_from: Client
+) -> None:
+    """Chunked, starlette would read 200 fields of up to 1 MB each before any check of ours:
+    200 MB per request from anyone, before logging in."""
+    http = client_from(STRANGER)
+    token = csrf_of(await http.get("/admin/login"))
+    sent = 0
+
+    async def chunked() -> AsyncIterator[bytes]:
+        nonlocal sent
+        yield f"csrf_token={token}&login=kanri&password=".encode()
+        for _ in range(64):
+            sent += 64 * 1024
+            yield b"x" * (64 * 1024)
+
+    response = await http.post(
+        "/admin/login",
+        content=chunked(),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 411
+    assert sent < 4 * 1024 * 1024  # not read to its end
+    # A browser's form (with its length) still logs in.
+    await add_staff(runtime)
+    assert (await log_in(http)).status_code == 303

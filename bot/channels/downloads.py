@@ -15,6 +15,9 @@ from bot.errors import AttachmentTooLargeError, AttachmentUnavailableError
 
 CHUNK_BYTES = 64 * 1024
 DOWNLOAD_TIMEOUT_SECONDS = 30.0
+# Downloads one channel runs at once: each may hold its cap (5 MB for a voice's photo) in
+# memory, so many residents sending photos together queue instead of adding up.
+DOWNLOADS_AT_ONCE = 4
 
 
 async def download_capped(

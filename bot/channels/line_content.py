@@ -9,11 +9,12 @@ fixed to api-data.line.me, so no test could point it at a fake.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from typing import Any
 from urllib.parse import quote
 
-from bot.channels.downloads import download_capped
+from bot.channels.downloads import DOWNLOADS_AT_ONCE, download_capped
 from bot.core import Attachment, Location
 from bot.core.attachments import Fetch
 from bot.errors import AttachmentUnavailableError
@@ -28,13 +29,15 @@ class LineContent:
         self._base = data_api_base.rstrip("/")
         self._headers = {"Authorization": f"Bearer {access_token}"}
         self._timeout = timeout
+        self._downloads = asyncio.Semaphore(DOWNLOADS_AT_ONCE)
 
     def fetcher(self, message_id: str) -> Fetch:
         return functools.partial(self.download, message_id)
 
     async def download(self, message_id: str, max_bytes: int) -> bytes:
         url = f"{self._base}/v2/bot/message/{quote(message_id, safe='')}/content"
-        return await download_capped(url, max_bytes, self._headers, self._timeout)
+        async with self._downloads:
+            return await download_capped(url, max_bytes, self._headers, self._timeout)
 
 
 async def _external(max_bytes: int) -> bytes:

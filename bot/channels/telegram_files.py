@@ -8,6 +8,7 @@ to 20 MB and refuses larger ones in getFile ("file is too big").
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import posixpath
 from collections.abc import Sequence
@@ -16,7 +17,7 @@ from urllib.parse import unquote, urlsplit
 from telegram import Bot
 from telegram.error import BadRequest, TelegramError
 
-from bot.channels.downloads import download_capped
+from bot.channels.downloads import DOWNLOADS_AT_ONCE, download_capped
 from bot.core.attachments import Fetch
 from bot.errors import AttachmentTooLargeError, AttachmentUnavailableError
 
@@ -40,6 +41,7 @@ class TelegramFiles:
 
     def __init__(self, bot: Bot) -> None:
         self._bot = bot
+        self._downloads = asyncio.Semaphore(DOWNLOADS_AT_ONCE)
 
     def fetcher(self, offers: Sequence[FileOffer]) -> Fetch:
         """A fetch of the largest of `offers` (a photo's sizes, smallest first, or one
@@ -63,9 +65,9 @@ class TelegramFiles:
             raise AttachmentTooLargeError(max_bytes)
         if not file.file_path:
             raise AttachmentUnavailableError("Telegram gave no path for this file")
-        return await download_capped(
-            checked_file_url(file.file_path, self._bot.base_file_url), max_bytes
-        )
+        url = checked_file_url(file.file_path, self._bot.base_file_url)
+        async with self._downloads:
+            return await download_capped(url, max_bytes)
 
 
 def checked_file_url(file_url: str, base_file_url: str) -> str:

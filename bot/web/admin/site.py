@@ -202,6 +202,10 @@ async def read_checked_form(request: Request) -> FormData | None:
 
 async def _read_form(request: Request) -> FormData:
     length = request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > MAX_FORM_BYTES):
+    if length is None:
+        # Browsers send a form with its length. Without one (chunked), starlette would read up
+        # to 200 fields of 1 MB each before any check: 200 MB per request, before login.
+        raise HTTPException(411, "send the form with a Content-Length")
+    if not length.isdigit() or int(length) > MAX_FORM_BYTES:
         raise HTTPException(413, "the form is too large")
     return await request.form(max_files=1, max_fields=200)
