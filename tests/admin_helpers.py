@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 import httpx
 
 from bot.runtime import Runtime
 from bot.staff.accounts import hash_password
 from bot.storage.staff import StaffRepository
+from bot.web import build_web_app
 
 STAFF_LOGIN = "kanri"
 STAFF_PASSWORD = "tomioka-2026-kanri"
@@ -44,3 +47,34 @@ async def post_form(
     """POST a dashboard form with the session's CSRF token, as the browser would."""
     token = csrf_of(await http.get("/admin/"))
     return await http.post(path, data={"csrf_token": token, **data}, **extra)  # type: ignore[arg-type]
+
+
+StaffClient = Callable[[str, str, tuple[str, ...]], Awaitable[httpx.AsyncClient]]
+
+
+@asynccontextmanager
+async def staff_clients(runtime: Runtime) -> AsyncIterator[StaffClient]:
+    """`make(login, role, districts)`: a new account of that role, logged in on its own client
+    (closed at the end), for tests of what each role may see and do."""
+    opened: list[httpx.AsyncClient] = []
+    app = build_web_app(runtime)
+
+    async def make(login: str, role: str, districts: tuple[str, ...]) -> httpx.AsyncClient:
+        await StaffRepository(runtime.db).add(
+            login,
+            hash_password(STAFF_PASSWORD),
+            runtime.services.clock(),
+            role,
+            frozenset(districts),
+        )
+        transport = httpx.ASGITransport(app=app, client=("192.0.2.9", 4000))
+        http = httpx.AsyncClient(transport=transport, base_url="http://chiiki.test")
+        opened.append(http)
+        assert (await log_in(http, login)).status_code == 303
+        return http
+
+    try:
+        yield make
+    finally:
+        for http in opened:
+            await http.aclose()

@@ -21,7 +21,6 @@ from bot.config import Settings
 from bot.runtime import Runtime
 from bot.scheduler import fire_due_reminders
 from bot.staff import audit as actions
-from bot.staff.accounts import hash_password
 from bot.staff.actor import StaffActor
 from bot.staff.roles import StaffRoleError
 from bot.staff.watch import WatchFile, cancel_shift, load_watch, roster, roster_csv
@@ -32,9 +31,8 @@ from bot.staff.watch_counter import (
 )
 from bot.storage.audit import AuditFilter, AuditRepository
 from bot.storage.retention import RetentionRules, Rule, apply_retention
-from bot.storage.staff import StaffRepository
 from bot.web import build_web_app
-from tests.admin_helpers import STAFF_PASSWORD, csrf_of, log_in
+from tests.admin_helpers import csrf_of, staff_clients
 from tests.conftest import FakeClock, make_settings
 from tests.databases import database_for
 
@@ -334,26 +332,8 @@ Browser = Callable[[str, str, tuple[str, ...]], Awaitable[httpx.AsyncClient]]
 
 @pytest.fixture
 async def browser_as(runtime: Runtime) -> AsyncIterator[Browser]:
-    opened: list[httpx.AsyncClient] = []
-    app = build_web_app(runtime)
-
-    async def make(login: str, role: str, districts: tuple[str, ...]) -> httpx.AsyncClient:
-        await StaffRepository(runtime.db).add(
-            login,
-            hash_password(STAFF_PASSWORD),
-            runtime.services.clock(),
-            role,
-            frozenset(districts),
-        )
-        transport = httpx.ASGITransport(app=app, client=("192.0.2.9", 4000))
-        http = httpx.AsyncClient(transport=transport, base_url="http://chiiki.test")
-        opened.append(http)
-        assert (await log_in(http, login)).status_code == 303
-        return http
-
-    yield make
-    for http in opened:
-        await http.aclose()
+    async with staff_clients(runtime) as make:
+        yield make
 
 
 async def counter_form(http: httpx.AsyncClient, **fields: str) -> httpx.Response:

@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from click.testing import CliRunner
 
@@ -17,7 +16,6 @@ from bot.cli import main
 from bot.config import Settings
 from bot.runtime import Runtime
 from bot.staff import audit as actions
-from bot.staff.accounts import hash_password
 from bot.staff.actor import StaffActor
 from bot.staff.paper_ballots import (
     PAPER_GRACE,
@@ -30,9 +28,7 @@ from bot.staff.polls import close_poll, create_poll, list_polls, poll_report
 from bot.staff.roles import StaffRoleError
 from bot.storage.audit import AuditFilter, AuditRepository
 from bot.storage.paper_ballots import PaperEntry
-from bot.storage.staff import StaffRepository
-from bot.web import build_web_app
-from tests.admin_helpers import STAFF_PASSWORD, log_in, post_form
+from tests.admin_helpers import post_form, staff_clients
 from tests.conftest import FakeClock, Resident, make_settings
 from tests.databases import INTEGRITY_ERRORS, database_for
 from tests.test_polls import poll_spec
@@ -330,26 +326,8 @@ async def test_paper_tallies_go_with_their_poll(runtime: Runtime, clock: FakeClo
 
 @pytest.fixture
 async def staff_as(runtime: Runtime) -> AsyncIterator[Any]:
-    opened: list[httpx.AsyncClient] = []
-    app = build_web_app(runtime)
-
-    async def make(login: str, role: str, *districts: str) -> httpx.AsyncClient:
-        await StaffRepository(runtime.db).add(
-            login,
-            hash_password(STAFF_PASSWORD),
-            runtime.services.clock(),
-            role,
-            frozenset(districts),
-        )
-        transport = httpx.ASGITransport(app=app, client=("192.0.2.9", 4000))
-        http = httpx.AsyncClient(transport=transport, base_url="http://chiiki.test")
-        opened.append(http)
-        assert (await log_in(http, login)).status_code == 303
-        return http
-
-    yield make
-    for http in opened:
-        await http.aclose()
+    async with staff_clients(runtime) as make:
+        yield lambda login, role, *districts: make(login, role, districts)
 
 
 async def test_the_poll_page_takes_paper_ballots_and_shows_them_apart_and_together(

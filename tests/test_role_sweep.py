@@ -11,13 +11,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from starlette.routing import Route
 
 from bot.config import Settings
 from bot.runtime import Runtime
-from bot.staff.accounts import hash_password
 from bot.staff.actor import StaffActor
 from bot.staff.broadcast import plan_broadcast, prepare_notice, queue_notice
 from bot.staff.events import EventSpec, create_event
@@ -30,10 +28,9 @@ from bot.storage.faq import FaqRepository, UnansweredRepository
 from bot.storage.outcomes import NewOutcome
 from bot.storage.staff import StaffRepository
 from bot.storage.voices import NewVoice, Photo, VoiceKind
-from bot.web import build_web_app
 from bot.web.admin.routes import dashboard_routes
 from bot.web.admin.site import Site
-from tests.admin_helpers import STAFF_PASSWORD, csrf_of, log_in
+from tests.admin_helpers import STAFF_PASSWORD, csrf_of, staff_clients
 from tests.conftest import FakeClock, make_settings
 from tests.test_polls import poll_spec
 
@@ -259,26 +256,8 @@ def concrete(path: str, west: West) -> str:
 
 @pytest.fixture
 async def http_as(runtime: Runtime) -> AsyncIterator[Any]:
-    app = build_web_app(runtime)
-    opened: list[httpx.AsyncClient] = []
-
-    async def make(login: str, role: str, districts: tuple[str, ...]) -> httpx.AsyncClient:
-        await StaffRepository(runtime.db).add(
-            login,
-            hash_password(STAFF_PASSWORD),
-            runtime.services.clock(),
-            role,
-            frozenset(districts),
-        )
-        transport = httpx.ASGITransport(app=app, client=("192.0.2.9", 4000))
-        http = httpx.AsyncClient(transport=transport, base_url="http://chiiki.test")
-        opened.append(http)
-        assert (await log_in(http, login)).status_code == 303
-        return http
-
-    yield make
-    for http in opened:
-        await http.aclose()
+    async with staff_clients(runtime) as make:
+        yield make
 
 
 async def test_the_table_names_every_mounted_route(runtime: Runtime) -> None:

@@ -16,7 +16,7 @@ import pytest
 from bot.config import Settings
 from bot.runtime import Runtime
 from bot.staff import audit as actions
-from bot.staff.accounts import StaffAccountError, hash_password, remove_account
+from bot.staff.accounts import StaffAccountError, remove_account
 from bot.staff.actor import StaffActor
 from bot.staff.broadcast import BroadcastPlan, queue_notice
 from bot.staff.events import EventSpec, cancel_event, create_event
@@ -28,8 +28,7 @@ from bot.storage.audit import AuditFilter, AuditRepository
 from bot.storage.broadcasts import NewBroadcast
 from bot.storage.outcomes import NewOutcome
 from bot.storage.staff import StaffRepository
-from bot.web import build_web_app
-from tests.admin_helpers import STAFF_PASSWORD, csrf_of, log_in
+from tests.admin_helpers import STAFF_PASSWORD, csrf_of, staff_clients
 from tests.conftest import FakeClock, make_settings
 from tests.test_polls import poll_spec
 
@@ -194,27 +193,8 @@ async def test_a_district_account_cannot_load_another_districts_route_or_cancel_
 async def browser_as(
     runtime: Runtime,
 ) -> AsyncIterator[Callable[[str, str, tuple[str, ...]], Awaitable[httpx.AsyncClient]]]:
-    opened: list[httpx.AsyncClient] = []
-    app = build_web_app(runtime)
-
-    async def make(login: str, role: str, districts: tuple[str, ...]) -> httpx.AsyncClient:
-        staff = StaffRepository(runtime.db)
-        await staff.add(
-            login,
-            hash_password(STAFF_PASSWORD),
-            runtime.services.clock(),
-            role,
-            frozenset(districts),
-        )
-        transport = httpx.ASGITransport(app=app, client=("192.0.2.9", 4000))
-        http = httpx.AsyncClient(transport=transport, base_url="http://chiiki.test")
-        opened.append(http)
-        assert (await log_in(http, login)).status_code == 303
-        return http
-
-    yield make
-    for http in opened:
-        await http.aclose()
+    async with staff_clients(runtime) as make:
+        yield make
 
 
 async def test_the_dashboard_refuses_another_districts_poll_by_url_and_by_form_field(
