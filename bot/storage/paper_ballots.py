@@ -3,12 +3,11 @@ kept apart from the online ballots (migration 0021)."""
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
 from bot.storage.database import Database
-from bot.storage.tallies import Tally
+from bot.storage.tallies import Tally, tallies_by_district
 from bot.storage.timestamps import from_db, to_db
 
 
@@ -107,11 +106,7 @@ class PaperBallotRepository:
 
     async def tally(self, poll_id: int) -> Tally:
         """Every staff member's paper ballots for the poll, added up."""
-        by_district = await self.tally_by_district(poll_id)
-        counts: Counter[int] = Counter()
-        for tally in by_district.values():
-            counts.update(tally.counts)
-        return Tally(sum(t.ballots for t in by_district.values()), dict(counts))
+        return Tally.total((await self.tally_by_district(poll_id)).values())
 
     async def tally_by_district(self, poll_id: int) -> dict[str | None, Tally]:
         """Paper ballots per district, every staff member's entries added up; position 0 in the
@@ -123,14 +118,7 @@ class PaperBallotRepository:
             " WHERE poll_id = ? GROUP BY district, position HAVING sum(votes) > 0",
             (poll_id, poll_id),
         )
-        result: dict[str | None, Tally] = {}
-        for district_key, position, count in rows:
-            if position == 0:
-                result[district_key or None] = Tally(int(count), {})
-        for district_key, position, count in rows:
-            if position != 0 and (district_key or None) in result:
-                result[district_key or None].counts[int(position)] = int(count)
-        return result
+        return tallies_by_district(rows)
 
     async def ballots_by_poll(self) -> dict[int, int]:
         """Each poll's paper ballots (for lists of polls)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -12,7 +11,7 @@ from bot.storage.broadcasts import DISTRICT_AUDIENCE, NewBroadcast, insert_broad
 from bot.storage.database import Connection, Database, Row, chunked, inserted_id, placeholders
 from bot.storage.group_commit import GroupCommit
 from bot.storage.paper_ballots import PaperBallotRepository
-from bot.storage.tallies import Tally
+from bot.storage.tallies import Tally, tallies_by_district
 from bot.storage.timestamps import from_db, to_db
 
 
@@ -231,11 +230,7 @@ class PollRepository:
         return int(row[0]) if row else 0
 
     async def tally(self, poll_id: int) -> Tally:
-        by_district = await self.tally_by_district(poll_id)
-        counts: Counter[int] = Counter()
-        for tally in by_district.values():
-            counts.update(tally.counts)
-        return Tally(sum(t.ballots for t in by_district.values()), dict(counts))
+        return Tally.total((await self.tally_by_district(poll_id)).values())
 
     async def tally_by_district(self, poll_id: int) -> dict[str | None, Tally]:
         """The running counts (migration 0009: kept by triggers as ballots change), in one
@@ -247,15 +242,7 @@ class PollRepository:
             " WHERE poll_id = ? AND votes > 0",
             (poll_id, poll_id),
         )
-        result: dict[str | None, Tally] = {}
-        for district_key, position, count in rows:
-            district = district_key or None  # '' is "no district" in the count tables
-            if position == 0:
-                result[district] = Tally(int(count), {})
-        for district_key, position, count in rows:
-            if position != 0:
-                result[district_key or None].counts[int(position)] = int(count)
-        return result
+        return tallies_by_district(rows)
 
     async def comments(self, poll_id: int) -> list[str]:
         """Comments in text order, never with who or when."""
