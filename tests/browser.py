@@ -6,12 +6,12 @@ import asyncio
 import os
 import shutil
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import uvicorn
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser, FileChooser, Page, async_playwright
 from starlette.types import ASGIApp
 
 from bot.config import PROJECT_ROOT
@@ -75,3 +75,27 @@ async def chromium() -> AsyncIterator[Browser]:
             yield browser
         finally:
             await browser.close()
+
+
+async def file_chooser_opened_by(
+    page: Page, action: Callable[[], Awaitable[object]]
+) -> FileChooser:
+    """Run `action` and return the file picker it opened (30 s at most).
+
+    Playwright's own expect_file_chooser subscribes to the event without waiting, so an action
+    as quick as one key press can open the picker before the subscription arrives and the
+    event is never seen; here the listener is in place (one round trip later) before acting.
+    """
+    opened: asyncio.Future[FileChooser] = asyncio.get_running_loop().create_future()
+
+    def keep(chooser: FileChooser) -> None:
+        if not opened.done():
+            opened.set_result(chooser)
+
+    page.on("filechooser", keep)
+    try:
+        await page.evaluate("0")  # the subscription is sent before this round trip ends
+        await action()
+        return await asyncio.wait_for(opened, timeout=30)
+    finally:
+        page.remove_listener("filechooser", keep)

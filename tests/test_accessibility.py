@@ -3,6 +3,7 @@ desktop width (1280 px) and a phone's (375 px)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -21,7 +22,7 @@ from bot.web import build_web_app
 from tests.accessibility import wcag_violations
 from tests.actors import CLI_ACTOR
 from tests.admin_helpers import STAFF_LOGIN, STAFF_PASSWORD, add_staff
-from tests.browser import serve
+from tests.browser import file_chooser_opened_by, serve
 from tests.conftest import FakeClock
 from tests.platforms import Platforms, open_platforms
 from tests.test_events import new_event
@@ -231,8 +232,7 @@ async def test_the_web_chat_passes_axe_at_both_widths(
         await check(page, f"{width} voice photo step", found, CHAT_RULES)
         await page.keyboard.press("Tab")
         await expect(page.get_by_role("button", name="写真を選ぶ")).to_be_focused()
-        async with page.expect_file_chooser():
-            await page.keyboard.press("Enter")
+        await file_chooser_opened_by(page, functools.partial(page.keyboard.press, "Enter"))
         await context.close()
     assert not found, report(found)
 

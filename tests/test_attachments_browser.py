@@ -20,7 +20,7 @@ from handlers.context import HandlerContext
 from handlers.routes import build_router
 from handlers.routing import Request, Route, Router
 from tests.accessibility import wcag_violations
-from tests.browser import serve
+from tests.browser import file_chooser_opened_by, serve
 from tests.conftest import FakeClock
 
 PHOTO = frozenset({AttachmentKind.PHOTO})
@@ -69,9 +69,8 @@ async def test_a_photo_asked_for_is_picked_sent_and_received(site: str, browser:
     assert await wcag_violations(page) == []
     png = io.BytesIO()
     Image.new("RGB", (30, 20), (0, 90, 160)).save(png, "PNG")
-    async with page.expect_file_chooser() as chooser:
-        await ask.click()
-    await (await chooser.value).set_files(
+    chooser = await file_chooser_opened_by(page, ask.click)
+    await chooser.set_files(
         {"name": "road.png", "mimeType": "image/png", "buffer": png.getvalue()}
     )
     await expect(page.locator("#log li.me").last).to_have_text("📷 road.png")
@@ -82,9 +81,8 @@ async def test_a_photo_asked_for_is_picked_sent_and_received(site: str, browser:
     await page.press("#text", "Enter")
     await expect(page.get_by_role("button", name="写真をえらぶ")).to_have_count(2)
     again = page.get_by_role("button", name="写真をえらぶ").last
-    async with page.expect_file_chooser() as chooser:
-        await again.click()
-    await (await chooser.value).set_files(
+    chooser = await file_chooser_opened_by(page, again.click)
+    await chooser.set_files(
         {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"just some words"}
     )
     refusal = page.locator("#log li.error").last
