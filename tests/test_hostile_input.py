@@ -244,3 +244,24 @@ def test_a_surrogate_pair_stays_one_character_and_a_lone_one_becomes_u_fffd() ->
 
     body = b'{"a": "\\ud83d\\ude00", "b": ["\\ud800", {"\\udfff": "\\\\ud800"}]}'
     assert parse_json(body) == {"a": "😀", "b": ["\ufffd", {"\ufffd": "\\ud800"}]}
+
+
+async def test_text_that_grows_when_folded_is_held_to_the_same_limit(runtime: Runtime) -> None:
+    """Typed text is NFKC-folded before anything reads it, and one character can become 18
+    (U+FDFA): 1,000 of them passed the 1,000-character limit and reached the answerer, its
+    memory and the unanswered list as 18,000."""
+    from handlers.dispatcher import MAX_INPUT_CHARS
+
+    too_long = runtime.services.catalog.text("input.too_long", "ja", limit=MAX_INPUT_CHARS)
+    for text in ("\ufdfa" * 1000, "㍿" * 300):
+        replies = await runtime.dispatcher.handle(
+            IncomingMessage(Channel.WEB, "folder", text=text)
+        )
+        assert replies[0].text == too_long, text[:3]
+    kept = await UnansweredRepository(runtime.db).latest(limit=10)
+    assert kept == []
+    # Text within the limit once folded is read as before.
+    replies = await runtime.dispatcher.handle(
+        IncomingMessage(Channel.WEB, "folder", text="㍿" * 200)
+    )
+    assert replies[0].text != too_long
