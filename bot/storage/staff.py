@@ -45,10 +45,16 @@ class StaffAccount:
     password_hash: str
 
 
+# Longer than any login name (at most 64 characters, bot/staff/accounts.py): a name typed
+# longer is counted under its start. Kept whole, the 512 KB a form may hold filled the table,
+# and on PostgreSQL passed its index's row size (about 2,700 bytes): the login answered 500.
+COUNTED_LOGIN_CHARS = 100
+
+
 def login_key(login: str, known_address_hash: str | None = None) -> str:
     """What failed logins of this name are counted under: one count for strange addresses,
     and one for each address the account has logged in from before."""
-    key = f"login:{login.strip().lower()}"
+    key = f"login:{login.strip().lower()[:COUNTED_LOGIN_CHARS]}"
     return f"{key}@{known_address_hash[:16]}" if known_address_hash else key
 
 
