@@ -169,12 +169,12 @@ async def test_a_district_account_cannot_load_another_districts_route_or_cancel_
         "w",
         actor=admin,
     )
-    lines = await services.watch.roster(clock.now, clock.now + timedelta(days=7), None)
+    lines = await services.watch.rosters.lines(clock.now, clock.now + timedelta(days=7), None)
     with pytest.raises(StaffRoleError):
         await cancel_shift(
             services.watch, services.notices, lines[0].shift.id, "雨", clock.now, actor=east
         )
-    assert (await services.watch.shift(lines[0].shift.id)).cancelled_at is None  # type: ignore[union-attr]
+    assert (await services.watch.schedule.shift(lines[0].shift.id)).cancelled_at is None  # type: ignore[union-attr]
     csv = await export_roster_csv(
         services.watch,
         clock.now,
@@ -331,7 +331,7 @@ async def _cancel_shift(runtime: Runtime, clock: FakeClock, actor: StaffActor) -
         "w",
         actor=actor_of(runtime, "admin"),
     )
-    lines = await s.watch.roster(clock.now, clock.now + timedelta(days=7), None)
+    lines = await s.watch.rosters.lines(clock.now, clock.now + timedelta(days=7), None)
     await cancel_shift(s.watch, s.notices, lines[0].shift.id, "雨のため", clock.now, actor=actor)
 
 
@@ -450,7 +450,7 @@ async def test_a_district_account_cannot_take_another_districts_route_over_by_it
         await load_watch(
             watch_file(EAST, "west"), s.watch, s.pack, runtime.settings, clock.now, "w", actor=east
         )
-    (route,) = await s.watch.routes_by_key(["west"])
+    (route,) = await s.watch.schedule.routes_by_key(["west"])
     assert route.district == WEST
 
 
