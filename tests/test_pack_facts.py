@@ -272,10 +272,17 @@ def numbers(text: str) -> set[str]:
     return set(re.findall(r"(?<!\d)\d+(?!\d|つ)", text))
 
 
+ENGLISH_NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8}
+ENGLISH_NUMBERS |= {"nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "twenty": 20, "thirty": 30}
+
+
 def counts(text: str) -> set[int]:
-    """The counts in `text`: 4つの課題 → 4; ordinals (1つめ) are not counts."""
+    """The counts in `text`: 4つの課題 → 4, four challenges → 4; ordinals (1つめ) are not
+    counts, nor "one" (each one of us)."""
     text = unicodedata.normalize("NFKC", text)
-    return {int(n) for n in re.findall(r"(?<!\d)(\d+)つ(?!め)", text)}
+    found = {int(n) for n in re.findall(r"(?<!\d)(\d+)つ(?!め)", text)}
+    words = re.findall(rf"\b({'|'.join(ENGLISH_NUMBERS)})\b", text, re.IGNORECASE)
+    return found | {ENGLISH_NUMBERS[word.lower()] for word in words}
 
 
 def page_counts(pack_id: str) -> set[int]:
@@ -612,7 +619,9 @@ def test_official_titles_are_written_as_the_page_writes_them(pack_id: str) -> No
 @pytest.mark.parametrize("pack_id", PAGES)
 def test_no_number_date_or_count_the_page_lacks(pack_id: str) -> None:
     on_page = numbers(page(pack_id)) | {str(y) for y in years(page(pack_id))}
-    lists = page_counts(pack_id)
+    # A count is the length of one of the page's lists, or a span of years it gives (10年、20年後).
+    spans = re.findall(r"(\d+)年", unicodedata.normalize("NFKC", page(pack_id)))
+    lists = page_counts(pack_id) | {int(n) for n in spans}
     pack = load_pack(CONTENT, pack_id)
     for where, language, text in resident_texts(pack):
         unknown = numbers(text) - on_page
