@@ -154,5 +154,9 @@ def test_a_year_is_not_a_place_in_a_list(tomioka: Answerer) -> None:
 
 
 def test_an_offer_to_help_is_about_the_residents_part(matsumoto: Answerer) -> None:
-    answer = matsumoto.answer("地域のために私にできることは何かありますか")
+    answer = matsumoto.answer("私も何か地域の役に立ちたいです")
     assert "actor:residents" in answer.topics
+
+
+def test_helping_neighbours_is_asked_about_as_an_example(tomioka: Answerer) -> None:
+    assert tomioka.answer("ご近所の手伝いも地域づくりになりますか").topics == ("section:examples",)
