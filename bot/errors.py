@@ -13,6 +13,8 @@ ChiikiError
 ├── DeliveryError          a platform refused or failed a send (raised by bot/channels senders)
 │   ├── RetryableDeliveryError  try again: 429 (with retry_after when told), 5xx, timeout
 │   └── PermanentDeliveryError  do not retry: blocked (unreachable=True), bad request
+│       └── BatchRefusedError   a send to many at once refused as a whole (LINE's 400 for a
+│                          multicast with one malformed user id): send to each apart
 └── AttachmentError        a photo or file could not be fetched (raised by Attachment.fetch)
     ├── AttachmentTooLargeError    over the cap the caller gave; at most the cap was read
     └── AttachmentUnavailableError  the platform no longer has it (LINE keeps content only a
@@ -70,6 +72,11 @@ class PermanentDeliveryError(DeliveryError):
     def __init__(self, message: str, unreachable: bool = False) -> None:
         super().__init__(message)
         self.unreachable = unreachable
+
+
+class BatchRefusedError(PermanentDeliveryError):
+    """Nobody got it, and the fault may lie with one recipient: the caller sends to each
+    recipient apart to find out who (bot/delivery/outbox.py)."""
 
 
 class AttachmentError(ChiikiError):

@@ -13,7 +13,7 @@ from bot.storage.broadcasts import NewBroadcast
 from bot.storage.events import Event
 from bot.storage.outcomes import NewOutcome, Subject
 from bot.storage.voices import Voice, VoiceState
-from bot.storage.watch import Route, Shift
+from bot.storage.watch.schedule import Route, Shift
 
 
 class Notices:

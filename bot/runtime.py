@@ -48,7 +48,8 @@ from bot.storage.reminders import Reminders
 from bot.storage.residents import ResidentRepository
 from bot.storage.retention import apply_retention
 from bot.storage.voices import VoiceRepository
-from bot.storage.watch import ShiftReminders, WatchRepository
+from bot.storage.watch import WatchRepository
+from bot.storage.watch.shift_reminders import ShiftReminders
 from bot.storage.web_mailbox import WebMailbox
 from handlers.context import Services
 from handlers.dispatcher import Dispatcher

@@ -22,6 +22,10 @@ def language_from_hint(hint: str | None) -> str:
     return "en" if hint and hint.lower().startswith("en") else "ja"
 
 
+def _too_long(ctx: HandlerContext) -> Reply:
+    return Reply(ctx.t("input.too_long", limit=MAX_INPUT_CHARS), main_menu(ctx))
+
+
 class Dispatcher:
     def __init__(self, router: Router, services: Services) -> None:
         self._router = router
@@ -53,13 +57,15 @@ class Dispatcher:
         self, message: IncomingMessage, ctx: HandlerContext
     ) -> tuple[str, list[Reply]]:
         if len(message.text or "") > MAX_INPUT_CHARS:
-            return "too-long", [
-                Reply(ctx.t("input.too_long", limit=MAX_INPUT_CHARS), main_menu(ctx))
-            ]
+            return "too-long", [_too_long(ctx)]
         if len((message.data or "").encode("utf-8")) > MAX_CHOICE_DATA_BYTES:
             # Longer than any choice we ever send: not ours, or tampered with.
             return "stale-choice", [Reply(ctx.t("fallback.stale_choice"), main_menu(ctx))]
         request = parse_request(message, KEYWORDS)
+        if len(request.text) > MAX_INPUT_CHARS:
+            # Folding (NFKC) can make one character 18 (U+FDFA): the limit holds for what
+            # handlers read, too.
+            return "too-long", [_too_long(ctx)]
         if not request.text and not message.data and not message.attachments:
             return "unreadable", [Reply(ctx.t("input.unreadable"), main_menu(ctx))]
         if request.may_answer_the_bot:

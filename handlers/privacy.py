@@ -48,7 +48,7 @@ async def show_my_data(request: Request, ctx: HandlerContext) -> list[Reply]:
         lines.append(ctx.t("mydata.comments", count=len(comments)))
         lines += _deleted_on(ctx, retention.comments, comments[0])
     lines += [
-        ctx.t("mydata.watch", count=await ctx.services.watch.signup_count(resident.id, ctx.now)),
+        ctx.t("mydata.watch", count=await ctx.services.watch.signups.count(resident.id, ctx.now)),
         ctx.t("mydata.reachable" if resident.reachable else "mydata.unreachable"),
         ctx.t("mydata.since", date=_city_date(ctx, resident.created_at)),
         ctx.t("mydata.ballots", count=await ctx.services.polls.ballots_by(resident.id)),
@@ -128,7 +128,7 @@ async def answer_forget(request: Request, ctx: HandlerContext) -> list[Reply]:
     if state is None or state.state != CONFIRM_FORGET:
         return await ask_to_forget(request, ctx)
     # Leaving each shift first lets the next on its waitlist take the place (and be told).
-    await ctx.services.watch.withdraw_everywhere(
+    await ctx.services.watch.signups.withdraw_everywhere(
         ctx.resident.id, ctx.now, ctx.services.notices.shift_promoted
     )
     await ctx.services.residents.delete(ctx.resident.id)

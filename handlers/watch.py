@@ -7,7 +7,8 @@ from datetime import timedelta
 
 from bot.core import MAX_CARDS, Card, Choice, Reply, commands
 from bot.core.choices import encode_choice, parse_number
-from bot.storage.watch import Route, Shift, SignupOutcome
+from bot.storage.watch.places import SignupOutcome
+from bot.storage.watch.schedule import Route, Shift
 from handlers.context import HandlerContext
 from handlers.menu import back_to_menu, command_choice
 from handlers.routing import Request
@@ -51,7 +52,7 @@ def _places(ctx: HandlerContext, shift: Shift) -> str:
 async def show_watch(request: Request, ctx: HandlerContext) -> list[Reply]:
     if request.args[:1] == ("mine",):
         return await show_mine(request, ctx)
-    routes = await ctx.services.watch.routes_for(ctx.resident.district)
+    routes = await ctx.services.watch.schedule.routes_for(ctx.resident.district)
     if not routes:
         return [Reply(ctx.t("watch.no_routes"), (back_to_menu(ctx),))]
     choices = [
@@ -68,9 +69,11 @@ async def show_route(request: Request, ctx: HandlerContext) -> list[Reply]:
     # A page of shifts at a time, as many as a reply holds cards; "more" shows the next page.
     args = request.choice.args if request.choice else ()
     offset = (parse_number(args[1]) if len(args) > 1 else None) or 0
-    shifts = await ctx.services.watch.upcoming_shifts(route.id, ctx.now, offset + MAX_CARDS + 1)
+    shifts = await ctx.services.watch.schedule.upcoming_shifts(
+        route.id, ctx.now, offset + MAX_CARDS + 1
+    )
     shown = shifts[offset : offset + MAX_CARDS]
-    held = {s.shift.id: s for s in await ctx.services.watch.signups_of(ctx.resident.id, ctx.now)}
+    held = {s.shift.id: s for s in await ctx.services.watch.signups.of(ctx.resident.id, ctx.now)}
     lines = [
         f"【{ctx.staff(route.name)}】",
         ctx.t("watch.meeting", place=ctx.staff(route.meeting_point)),
@@ -109,7 +112,7 @@ def _status(ctx: HandlerContext, status: str, place: int | None) -> str:
 
 async def show_shift(request: Request, ctx: HandlerContext) -> list[Reply]:
     shift_id = _id(request)
-    shift = await ctx.services.watch.shift(shift_id) if shift_id is not None else None
+    shift = await ctx.services.watch.schedule.shift(shift_id) if shift_id is not None else None
     route = await _route_for(ctx, shift.route_id) if shift is not None else None
     if shift is None or route is None or not shift.is_open(ctx.now):
         return [Reply(ctx.t("watch.closed"), (_watch_button(ctx),))]
@@ -173,17 +176,17 @@ async def answer_consent(request: Request, ctx: HandlerContext) -> list[Reply]:
 async def _route_for(ctx: HandlerContext, route_id: int | None) -> Route | None:
     """The route, if this resident is offered it: the list shows only routes of everywhere and
     of their own district, and a forged button must not reach the others."""
-    route = await ctx.services.watch.route(route_id) if route_id is not None else None
+    route = await ctx.services.watch.schedule.route(route_id) if route_id is not None else None
     if route is None or route.district not in (None, ctx.resident.district):
         return None
     return route
 
 
 async def _sign_up(shift_id: int, ctx: HandlerContext) -> list[Reply]:
-    shift = await ctx.services.watch.shift(shift_id)
+    shift = await ctx.services.watch.schedule.shift(shift_id)
     if shift is None or await _route_for(ctx, shift.route_id) is None:
         return [Reply(ctx.t("watch.closed"), (_mine_button(ctx), _watch_button(ctx)))]
-    outcome, place = await ctx.services.watch.sign_up(shift_id, ctx.resident.id, ctx.now)
+    outcome, place = await ctx.services.watch.signups.sign_up(shift_id, ctx.resident.id, ctx.now)
     key = {
         SignupOutcome.CONFIRMED: "watch.confirmed",
         SignupOutcome.WAITLISTED: "watch.waitlisted",
@@ -195,7 +198,7 @@ async def _sign_up(shift_id: int, ctx: HandlerContext) -> list[Reply]:
 
 
 async def show_mine(request: Request, ctx: HandlerContext) -> list[Reply]:
-    signups = await ctx.services.watch.signups_of(ctx.resident.id, ctx.now)
+    signups = await ctx.services.watch.signups.of(ctx.resident.id, ctx.now)
     if not signups:
         return [Reply(ctx.t("watch.none_mine"), (_watch_button(ctx), back_to_menu(ctx)))]
     lines = [ctx.t("watch.mine_heading")]
@@ -214,8 +217,9 @@ async def leave(request: Request, ctx: HandlerContext) -> list[Reply]:
     shift_id = _id(request)
     args = request.choice.args if request.choice else ()
     if shift_id is not None and args[1:] != ("yes",):
-        shift = await ctx.services.watch.shift(shift_id)
-        route = await ctx.services.watch.route(shift.route_id) if shift is not None else None
+        schedule = ctx.services.watch.schedule
+        shift = await schedule.shift(shift_id)
+        route = await schedule.route(shift.route_id) if shift is not None else None
         if shift is not None and route is not None:
             sure = Choice(
                 ctx.t("watch.leave_yes"), encode_choice(LEAVE_CHOICE, str(shift_id), "yes")
@@ -226,7 +230,7 @@ async def leave(request: Request, ctx: HandlerContext) -> list[Reply]:
             return [Reply(text, (sure, Choice(ctx.t("watch.leave_no"), _mine_data())))]
     left = False
     if shift_id is not None:
-        left, _ = await ctx.services.watch.withdraw(
+        left, _ = await ctx.services.watch.signups.withdraw(
             shift_id, ctx.resident.id, ctx.now, ctx.services.notices.shift_promoted
         )
     key = "watch.left" if left else "fallback.stale_choice"

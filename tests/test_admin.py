@@ -289,17 +289,17 @@ async def test_an_upload_loads_the_watch_file_and_a_shift_is_cancelled_with_a_re
         "web", "vol", "ja", runtime.services.clock()
     )
     await runtime.services.residents.give_consent(row.id, "山田", runtime.services.clock())
-    await runtime.services.watch.sign_up(1, row.id, runtime.services.clock())
+    await runtime.services.watch.signups.sign_up(1, row.id, runtime.services.clock())
     page = await staff.get("/admin/watch")
     assert "山田" in page.text and "4 / 5" in page.text
     roster = (await staff.get("/admin/watch/roster.csv")).content.decode("utf-8-sig")
     assert "山田" in roster.splitlines()[1]
     no_reason = await post_form(staff, "/admin/watch/shifts/1/cancel", {"reason": ""})
     assert no_reason.status_code == 400
-    assert (await runtime.services.watch.shift(1)).cancelled_at is None  # type: ignore[union-attr]
+    assert (await runtime.services.watch.schedule.shift(1)).cancelled_at is None  # type: ignore[union-attr]
     cancelled = await post_form(staff, "/admin/watch/shifts/1/cancel", {"reason": "雨のため"})
     assert cancelled.status_code == 303
-    shift = await runtime.services.watch.shift(1)
+    shift = await runtime.services.watch.schedule.shift(1)
     assert shift is not None and shift.cancel_reason == "雨のため"
     (notice,) = await runtime.broadcasts.history(10)
     await runtime.delivery.deliver_until_settled(notice.id)

@@ -181,6 +181,52 @@ async def test_a_multicast_timeout_is_retried_with_the_same_key_and_counted_once
     assert set(platforms.line.delivered.values()) == {1}
 
 
+async def test_a_multicast_refused_for_one_bad_user_id_goes_one_push_each(
+    quiet_platforms: Platforms, clock: FakeClock
+) -> None:
+    platforms = quiet_platforms
+    users = await add_residents(platforms.runtime, "line", 30)
+    bad = users[11]
+    platforms.line.invalid_users.add(bad)
+    broadcast_id = await platforms.runtime.broadcasts.create(
+        NewBroadcast("notice", "お知らせ", channel="line"), clock.now
+    )
+    progress = await settle(worker(platforms, clock), broadcast_id, clock)
+    assert progress == {"pending": 0, "sending": 0, "sent": 29, "failed": 1, "unreachable": 0}
+    assert len(platforms.line.sent("multicast")) == 1  # refused as a whole: nobody got it
+    received = platforms.line.received
+    assert all(received[user] == ["お知らせ"] for user in users if user != bad)
+    assert received[bad] == []
+    (failed,) = await platforms.runtime.db.fetch_all(
+        "SELECT r.platform_user_id, o.last_error FROM outbox o"
+        " JOIN residents r ON r.id = o.resident_id WHERE o.state = 'failed'"
+    )
+    assert failed[0] == bad and "400" in failed[1]
+    pushed = [h["x-line-retry-key"] for name, _, h in platforms.line.calls if name == "push"]
+    assert len(pushed) == 30 and len(set(pushed)) == 30
+
+
+async def test_a_batch_pushed_one_by_one_is_never_multicast_or_pushed_twice_on_retry(
+    quiet_platforms: Platforms, clock: FakeClock
+) -> None:
+    # The first eight pushes reach their residents but the answers are lost (500): those rows
+    # are tried again. The retry pushes them under the same keys (409, nothing sent) and never
+    # multicasts the batch again, though its multicast key was never accepted.
+    platforms = quiet_platforms
+    users = await add_residents(platforms.runtime, "line", 20)
+    platforms.line.invalid_users.add(users[0])
+    platforms.line.lose_text["お知らせ"] = 8
+    broadcast_id = await platforms.runtime.broadcasts.create(
+        NewBroadcast("notice", "お知らせ", channel="line"), clock.now
+    )
+    progress = await settle(worker(platforms, clock), broadcast_id, clock)
+    assert (progress["sent"], progress["failed"]) == (19, 1)
+    assert platforms.line.lose_text["お知らせ"] == 0  # the answers were lost, then retried
+    assert len(platforms.line.sent("multicast")) == 1
+    assert all(platforms.line.received[user] == ["お知らせ"] for user in users[1:])
+    assert len(platforms.line.sent("push")) == 20 + 8
+
+
 async def test_line_429_and_5xx_back_off_and_retry(
     quiet_platforms: Platforms, clock: FakeClock
 ) -> None:

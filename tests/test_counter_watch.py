@@ -75,7 +75,7 @@ async def chat_volunteer(runtime: Runtime, clock: FakeClock, user: str, shift_id
     residents = runtime.services.residents
     row = await residents.get_or_create("telegram", user, "ja", clock.now)
     await residents.give_consent(row.id, f"chat-{user}", clock.now)
-    await runtime.services.watch.sign_up(shift_id, row.id, clock.now)
+    await runtime.services.watch.signups.sign_up(shift_id, row.id, clock.now)
     return row.id
 
 
@@ -96,8 +96,8 @@ async def test_counter_volunteers_take_places_and_wait_like_residents(
     assert (second.outcome, second.waitlist_position) == ("waitlisted", 1)
     residents = runtime.services.residents
     late = await residents.get_or_create("telegram", "late", "ja", clock.now)
-    assert await watch.sign_up(1, late.id, clock.now) == ("waitlisted", 2)
-    shift = await watch.shift(1)
+    assert await watch.signups.sign_up(1, late.id, clock.now) == ("waitlisted", 2)
+    shift = await watch.schedule.shift(1)
     assert shift is not None and (shift.confirmed, shift.waitlisted, shift.free) == (2, 2, 0)
     with pytest.raises(CounterSignupError, match="already"):
         await sign_up_at_counter(watch, 1, " 山田  花子 ", "counter", clock.now, actor=admin)
@@ -154,7 +154,7 @@ async def test_cancelling_a_counter_sign_up_promotes_a_resident_who_is_told(
         watch, notices, counter.signup_id, clock.now, actor=admin
     )
     assert (cancelled.status, cancelled.promoted) == ("confirmed", None)
-    shift = await watch.shift(1)
+    shift = await watch.schedule.shift(1)
     assert shift is not None and (shift.confirmed, shift.waitlisted) == (2, 0)
     assert await outbox_residents(runtime) == [waiting]  # exactly the one moved up, and told
     text = await runtime.db.fetch_one("SELECT text_ja FROM broadcasts")
@@ -168,7 +168,7 @@ async def test_cancelling_a_counter_sign_up_promotes_a_resident_who_is_told(
     assert resident_signup is not None
     with pytest.raises(CounterSignupError):
         await cancel_counter_signup(watch, notices, resident_signup[0], clock.now, actor=admin)
-    assert (await watch.shift(1)).confirmed == 2  # type: ignore[union-attr]
+    assert (await watch.schedule.shift(1)).confirmed == 2  # type: ignore[union-attr]
 
 
 async def test_a_counter_volunteer_moved_up_is_not_sent_anything_but_named_to_staff(
@@ -190,7 +190,7 @@ async def test_a_counter_volunteer_moved_up_is_not_sent_anything_but_named_to_st
     resident = await chat_volunteer(runtime, clock, "a", 1)
     await sign_up_at_counter(watch, 1, "田中", "counter", clock.now, actor=admin)
     await sign_up_at_counter(watch, 1, "鈴木", "counter", clock.now, actor=admin)
-    left, promoted = await watch.withdraw(1, resident, clock.now, notices.shift_promoted)
+    left, promoted = await watch.signups.withdraw(1, resident, clock.now, notices.shift_promoted)
     assert (left, promoted) == (True, None)
     (line,) = await roster(watch, clock.now, clock.now + timedelta(days=2), "east", actor=admin)
     assert line.volunteers == ["田中（窓口）", "鈴木（窓口）"] and line.waitlist == []

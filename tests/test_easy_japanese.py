@@ -23,7 +23,7 @@ async def test_easy_japanese_is_chosen_in_settings_and_used_for_pack_texts(
     await resident.say("/goals")
     assert "地域（ちいき）を 知ろう" in resident.labels()
     await resident.tap("地域（ちいき）を 知ろう")
-    assert "自分の 地域（ちいき）や 地域づくりに 目を むけましょう" in resident.text()
+    assert "地域（ちいき）や 地域づくりに 目を むけましょう" in resident.text()
 
 
 async def test_asking_for_help_twice_offers_easy_japanese(resident: Resident) -> None:

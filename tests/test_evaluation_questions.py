@@ -138,3 +138,42 @@ def test_held_out_sets_are_large_and_split_evenly(pack: str) -> None:
     halves = Counter((item["group"], item["half"]) for item in items)
     for group in HELD_OUT_GROUPS:
         assert abs(halves[(group, "dev")] - halves[(group, "test")]) <= 1, group
+
+
+# Held-out set 3 (tests/answerer/heldout3_<pack>.yaml): residents' own wording (misconversions,
+# voice input, dialect, half-width kana, fragments, contrast), written apart, never tuned on.
+HELD_OUT_3_GROUPS = (
+    *("typo", "voice", "width", "dialect", "facts", "elderly"),
+    *("parent", "fragment", "mixed", "contrast", "oos"),
+)
+
+
+def _held_out_3(pack: str) -> list[dict]:
+    return yaml.safe_load((QUESTIONS / f"heldout3_{pack}.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("pack", PACKS)
+def test_held_out_3_labels_name_topics_the_pack_has_and_questions_are_new(pack: str) -> None:
+    known = _topic_ids(pack) | {"none"}
+    items = _held_out_3(pack)
+    for item in items:
+        assert set(item) <= {"q", "expect", "group", "half", "note"}, item
+        assert item["group"] in HELD_OUT_3_GROUPS and item["half"] in ("dev", "test"), item
+        expected = item["expect"] if isinstance(item["expect"], list) else [item["expect"]]
+        assert expected and set(expected) <= known, item
+        if item["group"] == "oos":
+            assert expected == ["none"], item
+    texts = [item["q"] for item in items]
+    assert len(set(texts)) == len(texts)
+    earlier = {item["q"] for item in _questions(pack) + _held_out(pack)}
+    assert earlier.isdisjoint(texts)
+
+
+@pytest.mark.parametrize("pack", PACKS)
+def test_held_out_3_sets_are_large_and_each_group_alternates_dev_and_test(pack: str) -> None:
+    items = _held_out_3(pack)
+    assert len(items) >= 150
+    for group in HELD_OUT_3_GROUPS:
+        halves = [item["half"] for item in items if item["group"] == group]
+        assert len(halves) >= 10, group
+        assert halves == ["dev", "test"] * (len(halves) // 2) + ["dev"] * (len(halves) % 2), group

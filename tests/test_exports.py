@@ -70,7 +70,7 @@ def test_roster_and_poll_exports_and_tables_keep_hostile_names_as_text(
             for user, name in (("b", FORMULA), ("a", "[/x]"), ("c", "[bold]")):
                 row = await residents.get_or_create("web", user, "ja", now)
                 await residents.give_consent(row.id, name, now)
-                await runtime.services.watch.sign_up(1, row.id, now)
+                await runtime.services.watch.signups.sign_up(1, row.id, now)
 
     asyncio.run(volunteers())
 
@@ -158,7 +158,7 @@ def test_terminal_tables_and_lines_show_escape_sequences_never_send_them(
             now = datetime.now(UTC)
             row = await runtime.services.residents.get_or_create("web", "v", "ja", now)
             await runtime.services.residents.give_consent(row.id, HOSTILE, now)
-            await runtime.services.watch.sign_up(1, row.id, now)
+            await runtime.services.watch.signups.sign_up(1, row.id, now)
             await record_login(AuditRepository(runtime.db), HOSTILE, False, "192.0.2.1", now)
 
     asyncio.run(volunteer_and_failed_login())

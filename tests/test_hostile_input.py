@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
@@ -11,8 +12,16 @@ from bot.runtime import Runtime
 from bot.storage.faq import UNANSWERED_PER_RESIDENT_PER_DAY, UnansweredRepository
 from bot.web.bodies import MAX_JSON_DEPTH
 from tests.admin_helpers import add_staff, log_in
+from tests.conftest import FakeClock
 from tests.fakes.line import sign
-from tests.platforms import WEBHOOK_SECRET, Platforms
+from tests.platforms import (
+    WEBHOOK_SECRET,
+    Platforms,
+    line_event,
+    line_text,
+    telegram_callback,
+    telegram_text,
+)
 
 HOSTILE_BODIES = {
     "8,000 nested brackets": b"[" * 8000 + b"]" * 8000,
@@ -179,3 +188,80 @@ async def test_one_resident_cannot_flood_the_unanswered_list(runtime: Runtime) -
     kept = [q.text for q in await UnansweredRepository(runtime.db).latest(limit=500)]
     assert len(kept) == UNANSWERED_PER_RESIDENT_PER_DAY + 1
     assert "zqxj kpfh wvut?" in kept
+
+
+async def test_lone_surrogates_in_json_strings_get_a_kind_answer_not_a_500(
+    platforms: Platforms, clock: FakeClock
+) -> None:
+    """`\\ud800` is valid JSON but no character: Python keeps it in the string, and encoding
+    it for the database or the response raised UnicodeEncodeError (a 500, which the
+    platforms send again and again). Read as U+FFFD; a proper pair stays one character."""
+    # The web chat: in text, in a button's data, in a key.
+    for body in (
+        b'{"text": "a\\ud800b"}',
+        b'{"data": "poll:\\udfff"}',
+        b'{"text": "/goals", "\\udc00": 1}',
+    ):
+        response = await platforms.http.post(
+            "/chat/api", content=body, headers={"content-type": "application/json"}
+        )
+        assert response.status_code == 200, (body, response.text)
+        assert response.json()["replies"]
+    # Telegram: a message and a button press.
+    for update in (telegram_text("LONE"), telegram_callback("LONE")):
+        body = json.dumps(update).replace('"LONE"', '"\\ud83d"').encode()
+        response = await platforms.http.post(
+            "/webhook/telegram", content=body, headers=_headers("/webhook/telegram", body)
+        )
+        assert response.status_code == 200, response.text
+    await platforms.runtime.inbox.drain()
+    assert len(platforms.telegram.sent("sendMessage")) == 2
+    # LINE: a message and a postback.
+    events = [
+        line_text("LONE", clock, platforms.line.new_reply_token()),
+        line_event(
+            "postback",
+            clock,
+            replyToken=platforms.line.new_reply_token(),
+            postback={"data": "LONE"},
+        ),
+    ]
+    body = (
+        json.dumps({"destination": "Uchiiki", "events": events})
+        .replace('"LONE"', '"x\\udbff"')
+        .encode()
+    )
+    response = await platforms.http.post(
+        "/webhook/line", content=body, headers=_headers("/webhook/line", body)
+    )
+    assert response.status_code == 200, response.text
+    await platforms.runtime.inbox.drain()
+    assert len(platforms.line.sent("reply")) == 2
+
+
+def test_a_surrogate_pair_stays_one_character_and_a_lone_one_becomes_u_fffd() -> None:
+    from bot.web.bodies import parse_json
+
+    body = b'{"a": "\\ud83d\\ude00", "b": ["\\ud800", {"\\udfff": "\\\\ud800"}]}'
+    assert parse_json(body) == {"a": "😀", "b": ["\ufffd", {"\ufffd": "\\ud800"}]}
+
+
+async def test_text_that_grows_when_folded_is_held_to_the_same_limit(runtime: Runtime) -> None:
+    """Typed text is NFKC-folded before anything reads it, and one character can become 18
+    (U+FDFA): 1,000 of them passed the 1,000-character limit and reached the answerer, its
+    memory and the unanswered list as 18,000."""
+    from handlers.dispatcher import MAX_INPUT_CHARS
+
+    too_long = runtime.services.catalog.text("input.too_long", "ja", limit=MAX_INPUT_CHARS)
+    for text in ("\ufdfa" * 1000, "㍿" * 300):
+        replies = await runtime.dispatcher.handle(
+            IncomingMessage(Channel.WEB, "folder", text=text)
+        )
+        assert replies[0].text == too_long, text[:3]
+    kept = await UnansweredRepository(runtime.db).latest(limit=10)
+    assert kept == []
+    # Text within the limit once folded is read as before.
+    replies = await runtime.dispatcher.handle(
+        IncomingMessage(Channel.WEB, "folder", text="㍿" * 200)
+    )
+    assert replies[0].text != too_long

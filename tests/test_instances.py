@@ -258,7 +258,7 @@ async def test_event_and_shift_reminders_fire_through_one_path_once_each(
     ):
         await load(a, clock)  # two shifts on 11-25 at 07:20 and 07:50 Tokyo, and later ones
         volunteer = await a.services.residents.get_or_create("telegram", "77", "ja", clock.now)
-        await a.services.watch.sign_up(2, volunteer.id, clock.now)
+        await a.services.watch.signups.sign_up(2, volunteer.id, clock.now)
         event_id = await new_event(
             a, clock, starts_at="2026-11-24T22:30:00+00:00", remind_before=["1h"]
         )

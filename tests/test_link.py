@@ -216,12 +216,12 @@ async def test_shifts_merge_and_a_shared_shift_keeps_its_confirmed_place(
     watch, residents = runtime.services.watch, runtime.services.residents
     on_web = await residents.get_or_create("web", "web-user", "ja", clock.now)
     on_telegram = await residents.get_or_create("telegram", "42", "ja", clock.now)
-    assert (await watch.sign_up(1, on_telegram.id, clock.now))[0] == "confirmed"
-    assert (await watch.sign_up(1, on_web.id, clock.now))[0] == "waitlisted"
+    assert (await watch.signups.sign_up(1, on_telegram.id, clock.now))[0] == "confirmed"
+    assert (await watch.signups.sign_up(1, on_web.id, clock.now))[0] == "waitlisted"
     await linked_pair(runtime)
     rows = await runtime.db.fetch_all("SELECT resident_id, status FROM watch_signups")
     assert [tuple(row) for row in rows] == [(on_web.id, "confirmed")]
-    assert await watch.signup_count(on_web.id, clock.now) == 1
+    assert await watch.signups.count(on_web.id, clock.now) == 1
 
 
 WATCH_ONE_PLACE = {

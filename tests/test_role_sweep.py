@@ -90,7 +90,7 @@ async def seed_west(runtime: Runtime, clock: FakeClock) -> West:
         }
     )
     await load_watch(watch, s.watch, s.pack, runtime.settings, clock.now, "w", actor=admin)
-    (line,) = await s.watch.roster(clock.now, clock.now + timedelta(days=7), None)
+    (line,) = await s.watch.rosters.lines(clock.now, clock.now + timedelta(days=7), None)
     west.ids["shift_id"] = line.shift.id
     signed = await sign_up_at_counter(
         s.watch, line.shift.id, "西 花子", "counter", clock.now, actor=admin
@@ -270,7 +270,7 @@ async def state_of(runtime: Runtime, west: West) -> tuple[object, ...]:
     assert s.voices is not None
     poll = await s.polls.get(west.ids["poll_id"])
     event = await s.events.get(west.ids["event_id"])
-    shift = await s.watch.shift(west.ids["shift_id"])
+    shift = await s.watch.schedule.shift(west.ids["shift_id"])
     voice = await s.voices.get(west.ids["voice_id"])
     assert poll and event and shift and voice
     return (
@@ -280,14 +280,14 @@ async def state_of(runtime: Runtime, west: West) -> tuple[object, ...]:
         len(await s.outcomes.recent(100)),
         len(await FaqRepository(runtime.db).entries()),
         await UnansweredRepository(runtime.db).count_texts(),
-        [r.key for r in await s.watch.routes_for(WEST)],
+        [r.key for r in await s.watch.schedule.routes_for(WEST)],
         poll.closed_at,
         await s.polls.paper.entries(poll.id),
         event.cancelled_at,
         shift.cancelled_at,
         [
             (line.volunteers, line.waitlist)
-            for line in await s.watch.roster(shift.starts_at, shift.ends_at, None)
+            for line in await s.watch.rosters.lines(shift.starts_at, shift.ends_at, None)
         ],
         (voice.state, voice.published),
         [(a.login, a.role) for a in await StaffRepository(runtime.db).roles()],

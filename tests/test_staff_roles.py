@@ -5,6 +5,7 @@ writes its row, from the bot/staff function."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -16,7 +17,7 @@ import pytest
 from bot.config import Settings
 from bot.runtime import Runtime
 from bot.staff import audit as actions
-from bot.staff.accounts import StaffAccountError, remove_account
+from bot.staff.accounts import StaffAccountError, change_role, remove_account
 from bot.staff.actor import StaffActor
 from bot.staff.broadcast import BroadcastPlan, queue_notice
 from bot.staff.events import EventSpec, cancel_event, create_event
@@ -168,12 +169,12 @@ async def test_a_district_account_cannot_load_another_districts_route_or_cancel_
         "w",
         actor=admin,
     )
-    lines = await services.watch.roster(clock.now, clock.now + timedelta(days=7), None)
+    lines = await services.watch.rosters.lines(clock.now, clock.now + timedelta(days=7), None)
     with pytest.raises(StaffRoleError):
         await cancel_shift(
             services.watch, services.notices, lines[0].shift.id, "雨", clock.now, actor=east
         )
-    assert (await services.watch.shift(lines[0].shift.id)).cancelled_at is None  # type: ignore[union-attr]
+    assert (await services.watch.schedule.shift(lines[0].shift.id)).cancelled_at is None  # type: ignore[union-attr]
     csv = await export_roster_csv(
         services.watch,
         clock.now,
@@ -330,7 +331,7 @@ async def _cancel_shift(runtime: Runtime, clock: FakeClock, actor: StaffActor) -
         "w",
         actor=actor_of(runtime, "admin"),
     )
-    lines = await s.watch.roster(clock.now, clock.now + timedelta(days=7), None)
+    lines = await s.watch.rosters.lines(clock.now, clock.now + timedelta(days=7), None)
     await cancel_shift(s.watch, s.notices, lines[0].shift.id, "雨のため", clock.now, actor=actor)
 
 
@@ -449,7 +450,7 @@ async def test_a_district_account_cannot_take_another_districts_route_over_by_it
         await load_watch(
             watch_file(EAST, "west"), s.watch, s.pack, runtime.settings, clock.now, "w", actor=east
         )
-    (route,) = await s.watch.routes_by_key(["west"])
+    (route,) = await s.watch.schedule.routes_by_key(["west"])
     assert route.district == WEST
 
 
@@ -568,3 +569,42 @@ async def test_the_last_admin_cannot_be_demoted_or_removed_and_a_demotion_bites_
         await remove_account(
             staff, "higashi", runtime.services.clock(), actor=actor_of(runtime, "admin")
         )
+
+
+async def _two_admins(runtime: Runtime) -> StaffRepository:
+    staff = StaffRepository(runtime.db)
+    for login in ("aoki", "baba"):
+        assert await staff.add(login, "x", runtime.services.clock(), "admin")
+    assert await staff.add("chiba", "x", runtime.services.clock(), "viewer")
+    return staff
+
+
+def _admin(login: str, runtime: Runtime) -> StaffActor:
+    return StaffActor(login, "admin", frozenset(), "192.0.2.1", AuditRepository(runtime.db))
+
+
+@pytest.mark.parametrize("change", ["demote", "remove"])
+async def test_two_admins_demoting_or_removing_each_other_at_once_leave_one_admin(
+    runtime: Runtime, change: str
+) -> None:
+    staff = await _two_admins(runtime)
+    now = runtime.services.clock()
+
+    async def act(actor: str, target: str) -> None:
+        if change == "demote":
+            await change_role(
+                staff, target, "viewer", frozenset(), now, actor=_admin(actor, runtime)
+            )
+        else:
+            await remove_account(staff, target, now, actor=_admin(actor, runtime))
+
+    outcomes = await asyncio.gather(
+        act("aoki", "baba"), act("baba", "aoki"), return_exceptions=True
+    )
+    refused = [o for o in outcomes if isinstance(o, StaffAccountError)]
+    assert len(refused) == 1 and "only admin" in str(refused[0])
+    assert outcomes.count(None) == 1
+    admins = [r.login for r in await staff.roles() if r.role == "admin"]
+    assert len(admins) == 1
+    rows = await AuditRepository(runtime.db).entries(AuditFilter())
+    assert len(rows) == 1  # only the change that happened is recorded

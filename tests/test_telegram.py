@@ -15,6 +15,7 @@ from tests.platforms import (
     open_platforms,
     telegram_callback,
     telegram_text,
+    telegram_user,
 )
 
 
@@ -249,6 +250,32 @@ async def test_stickers_and_group_messages_get_a_polite_answer_or_none(
     group["message"]["chat"] = {"id": -100, "type": "group", "title": "町内会"}
     await platforms.post_telegram(group)
     assert len(platforms.telegram.sent("sendMessage")) == 1
+
+
+async def test_removing_the_bot_from_a_group_does_not_silence_the_residents_own_chat(
+    platforms: Platforms,
+) -> None:
+    """my_chat_member comes for groups too: a resident (an admin of their 町内会 group) who
+    removes the bot there has not blocked it in their own chat, and must keep getting notices."""
+    await platforms.post_telegram(telegram_text("/goals", user_id=655))
+    sent = len(platforms.telegram.sent("sendMessage"))
+    for update_id, (chat_type, status) in enumerate(
+        [("supergroup", "kicked"), ("group", "left"), ("channel", "kicked")], start=987_700
+    ):
+        removed = {
+            "update_id": update_id,
+            "my_chat_member": {
+                "chat": {"id": -100_123, "type": chat_type, "title": "町内会"},
+                "from": telegram_user(655),
+                "date": 1,
+                "old_chat_member": {"status": "member", "user": telegram_user(42)},
+                "new_chat_member": {"status": status, "user": telegram_user(42), "until_date": 0},
+            },
+        }
+        assert await platforms.post_telegram(removed) == 200
+    resident = await platforms.runtime.services.residents.find("telegram", "655")
+    assert resident is not None and resident.reachable is True
+    assert len(platforms.telegram.sent("sendMessage")) == sent
 
 
 async def test_polling_mode_feeds_updates_through_the_inbox(

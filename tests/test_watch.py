@@ -53,7 +53,7 @@ WATCH_FILE: dict[str, Any] = {
 async def load(runtime: Runtime, clock: FakeClock, raw: dict[str, Any] = WATCH_FILE) -> Any:
     tz = runtime.settings.tz
     routes, shifts = plan_load(WatchFile.model_validate(raw), runtime.services.pack, tz)
-    return await runtime.services.watch.load(
+    return await runtime.services.watch.schedule.load(
         routes, shifts, clock.now, reminder_times(tz, time(18, 0), True)
     )
 
@@ -75,9 +75,9 @@ async def test_loading_expands_rules_and_reloading_changes_nothing(
     again = await load(runtime, clock)
     assert (again.routes_added, again.shifts_added, again.shifts_changed) == (0, 0, 0)
     assert again.unchanged == 6
-    shift = await runtime.services.watch.shift(1)
+    shift = await runtime.services.watch.schedule.shift(1)
     assert shift is not None
-    reminders = await runtime.services.watch.reminders_of(1)
+    reminders = await runtime.services.watch.schedule.reminders_of(1)
     local = [(kind, due.astimezone(runtime.settings.tz)) for kind, due, _ in reminders]
     assert [(k, d.strftime("%m-%d %H:%M")) for k, d in local] == [
         ("evening", "11-24 18:00"),
@@ -137,7 +137,7 @@ async def test_first_sign_up_asks_name_and_consent(runtime: Runtime, clock: Fake
     assert "登録しませんでした" in person.text()
     stored = await runtime.services.residents.find("web", "v1")
     assert stored is not None and stored.display_name is None and stored.consent_at is None
-    assert await runtime.services.watch.signup_count(stored.id, clock.now) == 0
+    assert await runtime.services.watch.signups.count(stored.id, clock.now) == 0
 
     await person.say("/watch")
     await person.tap("富岡小 東ルート")
@@ -181,12 +181,12 @@ async def test_twenty_simultaneous_sign_ups_for_five_places(
         for n in range(20)
     ]
     outcomes = await asyncio.gather(
-        *(runtime.services.watch.sign_up(1, p.id, clock.now) for p in people)
+        *(runtime.services.watch.signups.sign_up(1, p.id, clock.now) for p in people)
     )
     assert [o for o, _ in outcomes].count("confirmed") == 5
     waitlisted = [place for o, place in outcomes if o == "waitlisted"]
     assert waitlisted == list(range(1, 16))  # in order of arrival
-    shift = await runtime.services.watch.shift(1)
+    shift = await runtime.services.watch.schedule.shift(1)
     assert shift is not None and (shift.confirmed, shift.waitlisted, shift.free) == (5, 15, 0)
     # Arrival order decided: the first five confirmed, the rest waiting in the same order.
     rows = await runtime.db.fetch_all(
@@ -213,7 +213,7 @@ async def test_a_cancellation_promotes_exactly_one_and_tells_them(
     assert "取り消しますか" in people[0].text()  # one tap only asks
     await people[0].tap("はい、取り消します")
     assert "取り消しました" in people[0].text()
-    shift = await runtime.services.watch.shift(2)
+    shift = await runtime.services.watch.schedule.shift(2)
     assert shift is not None and (shift.confirmed, shift.waitlisted) == (2, 1)
     rows = await runtime.db.fetch_all(
         "SELECT r.platform_user_id FROM outbox o JOIN residents r ON r.id = o.resident_id"
@@ -230,10 +230,14 @@ async def test_overlapping_shifts_cannot_both_be_booked(
 ) -> None:
     await load(runtime, clock)
     person = await runtime.services.residents.get_or_create("web", "x", "ja", clock.now)
-    assert (await runtime.services.watch.sign_up(1, person.id, clock.now))[0] == "confirmed"
-    assert (await runtime.services.watch.sign_up(1, person.id, clock.now))[0] == "already"
-    assert (await runtime.services.watch.sign_up(2, person.id, clock.now))[0] == "overlap"
-    assert (await runtime.services.watch.sign_up(3, person.id, clock.now))[0] == "confirmed"
+    assert (await runtime.services.watch.signups.sign_up(1, person.id, clock.now))[
+        0
+    ] == "confirmed"
+    assert (await runtime.services.watch.signups.sign_up(1, person.id, clock.now))[0] == "already"
+    assert (await runtime.services.watch.signups.sign_up(2, person.id, clock.now))[0] == "overlap"
+    assert (await runtime.services.watch.signups.sign_up(3, person.id, clock.now))[
+        0
+    ] == "confirmed"
 
 
 async def test_roster_shows_names_free_places_and_the_waitlist(
@@ -243,10 +247,10 @@ async def test_roster_shows_names_free_places_and_the_waitlist(
     for user in ("さとう", "すずき", "たなか"):
         row = await runtime.services.residents.get_or_create("web", user, "ja", clock.now)
         await runtime.services.residents.give_consent(row.id, user, clock.now)
-        await runtime.services.watch.sign_up(2, row.id, clock.now)
+        await runtime.services.watch.signups.sign_up(2, row.id, clock.now)
     tz = runtime.settings.tz
     start = clock.now.astimezone(tz).replace(hour=0) + timedelta(days=2)
-    lines = await runtime.services.watch.roster(start, start + timedelta(days=1), "east")
+    lines = await runtime.services.watch.rosters.lines(start, start + timedelta(days=1), "east")
     assert [line.shift.id for line in lines] == [1, 2]
     assert lines[1].volunteers == ["さとう", "すずき"] and lines[1].waitlist == ["たなか"]
     csv_text = roster_csv(lines, tz)
@@ -262,18 +266,18 @@ async def test_forget_leaves_future_shifts_and_the_roster(
     leaving = await volunteer(runtime, "leaver", "いなくなる人")
     waiting = await runtime.services.residents.get_or_create("web", "w", "ja", clock.now)
     other = await runtime.services.residents.get_or_create("web", "o", "ja", clock.now)
-    await runtime.services.watch.sign_up(2, other.id, clock.now)
+    await runtime.services.watch.signups.sign_up(2, other.id, clock.now)
     assert leaving.runtime is runtime
     me = await runtime.services.residents.find("web", "leaver")
     assert me is not None
-    await runtime.services.watch.sign_up(2, me.id, clock.now)
-    await runtime.services.watch.sign_up(2, waiting.id, clock.now)
+    await runtime.services.watch.signups.sign_up(2, me.id, clock.now)
+    await runtime.services.watch.signups.sign_up(2, waiting.id, clock.now)
     await leaving.say("/forget")
     await leaving.tap("はい、消します")
-    shift = await runtime.services.watch.shift(2)
+    shift = await runtime.services.watch.schedule.shift(2)
     assert shift is not None and (shift.confirmed, shift.waitlisted) == (2, 0)
     start = clock.now
-    lines = await runtime.services.watch.roster(start, start + timedelta(days=30), None)
+    lines = await runtime.services.watch.rosters.lines(start, start + timedelta(days=30), None)
     assert all("いなくなる人" not in line.volunteers + line.waitlist for line in lines)
 
 
@@ -284,9 +288,9 @@ async def test_shift_cancellation_tells_everyone_on_it_or_waiting(
     ids = []
     for user in ("a", "b", "c"):
         row = await runtime.services.residents.get_or_create("telegram", user, "ja", clock.now)
-        await runtime.services.watch.sign_up(2, row.id, clock.now)
+        await runtime.services.watch.signups.sign_up(2, row.id, clock.now)
         ids.append(row.id)
-    broadcast_id = await runtime.services.watch.cancel_shift(
+    broadcast_id = await runtime.services.watch.schedule.cancel_shift(
         2, "雨天のため", clock.now, runtime.services.notices.shift_cancelled
     )
     assert broadcast_id is not None
@@ -294,8 +298,10 @@ async def test_shift_cancellation_tells_everyone_on_it_or_waiting(
     assert [row[0] for row in rows] == ids
     text = await runtime.db.fetch_one("SELECT text_ja FROM broadcasts")
     assert text is not None and "中止" in text[0] and "雨天のため" in text[0]
-    assert {s for _, _, s in await runtime.services.watch.reminders_of(2)} == {"cancelled"}
-    assert (await runtime.services.watch.sign_up(2, ids[0], clock.now))[0] == "closed"
+    assert {s for _, _, s in await runtime.services.watch.schedule.reminders_of(2)} == {
+        "cancelled"
+    }
+    assert (await runtime.services.watch.signups.sign_up(2, ids[0], clock.now))[0] == "closed"
 
 
 async def test_a_restart_before_the_evening_reminder_still_sends_it_once(
@@ -321,7 +327,9 @@ async def test_a_restart_before_the_evening_reminder_still_sends_it_once(
             if restart == 0:
                 assert sent[0]["chat_id"] == 321 and "東町公民館前" in sent[0]["text"]
     async with open_platforms(tmp_path, content_dir, clock, serving=False) as platforms:
-        states = {k: s for k, _, s in await platforms.runtime.services.watch.reminders_of(1)}
+        states = {
+            k: s for k, _, s in await platforms.runtime.services.watch.schedule.reminders_of(1)
+        }
         assert states == {"evening": "sent", "hour": "pending"}
 
 
@@ -332,8 +340,8 @@ async def test_hour_reminder_goes_only_to_those_confirmed_at_that_time(
     a = await runtime.services.residents.get_or_create("telegram", "a", "ja", clock.now)
     b = await runtime.services.residents.get_or_create("telegram", "b", "ja", clock.now)
     for person in (a, b):
-        await runtime.services.watch.sign_up(2, person.id, clock.now)
-    await runtime.services.watch.withdraw(
+        await runtime.services.watch.signups.sign_up(2, person.id, clock.now)
+    await runtime.services.watch.signups.withdraw(
         2, a.id, clock.now, runtime.services.notices.shift_promoted
     )
     clock.now = clock.now.replace(day=24, hour=21, minute=0)  # 11-25 06:00 Tokyo: evening late
@@ -435,8 +443,8 @@ async def test_another_districts_route_cannot_be_reached_with_a_forged_button(
     settings = make_settings(tmp_path, content_dir, CHIIKI_PACK="testville")
     async with open_runtime(settings, clock=clock) as runtime:
         await load(runtime, clock, raw)
-        (route,) = await runtime.services.watch.routes_for("d01")
-        (shift,) = await runtime.services.watch.upcoming_shifts(route.id, clock.now, 5)
+        (route,) = await runtime.services.watch.schedule.routes_for("d01")
+        (shift,) = await runtime.services.watch.schedule.upcoming_shifts(route.id, clock.now, 5)
         outsider = await volunteer(runtime, "outsider", "よそもの")
         await outsider.say("/settings")
         await outsider.tap("地区を選ぶ")
@@ -449,4 +457,4 @@ async def test_another_districts_route_cannot_be_reached_with_a_forged_button(
             assert "東町公民館前" not in outsider.text(), data
         resident = await runtime.services.residents.find("web", "outsider")
         assert resident is not None
-        assert await runtime.services.watch.signup_count(resident.id, clock.now) == 0
+        assert await runtime.services.watch.signups.count(resident.id, clock.now) == 0

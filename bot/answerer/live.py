@@ -71,7 +71,7 @@ class LiveAnswerer:
     async def refresh(self, now: datetime) -> None:
         polls = await self.polls.still_open()
         events = await self.events.upcoming_for(None, now, EVENTS_AHEAD)
-        routes = await self.watch.routes_for(None)
+        routes = await self.watch.schedule.routes_for(None)
         entries = await self.faq.entries() if self.faq is not None else []
         fingerprint = (
             tuple((p.id, p.question_ja, p.question_en) for p in polls),

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from bot import japanese
 from bot.answerer.romaji import is_romaji, spell_in_kana
 
-KIND_WEIGHTS = {"w": 1.0, "r": 0.6, "b": 0.25, "s": 0.2}
+KIND_WEIGHTS = {"w": 1.0, "r": 0.6, "b": 0.25, "s": 0.2, "q": 0.4}
 
 # Morphemes that carry meaning; particles, auxiliaries and symbols do not.
 _CONTENT_POS = frozenset(
@@ -47,7 +47,7 @@ STOP_WORDS = frozenset(
     tell know want like get have has had there here any some and or but if so then than as
     just too also whats what's supposed need needs going able way ways thing things something
     anything much many more most very really exactly actually still already ever even only well
-    者 最近
+    者 最近 指す
     """.split()  # noqa: SIM905 (a list of 200 quoted words reads worse)
 )
 
@@ -62,6 +62,15 @@ _FILLER = re.compile(
     r"(て|で)(いただけ|頂け|もらえ)(ませんでしょうか|ませんか|ますか|ないか)|"
     r"(ですか|ますか|でしょうか|ますでしょうか|かな|なの|のか)$|"
     r"くださいませ|ください|下さい|お願いします|おねがいします|お願い|おねがい)"
+)
+# Asking why asks for the reasons (the background): a hint of its own, light enough that
+# phrasings asking why still meet questions that do not. Not なんです(か), なんでも, なんでしょう.
+_WHY = re.compile(r"なぜ|何故|どうして|なんで(?![すもしょ])|理由|\bwhy\b")
+# Asking when (いつから, 何年), by the same light hint; a text holding a date (令和4年,
+# 2013年度, 1 april 2022) carries it too: it can answer when.
+_WHEN = re.compile(
+    r"いつ|何年|なんねん|何月|\bwhen\b|\bsince\b|令和|平成|昭和|\d+ ?年|\d+月|"
+    r"\b(?:19|20)\d\d\b"
 )
 _PUNCTUATION = re.compile(r"[^\w]+")
 _ASCII_WORD = re.compile(r"[a-z][a-z0-9']*")
@@ -85,7 +94,15 @@ def to_hiragana(text: str) -> str:
 _DASH_IN_KATAKANA = re.compile(r"(?<=[ァ-ヶ])[-－―‐—–−─](?=[ァ-ヶ])")
 
 
-_COUNTED = re.compile(r"\d+\s*(つ|個|こ)")
+_COUNTED = re.compile(r"[\d一二三四五六七八九十]+\s*(つ|個|こ)(?!目)")
+# 「2つ目」「第2」「二番目」 name one of a list by its place: the number alone, as in 「目標2」.
+_ORDINAL = re.compile(
+    r"第\s*([\d一二三四五六七八九])|([\d一二三四五六七八九])\s*(?:つ目|番目|個目|こ目)"
+)
+_KANJI_DIGITS = str.maketrans("一二三四五六七八九", "123456789")
+# 「AじゃなくてB」: B is what is asked. A's head stays when B names only a detail
+# (「理念の1つ目じゃなくて3つ目」 is about 理念): that is, when B has no 「の」 of its own.
+_CONTRAST = re.compile(r"(じゃ|では|で)なく(?:って|て)?(?!も)")
 # Spaces typed between Japanese words (「この アプリ は」): Japanese has none, and a word cut
 # off from its neighbour is read alone. Between two hiragana words they stay: there they are
 # the only word boundary the analyser gets (「ちょうかい に はいれますか」).
@@ -101,6 +118,7 @@ def normalise(text: str) -> str:
     folded = _SPACE_IN_JAPANESE.sub("", folded)
     folded = _DASH_IN_KATAKANA.sub("ー", folded)
     # 「3つの目標」 counts them (いくつ); 「目標3」 names the third, so its number stays.
+    folded = _ORDINAL.sub(lambda m: (m.group(1) or m.group(2)).translate(_KANJI_DIGITS), folded)
     folded = _COUNTED.sub(" いくつ ", folded)
     folded = folded.replace("〜", "").replace("～", "")
     return _PUNCTUATION.sub(" ", folded).strip()
@@ -180,7 +198,29 @@ _TOPIC_TTE = re.compile(
 )
 
 
+# Sounds of someone thinking aloud, which voice input writes down (えーと, あのー, うーん).
+_HESITATIONS = re.compile(
+    # Drawn out, they are never part of a word; short, only at a word's start.
+    r"え[ーっ]+と(?:ですね)?|えー+|あのー+|うー+ん[とっ]*|んー+と|そのー+|あー+|まー+"
+    r"|(?<![\u3040-\u309f])(?:えっと|あのですね|あの(?=[\s\u4e00-\u9fff\u30a0-\u30ff])|まあ)"
+)
+# Endings of the local speech (上州弁 〜だんべ, 信州弁 〜ずら, 〜だに) ask, they say nothing.
+_DIALECT_ENDING = re.compile(r"(?:んだんべ|だんべ|だべ|ずら|だに)$")
+
+
+def _after_contrast(text: str) -> str:
+    match = _CONTRAST.search(text)
+    if match is None or match.start() == 0 or not text[match.end() :].strip():
+        return text
+    before, after = text[: match.start()], text[match.end() :]
+    head = before[: before.rfind("の") + 1] if "の" not in after else ""
+    return f"{head}{after}"
+
+
 def strip_filler(text: str) -> str:
+    text = _HESITATIONS.sub(" ", text)
+    text = _DIALECT_ENDING.sub("", text.strip())
+    text = _after_contrast(text)
     text = _TOPIC_TTE.sub(" ", text)
     previous = None
     while previous != text:
@@ -233,6 +273,12 @@ def analyse_text(text: str, synonyms: Synonyms = NO_SYNONYMS) -> Analysis:
     def add(term: str, kind: str) -> None:
         found.setdefault(f"{kind}:{term}", KIND_WEIGHTS[kind])
 
+    # A hint is also a part of the question a topic must explain (a topic with no date does
+    # not answer 「いつから」).
+    for hint, pattern in (("why", _WHY), ("when", _WHEN)):
+        if pattern.search(cleaned):
+            add(hint, "q")
+            units.append(Unit(f"q:{hint}", None, ()))
     readings: list[str] = []
     for chunk in cleaned.split():
         if _LATIN.match(chunk) and chunk.isascii():

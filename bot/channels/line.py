@@ -44,7 +44,12 @@ from bot.core import Ask, AttachmentKind, Channel, Choice, Reply, split_text
 from bot.core.clock import Clock
 from bot.core.text import utf16_length
 from bot.delivery import RetryPolicy, send_with_retries
-from bot.errors import DeliveryError, PermanentDeliveryError, RetryableDeliveryError
+from bot.errors import (
+    BatchRefusedError,
+    DeliveryError,
+    PermanentDeliveryError,
+    RetryableDeliveryError,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +99,12 @@ def _retry_key(turn_key: str, first_message: int) -> str:
 class _ReplyToken:
     value: str
     unclear: bool  # a call with it ended without a clear answer (timeout, 5xx)
+
+
+def _notice_messages(text: str) -> list[Any]:
+    """A notice as LINE messages (capped well within one message: MAX_NOTICE_CHARS)."""
+    parts = split_text(text, TEXT_LIMIT, utf16_length)
+    return [TextMessage(text=p) for p in parts][:MESSAGES_PER_REQUEST]
 
 
 def _label(text: str, limit: int = LABEL_LIMIT) -> str:
@@ -361,18 +372,35 @@ class LineChannel:
         return True
 
     async def multicast(self, user_ids: Sequence[str], text: str, retry_key: str) -> None:
-        """One outbox batch, tried once with its stored retry key; 409 counts as sent."""
+        """One outbox batch, tried once with its stored retry key; 409 counts as sent. LINE
+        refusing it with 400 (all or nothing: one malformed user id is enough) raises
+        BatchRefusedError when there are several recipients: the caller pushes to each."""
         if not 1 <= len(user_ids) <= MULTICAST_LIMIT:
             raise ValueError(f"a multicast takes 1 to {MULTICAST_LIMIT} user ids")
         api = self._require_api()
-        request = MulticastRequest(
-            to=list(user_ids),
-            messages=[TextMessage(text=p) for p in split_text(text, TEXT_LIMIT, utf16_length)][
-                :MESSAGES_PER_REQUEST
-            ],
-        )
+        request = MulticastRequest(to=list(user_ids), messages=_notice_messages(text))
+
+        async def attempt() -> object:
+            try:
+                return await api.multicast(
+                    request, x_line_retry_key=retry_key, _request_timeout=self._timeout
+                )
+            except ApiException as exc:
+                if exc.status == 400 and len(user_ids) > 1:
+                    raise BatchRefusedError(f"LINE answered 400: {exc.body!r}") from exc
+                raise
+
+        await call_line(attempt, SINGLE_ATTEMPT)
+
+    async def push_text(self, user_id: str, text: str, retry_key: str) -> None:
+        """One notice to one resident, tried once with `retry_key`; 409 counts as sent, a 400
+        (a malformed user id) is a PermanentDeliveryError, a block unreachable."""
+        request = PushMessageRequest(to=user_id, messages=_notice_messages(text))
         call = functools.partial(
-            api.multicast, request, x_line_retry_key=retry_key, _request_timeout=self._timeout
+            self._require_api().push_message,
+            request,
+            x_line_retry_key=retry_key,
+            _request_timeout=self._timeout,
         )
         await call_line(call, SINGLE_ATTEMPT)
 

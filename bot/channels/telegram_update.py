@@ -113,6 +113,7 @@ class ChatMember(_Part):
 
 
 class ChatMemberUpdated(_Part):
+    chat: Chat
     sender: User = Field(alias="from")
     new_chat_member: ChatMember
 
@@ -125,9 +126,14 @@ class Update(_Part):
 
     @property
     def blocked_by(self) -> int | None:
-        """The user who blocked the bot, when that is what this update says."""
+        """The user who blocked the bot, when that is what this update says. Only in their
+        own chat: removing the bot from a group (kicked or left there) blocks nothing."""
         member = self.my_chat_member
-        if member is not None and member.new_chat_member.status == "kicked":
+        if (
+            member is not None
+            and member.chat.type == "private"
+            and member.new_chat_member.status == "kicked"
+        ):
             return member.sender.id
         return None
 

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from bot.runtime import Runtime
-    from bot.storage.watch import CounterSignup
+    from bot.storage.watch.counter import CounterSignup
 
 
 @click.group()

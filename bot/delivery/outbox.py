@@ -19,7 +19,12 @@ from aiolimiter import AsyncLimiter
 
 from bot import metrics
 from bot.core.clock import Clock
-from bot.errors import DeliveryError, PermanentDeliveryError, RetryableDeliveryError
+from bot.errors import (
+    BatchRefusedError,
+    DeliveryError,
+    PermanentDeliveryError,
+    RetryableDeliveryError,
+)
 from bot.storage.delivery_workers import DeliveryWorkers
 from bot.storage.group_commit import GroupCommit
 from bot.storage.outbox_claims import LineBatch, OutboxClaims, Recipient
@@ -33,6 +38,18 @@ class TelegramSender(Protocol):
 
 class LineSender(Protocol):
     async def multicast(self, user_ids: Sequence[str], text: str, retry_key: str) -> None: ...
+
+    async def push_text(self, user_id: str, text: str, retry_key: str) -> None: ...
+
+
+# A batch sent one push per resident gives each push a retry key named in this namespace by
+# the batch's stored key and the user id: the same in every retry, whoever makes it.
+PUSH_KEY_NAMESPACE = uuid.UUID("0b6f4f1e-2d3c-4a7e-9a51-7c2e8d4b1f60")
+PUSHES_IN_FLIGHT = 16  # LINE takes about 2,000 pushes a second
+
+
+def push_retry_key(batch_key: str, user_id: str) -> str:
+    return str(uuid.uuid5(PUSH_KEY_NAMESPACE, f"{batch_key}:{user_id}"))
 
 
 @dataclass(frozen=True)
@@ -281,18 +298,57 @@ class OutboxWorker:
         assert self._line is not None
         ids = [r.outbox_id for r in batch.recipients]
         self._held.update(dict.fromkeys(ids, True))
-        try:
-            await self._line.multicast(
-                [r.platform_user_id for r in batch.recipients], batch.text, batch.retry_key
-            )
-        except DeliveryError as exc:
-            await self._after_failure("line", ids, batch.recipients[0].attempts, exc)
+        if batch.one_by_one:
+            await self._push_line_each(batch)
         else:
-            await self._outbox.mark_sent(ids, self._clock())
-            metrics.SENDS.labels("line", "sent").inc(len(ids))
-            self._report("sent", len(ids))
+            try:
+                await self._line.multicast(
+                    [r.platform_user_id for r in batch.recipients], batch.text, batch.retry_key
+                )
+            except BatchRefusedError as exc:
+                # Nobody got it; one bad user id may be the cause. Stored first: from now on
+                # this batch is never multicast again (its residents may have been pushed to).
+                logger.warning(
+                    "LINE refused a multicast to %d as a whole (%s): one push each instead",
+                    len(ids),
+                    exc,
+                )
+                await self._outbox.send_line_one_by_one(batch.id)
+                await self._push_line_each(batch)
+            except DeliveryError as exc:
+                await self._after_failure("line", ids, batch.recipients[0].attempts, exc)
+            else:
+                await self._outbox.mark_sent(ids, self._clock())
+                metrics.SENDS.labels("line", "sent").inc(len(ids))
+                self._report("sent", len(ids))
         for outbox_id in ids:
             del self._held[outbox_id]
+
+    async def _push_line_each(self, batch: LineBatch) -> None:
+        """The batch one push per resident, each under a key made from the batch's key and the
+        user id (a push repeated by a retry gets 409): only those LINE refuses fail."""
+        assert self._line is not None
+        line = self._line
+        slots = asyncio.Semaphore(PUSHES_IN_FLIGHT)
+
+        async def push(recipient: Recipient) -> DeliveryError | None:
+            key = push_retry_key(batch.retry_key, recipient.platform_user_id)
+            async with slots:
+                try:
+                    await line.push_text(recipient.platform_user_id, recipient.text, key)
+                except DeliveryError as exc:
+                    return exc
+                return None
+
+        outcomes = await asyncio.gather(*(push(r) for r in batch.recipients))
+        sent = [r.outbox_id for r, exc in zip(batch.recipients, outcomes, strict=True) if not exc]
+        if sent:
+            await self._outbox.mark_sent(sent, self._clock())
+            metrics.SENDS.labels("line", "sent").inc(len(sent))
+            self._report("sent", len(sent))
+        for recipient, exc in zip(batch.recipients, outcomes, strict=True):
+            if exc is not None:
+                await self._after_failure("line", [recipient.outbox_id], recipient.attempts, exc)
 
     async def _deliver_telegram(self) -> int:
         """Claim rows a batch at a time for `telegram_in_flight` senders; the next batch is

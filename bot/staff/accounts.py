@@ -20,7 +20,7 @@ from bot.staff.audit import (
     record,
 )
 from bot.staff.roles import StaffRoleError, check_role, require_admin
-from bot.storage.staff import StaffRepository, StaffRole
+from bot.storage.staff import LastAdminError, StaffRepository, StaffRole
 
 MIN_PASSWORD_LENGTH = 10
 PASSWORD_HASHER = PasswordHasher()
@@ -58,19 +58,6 @@ def _checked_role(pack: Pack | None, role: str, districts: frozenset[str]) -> No
             raise StaffRoleError(f"no district {', '.join(unknown)} in the pack")
 
 
-async def _refuse_leaving_no_admin(
-    staff: StaffRepository, login: str, *, removing: bool = False
-) -> None:
-    """StaffAccountError when `login` is the only admin and other accounts would stay
-    without one: nobody could manage accounts or read the audit log on the dashboard again.
-    (Removing the very last account is allowed: `chiiki staff add` starts again.)"""
-    roles = await staff.roles()
-    admins = [r.login for r in roles if r.role == ADMIN]
-    others_stay = any(r.login != login for r in roles)
-    if admins == [login] and (others_stay or not removing):
-        raise StaffAccountError(f"{login!r} is the only admin: make another account admin first")
-
-
 async def add_account(
     staff: StaffRepository,
     login: str,
@@ -104,9 +91,11 @@ async def change_role(
     """Give an account another role (and districts); admins only."""
     require_admin(actor)
     _checked_role(pack, role, districts)
-    if role != ADMIN:
-        await _refuse_leaving_no_admin(staff, login)
-    if not await staff.set_role(login, role, districts):
+    try:
+        changed = await staff.set_role(login, role, districts)
+    except LastAdminError as refused:  # checked in the change's own transaction
+        raise StaffAccountError(str(refused)) from refused
+    if not changed:
         raise StaffAccountError(f"no account {login!r}")
     await record(actor, ACCOUNT_ROLE_CHANGED, now, "account", login, role_detail(role, districts))
 
@@ -116,8 +105,11 @@ async def remove_account(
 ) -> None:
     """Remove an account; its sessions end with it. Admins only, and never the last one."""
     require_admin(actor)
-    await _refuse_leaving_no_admin(staff, login, removing=True)
-    if not await staff.remove(login):
+    try:
+        removed = await staff.remove(login)
+    except LastAdminError as refused:
+        raise StaffAccountError(str(refused)) from refused
+    if not removed:
         raise StaffAccountError(f"no account {login!r}")
     await record(actor, ACCOUNT_REMOVED, now, "account", login)
 

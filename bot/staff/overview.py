@@ -14,7 +14,8 @@ from bot.storage.events import Event, EventRepository
 from bot.storage.polls import Poll, PollRepository
 from bot.storage.residents import ResidentRepository
 from bot.storage.voices import VoiceRepository
-from bot.storage.watch import RosterLine, WatchRepository
+from bot.storage.watch import WatchRepository
+from bot.storage.watch.rosters import RosterLine
 
 EVENTS_SHOWN = 5
 SHIFTS_SHOWN = 8

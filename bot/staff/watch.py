@@ -26,15 +26,9 @@ from bot.staff.csv_export import Cell, csv_text
 from bot.staff.districts import unknown_district
 from bot.staff.files import StaffSpec, japanese_only, load_yaml_model, parse_yaml_model
 from bot.staff.roles import can_read, require_change, require_personal_export
-from bot.storage.watch import (
-    LoadResult,
-    NewRoute,
-    NewShift,
-    ReminderTimes,
-    RosterLine,
-    Route,
-    WatchRepository,
-)
+from bot.storage.watch import WatchRepository
+from bot.storage.watch.rosters import RosterLine
+from bot.storage.watch.schedule import LoadResult, NewRoute, NewShift, ReminderTimes, Route
 
 MAX_REASON_CHARS = 200
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -192,13 +186,13 @@ async def load_watch(
     """Store a checked watch file's routes and shifts, with their reminders; one audit row
     for the whole load, with its counts."""
     routes, shifts = plan_load(spec, pack, settings.tz, source)
-    stored = {r.key: r for r in await watch.routes_by_key([r.key for r in routes])}
+    stored = {r.key: r for r in await watch.schedule.routes_by_key([r.key for r in routes])}
     for route in routes:
         require_change(actor, route.district)
         if route.key in stored:  # a stored key is rewritten: its present district decides too
             require_change(actor, stored[route.key].district)
     times = reminder_times(settings.tz, settings.watch_evening_time, settings.watch_hour_reminder)
-    result = await watch.load(routes, shifts, now, times)
+    result = await watch.schedule.load(routes, shifts, now, times)
     changed = sum(1 for r in routes if r.key in stored and _as_new(stored[r.key]) != r)
     districts = ",".join(sorted({r.district or "all" for r in routes}))
     await record(
@@ -243,12 +237,14 @@ async def cancel_shift(
         raise ShiftCancelError("--reason: say why (it is told to everyone on the shift)")
     if len(reason) > MAX_REASON_CHARS:
         raise ShiftCancelError(f"--reason: at most {MAX_REASON_CHARS} characters")
-    shift = await watch.shift(shift_id)
-    route = await watch.route(shift.route_id) if shift is not None else None
+    shift = await watch.schedule.shift(shift_id)
+    route = await watch.schedule.route(shift.route_id) if shift is not None else None
     if route is None:
         raise ShiftCancelError(f"no shift {shift_id}, or it is already cancelled")
     require_change(actor, route.district)
-    broadcast_id = await watch.cancel_shift(shift_id, reason, now, notices.shift_cancelled)
+    broadcast_id = await watch.schedule.cancel_shift(
+        shift_id, reason, now, notices.shift_cancelled
+    )
     if broadcast_id is None:
         raise ShiftCancelError(f"no shift {shift_id}, or it is already cancelled")
     # The reason is told to residents but not copied into the log (it is free text).
@@ -265,7 +261,7 @@ async def roster(
     actor: StaffActor,
 ) -> list[RosterLine]:
     """The shifts (with names) of the routes the actor may read, between two moments."""
-    lines = await watch.roster(start, end, route)
+    lines = await watch.rosters.lines(start, end, route)
     return [line for line in lines if can_read(actor, line.route.district)]
 
 

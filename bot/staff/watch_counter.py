@@ -3,7 +3,7 @@ for a watch shift by name, and cancel such a sign-up.
 
 The person has no chat account: their sign-up row carries the name, how consent was given
 (at the counter or on the phone) and which staff account recorded it. They take a place or a
-waitlist position exactly as a resident does (the same rule in bot/storage/watch.py) and are
+waitlist position exactly as a resident does (the same rule in bot/storage/watch/places.py) and are
 never sent anything. The audit log names the staff member and the sign-up's id, never the
 volunteer's name: audit rows outlive the roster (five years against the roster-name rule).
 """
@@ -19,14 +19,10 @@ from bot.notices import Notices
 from bot.staff.actor import StaffActor
 from bot.staff.audit import SHIFT_COUNTER_CANCELLED, SHIFT_COUNTER_SIGNUP, record
 from bot.staff.roles import can_change, require_change
-from bot.storage.watch import (
-    COUNTER_MARKS,
-    CounterCancel,
-    CounterVolunteer,
-    RosterLine,
-    SignupOutcome,
-    WatchRepository,
-)
+from bot.storage.watch import WatchRepository
+from bot.storage.watch.counter import COUNTER_MARKS, CounterCancel, CounterVolunteer
+from bot.storage.watch.places import SignupOutcome
+from bot.storage.watch.rosters import RosterLine
 
 MAX_NAME_CHARS = 40
 CONSENT_VIAS = tuple(COUNTER_MARKS)  # counter (at the 公民館), phone
@@ -81,14 +77,14 @@ async def sign_up_at_counter(
             f" ({' or '.join(CONSENT_VIAS)})",
         )
     volunteer_name = roster_name(name)
-    shift = await watch.shift(shift_id)
-    route = await watch.route(shift.route_id) if shift is not None else None
+    shift = await watch.schedule.shift(shift_id)
+    route = await watch.schedule.route(shift.route_id) if shift is not None else None
     if shift is None or route is None:
         raise CounterSignupError("shift", "closed", f"no shift {shift_id} still open for sign-ups")
     require_change(actor, route.district)  # first: another district's shifts say nothing more
     if not shift.is_open(now):
         raise CounterSignupError("shift", "closed", f"no shift {shift_id} still open for sign-ups")
-    outcome, place, signup_id = await watch.sign_up_at_counter(
+    outcome, place, signup_id = await watch.counter.sign_up(
         shift_id, CounterVolunteer(volunteer_name, consent_via, actor.login), now
     )
     if outcome == SignupOutcome.ALREADY:
@@ -117,13 +113,13 @@ async def cancel_counter_signup(
     """Take a counter volunteer off their shift; the first on the waitlist moves up as when a
     resident withdraws (a resident is told; a counter volunteer moved up is returned, for staff
     to phone)."""
-    signup = await watch.counter_signup(signup_id)
-    shift = await watch.shift(signup.shift_id) if signup is not None else None
-    route = await watch.route(shift.route_id) if shift is not None else None
+    signup = await watch.counter.find(signup_id)
+    shift = await watch.schedule.shift(signup.shift_id) if signup is not None else None
+    route = await watch.schedule.route(shift.route_id) if shift is not None else None
     if route is None:
         raise CounterSignupError("signup", "missing", f"no counter sign-up {signup_id}")
     require_change(actor, route.district)
-    cancelled = await watch.cancel_counter_signup(signup_id, now, notices.shift_promoted)
+    cancelled = await watch.counter.cancel(signup_id, now, notices.shift_promoted)
     if cancelled is None:
         raise CounterSignupError("signup", "missing", f"no counter sign-up {signup_id}")
     detail = f"shift {cancelled.shift.id}, was {cancelled.status}"

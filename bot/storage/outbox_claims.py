@@ -37,6 +37,9 @@ class LineBatch:
     retry_key: str
     text: str
     recipients: tuple[Recipient, ...]
+    # LINE refused the batch's multicast as a whole: it goes one push per resident, for good
+    # (OutboxClaims.send_line_one_by_one).
+    one_by_one: bool = False
 
 
 # Rows in flight (by the (channel, state) index) claimed before the cutoff by a worker with no
@@ -104,13 +107,21 @@ class OutboxClaims:
             ids = [row[0] for row in await cursor.fetchall()]
             recipients = await _recipients(conn, ids)
             async with conn.execute(
-                "SELECT retry_key FROM line_batches WHERE id = ?", (batch_id,)
+                "SELECT retry_key, one_by_one FROM line_batches WHERE id = ?", (batch_id,)
             ) as cursor:
                 key_row = await cursor.fetchone()
             assert key_row is not None
         if not recipients:
             return None
-        return LineBatch(batch_id, key_row[0], recipients[0].text, tuple(recipients))
+        return LineBatch(
+            batch_id, key_row[0], recipients[0].text, tuple(recipients), bool(key_row[1])
+        )
+
+    async def send_line_one_by_one(self, batch_id: int) -> None:
+        """Note, before the first push, that this batch goes one push per resident from now
+        on: a retry of it never multicasts again (its residents may have been pushed to)."""
+        async with self._db.transaction() as conn:
+            await conn.execute("UPDATE line_batches SET one_by_one = 1 WHERE id = ?", (batch_id,))
 
     async def mark_sent(self, outbox_ids: list[int], now: datetime) -> None:
         await self._settle(outbox_ids, "sent", None, now)

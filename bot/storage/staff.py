@@ -9,11 +9,33 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.storage.database import Database, placeholders
+from bot.errors import ChiikiError
+from bot.storage.database import Connection, Database, placeholders
 from bot.storage.server_keys import ServerKeyRepository
 from bot.storage.timestamps import to_db
 
 ADDRESS_KEY_NAME = "staff-addresses"
+ADMIN = "admin"  # the role that manages accounts (bot/staff/actor.py names the same)
+
+
+class LastAdminError(ChiikiError):
+    """The change would leave the accounts without an admin: nobody could manage accounts or
+    read the audit log on the dashboard again."""
+
+
+async def _keep_an_admin(conn: Connection, login: str, *, removing: bool) -> None:
+    """LastAdminError when `login` is the only admin and other accounts would stay without
+    one. (Removing the very last account is allowed: `chiiki staff add` starts again.) Run
+    inside the transaction that makes the change, which no other writer interleaves with."""
+    async with conn.execute(
+        "SELECT (SELECT role FROM staff_accounts WHERE login = ?),"
+        " (SELECT count(*) FROM staff_accounts WHERE role = ? AND login <> ?),"
+        " (SELECT count(*) FROM staff_accounts WHERE login <> ?)",
+        (login, ADMIN, login, login),
+    ) as cursor:
+        role, other_admins, others = await cursor.fetchone()
+    if role == ADMIN and other_admins == 0 and (others > 0 or not removing):
+        raise LastAdminError(f"{login!r} is the only admin: make another account admin first")
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,10 +45,16 @@ class StaffAccount:
     password_hash: str
 
 
+# Longer than any login name (at most 64 characters, bot/staff/accounts.py): a name typed
+# longer is counted under its start. Kept whole, the 512 KB a form may hold filled the table,
+# and on PostgreSQL passed its index's row size (about 2,700 bytes): the login answered 500.
+COUNTED_LOGIN_CHARS = 100
+
+
 def login_key(login: str, known_address_hash: str | None = None) -> str:
     """What failed logins of this name are counted under: one count for strange addresses,
     and one for each address the account has logged in from before."""
-    key = f"login:{login.strip().lower()}"
+    key = f"login:{login.strip().lower()[:COUNTED_LOGIN_CHARS]}"
     return f"{key}@{known_address_hash[:16]}" if known_address_hash else key
 
 
@@ -59,7 +87,7 @@ class StaffRepository:
         login: str,
         password_hash: str,
         now: datetime,
-        role: str = "admin",
+        role: str = ADMIN,
         districts: frozenset[str] = frozenset(),
     ) -> bool:
         """False when the login is taken."""
@@ -80,8 +108,13 @@ class StaffRepository:
             return True
 
     async def set_role(self, login: str, role: str, districts: frozenset[str]) -> bool:
-        """Replace an account's role and districts; False when there is no such account."""
+        """Replace an account's role and districts; False when there is no such account.
+        LastAdminError, with nothing changed, when it would take the role from the only admin:
+        the check and the change are one transaction, so two admins demoting each other at
+        once leave one of them admin."""
         async with self._db.transaction() as conn:
+            if role != ADMIN:
+                await _keep_an_admin(conn, login, removing=False)
             async with conn.execute(
                 "UPDATE staff_accounts SET role = ? WHERE login = ? RETURNING id", (role, login)
             ) as cursor:
@@ -127,7 +160,10 @@ class StaffRepository:
             )
 
     async def remove(self, login: str) -> bool:
+        """False when there is no such account; LastAdminError, with nothing removed, when it is
+        the only admin and other accounts would stay (checked in the same transaction)."""
         async with self._db.transaction() as conn:
+            await _keep_an_admin(conn, login, removing=True)
             cursor = await conn.execute("DELETE FROM staff_accounts WHERE login = ?", (login,))
             return cursor.rowcount == 1
 

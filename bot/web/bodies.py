@@ -1,11 +1,13 @@
 """Reading request bodies safely: a size cap before anything is parsed, and JSON whose shape
-cannot hurt (bounded nesting, numbers that fit in 64 bits, no NaN or Infinity)."""
+cannot hurt (bounded nesting, numbers that fit in 64 bits, no NaN or Infinity, no lone
+surrogates)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import math
+import re
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -22,6 +24,13 @@ INT64 = 2**63
 # A body must have arrived within this time: one sent a byte now and then (slowloris) would
 # otherwise hold its connection, and what it sent so far, as long as the sender likes.
 BODY_SECONDS = 30.0
+
+
+# `\ud800` is valid JSON but no character: json keeps a lone surrogate in the string, and
+# encoding it later for the database or a response raised UnicodeEncodeError (a 500, which the
+# platforms send again and again). Raw UTF-8 cannot carry one, so only an escape can.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class _Refused(ValueError):
@@ -106,6 +115,37 @@ def _depth(value: Any) -> int:
     return deepest
 
 
+def _mend(text: str) -> str:
+    return _LONE_SURROGATE.sub("\ufffd", text)
+
+
+def _mend_surrogates(value: Any) -> Any:
+    """`value` with every lone surrogate in its strings and keys read as U+FFFD (a proper
+    pair is one character already). Changed in place, walked without recursion."""
+    if isinstance(value, str):
+        return _mend(value)
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            for key in list(item):
+                child = item[key]
+                if isinstance(child, str):
+                    child = item[key] = _mend(child)
+                elif isinstance(child, (dict, list)):
+                    pending.append(child)
+                if _LONE_SURROGATE.search(key):
+                    del item[key]
+                    item[_mend(key)] = child
+        elif isinstance(item, list):
+            for index, child in enumerate(item):
+                if isinstance(child, str):
+                    item[index] = _mend(child)
+                elif isinstance(child, (dict, list)):
+                    pending.append(child)
+    return value
+
+
 def parse_json(body: bytes) -> Any:
     """Decoded JSON, or 400 naming the problem (never 500, whatever the body holds)."""
     too_deep = HTTPException(400, f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
@@ -120,4 +160,6 @@ def parse_json(body: bytes) -> Any:
     # Nesting needs at least as many brackets as levels: most bodies are spared the walk.
     if body.count(b"[") + body.count(b"{") > MAX_JSON_DEPTH and _depth(value) > MAX_JSON_DEPTH:
         raise too_deep
+    if _SURROGATE_ESCAPE.search(body):
+        value = _mend_surrogates(value)
     return value
