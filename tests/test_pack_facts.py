@@ -266,6 +266,22 @@ def years(text: str) -> set[int]:
     return western | _ja_era_years(text)
 
 
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August"]
+MONTHS += ["September", "October", "November", "December"]
+
+
+def days(text: str) -> set[tuple[int, int]]:
+    """(month, day) of every date in `text`: 4月1日, 1 April, April 1."""
+    text = unicodedata.normalize("NFKC", text)
+    found = {(int(m), int(d)) for m, d in re.findall(r"(\d+)月(\d+)日", text)}
+    names = "|".join(MONTHS)
+    for day, month in re.findall(rf"\b(\d{{1,2}}) ({names})\b", text):
+        found.add((MONTHS.index(month) + 1, int(day)))
+    for month, day in re.findall(rf"\b({names}) (\d{{1,2}})\b", text):
+        found.add((MONTHS.index(month) + 1, int(day)))
+    return found
+
+
 def numbers(text: str) -> set[str]:
     """The numbers in `text` other than counts (3つ, 2つめ), each as written: 0274, 62, 2022."""
     text = unicodedata.normalize("NFKC", text)
@@ -628,6 +644,7 @@ def test_no_number_date_or_count_the_page_lacks(pack_id: str) -> None:
         assert not unknown, f"{pack_id} {where} ({language}): {sorted(unknown)} not on the page"
         assert counts(text) <= lists, f"{pack_id} {where} ({language}): a count not on the page"
         assert years(text) <= years(page(pack_id)), f"{pack_id} {where} ({language})"
+        assert days(text) <= days(page(pack_id)), f"{pack_id} {where} ({language}): a date"
     assert numbers(pack.contact.phone or "") <= on_page
     assert numbers(pack.contact.fax or "") <= on_page
 

@@ -58,6 +58,26 @@ async def test_300_fresh_identities_from_one_address_cast_at_most_20_ballots(
     assert [answer.status_code for answer in later].count(200) == 20
 
 
+async def test_an_ipv6_48_split_into_many_64s_still_casts_a_bounded_number_of_ballots(
+    tmp_path: Path, content_dir: Path, clock: FakeClock
+) -> None:
+    """Each /64 is one client, but a /48 (65,536 of them) is what a tunnel broker gives
+    anyone for free: new residents are also counted per /48, at ten times the per-address
+    figure, so one holder cannot cast a ballot per /64 in every poll."""
+    settings = make_settings(tmp_path, content_dir, CHIIKI_WEB_NEW_RESIDENTS_PER_HOUR="2")
+    async with open_runtime(settings, clock=clock) as runtime:
+        poll_id = await new_poll(runtime, clock)
+        app = build_web_app(runtime)
+        vote = {"data": f"vote:{poll_id}:1"}
+        for n in range(15):
+            await post_as_new_residents(app, [vote] * 3, address=f"2001:db8:7:{n:x}::1")
+        assert (await runtime.services.polls.tally(poll_id)).ballots == 20
+        # Another /48, and an IPv4 address, are not held back.
+        (other,) = await post_as_new_residents(app, [vote], address="2001:db8:8::1")
+        (ipv4,) = await post_as_new_residents(app, [vote], address=ATTACKER)
+        assert (other.status_code, ipv4.status_code) == (200, 200)
+
+
 async def _tap(browser: Any, answer: Any, label: str) -> Any:
     """Tap the button with this label under the last answer, as the page would."""
     choices = [c for bubble in answer.json()["replies"] for c in bubble["choices"]]
