@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from bot.core import MAX_CARDS, Card, Choice, Reply, commands
 from bot.core.choices import encode_choice, parse_number
@@ -37,23 +37,10 @@ def _id(request: Request) -> int | None:
     return parse_number(args[0]) if args else None
 
 
-def _clock(moment: datetime) -> str:
-    return f"{moment.hour}:{moment.minute:02}"
-
-
 def _shift_time(ctx: HandlerContext, shift: Shift, key: str = "time.shift") -> str:
-    """The shift's day with its weekday, start and end: 「12月3日(木) 7:30〜8:15」."""
-    start = shift.starts_at.astimezone(ctx.services.timezone)
-    end = shift.ends_at.astimezone(ctx.services.timezone)
-    weekday = ctx.t("time.weekdays").split(",")[start.weekday()].strip()
-    return ctx.t(
-        key,
-        month=start.month,
-        day=start.day,
-        weekday=weekday,
-        start=_clock(start),
-        end=_clock(end),
-    )
+    """The shift's day with its weekday, start and end: 「12月3日(木) 7:30〜8:15」, easy
+    「12月3日（木） 午前7時30分から 午前8時15分まで」."""
+    return ctx.local_span(shift.starts_at, shift.ends_at, key)
 
 
 def _places(ctx: HandlerContext, shift: Shift) -> str:
