@@ -1,4 +1,4 @@
-"""Logging a test client into the staff dashboard."""
+"""Test clients of the web app, and logging them into the staff dashboard."""
 
 from __future__ import annotations
 
@@ -16,6 +16,24 @@ from bot.web import build_web_app
 STAFF_LOGIN = "kanri"
 STAFF_PASSWORD = "tomioka-2026-kanri"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def web_client(
+    runtime: Runtime, client: tuple[str, int] = ("127.0.0.1", 123)
+) -> httpx.AsyncClient:
+    """A client of the runtime's web app (dashboard, chat, metrics) calling from `client`'s
+    address; use it in `async with`, which closes it."""
+    transport = httpx.ASGITransport(app=build_web_app(runtime), client=client)
+    return httpx.AsyncClient(transport=transport, base_url="http://chiiki.test")
+
+
+@asynccontextmanager
+async def logged_in_staff(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
+    """A web client logged in as a new admin account (STAFF_LOGIN)."""
+    async with web_client(runtime) as http:
+        await add_staff(runtime)
+        assert (await log_in(http)).status_code == 303
+        yield http
 
 
 async def add_staff(runtime: Runtime, login: str = STAFF_LOGIN) -> None:
