@@ -7,6 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.content import LANGUAGES, Catalog, Localized
+from bot.content.moments import written_time
 from bot.content.readings import for_reader
 from bot.storage.broadcasts import NewBroadcast
 from bot.storage.events import Event
@@ -25,16 +26,7 @@ class Notices:
         self._tz = timezone
 
     def time(self, moment: datetime, language: str) -> str:
-        local = moment.astimezone(self._tz)
-        return self._catalog.text(
-            "time.long",
-            language,
-            year=local.year,
-            month=local.month,
-            day=local.day,
-            hour=local.hour,
-            minute=local.minute,
-        )
+        return written_time(self._catalog, language, moment.astimezone(self._tz))
 
     def _texts(self, key: str, **values: object) -> tuple[str, ...]:
         """The phrase in every language, in LANGUAGES order (ja, en, easy); a callable value is

@@ -19,8 +19,7 @@ def source_line(ctx: HandlerContext, source_id: str) -> str:
     title, publisher = ctx.local(source.title), ctx.local(source.publisher)
     if source.registered is None:
         return ctx.t("source.undated", title=title, publisher=publisher)
-    day = source.registered
-    date = ctx.t("date.long", year=day.year, month=day.month, day=day.day)
+    date = ctx.local_date(source.registered)
     return ctx.t("source.dated", title=title, publisher=publisher, date=date)
 
 

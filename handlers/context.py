@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.answerer import LiveAnswerer
 from bot.content import Catalog, Localized, Pack, Text
+from bot.content.moments import written_date, written_span, written_time
 from bot.content.readings import for_reader
 from bot.core.clock import Clock
 from bot.notices import Notices
@@ -79,11 +80,15 @@ class HandlerContext:
     def local_time(self, moment: datetime) -> str:
         """A moment in the city's time zone, written the resident's way."""
         local = moment.astimezone(self.services.timezone)
-        return self.t(
-            "time.long",
-            year=local.year,
-            month=local.month,
-            day=local.day,
-            hour=local.hour,
-            minute=local.minute,
+        return written_time(self.services.catalog, self.language, local)
+
+    def local_date(self, day: date) -> str:
+        """A day, written the resident's way (「2026年12月5日」, "5 Dec 2026")."""
+        return written_date(self.services.catalog, self.language, day)
+
+    def local_span(self, start: datetime, end: datetime, key: str = "time.shift") -> str:
+        """A span on one day in the city's time zone (a watch shift), worded by `key`."""
+        tz = self.services.timezone
+        return written_span(
+            self.services.catalog, self.language, start.astimezone(tz), end.astimezone(tz), key
         )

@@ -19,12 +19,11 @@ async def list_outcomes(request: Request, ctx: HandlerContext) -> list[Reply]:
     blocks = [ctx.t("outcomes.heading")]
     acting: list[str] = []
     for outcome in outcomes:
-        day = outcome.created_at.astimezone(ctx.services.timezone)
         blocks.append(
             ctx.t(
                 "outcomes.item",
                 subject=ctx.staff(outcome.subject.title),
-                date=ctx.t("date.long", year=day.year, month=day.month, day=day.day),
+                date=ctx.local_date(outcome.created_at.astimezone(ctx.services.timezone).date()),
                 decided=ctx.staff(outcome.decided),
                 actors=ctx.pack.actor_names(outcome.next_actors, ctx.language),
             )

@@ -80,8 +80,7 @@ async def show_my_data(request: Request, ctx: HandlerContext) -> list[Reply]:
 
 def _city_date(ctx: HandlerContext, moment: datetime) -> str:
     """The day `moment` fell on in the city (not in UTC), written the resident's way."""
-    day = moment.astimezone(ctx.services.timezone)
-    return ctx.t("date.long", year=day.year, month=day.month, day=day.day)
+    return ctx.local_date(moment.astimezone(ctx.services.timezone).date())
 
 
 def _deleted_on(ctx: HandlerContext, rule: Rule, stored_at: datetime) -> list[str]:
@@ -89,8 +88,7 @@ def _deleted_on(ctx: HandlerContext, rule: Rule, stored_at: datetime) -> list[st
     day = ctx.services.retention.removal_day(rule, stored_at, ctx.services.timezone)
     if day is None:
         return []
-    date = ctx.t("date.long", year=day.year, month=day.month, day=day.day)
-    return [ctx.t("mydata.deleted_on", date=date)]
+    return [ctx.t("mydata.deleted_on", date=ctx.local_date(day))]
 
 
 def _kept(ctx: HandlerContext, rule: Rule) -> str:

@@ -87,6 +87,18 @@ def _refusal(ctx: HandlerContext) -> list[Reply]:
     return [Reply(ctx.t("voices.too_many", count=VOICES_PER_DAY), (back_to_menu(ctx),))]
 
 
+async def _refused_before_writing(request: Request, ctx: HandlerContext) -> list[Reply] | None:
+    """The resident's daily limit, then their address's hourly one (the web chat: fresh
+    identities are cheap there), asked before they write anything."""
+    if await _too_many(ctx):
+        await ctx.services.conversations.leave(ctx.resident.id)
+        return _refusal(ctx)
+    if await _voices(ctx).address_busy(request.message.client_address, ctx.now):
+        await ctx.services.conversations.leave(ctx.resident.id)
+        return [Reply(ctx.t("voices.address_busy"), (back_to_menu(ctx),))]
+    return None
+
+
 async def start(request: Request, ctx: HandlerContext) -> list[Reply]:
     if request.args[:1] == ("list",):
         return await list_published(request, ctx)
@@ -102,8 +114,8 @@ async def choose_kind(request: Request, ctx: HandlerContext) -> list[Reply]:
     args = request.choice.args if request.choice else ()
     if not args or args[0] not in {kind.value for kind in VoiceKind}:
         return [Reply(ctx.t("fallback.stale_choice"), (_voice_button(ctx),))]
-    if await _too_many(ctx):
-        return _refusal(ctx)
+    if refused := await _refused_before_writing(request, ctx):
+        return refused
     await ctx.services.conversations.enter(
         ctx.resident.id, WRITING, ctx.now + STATE_TTL, {"kind": args[0]}
     )
@@ -257,7 +269,14 @@ async def send(request: Request, ctx: HandlerContext) -> list[Reply]:
         photo=photo,
         contact_ok=bool(data.get("contact")),
     )
-    outcome, stored = await _voices(ctx).send(voice, ctx.now)
+    outcome, stored = await _voices(ctx).send(voice, ctx.now, request.message.client_address)
+    if outcome is SendOutcome.ADDRESS_BUSY:
+        # Kept while the conversation state lives: 送る later sends what they wrote.
+        again = (
+            Choice(ctx.t("voices.send"), SEND_CHOICE),
+            Choice(ctx.t("voices.cancel"), CANCEL_CHOICE),
+        )
+        return [Reply(ctx.t("voices.address_busy"), again)]
     await conversations.leave(ctx.resident.id)
     if outcome is SendOutcome.TOO_MANY or stored is None:
         return _refusal(ctx)
@@ -293,9 +312,8 @@ async def send_question(request: Request, ctx: HandlerContext) -> list[Reply]:
     state = await ctx.services.conversations.current(ctx.resident.id, ctx.now)
     if state is None or state.state != OFFERED:
         return [Reply(ctx.t("fallback.stale_choice"), (_voice_button(ctx),))]
-    if await _too_many(ctx):
-        await ctx.services.conversations.leave(ctx.resident.id)
-        return _refusal(ctx)
+    if refused := await _refused_before_writing(request, ctx):
+        return refused
     data = {"kind": VoiceKind.QUESTION.value, "text": state.data["text"], "place": None}
     # Said first: the tap alone does not tell the resident where their question goes.
     return await _ask_contact(ctx, data, ctx.t("voices.question_lead"))

@@ -82,10 +82,10 @@ def test_held_out_city_business_small_talk_and_attacks_are_not_answered_as_topic
 
 # Held-out set 3 (heldout3_<pack>.yaml: misconversions, voice input, dialect, fragments …),
 # scored on its test half only, the half never read: a little under what the answerer reaches
-# (Tomioka 89.9 %, Matsumoto 86.1 % right; 7.6 %, 3.8 % wrong). Failures print counts per group,
+# (Tomioka 89.9 %, Matsumoto 87.3 % right; 6.3 %, 3.8 % wrong). Failures print counts per group,
 # not the questions, so that the test half stays unread.
-HELD_OUT_3_FLOOR = {"tomioka": 0.86, "matsumoto": 0.82}
-HELD_OUT_3_MOST_WRONG = 0.10
+HELD_OUT_3_FLOOR = {"tomioka": 0.87, "matsumoto": 0.84}
+HELD_OUT_3_MOST_WRONG = 0.09
 
 
 @pytest.fixture(scope="module", params=PACKS)

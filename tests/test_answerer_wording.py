@@ -131,3 +131,32 @@ def test_residents_everyday_words_meet_the_packs_words(
     tomioka: Answerer, question: str, topic: str
 ) -> None:
     assert topic in tomioka.answer(question).topics
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("基本理念の3番目", "goal:partners"),
+        ("理念の一つ目を知りたい", "goal:mutual-aid"),
+    ],
+)
+def test_a_place_in_a_list_names_that_item(matsumoto: Answerer, question: str, topic: str) -> None:
+    assert matsumoto.answer(question).topics == (topic,)
+
+
+@pytest.mark.parametrize("question", ["基本理念は3つ", "基本理念と2つの仕組み"])
+def test_a_count_is_not_a_place_in_a_list(matsumoto: Answerer, question: str) -> None:
+    assert not matsumoto.answer(question).topics[0].startswith("goal:")
+
+
+def test_a_year_is_not_a_place_in_a_list(tomioka: Answerer) -> None:
+    assert not tomioka.answer("令和2年度のアンケートの課題").topics[0].startswith("challenge:")
+
+
+def test_an_offer_to_help_is_about_the_residents_part(matsumoto: Answerer) -> None:
+    answer = matsumoto.answer("私も何か地域の役に立ちたいです")
+    assert "actor:residents" in answer.topics
+
+
+def test_helping_neighbours_is_asked_about_as_an_example(tomioka: Answerer) -> None:
+    assert tomioka.answer("ご近所の手伝いも地域づくりになりますか").topics == ("section:examples",)

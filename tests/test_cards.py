@@ -129,6 +129,6 @@ async def test_polls_and_watch_shifts_are_cards_too(runtime: Runtime, clock: Fak
     (route,) = resident.last
     assert len(route.cards) >= 2 and route.cards[0].lines == ("残り5人",)
     labels = [c.choices[0].label for c in route.cards]
-    assert labels[0] == "11/25(水) 7:20 詳しく見る" and len(set(labels)) == len(labels)
+    assert labels[0] == "11月25日(水) 7:20 詳しく見る" and len(set(labels)) == len(labels)
     contents = flex_cards(route)
     assert contents is not None and len(contents["contents"]) == len(route.cards)

@@ -103,7 +103,7 @@ async def test_english_residents_read_english(runtime: Runtime) -> None:
     assert "Get to know your community" in english.text()
     await english.tap("Talk about your community")
     assert "■ Residents" in english.text()
-    assert "Source:" in english.text() and "2022-04-01" in english.text()
+    assert "Source:" in english.text() and "1 Apr 2022" in english.text()
 
 
 async def test_settings_switch_language_and_back(resident: Resident) -> None:

@@ -53,6 +53,11 @@ def test_length_is_counted_without_readings_and_spaces() -> None:
         ("データを けします。", "katakana 「データ」"),
         ("地域（ちいき）は 大切だ。", "not です/ます"),
         ("あした 会を ひらく。", "not です/ます"),
+        ("会は 17時から です。", "a 24-hour time 「17時」"),
+        ("会は 17時30分から です。", "a 24-hour time 「17時」"),
+        ("会は 17:00から です。", "a clock time 「17:00」"),
+        ("会は 9:30から です。", "a clock time 「9:30」"),
+        ("会は 午後5時00分から です。", "「00分」"),
     ],
 )
 def test_each_kind_of_fault_is_caught(text: str, problem: str) -> None:
@@ -68,6 +73,12 @@ def test_a_reading_counts_at_first_use_and_after_kana_endings() -> None:
     assert [w for w, _ in check_text("市民が 来ます。市民（しみん）です。")] == [
         "「市民」needs a reading in brackets at its first use"
     ]
+
+
+def test_times_written_the_guidelines_way_pass() -> None:
+    assert check_text("会は 午後5時から 午後6時30分まで です。") == []
+    assert check_text("12月5日（土） 午前10時に あつまります。") == []
+    assert check_text("2030年に 10人 来ます。") == []  # a year, a count: not a time
 
 
 def test_set_greetings_are_not_honorifics() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -69,3 +70,39 @@ def test_content_check_reports_a_text_missing_in_easy_japanese(tmp_path: Path) -
     assert result.exit_code == 1
     assert "plain/pack.yaml: vision.statement (easy): missing" in result.output
     assert result.output.count("missing") == 1
+
+
+async def test_easy_readers_see_times_the_guidelines_way(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    """午後6時 with the weekday, never 18時 or 18:00 (the やさしい日本語 guidelines)."""
+    from tests.test_events import new_event
+    from tests.test_polls import new_poll
+    from tests.test_watch import load
+
+    resident = Resident(runtime)
+    await resident.say("やさしい日本語")
+    event_id = await new_event(runtime, clock)
+    await new_poll(runtime, clock)
+    await load(runtime, clock)
+    seen = []
+    await resident.say("/events")
+    assert "日時（にちじ）: 2026年11月26日（木） 午後6時" in resident.text()
+    seen.append(resident.text())
+    await resident.say("/polls")
+    assert "2026年11月30日（月） 午後6時まで" in resident.text()
+    seen.append(resident.text())
+    await resident.say("/watch")
+    await resident.tap("富岡小 東ルート")
+    titles = resident.card_titles()
+    assert titles[0] == "11月25日（水） 午前7時20分から 午前8時10分まで"
+    assert "11月26日（木） 午後2時30分から 午後3時30分まで" in titles
+    assert resident.last[0].cards[0].choices[0].label == "11月25日（水） 午前7時20分 くわしく 見る"
+    seen += titles
+    event = await runtime.services.events.get(event_id)
+    assert event is not None
+    reminder = runtime.services.notices.event_reminder(event)
+    assert "2026年11月26日（木） 午後6時" in reminder.text_easy
+    assert "Thu 26 Nov 2026, 6:00 pm" in reminder.text_en
+    seen.append(reminder.text_easy)
+    assert not [text for text in seen if re.search(r"(1[3-9]|2[0-3])時|\d:\d\d|時00分", text)]

@@ -51,7 +51,8 @@ async def test_residents_see_events_and_subscribe(
     assert "富岡地区 円卓会議" in resident.text()
     await resident.tap_card("1. 富岡地区 円卓会議")
     assert (
-        "場所: 富岡公民館" in resident.text() and "日時: 2026年11月26日 18:00" in resident.text()
+        "場所: 富岡公民館" in resident.text()
+        and "日時: 2026年11月26日(木) 18:00" in resident.text()
     )
     await resident.tap("お知らせを受け取る")
     assert "お知らせします" in resident.text()

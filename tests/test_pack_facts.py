@@ -266,16 +266,39 @@ def years(text: str) -> set[int]:
     return western | _ja_era_years(text)
 
 
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August"]
+MONTHS += ["September", "October", "November", "December"]
+
+
+def days(text: str) -> set[tuple[int, int]]:
+    """(month, day) of every date in `text`: 4月1日, 1 April, April 1."""
+    text = unicodedata.normalize("NFKC", text)
+    found = {(int(m), int(d)) for m, d in re.findall(r"(\d+)月(\d+)日", text)}
+    names = "|".join(MONTHS)
+    for day, month in re.findall(rf"\b(\d{{1,2}}) ({names})\b", text):
+        found.add((MONTHS.index(month) + 1, int(day)))
+    for month, day in re.findall(rf"\b({names}) (\d{{1,2}})\b", text):
+        found.add((MONTHS.index(month) + 1, int(day)))
+    return found
+
+
 def numbers(text: str) -> set[str]:
     """The numbers in `text` other than counts (3つ, 2つめ), each as written: 0274, 62, 2022."""
     text = unicodedata.normalize("NFKC", text)
     return set(re.findall(r"(?<!\d)\d+(?!\d|つ)", text))
 
 
+ENGLISH_NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8}
+ENGLISH_NUMBERS |= {"nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "twenty": 20, "thirty": 30}
+
+
 def counts(text: str) -> set[int]:
-    """The counts in `text`: 4つの課題 → 4; ordinals (1つめ) are not counts."""
+    """The counts in `text`: 4つの課題 → 4, four challenges → 4; ordinals (1つめ) are not
+    counts, nor "one" (each one of us)."""
     text = unicodedata.normalize("NFKC", text)
-    return {int(n) for n in re.findall(r"(?<!\d)(\d+)つ(?!め)", text)}
+    found = {int(n) for n in re.findall(r"(?<!\d)(\d+)つ(?!め)", text)}
+    words = re.findall(rf"\b({'|'.join(ENGLISH_NUMBERS)})\b", text, re.IGNORECASE)
+    return found | {ENGLISH_NUMBERS[word.lower()] for word in words}
 
 
 def page_counts(pack_id: str) -> set[int]:
@@ -612,13 +635,16 @@ def test_official_titles_are_written_as_the_page_writes_them(pack_id: str) -> No
 @pytest.mark.parametrize("pack_id", PAGES)
 def test_no_number_date_or_count_the_page_lacks(pack_id: str) -> None:
     on_page = numbers(page(pack_id)) | {str(y) for y in years(page(pack_id))}
-    lists = page_counts(pack_id)
+    # A count is the length of one of the page's lists, or a span of years it gives (10年、20年後).
+    spans = re.findall(r"(\d+)年", unicodedata.normalize("NFKC", page(pack_id)))
+    lists = page_counts(pack_id) | {int(n) for n in spans}
     pack = load_pack(CONTENT, pack_id)
     for where, language, text in resident_texts(pack):
         unknown = numbers(text) - on_page
         assert not unknown, f"{pack_id} {where} ({language}): {sorted(unknown)} not on the page"
         assert counts(text) <= lists, f"{pack_id} {where} ({language}): a count not on the page"
         assert years(text) <= years(page(pack_id)), f"{pack_id} {where} ({language})"
+        assert days(text) <= days(page(pack_id)), f"{pack_id} {where} ({language}): a date"
     assert numbers(pack.contact.phone or "") <= on_page
     assert numbers(pack.contact.fax or "") <= on_page
 

@@ -4,6 +4,7 @@ online, paper and both, with small districts merged; every entry is in the audit
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -26,9 +27,11 @@ from bot.staff.paper_ballots import (
 )
 from bot.staff.polls import close_poll, create_poll, list_polls, poll_report
 from bot.staff.roles import StaffRoleError
+from bot.storage import open_database
 from bot.storage.audit import AuditFilter, AuditRepository
 from bot.storage.paper_ballots import PaperEntry
-from tests.admin_helpers import post_form, staff_clients
+from bot.storage.polls import PollRepository
+from tests.admin_helpers import csrf_of, post_form, staff_clients
 from tests.conftest import FakeClock, Resident, make_settings
 from tests.databases import INTEGRITY_ERRORS, database_for
 from tests.test_polls import poll_spec
@@ -364,6 +367,43 @@ async def test_the_poll_page_takes_paper_ballots_and_shows_them_apart_and_togeth
     assert ",ballots,paper,7,7" in exported
     rows = await AuditRepository(runtime.db).entries(AuditFilter(login="tanaka"))
     assert [r.action for r in rows][:2] == [actions.CSV_EXPORTED, actions.POLL_PAPER_BALLOTS]
+
+
+async def test_a_double_clicked_form_and_a_second_instance_replace_one_entry_at_once(
+    runtime: Runtime, clock: FakeClock, staff_as: Any
+) -> None:
+    # Four posts of the same form at the same instant (a double click, twice), and the same
+    # staff member's entry through another instance's connection meanwhile: each waits for the
+    # one before and replaces it (write transactions run one at a time, on SQLite and on
+    # PostgreSQL, where they take one advisory lock), so none meets the entry's UNIQUE key.
+    poll_id = await new_poll(runtime, clock)
+    http = await staff_as("tanaka", "district", EAST)
+    form = {"district": EAST, "ballots": "7", "votes_1": "2", "votes_2": "5", "votes_3": ""}
+    form["csrf_token"] = csrf_of(await http.get("/admin/"))
+    other_instance = await open_database(runtime.settings.db)
+    try:
+        tanaka = actor_of(runtime, "tanaka", "district", EAST)
+        answers = await asyncio.gather(
+            *(http.post(f"/admin/polls/{poll_id}/paper", data=form) for _ in range(4)),
+            record_paper_ballots(
+                PollRepository(other_instance),
+                runtime.services.pack,
+                poll_id,
+                PaperForm(EAST, 7, {1: 2, 2: 5}),
+                clock.now,
+                actor=tanaka,
+            ),
+        )
+    finally:
+        await other_instance.close()
+    assert [answer.status_code for answer in answers[:4]] == [303] * 4
+    (entry,) = await runtime.services.polls.paper.entries(poll_id)
+    assert (entry.entered_by, entry.ballots, entry.votes) == ("tanaka", 7, {1: 2, 2: 5, 3: 0})
+    tally = await runtime.services.polls.paper.tally(poll_id)
+    assert tally.ballots == 7 and tally.counts == {1: 2, 2: 5}  # counted once
+    audited = await AuditRepository(runtime.db).entries(AuditFilter(login="tanaka"))
+    details = [row.detail for row in audited if row.action == actions.POLL_PAPER_BALLOTS]
+    assert len(details) == 5 and sum("replaces 7" in (d or "") for d in details) == 4
 
 
 async def test_a_forged_district_field_is_refused_and_a_wrong_count_is_shown_at_its_field(

@@ -404,7 +404,7 @@ async def test_every_shift_is_reachable_with_its_weekday_end_and_a_button_of_its
     titles = person.card_titles()
     assert len(titles) == 10 and titles[0] == "11月24日(火) 7:20〜8:10"
     buttons = [c.choices[0].label for r in person.last for c in r.cards]
-    assert buttons[0] == "11/24(火) 7:20 詳しく見る" and len(set(buttons)) == 10
+    assert buttons[0] == "11月24日(火) 7:20 詳しく見る" and len(set(buttons)) == 10
     await person.tap("次の当番を見る")
     assert person.card_titles() == [
         "12月8日(火) 7:20〜8:10",
@@ -426,8 +426,8 @@ async def test_every_shift_is_reachable_with_its_weekday_end_and_a_button_of_its
     assert all(c.lines == ("残り2人",) for c in others)
 
     await person.say("/watch mine")
-    assert person.labels()[0] == "取消 12/9(水) 7:20"
-    await person.tap("取消 12/9(水) 7:20")
+    assert person.labels()[0] == "取消 12月9日(水) 7:20"
+    await person.tap("取消 12月9日(水) 7:20")
     assert "12月9日(水) 7:20〜8:10 富岡小 東ルートの当番を取り消しますか？" in person.text()
     await person.tap("取り消しません")
     assert "（確定）" in person.text()  # still on it: back at their shifts
@@ -451,10 +451,17 @@ async def test_another_districts_route_cannot_be_reached_with_a_forged_button(
         await outsider.tap("第2地区")
         await outsider.say("見守り")
         assert "富岡小 東ルート" not in outsider.labels()
-        for data in (f"wroute:{route.id}", f"wshift:{shift.id}", f"wjoin:{shift.id}"):
+        for data in (
+            f"wroute:{route.id}",
+            f"wshift:{shift.id}",
+            f"wjoin:{shift.id}",
+            # Leaving asks first, naming the shift: only for one the resident holds.
+            f"wleave:{shift.id}",
+        ):
             outsider.last = [Reply("", (Choice("forged", data),))]
             await outsider.tap("forged")
             assert "東町公民館前" not in outsider.text(), data
+            assert "富岡小 東ルート" not in outsider.text(), data
         resident = await runtime.services.residents.find("web", "outsider")
         assert resident is not None
         assert await runtime.services.watch.signups.count(resident.id, clock.now) == 0

@@ -67,6 +67,27 @@ async def test_the_dashboard_keeps_its_own_policy(client: httpx.AsyncClient) -> 
 
 
 @pytest.mark.parametrize(
+    ("path", "to"),
+    [
+        ("/admin", "/admin/"),
+        ("/chat/", "/chat"),
+        ("/static", "/static/"),
+        ("/healthz/", "/healthz"),
+    ],
+)
+async def test_slash_redirects_stay_on_the_site_whatever_the_host_header_says(
+    client: httpx.AsyncClient, path: str, to: str
+) -> None:
+    """Starlette's own redirect (a path with or without its last slash) was built from the
+    Host header and always http: `Host: evil.example` sent the visitor (or a cache that kept
+    the answer) to http://evil.example/admin/, and behind HTTPS it dropped to http."""
+    response = await client.get(path, headers={"host": "evil.example"})
+    assert response.status_code in (307, 308)
+    assert response.headers["location"] == to
+    assert (await client.get(path + "?lang=en")).headers["location"] == to + "?lang=en"
+
+
+@pytest.mark.parametrize(
     ("body", "status"),
     [
         (b"{not json", 400),

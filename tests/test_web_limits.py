@@ -4,6 +4,7 @@ where the address comes from (issue 20, item 2)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from bot.config import load_settings, parse_networks
 from bot.core import IncomingMessage
 from bot.errors import ConfigError
 from bot.runtime import Runtime, open_runtime
+from bot.storage.voices import VOICES_PER_ADDRESS, VOICES_PER_DAY, NewVoice, SendOutcome, VoiceKind
 from bot.web import build_web_app
 from bot.web.addresses import client_address
 from bot.web.limits import TokenBuckets, UploadSlots
@@ -54,6 +56,135 @@ async def test_300_fresh_identities_from_one_address_cast_at_most_20_ballots(
     clock.advance(hours=1)
     later = await post_as_new_residents(app, votes[:25], address=ATTACKER)
     assert [answer.status_code for answer in later].count(200) == 20
+
+
+async def test_an_ipv6_48_split_into_many_64s_still_casts_a_bounded_number_of_ballots(
+    tmp_path: Path, content_dir: Path, clock: FakeClock
+) -> None:
+    """Each /64 is one client, but a /48 (65,536 of them) is what a tunnel broker gives
+    anyone for free: new residents are also counted per /48, at ten times the per-address
+    figure, so one holder cannot cast a ballot per /64 in every poll."""
+    settings = make_settings(tmp_path, content_dir, CHIIKI_WEB_NEW_RESIDENTS_PER_HOUR="2")
+    async with open_runtime(settings, clock=clock) as runtime:
+        poll_id = await new_poll(runtime, clock)
+        app = build_web_app(runtime)
+        vote = {"data": f"vote:{poll_id}:1"}
+        for n in range(15):
+            await post_as_new_residents(app, [vote] * 3, address=f"2001:db8:7:{n:x}::1")
+        assert (await runtime.services.polls.tally(poll_id)).ballots == 20
+        # Another /48, and an IPv4 address, are not held back.
+        (other,) = await post_as_new_residents(app, [vote], address="2001:db8:8::1")
+        (ipv4,) = await post_as_new_residents(app, [vote], address=ATTACKER)
+        assert (other.status_code, ipv4.status_code) == (200, 200)
+
+
+async def _tap(browser: Any, answer: Any, label: str) -> Any:
+    """Tap the button with this label under the last answer, as the page would."""
+    choices = [c for bubble in answer.json()["replies"] for c in bubble["choices"]]
+    (data,) = [c["data"] for c in choices if c["label"] == label] or [None]
+    assert data is not None, f"no button {label!r} among {[c['label'] for c in choices]}"
+    return await browser.post("/chat/api", json={"data": data})
+
+
+async def _send_voices(browser: Any, count: int) -> list[str]:
+    """`count` voices through the chat, each from /voice to 送る; the last words of each."""
+    said = []
+    for n in range(count):
+        answer = await _tap(
+            browser, await browser.post("/chat/api", json={"text": "/voice"}), "意見・提案"
+        )
+        if "1000文字まで" not in answer.text:
+            said.append(answer.json()["replies"][0]["text"])
+            continue
+        answer = await browser.post("/chat/api", json={"text": f"ベンチがほしいです（{n}）"})
+        for label in ("場所なし", "写真なし", "連絡してよい", "送る"):
+            answer = await _tap(browser, answer, label)
+        said.append(answer.json()["replies"][0]["text"])
+    return said
+
+
+async def test_fresh_identities_from_one_address_send_a_bounded_number_of_voices(
+    tmp_path: Path, content_dir: Path, clock: FakeClock
+) -> None:
+    # Each fresh identity may send five voices a day; one address could mint twenty an hour.
+    settings = make_settings(tmp_path, content_dir, CHIIKI_WEB_REQUESTS_PER_MINUTE="1000")
+    async with open_runtime(settings, clock=clock) as runtime:
+        app = build_web_app(runtime)
+        said: list[str] = []
+        for _ in range(VOICES_PER_ADDRESS // VOICES_PER_DAY + 1):
+            async with chat_client(app, ATTACKER) as browser:
+                said += await _send_voices(browser, VOICES_PER_DAY)
+        assert len(await runtime.services.voices.search()) == VOICES_PER_ADDRESS  # type: ignore[union-attr]
+        refused = said[VOICES_PER_ADDRESS:]
+        assert len(refused) == VOICES_PER_DAY
+        assert all(text.startswith("同じ場所（同じインターネット回線）から") for text in refused)
+        assert all("受付番号は" in text for text in said[:VOICES_PER_ADDRESS])
+        # Someone at another address is not held back.
+        async with chat_client(app, "203.0.113.9") as neighbour:
+            assert "受付番号は" in (await _send_voices(neighbour, 1))[0]
+        # An hour later the address may send again; each resident's own limit still holds.
+        clock.advance(hours=1, minutes=1)
+        async with chat_client(app, ATTACKER) as browser:
+            assert "受付番号は" in (await _send_voices(browser, 1))[0]
+
+
+async def test_the_address_limit_is_checked_again_in_the_sends_transaction(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    # Two residents at one address both reach 送る when the address has one voice left.
+    voices = runtime.services.voices
+    assert voices is not None
+    residents = runtime.services.residents
+    for n in range(VOICES_PER_ADDRESS - 1):
+        person = await residents.get_or_create("web", f"w{n}", "ja", clock.now)
+        voice = NewVoice(person.id, VoiceKind.OPINION, "意見", "ja", None)
+        assert (await voices.send(voice, clock.now, ATTACKER))[0] is SendOutcome.STORED
+    first = await residents.get_or_create("web", "a", "ja", clock.now)
+    second = await residents.get_or_create("web", "b", "ja", clock.now)
+    for person, outcome in ((first, SendOutcome.STORED), (second, SendOutcome.ADDRESS_BUSY)):
+        voice = NewVoice(person.id, VoiceKind.OPINION, "意見", "ja", None)
+        assert (await voices.send(voice, clock.now, ATTACKER))[0] is outcome
+    # Another address, and a platform (no address), are not counted with it.
+    voice = NewVoice(second.id, VoiceKind.OPINION, "意見", "ja", None)
+    assert (await voices.send(voice, clock.now, "203.0.113.9"))[0] is SendOutcome.STORED
+    assert (await voices.send(voice, clock.now))[0] is SendOutcome.STORED
+    # Only keyed hashes are kept, never the address.
+    rows = await runtime.db.fetch_all("SELECT address_hash FROM voice_senders")
+    assert len(rows) == VOICES_PER_ADDRESS + 1 and all(ATTACKER not in r[0] for r in rows)
+
+
+async def test_a_refused_send_keeps_the_draft_for_a_later_send(
+    tmp_path: Path, content_dir: Path, clock: FakeClock
+) -> None:
+    settings = make_settings(tmp_path, content_dir, CHIIKI_WEB_REQUESTS_PER_MINUTE="1000")
+    async with open_runtime(settings, clock=clock) as runtime:
+        app = build_web_app(runtime)
+        voices = runtime.services.voices
+        assert voices is not None
+        async with chat_client(app, ATTACKER) as browser:
+            answer = await _tap(
+                browser, await browser.post("/chat/api", json={"text": "/voice"}), "意見・提案"
+            )
+            answer = await browser.post("/chat/api", json={"text": "街灯を増やしてください"})
+            for label in ("場所なし", "写真なし", "連絡してよい"):
+                answer = await _tap(browser, answer, label)
+            # Others at the same address used up the hour (45 minutes ago).
+            earlier = clock.now - timedelta(minutes=45)
+            for n in range(VOICES_PER_ADDRESS):
+                person = await runtime.services.residents.get_or_create(
+                    "web", f"o{n}", "ja", earlier
+                )
+                voice = NewVoice(person.id, VoiceKind.OPINION, "意見", "ja", None)
+                assert (await voices.send(voice, earlier, ATTACKER))[0] is SendOutcome.STORED
+            refused = await _tap(browser, answer, "送る")
+            assert refused.json()["replies"][0]["text"].startswith("同じ場所")
+            assert len(await voices.search()) == VOICES_PER_ADDRESS
+            # Once those are over an hour old, 送る sends what was written.
+            clock.advance(minutes=16)
+            sent = await _tap(browser, refused, "送る")
+            assert "受付番号は" in sent.json()["replies"][0]["text"]
+            bodies = [v.body for v in await voices.search()]
+            assert bodies.count("街灯を増やしてください") == 1
 
 
 async def test_a_returning_browser_is_not_a_new_resident(

@@ -11,7 +11,15 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from bot.answerer.index import Scored, TopicIndex
-from bot.answerer.text import QUOTED, Synonyms, analyse_text, is_english, terms
+from bot.answerer.text import (
+    QUOTED,
+    Synonyms,
+    analyse_text,
+    is_english,
+    normalise,
+    strip_filler,
+    terms,
+)
 from bot.answerer.topics import OUT_OF_SCOPE, Topic
 from bot.core.text import fold_keyword
 
@@ -100,6 +108,18 @@ def _pictures_only(text: str) -> bool:
     return "So" in kinds and not any(kind[0] in "LN" for kind in kinds)
 
 
+# A lone small number that counts nothing (not 2年度, 10人, 3回): a place in a list, as in
+# 「理念の2つ目」 (normalised to 理念の2). Counts (3つ) have become いくつ before this.
+_PLACE = re.compile(r"(?<![\d.])([1-9])(?![\d.年月日度人名回歳時分円万千百])")
+# The sections that are lists, and the kind of their items, in the pack's order.
+_LISTS = {"section:goals": "goal:", "section:background": "challenge:"}
+
+
+def _place_in_list(text: str) -> int | None:
+    places = _PLACE.findall(strip_filler(normalise(text)))
+    return int(places[0]) if len(places) == 1 else None
+
+
 def _out_of_scope(topic: str) -> bool:
     return topic.startswith(OUT_OF_SCOPE)
 
@@ -144,6 +164,10 @@ class Answerer:
         self._lock = threading.Lock()
         self._by_id = {topic.id: topic for topic in self.topics}
         self._index, self._exact = self._build(self.topics)
+        self._lists = {
+            section: [topic.id for topic in self.topics if topic.id.startswith(kind)]
+            for section, kind in _LISTS.items()
+        }
         self._greetings = {
             _greeting_key(word): kind for kind, words in self.greetings.items() for word in words
         }
@@ -262,6 +286,11 @@ class Answerer:
             # As close to something we cannot answer: do not guess.
             return Answer(Outcome.UNKNOWN, (), language, best)
         close = _details_aside(_one_entity(close))
+        items = self._lists.get(close[0], [])
+        place = _place_in_list(text) if items else None
+        if place is not None and place <= len(items):
+            # 「理念の2つ目」: the section wins on its word, the number names one of its items.
+            return Answer(Outcome.ANSWERED, (items[place - 1],), language, best)
         if len(close) == 1:
             if best >= limits.sure:
                 return Answer(Outcome.ANSWERED, (close[0],), language, best)

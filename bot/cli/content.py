@@ -46,10 +46,10 @@ def content_check() -> None:
 @click.option(
     "--set",
     "question_set",
-    type=click.Choice(["questions", "heldout"]),
+    type=click.Choice(["questions", "heldout", "heldout3"]),
     default="questions",
     show_default=True,
-    help="The evaluation set, or the held-out one (heldout_<pack>.yaml).",
+    help="The evaluation set, or a held-out one (heldout_<pack>.yaml, heldout3_<pack>.yaml).",
 )
 @click.option(
     "--misses-of",

@@ -10,6 +10,7 @@ Every `easy` text of the catalog and of every pack is read sentence by sentence:
 - no honorific forms (尊敬語・謙譲語), お〜します and ご〜ください among them;
 - no double negatives (〜ないことはない);
 - numbers in digits, not kanji (3人, not 三人; もう いちど, not もう 一度);
+- times on a 12-hour clock with 午前/午後, without 00分: 午後5時, not 17時, 17:00 or 5時00分;
 - no katakana loanwords where a plain word exists (KATAKANA_TO_AVOID);
 - a button named in 「」 reads as the button does (「場所（ばしょ）なし」, not 「場所なし」).
 Each fault names the file, the key and the sentence.
@@ -59,6 +60,12 @@ DOUBLE_NEGATIVE = re.compile(
 KANJI_NUMBER = re.compile(
     r"[一二三四五六七八九十百千万]+(?:つ|人|日|月|年|回|個|こ|分|時|度|番|週|か月|ヶ月|件)"
 )
+
+# Times as the guidelines write them: 午後5時 or 午後5時30分. A 24-hour hour (13時–23時), a
+# clock face (17:00) and 00分 all ask the reader to convert.
+TWENTY_FOUR_HOUR = re.compile(r"(?<![0-9０-９])(?:1[3-9]|2[0-4]|１[３-９]|２[０-４])時")
+CLOCK_FACE = re.compile(r"(?<![0-9０-９])[0-9０-９]{1,2}[:：][0-9０-９]{2}(?![0-9０-９])")
+ZERO_MINUTES = re.compile(r"時[0０]{1,2}分")
 
 # A sentence ends in です/ます (or a polite request or invitation); set greetings aside.
 POLITE_END = re.compile(
@@ -139,6 +146,12 @@ def _sentence_faults(sentence: str) -> list[str]:
         problems.append("a double negative (say it the positive way)")
     for found in sorted(set(KANJI_NUMBER.findall(sentence))):
         problems.append(f"a number in kanji 「{found}」 (write digits, 3人, or kana, いちど)")
+    for found in sorted(set(TWENTY_FOUR_HOUR.findall(sentence))):
+        problems.append(f"a 24-hour time 「{found}」 (write 午前/午後 and 1–12: 午後5時)")
+    for found in sorted(set(CLOCK_FACE.findall(sentence))):
+        problems.append(f"a clock time 「{found}」 (write 午前/午後 with 時 and 分: 午後5時30分)")
+    if ZERO_MINUTES.search(sentence):
+        problems.append("「00分」 (leave it out: 午後5時)")
     for word, instead in KATAKANA_TO_AVOID.items():
         if word in sentence:
             problems.append(f"katakana 「{word}」: say {instead}")

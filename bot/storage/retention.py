@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from bot.storage.database import Database
 from bot.storage.timestamps import to_db
+from bot.storage.voices import ADDRESS_WINDOW
 
 logger = logging.getLogger(__name__)
 
@@ -171,6 +172,10 @@ async def apply_retention(
         removed["link_failures"] = cursor.rowcount
         cursor = await conn.execute("DELETE FROM link_guesses WHERE failed_at < ?", (old,))
         removed["link_guesses"] = cursor.rowcount
+        cursor = await conn.execute(
+            "DELETE FROM voice_senders WHERE sent_at < ?", (to_db(now - ADDRESS_WINDOW),)
+        )
+        removed["voice_senders"] = cursor.rowcount
     logger.info(
         "retention removed %s", " ".join(f"{kind}={count}" for kind, count in removed.items())
     )

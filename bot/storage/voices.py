@@ -8,6 +8,8 @@ transaction that changes the state, so it is sent once, whatever restarts in bet
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,6 +18,7 @@ from enum import StrEnum
 from bot.core.localized import Localized
 from bot.storage.broadcasts import NewBroadcast, insert_broadcast
 from bot.storage.database import Connection, Database, Row, inserted_id, placeholders
+from bot.storage.server_keys import ServerKeyRepository
 from bot.storage.timestamps import from_db, to_db
 
 MAX_VOICE_CHARS = 1000
@@ -25,6 +28,13 @@ MAX_ANSWER_CHARS = 2000
 # A resident may send this many voices in a day (a script cannot flood the staff's list).
 VOICES_PER_DAY = 5
 DAY = timedelta(days=1)
+# Voices one client address may send an hour, whoever sends them (the web chat gives each
+# browser an identity, so one address could mint twenty fresh residents an hour, each with
+# five voices: 100 an hour). A 公民館 PC residents take turns at, or a school class sending one
+# each (new web residents from one address are capped at 20 an hour), stays under it.
+VOICES_PER_ADDRESS = 30
+ADDRESS_WINDOW = timedelta(hours=1)
+ADDRESS_KEY_NAME = "voice-addresses"
 
 
 class VoiceKind(StrEnum):
@@ -130,7 +140,8 @@ class Voice:
 
 class SendOutcome(StrEnum):
     STORED = "stored"
-    TOO_MANY = "too_many"
+    TOO_MANY = "too_many"  # the resident sent VOICES_PER_DAY in the last day
+    ADDRESS_BUSY = "address_busy"  # their address sent VOICES_PER_ADDRESS in the last hour
 
 
 class ChangeOutcome(StrEnum):
@@ -189,10 +200,37 @@ _AUTHOR = "SELECT resident_id FROM voices WHERE id = ? AND resident_id IS NOT NU
 class VoiceRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._key: bytes | None = None
 
-    async def send(self, voice: NewVoice, now: datetime) -> tuple[SendOutcome, Voice | None]:
+    async def _address_hash(self, client_address: str | None, now: datetime) -> str | None:
+        """The address as voice_senders keeps it (keyed, so the table names no address); None
+        where there is none (LINE, Telegram, the console: an account there is not cheap)."""
+        if client_address is None:
+            return None
+        if self._key is None:
+            self._key = await ServerKeyRepository(self._db).get_or_create(ADDRESS_KEY_NAME, now)
+        return hmac.new(self._key, client_address.encode("utf-8"), hashlib.sha256).hexdigest()
+
+    async def address_busy(self, client_address: str | None, now: datetime) -> bool:
+        """Whether voices from this client address are refused now (asked before the resident
+        writes one; `send` checks again)."""
+        address_hash = await self._address_hash(client_address, now)
+        if address_hash is None:
+            return False
+        row = await self._db.fetch_one(
+            "SELECT count(*) FROM voice_senders WHERE address_hash = ? AND sent_at > ?",
+            (address_hash, to_db(now - ADDRESS_WINDOW)),
+        )
+        return row is not None and int(row[0]) >= VOICES_PER_ADDRESS
+
+    async def send(
+        self, voice: NewVoice, now: datetime, client_address: str | None = None
+    ) -> tuple[SendOutcome, Voice | None]:
         """Store a voice with its receipt, unless the resident sent VOICES_PER_DAY in the last
-        day; counting and storing happen in one transaction."""
+        day or their client address VOICES_PER_ADDRESS in the last hour; counting and storing
+        happen in one transaction."""
+        address_hash = await self._address_hash(client_address, now)
+        hour_ago = to_db(now - ADDRESS_WINDOW)
         async with self._db.transaction() as conn:
             async with conn.execute(
                 "SELECT count(*) FROM voices WHERE resident_id = ? AND created_at > ?",
@@ -201,6 +239,19 @@ class VoiceRepository:
                 row = await cursor.fetchone()
             if row is not None and int(row[0]) >= VOICES_PER_DAY:
                 return SendOutcome.TOO_MANY, None
+            if address_hash is not None:
+                async with conn.execute(
+                    "SELECT count(*) FROM voice_senders WHERE address_hash = ? AND sent_at > ?",
+                    (address_hash, hour_ago),
+                ) as cursor:
+                    row = await cursor.fetchone()
+                if row is not None and int(row[0]) >= VOICES_PER_ADDRESS:
+                    return SendOutcome.ADDRESS_BUSY, None
+                await conn.execute("DELETE FROM voice_senders WHERE sent_at <= ?", (hour_ago,))
+                await conn.execute(
+                    "INSERT INTO voice_senders (address_hash, sent_at) VALUES (?, ?)",
+                    (address_hash, to_db(now)),
+                )
             cursor = await conn.execute(
                 "INSERT INTO voices (resident_id, kind, body, language, district, place_name,"
                 " latitude, longitude, contact_ok, photo_public, created_at, updated_at)"

@@ -18,6 +18,8 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 FORWARDED_FOR = "x-forwarded-for"
 IPV6_GROUP_PREFIX = 64
+# What one holder may have whole: tunnel brokers give anyone a /48 for free (65,536 /64s).
+IPV6_HOLDER_PREFIX = 48
 # A peer that is not an IP address (a test client, a Unix socket) is one client of its own.
 UNKNOWN = "unknown"
 
@@ -41,6 +43,17 @@ def group(address: IPAddress) -> str:
         network = ipaddress.IPv6Network((address, IPV6_GROUP_PREFIX), strict=False)
         return str(network)
     return str(address)
+
+
+def holder(key: str) -> str | None:
+    """The /48 an IPv6 client's /64 (a `group` key) lies in; None for anything else."""
+    try:
+        network = ipaddress.ip_network(key)
+    except ValueError:
+        return None
+    if network.version != 6 or network.prefixlen < IPV6_HOLDER_PREFIX:
+        return None
+    return str(network.supernet(new_prefix=IPV6_HOLDER_PREFIX))
 
 
 def client_address(connection: HTTPConnection, proxies: Sequence[IPNetwork]) -> str:

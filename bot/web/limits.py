@@ -1,4 +1,5 @@
-"""Limits per client address on the web chat: new residents an hour and requests a minute.
+"""Limits per client address on the web chat: new residents an hour (per address and per
+IPv6 /48) and requests a minute.
 
 Token buckets in memory, one per address and limit: a bucket holds up to `capacity` tokens,
 refills at `capacity` per `period`, and each request takes one. The table of addresses is
@@ -13,8 +14,13 @@ import math
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from bot.web.addresses import holder
+
 # About 5 MB at most; an address dropped from the table starts again with a full bucket.
 MAX_ADDRESSES = 50_000
+# New residents one IPv6 /48 may start an hour, as a multiple of the per-address figure: each
+# /64 is one client, but a /48 of them is free to anyone from a tunnel broker.
+NEW_RESIDENTS_PER_HOLDER = 10
 
 
 @dataclass(slots=True)
@@ -58,11 +64,14 @@ class TokenBuckets:
 
 class WebLimits:
     """The web chat's two limits per address (settings CHIIKI_WEB_REQUESTS_PER_MINUTE and
-    CHIIKI_WEB_NEW_RESIDENTS_PER_HOUR)."""
+    CHIIKI_WEB_NEW_RESIDENTS_PER_HOUR), new residents also per IPv6 /48."""
 
     def __init__(self, requests_per_minute: int, new_residents_per_hour: int) -> None:
         self.requests = TokenBuckets(requests_per_minute, 60.0)
         self.new_residents = TokenBuckets(new_residents_per_hour, 3600.0)
+        self.new_per_holder = TokenBuckets(
+            new_residents_per_hour * NEW_RESIDENTS_PER_HOLDER, 3600.0
+        )
 
     def request(self, address: str, now: float) -> int:
         """0 when the request may go on, else the whole seconds to wait."""
@@ -70,7 +79,11 @@ class WebLimits:
 
     def new_resident(self, address: str, now: float) -> int:
         """0 when a new identity may be issued, else the whole seconds to wait."""
-        return math.ceil(self.new_residents.take(address, now))
+        wait = self.new_residents.take(address, now)
+        wider = holder(address)
+        if not wait and wider is not None:
+            wait = self.new_per_holder.take(wider, now)
+        return math.ceil(wait)
 
 
 class UploadSlots:

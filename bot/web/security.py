@@ -28,27 +28,46 @@ PAGE_HEADERS = {
 }
 # Webhooks are read by platforms, not browsers: they go through untouched (and stay fast).
 BROWSER_PATHS = ("/chat", "/static", "/admin")
+WEBHOOK_PATHS = frozenset({"/webhook/telegram", "/webhook/line"})
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
+def _on_site(location: str, host: str) -> str:
+    """A redirect to this site as a path: starlette's slash redirect (/admin → /admin/) writes
+    the Host header the client sent and http into it, so `Host: evil.example` (or a cache that
+    kept the answer) sent visitors away, and behind HTTPS it dropped them to http."""
+    for scheme in ("http://", "https://"):
+        prefix = f"{scheme}{host}/"
+        if host and location.startswith(prefix):
+            return location[len(prefix) - 1 :]
+    return location
 
 
 class SecurityHeaders:
     """Adds PAGE_HEADERS to every response under BROWSER_PATHS that did not set its own
-    (the dashboard sets DASHBOARD_HEADERS itself; this one is the floor for everything else)."""
+    (the dashboard sets DASHBOARD_HEADERS itself; this one is the floor for everything else),
+    and keeps every redirect but the webhooks' on this site (a path, never the Host header)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(BROWSER_PATHS):
+        if scope["type"] != "http" or scope["path"] in WEBHOOK_PATHS:
             await self.app(scope, receive, send)
             return
+        for_browser = scope["path"].startswith(BROWSER_PATHS)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message.setdefault("headers", [])
                 headers = MutableHeaders(scope=message)
-                for name, value in PAGE_HEADERS.items():
-                    if name not in headers:
-                        headers[name] = value
+                if for_browser:
+                    for name, value in PAGE_HEADERS.items():
+                        if name not in headers:
+                            headers[name] = value
+                if message["status"] in REDIRECTS and "location" in headers:
+                    host = MutableHeaders(scope=scope).get("host", "")
+                    headers["location"] = _on_site(headers["location"], host)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
