@@ -12,19 +12,17 @@ from bot.runtime import Runtime
 from bot.staff.accounts import hash_password
 from bot.storage.staff import StaffRepository
 from bot.web import build_web_app
+from tests.web_clients import LOCAL_ADDRESS, chat_client
 
 STAFF_LOGIN = "kanri"
 STAFF_PASSWORD = "tomioka-2026-kanri"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-def web_client(
-    runtime: Runtime, client: tuple[str, int] = ("127.0.0.1", 123)
-) -> httpx.AsyncClient:
-    """A client of the runtime's web app (dashboard, chat, metrics) calling from `client`'s
-    address; use it in `async with`, which closes it."""
-    transport = httpx.ASGITransport(app=build_web_app(runtime), client=client)
-    return httpx.AsyncClient(transport=transport, base_url="http://chiiki.test")
+def web_client(runtime: Runtime, address: str = LOCAL_ADDRESS) -> httpx.AsyncClient:
+    """A browser-like client (tests/web_clients.py) of the runtime's whole web app: the
+    dashboard, the chat, /metrics. Use it in `async with`, which closes it."""
+    return chat_client(build_web_app(runtime), address)
 
 
 @asynccontextmanager
@@ -85,8 +83,7 @@ async def staff_clients(runtime: Runtime) -> AsyncIterator[StaffClient]:
             role,
             frozenset(districts),
         )
-        transport = httpx.ASGITransport(app=app, client=("192.0.2.9", 4000))
-        http = httpx.AsyncClient(transport=transport, base_url="http://chiiki.test")
+        http = chat_client(app, "192.0.2.9")
         opened.append(http)
         assert (await log_in(http, login)).status_code == 303
         return http

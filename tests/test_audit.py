@@ -39,7 +39,7 @@ def settings(tmp_path: Path, content_dir: Path) -> Settings:
 
 @pytest.fixture
 async def http(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
-    async with web_client(runtime, ("192.0.2.7", 5000)) as client:
+    async with web_client(runtime, "192.0.2.7") as client:
         yield client
 
 
