@@ -104,8 +104,13 @@ def _greet(key: str, language: str, ctx: HandlerContext) -> list[Reply]:
 async def _unknown(request: Request, ctx: HandlerContext, language: str) -> list[Reply]:
     if ctx.services.unanswered is not None:
         # Only the text and its language: staff see what residents want to know, not who.
+        message = request.message
         await ctx.services.unanswered.record(
-            request.text, language, ctx.now, asker=ctx.resident.id
+            request.text,
+            language,
+            ctx.now,
+            asker=f"{message.channel}:{message.user_id}",
+            address=message.client_address,
         )
     contact = ctx.pack.contact
     office = ctx.local(contact.office)

@@ -217,17 +217,18 @@ async def leave(request: Request, ctx: HandlerContext) -> list[Reply]:
     shift_id = _id(request)
     args = request.choice.args if request.choice else ()
     if shift_id is not None and args[1:] != ("yes",):
-        schedule = ctx.services.watch.schedule
-        shift = await schedule.shift(shift_id)
-        route = await schedule.route(shift.route_id) if shift is not None else None
-        if shift is not None and route is not None:
+        # Asked only about a shift the resident holds: the question names its route and time,
+        # which a forged button must not reveal for another district's shift.
+        held = await ctx.services.watch.signups.of(ctx.resident.id, ctx.now)
+        signup = next((s for s in held if s.shift.id == shift_id), None)
+        if signup is not None:
             sure = Choice(
                 ctx.t("watch.leave_yes"), encode_choice(LEAVE_CHOICE, str(shift_id), "yes")
             )
-            text = ctx.t(
-                "watch.leave_confirm", when=_shift_time(ctx, shift), route=ctx.staff(route.name)
-            )
+            when, route = _shift_time(ctx, signup.shift), ctx.staff(signup.route.name)
+            text = ctx.t("watch.leave_confirm", when=when, route=route)
             return [Reply(text, (sure, Choice(ctx.t("watch.leave_no"), _mine_data())))]
+        shift_id = None  # nothing of theirs to leave, and nothing was asked
     left = False
     if shift_id is not None:
         left, _ = await ctx.services.watch.signups.withdraw(

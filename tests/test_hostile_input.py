@@ -265,3 +265,37 @@ async def test_text_that_grows_when_folded_is_held_to_the_same_limit(runtime: Ru
         IncomingMessage(Channel.WEB, "folder", text="㍿" * 200)
     )
     assert replies[0].text != too_long
+
+
+async def test_forgetting_or_fresh_identities_do_not_renew_the_unanswered_share(
+    runtime: Runtime,
+) -> None:
+    """The daily share was counted per resident row: /forget makes a new row, so one Telegram
+    account could fill the staff's list by forgetting between batches; fresh web identities
+    (20 an hour per address) likewise. Counted per platform identity, and per address."""
+    from bot.storage.faq import UNANSWERED_PER_ADDRESS_PER_DAY
+
+    async def say(user: str, text: str, channel: Channel, address: str | None = None) -> None:
+        message = IncomingMessage(channel, user, text=text, client_address=address)
+        await runtime.dispatcher.handle(message)
+
+    async def forget(user: str) -> None:
+        await say(user, "/forget", Channel.TELEGRAM)
+        await runtime.dispatcher.handle(IncomingMessage(Channel.TELEGRAM, user, data="forget:yes"))
+
+    for batch in range(3):
+        for number in range(UNANSWERED_PER_RESIDENT_PER_DAY):
+            await say("forgetter", f"zqxj wvut {batch} {number} kpfh?", Channel.TELEGRAM)
+        await forget("forgetter")
+    kept = await UnansweredRepository(runtime.db).latest(limit=1000)
+    assert len(kept) == UNANSWERED_PER_RESIDENT_PER_DAY
+    for browser in range(6):
+        for number in range(UNANSWERED_PER_RESIDENT_PER_DAY):
+            await say(
+                f"web{browser}", f"zqxj {browser} {number} kpfh?", Channel.WEB, "198.51.100.7"
+            )
+    kept = await UnansweredRepository(runtime.db).latest(limit=1000)
+    assert len(kept) == UNANSWERED_PER_RESIDENT_PER_DAY + UNANSWERED_PER_ADDRESS_PER_DAY
+    # Someone else, from elsewhere, is still heard.
+    await say("neighbour", "zqxj kpfh wvut?", Channel.WEB, "203.0.113.9")
+    assert "zqxj kpfh wvut?" in [q.text for q in await UnansweredRepository(runtime.db).latest()]

@@ -451,10 +451,17 @@ async def test_another_districts_route_cannot_be_reached_with_a_forged_button(
         await outsider.tap("第2地区")
         await outsider.say("見守り")
         assert "富岡小 東ルート" not in outsider.labels()
-        for data in (f"wroute:{route.id}", f"wshift:{shift.id}", f"wjoin:{shift.id}"):
+        for data in (
+            f"wroute:{route.id}",
+            f"wshift:{shift.id}",
+            f"wjoin:{shift.id}",
+            # Leaving asks first, naming the shift: only for one the resident holds.
+            f"wleave:{shift.id}",
+        ):
             outsider.last = [Reply("", (Choice("forged", data),))]
             await outsider.tap("forged")
             assert "東町公民館前" not in outsider.text(), data
+            assert "富岡小 東ルート" not in outsider.text(), data
         resident = await runtime.services.residents.find("web", "outsider")
         assert resident is not None
         assert await runtime.services.watch.signups.count(resident.id, clock.now) == 0

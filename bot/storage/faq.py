@@ -140,8 +140,11 @@ class FaqRepository:
 
 # Unanswered questions kept from one resident a day: far more than anyone asking in earnest;
 # without it a script sending thousands of distinct texts filled the staff's list (and the
-# disk) for the whole retention period. Counted in memory per instance, never stored.
+# disk) for the whole retention period. Counted in memory per instance, never stored, per
+# platform identity (a resident row is new after /forget) and per client address (fresh web
+# identities cost nothing else).
 UNANSWERED_PER_RESIDENT_PER_DAY = 30
+UNANSWERED_PER_ADDRESS_PER_DAY = 90
 _MAX_ASKERS_COUNTED = 50_000
 
 
@@ -150,22 +153,38 @@ class UnansweredRepository:
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._asked_today: OrderedDict[int, tuple[date, int]] = OrderedDict()
+        self._asked_today: OrderedDict[str, tuple[date, int]] = OrderedDict()
 
-    def _within_daily_share(self, asker: int, day: date) -> bool:
-        counted_day, count = self._asked_today.pop(asker, (day, 0))
+    def _within_daily_share(self, key: str, day: date, share: int) -> bool:
+        counted_day, count = self._asked_today.pop(key, (day, 0))
         count = count + 1 if counted_day == day else 1
-        self._asked_today[asker] = (day, count)
+        self._asked_today[key] = (day, count)
         if len(self._asked_today) > _MAX_ASKERS_COUNTED:
             self._asked_today.popitem(last=False)
-        return count <= UNANSWERED_PER_RESIDENT_PER_DAY
+        return count <= share
 
     async def record(
-        self, text: str, language: str, now: datetime, asker: int | None = None
+        self,
+        text: str,
+        language: str,
+        now: datetime,
+        asker: str | None = None,
+        address: str | None = None,
     ) -> bool:
-        """Keep the text (never `asker`, the resident's id, used only to count); False when
-        that resident's share for the day is used up and nothing was kept."""
-        if asker is not None and not self._within_daily_share(asker, now.date()):
+        """Keep the text (never `asker`, the platform identity, nor `address`, the client's:
+        used only to count); False when either's share for the day is used up and nothing was
+        kept."""
+        day = now.date()
+        shares = []
+        if asker is not None:
+            shares.append(
+                self._within_daily_share(f"id:{asker}", day, UNANSWERED_PER_RESIDENT_PER_DAY)
+            )
+        if address is not None:
+            shares.append(
+                self._within_daily_share(f"address:{address}", day, UNANSWERED_PER_ADDRESS_PER_DAY)
+            )
+        if not all(shares):
             return False
         await self._db.execute(
             "INSERT INTO unanswered_questions (text, language, asked_at) VALUES (?, ?, ?)",
