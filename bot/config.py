@@ -97,8 +97,9 @@ class Settings(BaseSettings):
     metrics_token: SecretStr | None = Field(
         None, min_length=16, validation_alias=_env("CHIIKI_METRICS_TOKEN")
     )
-    # Behind HTTPS (as in production), mark the cookie Secure so it never travels in clear text.
-    secure_cookies: bool = Field(False, validation_alias=_env("CHIIKI_SECURE_COOKIES"))
+    # Behind HTTPS (as in production), mark the cookie Secure so it never travels in clear text;
+    # unset, it follows CHIIKI_PUBLIC_URL (always https): see `cookies_secure`.
+    secure_cookies: bool | None = Field(None, validation_alias=_env("CHIIKI_SECURE_COOKIES"))
 
     # Limits per client address on the web chat (bot/web/limits.py); the address is the
     # socket's peer, or X-Forwarded-For's when the peer is one of the trusted proxies.
@@ -212,6 +213,14 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ValueError("use DEBUG, INFO, WARNING or ERROR")
         return level
+
+    @property
+    def cookies_secure(self) -> bool:
+        """Whether cookies are Secure: as CHIIKI_SECURE_COOKIES says, else whenever a public
+        HTTPS address is set (an operator who forgot the setting sent them in clear text)."""
+        if self.secure_cookies is not None:
+            return self.secure_cookies
+        return self.public_url is not None
 
     @property
     def tz(self) -> ZoneInfo:

@@ -50,3 +50,21 @@ def test_secrets_never_show_in_repr_or_errors() -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings({"TELEGRAM_BOT_TOKEN": "also-secret", "CHIIKI_PORT": "x"})
     assert "also-secret" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("environ", "secure"),
+    [
+        ({}, False),
+        ({"CHIIKI_SECURE_COOKIES": "true"}, True),
+        # A public HTTPS address means the service is behind HTTPS: cookies are Secure unless
+        # an operator says otherwise (forgetting the setting sent them over plain HTTP too).
+        ({"CHIIKI_PUBLIC_URL": "https://chiiki.example.jp"}, True),
+        (
+            {"CHIIKI_PUBLIC_URL": "https://chiiki.example.jp", "CHIIKI_SECURE_COOKIES": "false"},
+            False,
+        ),
+    ],
+)
+def test_cookies_are_secure_behind_https(environ: dict[str, str], secure: bool) -> None:
+    assert load_settings(environ).cookies_secure is secure

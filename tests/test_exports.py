@@ -27,6 +27,20 @@ def test_formula_cells_are_quoted_and_numbers_stay_numbers() -> None:
     )
 
 
+def test_full_width_formula_starts_are_quoted_too() -> None:
+    """Japanese Excel reads a typed ＝ (full width) as = : a counter name or a poll label a
+    staff member typed with the IME on was a formula when the CSV was opened. Staff text is
+    stored as typed (residents' is folded to half width already)."""
+    cells = ['＝HYPERLINK("http://evil.example")', "＋81", "－1", "＠SUM(A1)", "a＝b"]
+    assert csv_text([cells]).split(",") == [
+        '"\'＝HYPERLINK(""http://evil.example"")"',
+        "'＋81",
+        "'－1",
+        "'＠SUM(A1)",
+        "a＝b\n",
+    ]
+
+
 def test_roster_and_poll_exports_and_tables_keep_hostile_names_as_text(
     tmp_path: Path, content_dir: Path
 ) -> None:

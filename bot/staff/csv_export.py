@@ -1,6 +1,6 @@
 """CSV for spreadsheets: every CSV the service writes goes through `csv_text`.
 
-A cell that starts with = + - @ (or a tab or carriage return) is read by Excel and
+A cell that starts with = + - @ (or a tab or carriage return, or ＝ ＋ － ＠) is read by Excel and
 LibreOffice as a formula, so a volunteer named `=HYPERLINK(...)` would become a live link in
 the roster. As OWASP recommends (CSV injection), such a cell is prefixed with a single quote,
 which spreadsheets show as text; numbers stay numbers. Control characters other than line
@@ -15,7 +15,9 @@ from collections.abc import Iterable
 
 from bot.core.text import shown_safely
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# With their full-width forms: Japanese Excel reads a typed ＝ as =, and staff text (a counter
+# name, a poll label typed with the IME on) is stored as typed.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 
 Cell = str | int | float | None
 

@@ -90,7 +90,7 @@ def _starlette(endpoints: _Endpoints, settings: Settings, lifespan: object = Non
         Mount(
             "/admin",
             routes=dashboard_routes(site),
-            middleware=site.middleware(secret, settings.secure_cookies),
+            middleware=site.middleware(secret, settings.cookies_secure),
         ),
         Mount("/static", StaticFiles(packages=[("bot.web", "static")]), name="static"),
     ]

@@ -101,7 +101,7 @@ class ChatEndpoints:
 
     def __init__(self, get_runtime: Callable[[], Runtime], settings: Settings) -> None:
         self.get_runtime = get_runtime
-        self.identities = WebIdentities(settings.secure_cookies)
+        self.identities = WebIdentities(settings.cookies_secure)
         self.limits = WebLimits(
             settings.web_requests_per_minute, settings.web_new_residents_per_hour
         )
