@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from bot.answerer.index import Scored, TopicIndex
+from bot.answerer.offices import Offices
 from bot.answerer.text import (
     QUOTED,
     Synonyms,
@@ -79,6 +80,15 @@ LONG_MESSAGE = 80
 MOST_ASKING = 3
 LONGEST_READ = 200
 _SENTENCE_END = re.compile(r"(?<=[。！？!?\n])")
+# 「年金暮らしの年寄りですが、…」: who asks, then the question; the preface's words (年金) say
+# nothing about what is asked. Only a noun's です (年寄りです, 帰りなんです): 「地区を変更したい
+# のですが、どうすれば」 puts the question itself first.
+_PREFACE = re.compile(
+    r"^(.{2,40}?(?:[^\sのん]ですが|[^\sのん]ですけど|なんですが|なのですが|[^\sのん]だけど|ますが|ますけど))"
+    r"[、,，\s]+(?=\S{3})"
+)
+# The topic that gives the pack's own phone and address.
+CONTACT = "section:contact"
 _ASKS = re.compile(r"(か|の|かね|かな|たい|たいです|ください|下さい|教えて|って|[?？])[\s。!！]*$")
 
 
@@ -155,6 +165,9 @@ class Answerer:
     listeners: list[OutcomeListener] = field(default_factory=list)
     # {kind: [a whole message that only greets]} (content/synonyms.yaml `greetings:`).
     greetings: dict[str, list[str]] = field(default_factory=dict)
+    # Other offices and services named without an office's ending (消防, けいさつ): content/
+    # synonyms.yaml `other_offices:`.
+    other_offices: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._cache: dict[str, dict[str, float]] = {}
@@ -163,7 +176,7 @@ class Answerer:
         self._answers: OrderedDict[str, Answer] = OrderedDict()
         self._lock = threading.Lock()
         self._by_id = {topic.id: topic for topic in self.topics}
-        self._index, self._exact = self._build(self.topics)
+        self._index, self._exact, self._offices = self._build(self.topics)
         self._lists = {
             section: [topic.id for topic in self.topics if topic.id.startswith(kind)]
             for section, kind in _LISTS.items()
@@ -178,8 +191,9 @@ class Answerer:
             cached = self._cache[text] = terms(text, self.synonyms)
         return cached
 
-    def _build(self, topics: list[Topic]) -> tuple[TopicIndex, dict[str, set[str]]]:
-        """The index, and each phrasing word for word (folded) with the topics that hold it."""
+    def _build(self, topics: list[Topic]) -> tuple[TopicIndex, dict[str, set[str]], Offices]:
+        """The index, each phrasing word for word (folded) with the topics that hold it, and
+        the offices the topics speak of (any other office is not this bot's to answer for)."""
         exact: dict[str, set[str]] = {}
         for topic in topics:
             for phrasing in topic.phrasings:
@@ -188,7 +202,10 @@ class Answerer:
             [(topic.id, self._terms(p)) for topic in topics for p in topic.phrasings],
             [(topic.id, self._terms(text)) for topic in topics for text in topic.context],
         )
-        return index, exact
+        answerable = [topic for topic in topics if not _out_of_scope(topic.id)]
+        known = [text for topic in answerable for text in (*topic.phrasings, *topic.context)]
+        known += list(self.synonyms.phrases)
+        return index, exact, Offices(known, self.other_offices, self.synonyms.apply)
 
     def with_live(self, live: list[Topic]) -> None:
         """Replace the live topics (everything staff created) and rebuild the index."""
@@ -196,10 +213,10 @@ class Answerer:
             every = [*self.topics, *live]
             used = {text for topic in every for text in (*topic.phrasings, *topic.context)}
             self._cache = {text: t for text, t in self._cache.items() if text in used}
-            index, exact = self._build(every)
+            index, exact, offices = self._build(every)
             self._by_id = {topic.id: topic for topic in every}
             # One assignment each, so a question meanwhile sees the old or the new index.
-            self._index, self._exact = index, exact
+            self._index, self._exact, self._offices = index, exact, offices
             self._answers = OrderedDict()
 
     def _named_exactly(self, text: str) -> str | None:
@@ -248,6 +265,14 @@ class Answerer:
                 answers = [self._decide(sentence, language) for sentence in asking[-MOST_ASKING:]]
                 return max(answers, key=lambda a: (a.outcome is not Outcome.UNKNOWN, a.score))
         text = text[-LONGEST_READ:]
+        preface = _PREFACE.match(text)
+        if preface is not None:
+            asked = self._decide(text[preface.end() :], language)
+            whole = self._decide_one(text, language)
+            return asked if asked.outcome is Outcome.ANSWERED else whole
+        return self._decide_one(text, language)
+
+    def _decide_one(self, text: str, language: str) -> Answer:
         key = _greeting_key(text)
         greeting = self._greetings.get(key) or self._greetings.get(_SOFT_ENDING.sub("", key))
         if greeting is None and _pictures_only(text):
@@ -265,6 +290,10 @@ class Answerer:
         index = self._index
         if any(unit.place and not index.knows(unit) for unit in analysis.units):
             # About another place (前橋市役所, 高崎市の地域づくり): not this city's to answer.
+            return Answer(Outcome.UNKNOWN, (), language)
+        if self._offices.elsewhere(text) is not None:
+            # 税務課の電話番号は / election commission's phone: another office's business; the
+            # pack's contact would send the resident to the wrong desk.
             return Answer(Outcome.UNKNOWN, (), language)
         nouns = [unit for unit in analysis.units if unit.noun]
         # Not for kana-only questions: Sudachi cuts unknown kana into odd nouns (小母ん).
@@ -286,6 +315,15 @@ class Answerer:
             # As close to something we cannot answer: do not guess.
             return Answer(Outcome.UNKNOWN, (), language, best)
         close = _details_aside(_one_entity(close))
+        # What names the thing asked about: a Japanese question's nouns, an English one's words.
+        named_things = nouns if language == "ja" else analysis.units
+        if close[0] == CONTACT and any(
+            (held := index.holders(unit)) and all(_out_of_scope(topic) for topic in held)
+            for unit in named_things
+        ):
+            # 年金の相談窓口の電話: the contact of a service the pack does not cover (年金) is
+            # not the pack's contact.
+            return Answer(Outcome.UNKNOWN, (), language, best)
         items = self._lists.get(close[0], [])
         place = _place_in_list(text) if items else None
         if place is not None and place <= len(items):

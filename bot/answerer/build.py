@@ -35,7 +35,12 @@ def build_answerer(content_dir: Path, pack: Pack, catalog: Catalog) -> Answerer:
     ]
     groups = [list(group) for group in synonym_file.synonyms]
     synonyms = Synonyms.from_groups(groups, ignore=own_names)
-    return Answerer(topics, synonyms, greetings=dict(synonym_file.greetings))
+    return Answerer(
+        topics,
+        synonyms,
+        greetings=dict(synonym_file.greetings),
+        other_offices=list(synonym_file.other_offices),
+    )
 
 
 def open_answerer(

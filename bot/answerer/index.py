@@ -89,6 +89,14 @@ class TopicIndex:
         """Whether any phrasing or text holds this word (or its reading)."""
         return unit.word in self._idf or (unit.reading is not None and unit.reading in self._idf)
 
+    def holders(self, unit: Unit) -> frozenset[str]:
+        """The topics whose phrasings or text hold this word (or its reading)."""
+        none: frozenset[str] = frozenset()
+        found = self._term_topics.get(unit.word, none)
+        if unit.reading is not None:
+            found = found | self._term_topics.get(unit.reading, none)
+        return found
+
     def recognises(self, unit: Unit) -> bool:
         """Known, or spelled close to something known (most of its reading's bigrams are)."""
         if self.knows(unit):

@@ -60,6 +60,9 @@ class SynonymFile(_Model):
     questions: dict[TopicId, list[NonEmpty]] = Field(default_factory=dict)
     # Questions the bot must not answer (other offices' business): the honest "I don't know".
     out_of_scope: list[NonEmpty] = Field(default_factory=list)
+    # Other offices and services named without an office's ending (消防, けいさつ, police):
+    # a question naming one is theirs to answer, unless the pack speaks of it.
+    other_offices: list[NonEmpty] = Field(default_factory=list)
     greetings: dict[GreetingKind, list[NonEmpty]] = Field(default_factory=dict)
 
 
@@ -112,6 +115,7 @@ def load_synonyms(content_dir: Path, pack: str) -> SynonymFile:
         synonyms=[*own.synonyms, *shared.synonyms],
         questions=questions,
         out_of_scope=[*shared.out_of_scope, *own.out_of_scope],
+        other_offices=[*shared.other_offices, *own.other_offices],
         greetings=greetings,
     )
 
