@@ -1,4 +1,4 @@
-"""Logging a test client into the staff dashboard."""
+"""Test clients of the web app, and logging them into the staff dashboard."""
 
 from __future__ import annotations
 
@@ -12,10 +12,26 @@ from bot.runtime import Runtime
 from bot.staff.accounts import hash_password
 from bot.storage.staff import StaffRepository
 from bot.web import build_web_app
+from tests.web_clients import LOCAL_ADDRESS, chat_client
 
 STAFF_LOGIN = "kanri"
 STAFF_PASSWORD = "tomioka-2026-kanri"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def web_client(runtime: Runtime, address: str = LOCAL_ADDRESS) -> httpx.AsyncClient:
+    """A browser-like client (tests/web_clients.py) of the runtime's whole web app: the
+    dashboard, the chat, /metrics. Use it in `async with`, which closes it."""
+    return chat_client(build_web_app(runtime), address)
+
+
+@asynccontextmanager
+async def logged_in_staff(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
+    """A web client logged in as a new admin account (STAFF_LOGIN)."""
+    async with web_client(runtime) as http:
+        await add_staff(runtime)
+        assert (await log_in(http)).status_code == 303
+        yield http
 
 
 async def add_staff(runtime: Runtime, login: str = STAFF_LOGIN) -> None:
@@ -67,8 +83,7 @@ async def staff_clients(runtime: Runtime) -> AsyncIterator[StaffClient]:
             role,
             frozenset(districts),
         )
-        transport = httpx.ASGITransport(app=app, client=("192.0.2.9", 4000))
-        http = httpx.AsyncClient(transport=transport, base_url="http://chiiki.test")
+        http = chat_client(app, "192.0.2.9")
         opened.append(http)
         assert (await log_in(http, login)).status_code == 303
         return http

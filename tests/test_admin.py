@@ -20,7 +20,14 @@ from bot.runtime import Runtime
 from bot.web import build_web_app
 from bot.web.admin.auth import MAX_FAILURES_PER_LOGIN
 from bot.web.admin.site import Site, load_admin_texts
-from tests.admin_helpers import STAFF_PASSWORD, add_staff, csrf_of, log_in, post_form
+from tests.admin_helpers import (
+    STAFF_PASSWORD,
+    add_staff,
+    csrf_of,
+    log_in,
+    post_form,
+    web_client,
+)
 from tests.conftest import FakeClock, Resident, make_settings
 from tests.databases import database_for
 from tests.test_watch import WATCH_FILE
@@ -35,8 +42,7 @@ def settings(tmp_path: Path, content_dir: Path) -> Settings:
 
 @pytest.fixture
 async def anonymous(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=build_web_app(runtime))
-    async with httpx.AsyncClient(transport=transport, base_url="http://chiiki.test") as http:
+    async with web_client(runtime) as http:
         yield http
 
 

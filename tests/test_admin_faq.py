@@ -19,9 +19,8 @@ from bot.runtime import Runtime
 from bot.staff.faq import FaqError, check_faq
 from bot.storage import open_database
 from bot.storage.faq import FaqRepository, UnansweredRepository
-from bot.web import build_web_app
 from bot.web.admin.faq import UNANSWERED_PAGE_SIZE
-from tests.admin_helpers import add_staff, log_in, post_form
+from tests.admin_helpers import add_staff, log_in, post_form, web_client
 from tests.conftest import FakeClock, make_settings
 from tests.databases import database_for
 
@@ -60,8 +59,7 @@ def settings(tmp_path: Path, content_dir: Path) -> Settings:
 
 @pytest.fixture
 async def anonymous(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=build_web_app(runtime))
-    async with httpx.AsyncClient(transport=transport, base_url="http://chiiki.test") as http:
+    async with web_client(runtime) as http:
         yield http
 
 

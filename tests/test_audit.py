@@ -25,8 +25,7 @@ from bot.storage.audit import AuditEntry, AuditFilter, AuditRepository
 from bot.storage.retention import RetentionRules, Rule, apply_retention
 from bot.storage.staff import StaffRepository
 from bot.storage.timestamps import to_db
-from bot.web import build_web_app
-from tests.admin_helpers import STAFF_PASSWORD, add_staff, csrf_of, log_in
+from tests.admin_helpers import STAFF_PASSWORD, add_staff, csrf_of, log_in, web_client
 from tests.conftest import FakeClock, make_settings
 from tests.databases import database_for
 
@@ -40,8 +39,7 @@ def settings(tmp_path: Path, content_dir: Path) -> Settings:
 
 @pytest.fixture
 async def http(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=build_web_app(runtime), client=("192.0.2.7", 5000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://chiiki.test") as client:
+    async with web_client(runtime, "192.0.2.7") as client:
         yield client
 
 

@@ -31,8 +31,7 @@ from bot.staff.watch_counter import (
 )
 from bot.storage.audit import AuditFilter, AuditRepository
 from bot.storage.retention import RetentionRules, Rule, apply_retention
-from bot.web import build_web_app
-from tests.admin_helpers import csrf_of, staff_clients
+from tests.admin_helpers import csrf_of, staff_clients, web_client
 from tests.conftest import FakeClock, make_settings
 from tests.databases import database_for
 
@@ -404,8 +403,7 @@ async def test_staff_sign_up_and_cancel_at_the_counter_on_the_dashboard(
     # Staff-side figures still add up with people who are not residents.
     overview = await http.get("/admin/")
     assert overview.status_code == 200 and "1／1人" in overview.text
-    transport = httpx.ASGITransport(app=build_web_app(runtime))
-    async with httpx.AsyncClient(transport=transport, base_url="http://chiiki.test") as plain:
+    async with web_client(runtime) as plain:
         metrics = await plain.get("/metrics")
     assert metrics.status_code == 200
 

@@ -11,17 +11,13 @@ import pytest
 
 from bot.config import Settings
 from bot.runtime import Runtime, open_runtime
-from bot.web import build_web_app
-from tests.admin_helpers import add_staff, log_in, post_form
+from tests.admin_helpers import logged_in_staff, post_form
 from tests.conftest import FakeClock, Resident
 
 
 @pytest.fixture
 async def staff(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=build_web_app(runtime))
-    async with httpx.AsyncClient(transport=transport, base_url="http://chiiki.test") as http:
-        await add_staff(runtime)
-        assert (await log_in(http)).status_code == 303
+    async with logged_in_staff(runtime) as http:
         yield http
 
 

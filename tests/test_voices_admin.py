@@ -12,8 +12,7 @@ import pytest
 from bot.config import Settings
 from bot.runtime import Runtime
 from bot.storage.voices import NewVoice, Photo, Place, VoiceKind, VoiceRepository, VoiceState
-from bot.web import build_web_app
-from tests.admin_helpers import add_staff, log_in, post_form
+from tests.admin_helpers import logged_in_staff, post_form, web_client
 from tests.conftest import FakeClock, Resident, make_settings
 from tests.test_events import new_event
 from tests.test_voices import send_voice
@@ -26,10 +25,7 @@ def settings(tmp_path: Path, content_dir: Path) -> Settings:
 
 @pytest.fixture
 async def staff(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
-    await add_staff(runtime)
-    transport = httpx.ASGITransport(app=build_web_app(runtime))
-    async with httpx.AsyncClient(transport=transport, base_url="http://chiiki.test") as http:
-        assert (await log_in(http)).status_code == 303
+    async with logged_in_staff(runtime) as http:
         yield http
 
 
@@ -107,10 +103,7 @@ async def test_a_photo_and_a_map_link_are_shown_to_staff_only(
     assert "no-store" in photo.headers["cache-control"]
     assert (await staff.get("/admin/voices/999/photo")).status_code == 404
     assert (await staff.get("/admin/voices/999")).status_code == 404
-    outsider = httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=build_web_app(runtime)), base_url="http://chiiki.test"
-    )
-    async with outsider:
+    async with web_client(runtime) as outsider:
         response = await outsider.get(f"/admin/voices/{voice.id}/photo")
         assert response.status_code in (302, 303) and b"PNG" not in response.content
     by_district = await staff.get("/admin/voices?district=d01")

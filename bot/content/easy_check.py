@@ -22,12 +22,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pydantic import BaseModel
-
 from bot.content.answers import FaqEntry
 from bot.content.catalog import Catalog
 from bot.content.kanji import KANJI_RUN, basic_kanji, is_hard
-from bot.content.schema import Pack, Text
+from bot.content.schema import Pack, texts_in
 from bot.core.localized import EASY, JA
 
 MAX_SENTENCE = 40
@@ -248,8 +246,9 @@ def check_pack(pack: Pack, where: str) -> list[EasyFault]:
     exceptions = tuple(pack.easy_exceptions)
     faults = [
         EasyFault(where, key, problem, sentence)
-        for key, text in _easy_texts(pack)
-        for problem, sentence in check_text(text, exceptions)
+        for key, text in texts_in(pack)
+        if text.easy
+        for problem, sentence in check_text(text.easy, exceptions)
     ]
     faults += [
         EasyFault(where, f"messages.{key}", problem, sentence)
@@ -267,26 +266,4 @@ def check_faq(entries: Sequence[FaqEntry], pack: Pack, where: str) -> list[EasyF
         for entry in entries
         if entry.answer.easy
         for problem, sentence in check_text(entry.answer.easy, exceptions)
-    ]
-
-
-def _easy_texts(node: object, where: str = "") -> list[tuple[str, str]]:
-    if isinstance(node, Text):
-        return [(where, node.easy)] if node.easy else []
-    if isinstance(node, Pack):
-        items: list[tuple[str, object]] = [
-            (name, getattr(node, name)) for name in type(node).model_fields if name != "messages"
-        ]
-    elif isinstance(node, BaseModel):
-        items = [(name, getattr(node, name)) for name in type(node).model_fields]
-    elif isinstance(node, dict):
-        items = [(str(key), value) for key, value in node.items()]
-    elif isinstance(node, list):
-        items = [(str(index), value) for index, value in enumerate(node)]
-    else:
-        return []
-    return [
-        found
-        for name, value in items
-        for found in _easy_texts(value, f"{where}.{name}".lstrip("."))
     ]

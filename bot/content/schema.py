@@ -249,10 +249,10 @@ class Pack(_Model):
         return next((d for d in self.districts if d.id == district_id), None)
 
 
-def missing_texts(node: object, where: str = "") -> list[str]:
-    """Where a pack text has no version in some language (only `easy` may be left out)."""
+def texts_in(node: object, where: str = "") -> list[tuple[str, Text]]:
+    """Every Text in a pack or a part of one, with where it stands (`events.0.title`)."""
     if isinstance(node, Text):
-        return [f"{where} ({language})" for language in LANGUAGES if not getattr(node, language)]
+        return [(where, node)]
     if isinstance(node, BaseModel):
         items: list[tuple[str, object]] = [
             (name, getattr(node, name)) for name in type(node).model_fields
@@ -264,7 +264,17 @@ def missing_texts(node: object, where: str = "") -> list[str]:
     else:
         return []
     return [
-        gap for name, value in items for gap in missing_texts(value, f"{where}.{name}".lstrip("."))
+        found for name, value in items for found in texts_in(value, f"{where}.{name}".lstrip("."))
+    ]
+
+
+def missing_texts(node: object) -> list[str]:
+    """Where a pack text has no version in some language (only `easy` may be left out)."""
+    return [
+        f"{where} ({language})"
+        for where, text in texts_in(node)
+        for language in LANGUAGES
+        if not getattr(text, language)
     ]
 
 

@@ -28,7 +28,7 @@ from bot.staff.files import StaffSpec, japanese_only, load_yaml_model, parse_yam
 from bot.staff.roles import can_read, require_change, require_personal_export
 from bot.storage.watch import WatchRepository
 from bot.storage.watch.rosters import RosterLine
-from bot.storage.watch.schedule import LoadResult, NewRoute, NewShift, ReminderTimes, Route
+from bot.storage.watch.schedule import LoadResult, NewRoute, NewShift, ReminderTimes
 
 MAX_REASON_CHARS = 200
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -193,7 +193,7 @@ async def load_watch(
             require_change(actor, stored[route.key].district)
     times = reminder_times(settings.tz, settings.watch_evening_time, settings.watch_hour_reminder)
     result = await watch.schedule.load(routes, shifts, now, times)
-    changed = sum(1 for r in routes if r.key in stored and _as_new(stored[r.key]) != r)
+    changed = sum(1 for r in routes if r.key in stored and stored[r.key].as_new() != r)
     districts = ",".join(sorted({r.district or "all" for r in routes}))
     await record(
         actor,
@@ -206,19 +206,6 @@ async def load_watch(
         f" districts {districts}",
     )
     return result
-
-
-def _as_new(route: Route) -> NewRoute:
-    return NewRoute(
-        route.key,
-        route.name_ja,
-        route.name_en,
-        route.district,
-        route.meeting_point_ja,
-        route.meeting_point_en,
-        route.note_ja,
-        route.note_en,
-    )
 
 
 async def cancel_shift(

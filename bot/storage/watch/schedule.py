@@ -4,7 +4,7 @@ cancelled (with the notice to everyone on it)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 
 from bot.core.localized import Localized
@@ -14,8 +14,10 @@ from bot.storage.timestamps import from_db, to_db
 
 
 @dataclass(frozen=True, slots=True)
-class Route:
-    id: int
+class NewRoute:
+    """A route as a watch file gives it. Its fields are the columns of `watch_routes` (but the
+    id): the one list by which routes are written, read and compared."""
+
     key: str
     name_ja: str
     name_en: str | None
@@ -24,6 +26,16 @@ class Route:
     meeting_point_en: str | None
     note_ja: str | None
     note_en: str | None
+
+
+ROUTE_COLUMNS = tuple(field.name for field in fields(NewRoute))
+
+
+@dataclass(frozen=True, slots=True)
+class Route(NewRoute):
+    """A stored route: what its file gave, and its id."""
+
+    id: int
 
     @property
     def name(self) -> Localized:
@@ -37,6 +49,10 @@ class Route:
     def note(self) -> Localized | None:
         # Staff write a note in Japanese first (the pack's Text); English alone is not kept.
         return Localized(self.note_ja, self.note_en) if self.note_ja else None
+
+    def as_new(self) -> NewRoute:
+        """The route as a file gives it, to tell whether loading one changes it."""
+        return NewRoute(**{column: getattr(self, column) for column in ROUTE_COLUMNS})
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,18 +73,6 @@ class Shift:
 
     def is_open(self, now: datetime) -> bool:
         return self.cancelled_at is None and self.starts_at > now
-
-
-@dataclass(frozen=True, slots=True)
-class NewRoute:
-    key: str
-    name_ja: str
-    name_en: str | None
-    district: str | None
-    meeting_point_ja: str
-    meeting_point_en: str | None
-    note_ja: str | None
-    note_en: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +104,12 @@ SHIFT_COLUMNS = (
     " (SELECT count(*) FROM watch_signups w WHERE w.shift_id = s.id AND w.status = 'waitlisted')"
     " AS waitlisted"
 )
+# A route added, or the stored one with its key rewritten (a file loaded again).
+_UPSERT_ROUTE = (
+    f"INSERT INTO watch_routes ({', '.join(ROUTE_COLUMNS)})"
+    f" VALUES ({placeholders(len(ROUTE_COLUMNS))}) ON CONFLICT (key) DO UPDATE SET "
+    + ", ".join(f"{column} = excluded.{column}" for column in ROUTE_COLUMNS if column != "key")
+)
 
 
 class ScheduleRepository:
@@ -120,23 +130,7 @@ class ScheduleRepository:
             routes_before = await _count(conn, "watch_routes")
             for route in routes:
                 await conn.execute(
-                    "INSERT INTO watch_routes (key, name_ja, name_en, district, meeting_point_ja,"
-                    " meeting_point_en, note_ja, note_en) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-                    " ON CONFLICT (key) DO UPDATE SET name_ja = excluded.name_ja,"
-                    " name_en = excluded.name_en, district = excluded.district,"
-                    " meeting_point_ja = excluded.meeting_point_ja,"
-                    " meeting_point_en = excluded.meeting_point_en,"
-                    " note_ja = excluded.note_ja, note_en = excluded.note_en",
-                    (
-                        route.key,
-                        route.name_ja,
-                        route.name_en,
-                        route.district,
-                        route.meeting_point_ja,
-                        route.meeting_point_en,
-                        route.note_ja,
-                        route.note_en,
-                    ),
+                    _UPSERT_ROUTE, tuple(getattr(route, column) for column in ROUTE_COLUMNS)
                 )
             routes_added = await _count(conn, "watch_routes") - routes_before
             async with conn.execute("SELECT key, id FROM watch_routes") as cursor:
@@ -268,17 +262,7 @@ async def _count(conn: Connection, table: str) -> int:
 
 
 def route_from_row(row: Row) -> Route:
-    return Route(
-        id=row["id"],
-        key=row["key"],
-        name_ja=row["name_ja"],
-        name_en=row["name_en"],
-        district=row["district"],
-        meeting_point_ja=row["meeting_point_ja"],
-        meeting_point_en=row["meeting_point_en"],
-        note_ja=row["note_ja"],
-        note_en=row["note_en"],
-    )
+    return Route(id=row["id"], **{column: row[column] for column in ROUTE_COLUMNS})
 
 
 def shift_from_row(row: Row) -> Shift:
