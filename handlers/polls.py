@@ -226,6 +226,13 @@ async def show_chart(request: Request, ctx: HandlerContext) -> list[Reply]:
     poll = await _poll_for(request, ctx)
     if poll is None or (poll.district is not None and poll.district != ctx.resident.district):
         return [Reply(ctx.t("polls.unknown"), (_polls_button(ctx),))]
+    if (
+        poll.is_open(ctx.now)
+        and await ctx.services.polls.ballot_of(poll.id, ctx.resident.id) is None
+    ):
+        # The button comes after a vote: an open poll's counts are not shown before answering
+        # (a forged button would let a resident vote with them in view).
+        return await show_poll(request, ctx)
     tally, heading = await _tally_and_heading(poll, ctx)
     # Buttons and chart bars keep the plain label: readings would not fit their space.
     bars = tuple(

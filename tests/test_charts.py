@@ -190,7 +190,9 @@ async def test_the_same_results_are_drawn_once_and_each_resident_draws_a_few(
         drawn.append(await tap_chart("tapper"))
     assert sum(path is not None for path in drawn) == DRAWINGS_PER_RESIDENT - 1
     assert await pictures() == DRAWINGS_PER_RESIDENT
-    # Anyone may still see what is already drawn; another resident draws the new state.
+    # Another resident (who answered: an open poll's results come after answering) draws.
+    other = await runtime.services.residents.get_or_create("web", "someone-else", "ja", clock.now)
+    await runtime.services.polls.vote(poll_id, other.id, None, frozenset({2}), clock.now)
     assert await tap_chart("someone-else") is not None
     assert await pictures() == DRAWINGS_PER_RESIDENT + 1
     clock.advance(minutes=11)  # the window passes: the tapper may draw again

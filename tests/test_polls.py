@@ -563,3 +563,32 @@ async def test_the_running_counts_always_equal_a_recount_of_the_ballots(
     assert (await polls.tally(single)) == Tally(2, {2: 1, 3: 1})
     assert await polls.tally_by_district(several) == {}
     await assert_counts_match_a_recount(runtime)
+
+
+async def test_an_open_polls_results_are_shown_only_after_answering(
+    runtime: Runtime, resident: Resident, clock: FakeClock
+) -> None:
+    """グラフで見る comes after a vote (or on a closed poll); a forged button showed the running
+    counts of an open poll to someone who had not answered, who could then vote with them."""
+    poll_id = await new_poll(runtime, clock)
+    for user in ("v1", "v2"):
+        await runtime.services.polls.vote(
+            poll_id,
+            (
+                await runtime.services.residents.get_or_create(Channel.WEB, user, "ja", clock.now)
+            ).id,
+            None,
+            frozenset({1}),
+            clock.now,
+        )
+    await resident.say("/polls")
+    resident.last = [Reply("", (Choice("forged", f"pollchart:{poll_id}"),))]
+    await resident.tap("forged")
+    assert "回答 2件" not in resident.text() and "土曜" not in resident.text()
+    # Once answered, the chart is theirs to see.
+    await resident.say("/polls")
+    await resident.tap_card("1. 防災訓練はいつがよいですか")
+    await resident.tap("日曜")
+    resident.last = [Reply("", (Choice("forged", f"pollchart:{poll_id}"),))]
+    await resident.tap("forged")
+    assert "回答 3件" in resident.text()
