@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from bot.answerer import Outcome
+from bot.answerer import Answer, Outcome
 from bot.core import Choice, Reply
 from bot.core.choices import ChoiceData, encode_choice, parse_number
 from handlers import (
@@ -55,11 +55,11 @@ async def answer_question(request: Request, ctx: HandlerContext) -> list[Reply]:
     if answer.outcome is Outcome.ANSWERED:
         replies = await reply_for_topic(answer.topics[0], request, ctx)
         if replies is None:
-            return await _unknown(request, ctx, answer.language)
+            return await _unknown(request, ctx, answer)
     elif answer.outcome is Outcome.CLARIFIED:
         replies = [_clarify(answer.topics, ctx)]
     else:
-        return await _unknown(request, ctx, answer.language)
+        return await _unknown(request, ctx, answer)
     if switch_offer:
         offer = Choice(
             ctx.t("answer.english_button"), encode_choice(settings.LANGUAGE_CHOICE, "en")
@@ -101,7 +101,8 @@ def _greet(key: str, language: str, ctx: HandlerContext) -> list[Reply]:
     return [Reply(ctx.t(key, city=city), menu.main_menu(ctx))]
 
 
-async def _unknown(request: Request, ctx: HandlerContext, language: str) -> list[Reply]:
+async def _unknown(request: Request, ctx: HandlerContext, answer: Answer) -> list[Reply]:
+    language = answer.language
     if ctx.services.unanswered is not None:
         # Only the text and its language: staff see what residents want to know, not who.
         message = request.message
@@ -114,7 +115,10 @@ async def _unknown(request: Request, ctx: HandlerContext, language: str) -> list
         )
     contact = ctx.pack.contact
     office = ctx.local(contact.office)
-    if contact.phone:
+    if answer.elsewhere and contact.switchboard and contact.phone:
+        # Another office's business: the switchboard puts the resident through to it.
+        text = ctx.t("answer.elsewhere", office=office, phone=contact.phone)
+    elif contact.phone:
         text = ctx.t("answer.unknown", office=office, phone=contact.phone)
     else:
         text = ctx.t("answer.unknown_no_phone", office=office)

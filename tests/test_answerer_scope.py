@@ -11,6 +11,9 @@ import pytest
 
 from bot.answerer import Answerer, Outcome, build_answerer
 from bot.content import load_pack, load_pack_catalog
+from bot.runtime import open_runtime
+from bot.storage.faq import UnansweredRepository
+from tests.conftest import FakeClock, Resident, make_settings
 
 CONTENT = Path(__file__).parent.parent / "content"
 PACKS = ("tomioka", "matsumoto")
@@ -142,3 +145,54 @@ def test_look_alikes_are_still_answered(
     answer = answerers[pack].answer(question)
     assert answer.outcome is Outcome.ANSWERED, (question, answer)
     assert answer.topic == topic
+
+
+@pytest.mark.parametrize("pack", PACKS)
+@pytest.mark.parametrize(
+    ("question", "elsewhere"),
+    [
+        ("税務課の電話番号は", True),
+        ("年金の相談窓口の電話", True),
+        ("ゴミの収集日はいつ", True),
+        ("police station phone number", True),
+        ("芋煮会には何を持っていけば", False),  # nothing known: not said to be elsewhere
+    ],
+)
+def test_unknown_answers_say_whether_another_office_is_asked_about(
+    answerers: dict[str, Answerer], pack: str, question: str, elsewhere: bool
+) -> None:
+    answer = answerers[pack].answer(question)
+    assert answer.outcome is Outcome.UNKNOWN
+    assert answer.elsewhere is elsewhere
+
+
+async def test_with_a_switchboard_another_offices_question_is_sent_there(
+    tmp_path: Path, content_dir: Path, clock: FakeClock
+) -> None:
+    """Matsumoto's contact is the city hall's switchboard (代表): the resident is told this
+    bot answers about 地域づくり and the switchboard puts them through; the question is still
+    kept for staff as unanswered, like any other."""
+    settings = make_settings(tmp_path, content_dir, CHIIKI_PACK="matsumoto")
+    async with open_runtime(settings, clock=clock) as runtime:
+        resident = Resident(runtime)
+        await resident.say("選挙管理委員会の電話番号は？")
+        text = resident.last[0].text
+        assert "お答えできません" in text and "地域づくりについて" in text
+        assert "松本市役所（代表）" in text and "0263-34-3000" in text
+        await resident.say("What is the tax office phone number?")
+        text = resident.last[0].text
+        assert "community building" in text and "put you through" in text
+        await resident.say("芋煮会には何を持っていけば")  # not another office's: as before
+        assert "地域づくりについて" not in resident.last[0].text
+        kept = await UnansweredRepository(runtime.db).latest()
+        assert len(kept) == 3
+
+
+async def test_without_a_switchboard_the_usual_reply_names_the_packs_office(
+    resident: Resident,
+) -> None:
+    """Tomioka's contact is the 地域づくり課 itself, no switchboard: the usual reply."""
+    await resident.say("税務課の電話番号は？")
+    text = resident.last[0].text
+    assert "お答えできません" in text and "地域づくりについて" not in text
+    assert "地域づくり課" in text

@@ -57,6 +57,9 @@ class Answer:
     score: float = 0.0
     # The message only greets or thanks (hello, thanks …): not answered, but worth a kind word.
     greeting: str | None = None
+    # Another office's or service's business (税務課の電話, ゴミの収集日): the resident is
+    # better sent to the city's switchboard, where the pack has one, than to the pack's office.
+    elsewhere: bool = False
 
     @property
     def topic(self) -> str | None:
@@ -294,7 +297,7 @@ class Answerer:
         if self._offices.elsewhere(text) is not None:
             # 税務課の電話番号は / election commission's phone: another office's business; the
             # pack's contact would send the resident to the wrong desk.
-            return Answer(Outcome.UNKNOWN, (), language)
+            return Answer(Outcome.UNKNOWN, (), language, elsewhere=True)
         nouns = [unit for unit in analysis.units if unit.noun]
         # Not for kana-only questions: Sudachi cuts unknown kana into odd nouns (小母ん).
         if (
@@ -308,8 +311,10 @@ class Answerer:
         ranked = index.rank(analysis)
         limits = self.thresholds
         best = ranked[0].score if ranked else 0.0
-        if best < limits.floor or _out_of_scope(ranked[0].topic):
+        if best < limits.floor:
             return Answer(Outcome.UNKNOWN, (), language, best)
+        if _out_of_scope(ranked[0].topic):
+            return Answer(Outcome.UNKNOWN, (), language, best, elsewhere=True)
         close = [s.topic for s in ranked if s.score >= max(best - limits.margin, limits.floor)]
         if any(_out_of_scope(topic) for topic in close):
             # As close to something we cannot answer: do not guess.
@@ -323,7 +328,7 @@ class Answerer:
         ):
             # 年金の相談窓口の電話: the contact of a service the pack does not cover (年金) is
             # not the pack's contact.
-            return Answer(Outcome.UNKNOWN, (), language, best)
+            return Answer(Outcome.UNKNOWN, (), language, best, elsewhere=True)
         items = self._lists.get(close[0], [])
         place = _place_in_list(text) if items else None
         if place is not None and place <= len(items):

@@ -84,6 +84,9 @@ class Contact(_Sourced):
     address: Text | None = None
     phone: str | None = None
     fax: str | None = None
+    # The office is the city's switchboard (代表), which puts residents through to any office:
+    # questions about other offices' business are sent there.
+    switchboard: bool = False
 
 
 class Vision(_Sourced):
