@@ -55,6 +55,8 @@ async def _chat_with_answers(browser: Browser, base: str, width: int) -> Page:
         await expect(page.locator("#log")).to_contain_text(shown)
     await page.get_by_role("button", name="東ルート").last.click()
     await expect(page.locator("#log .card").last).to_be_visible()
+    # The answer to a pressed button takes focus; wait for it, so no focus moves mid-check.
+    await expect(page.locator("#log li:focus")).to_have_count(1)
     return page
 
 
