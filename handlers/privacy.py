@@ -131,6 +131,6 @@ async def answer_forget(request: Request, ctx: HandlerContext) -> list[Reply]:
     await ctx.services.watch.signups.withdraw_everywhere(
         ctx.resident.id, ctx.now, ctx.services.notices.shift_promoted
     )
-    await ctx.services.residents.delete(ctx.resident.id)
+    await ctx.services.residents.delete(ctx.resident.id, ctx.now)
     # The answer is built before the row is gone from memory; nothing is stored after this.
     return [Reply(ctx.t("forget.done"), (back_to_menu(ctx),))]

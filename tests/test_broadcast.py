@@ -372,7 +372,7 @@ async def test_forgotten_residents_get_nothing_still_queued(
     broadcast_id = await runtime.broadcasts.create(NewBroadcast("notice", "お知らせ"), clock.now)
     gone = await runtime.services.residents.find("telegram", chats[0])
     assert gone is not None
-    await runtime.services.residents.delete(gone.id)
+    await runtime.services.residents.delete(gone.id, clock.now)
     await settle(worker(quiet_platforms, clock), broadcast_id, clock)
     assert set(quiet_platforms.telegram.delivered) == {int(chats[1])}
 

@@ -310,7 +310,7 @@ async def test_csv_merges_districts_under_five_ballots_into_other(
     assert "v0" not in csv_text and "d02" not in csv_text
 
 
-async def test_forget_keeps_the_count_and_drops_the_link(
+async def test_forget_keeps_a_closed_polls_count_and_drops_the_link(
     runtime: Runtime, resident: Resident, clock: FakeClock
 ) -> None:
     poll_id = await new_poll(runtime, clock)
@@ -319,11 +319,33 @@ async def test_forget_keeps_the_count_and_drops_the_link(
     await resident.tap("日曜")
     await resident.say("/mydata")
     assert "アンケートへの回答: 1件" in resident.text()
+    clock.advance(days=30)  # the poll has closed
     await resident.say("/forget")
     await resident.tap("はい、消します")
     assert (await runtime.services.polls.tally(poll_id)).ballots == 1
     row = await runtime.db.fetch_one("SELECT resident_id FROM ballots")
     assert row is not None and row[0] is None
+
+
+async def test_forgetting_between_votes_does_not_cast_a_second_ballot(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    """A ballot in a poll still open is withdrawn by /forget: kept without its voter, the same
+    Telegram or LINE account, a new resident after /forget, could vote again, and again."""
+    poll_id = await new_poll(runtime, clock)
+    voter = Resident(runtime, "cycler", Channel.TELEGRAM)
+    for _ in range(3):
+        await voter.say("/polls")
+        await voter.tap_card("1. 防災訓練はいつがよいですか")
+        await voter.tap("日曜")
+        await voter.say("/forget")
+        await voter.tap("はい、消します")
+    assert (await runtime.services.polls.tally(poll_id)).ballots == 0
+    await voter.say("/polls")
+    await voter.tap_card("1. 防災訓練はいつがよいですか")
+    await voter.tap("日曜")
+    tally = await runtime.services.polls.tally(poll_id)
+    assert (tally.ballots, tally.counts.get(2)) == (1, 1)
 
 
 async def test_a_comment_of_at_most_200_characters(
@@ -531,13 +553,13 @@ async def test_the_running_counts_always_equal_a_recount_of_the_ballots(
     await on_web.say("/link")
     await on_telegram.say(f"/link {code_in(on_web)}")
     assert (await polls.tally(single)) == Tally(4, {1: 1, 2: 2, 3: 1})
-    # Forgetting a voter keeps the ballot (it is the poll's, not the person's).
+    # Forgetting a voter withdraws their ballot while the poll is open (they could vote again).
     await on_telegram.say("/forget")
     await on_telegram.tap("はい、消します")
-    assert (await polls.tally(single)).ballots == 4
+    assert (await polls.tally(single)) == Tally(3, {2: 2, 3: 1})
     await assert_counts_match_a_recount(runtime)
     # A ballot deleted outright (as linking does) takes its choices out of the counts.
     await runtime.db.execute("DELETE FROM ballots WHERE resident_id = ?", (ids["a"][0],))
-    assert (await polls.tally(single)) == Tally(3, {1: 1, 2: 1, 3: 1})
+    assert (await polls.tally(single)) == Tally(2, {2: 1, 3: 1})
     assert await polls.tally_by_district(several) == {}
     await assert_counts_match_a_recount(runtime)

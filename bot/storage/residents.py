@@ -134,14 +134,21 @@ class ResidentRepository:
                     (channel, platform_user_id),
                 )
 
-    async def delete(self, resident_id: int) -> bool:
+    async def delete(self, resident_id: int, now: datetime) -> bool:
         """Delete the resident and, by cascade, everything linked to them (other channels too).
 
         Their platform events still waiting in the inbox (a retry, or the one being handled)
         lose their payload, sender and replies and are never tried again: no text or id of
-        theirs stays.
+        theirs stays. A ballot in a poll still open is withdrawn (the same platform account,
+        a new resident from now on, may answer it again: kept, it would count twice); one in
+        a closed poll stays in the count without its voter.
         """
         async with self._db.transaction() as conn:
+            await conn.execute(
+                "DELETE FROM ballots WHERE resident_id = ? AND poll_id IN (SELECT id FROM polls"
+                " WHERE closed_at IS NULL AND closes_at > ?)",
+                (resident_id, to_db(now)),
+            )
             await conn.execute(
                 "UPDATE inbound_events SET payload = NULL, sender = NULL, replies = NULL,"
                 " attempts = ?"
