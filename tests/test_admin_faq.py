@@ -20,7 +20,7 @@ from bot.staff.faq import FaqError, check_faq
 from bot.storage import open_database
 from bot.storage.faq import FaqRepository, UnansweredRepository
 from bot.web.admin.faq import UNANSWERED_PAGE_SIZE
-from tests.admin_helpers import add_staff, log_in, post_form, web_client
+from tests.admin_helpers import logged_in_staff, post_form, web_client
 from tests.conftest import FakeClock, make_settings
 from tests.databases import database_for
 
@@ -64,10 +64,9 @@ async def anonymous(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-async def staff(runtime: Runtime, anonymous: httpx.AsyncClient) -> httpx.AsyncClient:
-    await add_staff(runtime)
-    assert (await log_in(anonymous)).status_code == 303
-    return anonymous
+async def staff(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
+    async with logged_in_staff(runtime) as http:
+        yield http
 
 
 def faq(runtime: Runtime) -> FaqRepository:

@@ -16,6 +16,7 @@ from bot.storage.broadcasts import NewBroadcast
 from bot.storage.delivery_workers import DeliveryWorkers
 from bot.storage.timestamps import to_db
 from bot.web import build_web_app
+from tests.admin_helpers import logged_in_staff, post_form
 from tests.conftest import FakeClock
 from tests.platforms import Platforms, open_platforms
 from tests.web_clients import chat_client, resident_cookie
@@ -413,3 +414,21 @@ async def test_dry_run_shows_audience_and_line_cost_and_quota_refusal(
         assert len(platforms.telegram.delivered) == 2
         sent_text = platforms.telegram.sent("sendMessage")[0]["text"]
         assert sent_text.startswith("【富岡市からのお知らせ】")
+
+
+async def test_the_dashboard_shows_the_preview_again_when_a_notice_is_over_the_line_quota(
+    tmp_path: Path, content_dir: Path, clock: FakeClock
+) -> None:
+    async with open_platforms(tmp_path, content_dir, clock, serving=False) as platforms:
+        await add_residents(platforms.runtime, "line", 5)
+        platforms.line.quota_limit, platforms.line.quota_used = 200, 197
+        form = {"text_ja": "断水のお知らせ", "channel": "all"}
+        async with logged_in_staff(platforms.runtime) as staff:
+            refused = await post_form(staff, "/admin/broadcasts", form)
+            assert refused.status_code == 400
+            assert "LINEの今月の残り通数を超えます" in refused.text
+            assert 'data-audience="line">5<' in refused.text  # the preview, with its plan
+            assert await platforms.runtime.broadcasts.history(10) == []
+            forced = await post_form(staff, "/admin/broadcasts", {**form, "force": "1"})
+            assert forced.status_code == 303
+        assert len(await platforms.runtime.broadcasts.history(10)) == 1

@@ -95,12 +95,15 @@ class Offices:
     def elsewhere(self, text: str) -> str | None:
         """The first office or service the question names that is not this bot's, if any."""
         folded = normalise(text)
-        for name in _names(folded, self._synonyms(folded)):
+        # The synonyms only turn words into known ones: read through them (the costly part)
+        # only when something ends like an office.
+        read = self._synonyms(folded) if _JAPANESE_OFFICE.search(folded) else folded
+        for name in _names(folded, read):
             # A short form of a known one (づくり課), or one after words the run took in
             # (町会じゃなくて地域づくりセンター).
             if not any(known.endswith(name) or name.endswith(known) for known in self._known):
                 return name
-        squeezed = _squeezed(text)  # the words as typed: けいさつ, police
+        squeezed = "".join(folded.split())  # the words as typed: けいさつ, police
         for word in self._others:
             if word in squeezed:
                 return word

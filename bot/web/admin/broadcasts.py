@@ -8,6 +8,7 @@ from starlette.routing import BaseRoute, Route
 from bot.errors import ChiikiError
 from bot.staff.broadcast import (
     MAX_NOTICE_CHARS,
+    BroadcastPlan,
     OverQuotaError,
     broadcast_history,
     plan_broadcast,
@@ -77,7 +78,8 @@ class BroadcastPages(FeaturePages):
             actor=page.actor,
         )
 
-    async def preview_broadcast(self, page: Page) -> Response:
+    async def _planned(self, page: Page) -> tuple[NewBroadcast, BroadcastPlan] | Response:
+        """The form's notice and whom it reaches, or the form again saying what is wrong."""
         try:
             message = self._notice(page)
             plan = await plan_broadcast(
@@ -89,26 +91,40 @@ class BroadcastPages(FeaturePages):
             raise  # the frame answers 403: a refusal, not a mistake in the form
         except ChiikiError as exc:
             return await self.broadcasts(page, error=str(exc))
+        return message, plan
+
+    def _preview(
+        self,
+        page: Page,
+        message: NewBroadcast,
+        plan: BroadcastPlan,
+        status: int = 200,
+        error: str | None = None,
+    ) -> Response:
         return self.render(
-            page, "admin/broadcast_preview.html", message=message, plan=plan, values=page.form
+            page,
+            "admin/broadcast_preview.html",
+            status,
+            message=message,
+            plan=plan,
+            values=page.form,
+            error=error,
         )
 
+    async def preview_broadcast(self, page: Page) -> Response:
+        planned = await self._planned(page)
+        if isinstance(planned, Response):
+            return planned
+        return self._preview(page, *planned)
+
     async def send_broadcast(self, page: Page) -> Response:
-        runtime = page.runtime
-        try:
-            message = self._notice(page)
-            plan = await plan_broadcast(
-                runtime.broadcasts, runtime.line, message.district, message.channel
-            )
-        except FormErrors as problems:
-            return await self.broadcasts(page, errors=self.words(page, problems))
-        except StaffRoleError:
-            raise  # the frame answers 403: a refusal, not a mistake in the form
-        except ChiikiError as exc:
-            return await self.broadcasts(page, error=str(exc))
+        planned = await self._planned(page)
+        if isinstance(planned, Response):
+            return planned
+        message, plan = planned
         try:
             broadcast_id = await queue_notice(
-                runtime.broadcasts,
+                page.runtime.broadcasts,
                 message,
                 plan,
                 page.now,
@@ -116,16 +132,9 @@ class BroadcastPages(FeaturePages):
                 actor=page.actor,
             )
         except OverQuotaError:
-            return self.render(
-                page,
-                "admin/broadcast_preview.html",
-                400,
-                message=message,
-                plan=plan,
-                values=page.form,
-                error=self.site.t(page.language)("broadcast.over_quota"),
-            )
-        runtime.delivery.wake.set()
+            over_quota = self.site.t(page.language)("broadcast.over_quota")
+            return self._preview(page, message, plan, 400, over_quota)
+        page.runtime.delivery.wake.set()
         return see(f"/admin/broadcasts/{broadcast_id}")
 
     async def broadcast(self, page: Page) -> Response:
