@@ -260,7 +260,8 @@ MUTATING_METHODS = {
 
 
 def _repository_names(tree: ast.AST) -> set[str]:
-    """Local names bound to a repository: `x = FaqRepository(db)` or `x = services.polls`."""
+    """Local names bound to a repository: `x = FaqRepository(db)`, `x = services.polls` or
+    `x = services.watch.schedule`."""
     names = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign) and _is_repository(node.value, set()):
@@ -272,7 +273,8 @@ def _is_repository(node: ast.expr, names: set[str]) -> bool:
     text = ast.unparse(node)
     return (
         "Repository(" in text
-        or text.split(".")[-2:-1] == ["services"]
+        # services.polls, or one of a repository's parts (services.watch.schedule)
+        or "services" in text.split(".")[:-1]
         or text.endswith(("runtime.broadcasts", "runtime.outbox"))
         or (isinstance(node, ast.Name) and node.id in names)
     )
@@ -296,6 +298,17 @@ def test_the_dashboard_changes_nothing_but_through_bot_staff(path: Path) -> None
             assert not _is_repository(node.func.value, names), (
                 f"{path.name}:{node.lineno} calls {ast.unparse(node.func)}: call bot/staff"
             )
+
+
+def test_the_dashboard_scan_sees_repositories_and_their_parts() -> None:
+    for text, seen in [
+        ("page.runtime.services.polls", True),
+        ("page.runtime.services.watch.schedule", True),
+        ("services.watch.counter", True),
+        ("page.runtime.settings", False),
+    ]:
+        node = ast.parse(text, mode="eval").body
+        assert _is_repository(node, set()) == seen, text
 
 
 # SQL as chiiki writes it (keywords in capitals): a statement's head and its second keyword.
