@@ -60,6 +60,13 @@ async def test_the_chat_and_its_files_send_security_headers(
     assert response.headers["referrer-policy"] == "same-origin"
 
 
+@pytest.mark.parametrize("path", ["/", "/healthz", "/no-such-page", "/metrics"])
+async def test_every_other_answer_says_nosniff(client: httpx.AsyncClient, path: str) -> None:
+    """JSON errors and plain answers too: a browser must not read them as HTML."""
+    response = await client.get(path)
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
 async def test_the_dashboard_keeps_its_own_policy(client: httpx.AsyncClient) -> None:
     login = await client.get("/admin/login")
     assert "style-src 'self' 'unsafe-inline'" in login.headers["content-security-policy"]

@@ -29,6 +29,8 @@ PAGE_HEADERS = {
 # Webhooks are read by platforms, not browsers: they go through untouched (and stay fast).
 BROWSER_PATHS = ("/chat", "/static", "/admin")
 WEBHOOK_PATHS = frozenset({"/webhook/telegram", "/webhook/line"})
+# Everything else (/, /healthz, /metrics, a 404's JSON): never read as another type.
+_EVERY_ANSWER = (("X-Content-Type-Options", "nosniff"),)
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
@@ -61,10 +63,9 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 message.setdefault("headers", [])
                 headers = MutableHeaders(scope=message)
-                if for_browser:
-                    for name, value in PAGE_HEADERS.items():
-                        if name not in headers:
-                            headers[name] = value
+                for name, value in PAGE_HEADERS.items() if for_browser else _EVERY_ANSWER:
+                    if name not in headers:
+                        headers[name] = value
                 if message["status"] in REDIRECTS and "location" in headers:
                     host = MutableHeaders(scope=scope).get("host", "")
                     headers["location"] = _on_site(headers["location"], host)
