@@ -228,6 +228,11 @@ async def test_long_text_is_split_within_4096(platforms: Platforms) -> None:
     messages = render([Reply("長い文です。" * 1500)])
     assert len(messages) == 3
     assert all(len(text) <= 4096 for text, _, _ in messages)
+    # An emoji outside the BMP is two UTF-16 units: 3,000 of them do not fit one message.
+    emoji = render([Reply("🌸" * 3000)])
+    assert len(emoji) == 2
+    assert all(len(text.encode("utf-16-le")) // 2 <= 4096 for text, _, _ in emoji)
+    assert "".join(text for text, _, _ in emoji) == "🌸" * 3000
 
 
 async def test_stickers_and_group_messages_get_a_polite_answer_or_none(

@@ -26,12 +26,13 @@ from bot.channels.telegram_files import TelegramFiles, file_base_url
 from bot.channels.telegram_http import AiohttpRequest
 from bot.channels.telegram_update import TelegramAddress, read_update
 from bot.core import BarChart, Channel, Reply, split_text
+from bot.core.text import utf16_length
 from bot.delivery import RetryPolicy, send_with_retries
 from bot.errors import PermanentDeliveryError, RetryableDeliveryError
 
 logger = logging.getLogger(__name__)
 
-TEXT_LIMIT = 4096
+TEXT_LIMIT = 4096  # counted in UTF-16 code units, as Telegram's entities are: an emoji may be two
 PHOTO_CAPTION_LIMIT = 1024
 BUTTONS_PER_ROW = 2  # Telegram allows 8; two keeps Japanese labels readable on a phone
 ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
@@ -126,10 +127,10 @@ def render(replies: Sequence[Reply]) -> list[Rendered]:
     for reply in replies:
         if reply.cards:
             formatted = cards_html(reply)
-            if len(formatted) <= TEXT_LIMIT:
+            if utf16_length(formatted) <= TEXT_LIMIT:
                 messages.append((formatted, render_keyboard(reply), ParseMode.HTML))
                 continue
-        parts = split_text(reply.plain_text, TEXT_LIMIT)
+        parts = split_text(reply.plain_text, TEXT_LIMIT, utf16_length)
         messages += [(part, None, None) for part in parts[:-1]]
         messages.append((parts[-1], render_keyboard(reply), None))
     return messages
@@ -256,7 +257,9 @@ class TelegramChannel:
         if not self._initialized:
             await call_telegram(self._initialize, SINGLE_ATTEMPT)
         await call_telegram(
-            functools.partial(self._send_message, int(chat_id), text[:TEXT_LIMIT]),
+            functools.partial(
+                self._send_message, int(chat_id), split_text(text, TEXT_LIMIT, utf16_length)[0]
+            ),
             SINGLE_ATTEMPT,
         )
 

@@ -144,8 +144,9 @@ class FakeTelegram:
         if method in {"sendMessage", "editMessageText"}:
             await asyncio.sleep(self.send_seconds)
             text = params["text"]
-            if not 1 <= len(text) <= 4096:
-                raise AssertionError(f"Telegram would refuse text of {len(text)} characters")
+            units = len(text.encode("utf-16-le")) // 2  # counted as the channel counts it
+            if not 1 <= units <= 4096:
+                raise AssertionError(f"Telegram would refuse text of {units} UTF-16 units")
             self._message_id += 1
             self.delivered[int(params["chat_id"])] += 1
             self.received[int(params["chat_id"])].append(text)
