@@ -10,31 +10,28 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.answerer import Answerer, Outcome, Thresholds, Topic, build_answerer
+from bot.answerer import Answerer, Outcome, Thresholds, Topic
 from bot.answerer.romaji import is_romaji, spell_in_kana
 from bot.answerer.text import NO_SYNONYMS, Synonyms, fold_keyword, is_english, terms
-from bot.content import Text, load_pack, load_pack_catalog
+from bot.content import Text
 from bot.content.loader import check_packs
 from bot.core import Channel, IncomingMessage, Reply
 from bot.core.choices import decode_choice
 from bot.runtime import Runtime
 from bot.storage.faq import FaqRepository, UnansweredRepository
+from tests.answerers import CONTENT, shipped_answerer
 from tests.conftest import FakeClock, Resident
 from tests.test_polls import new_poll
-
-CONTENT = Path(__file__).parent.parent / "content"
 
 
 @pytest.fixture(scope="module")
 def tomioka() -> Answerer:
-    pack = load_pack(CONTENT, "tomioka")
-    return build_answerer(CONTENT, pack, load_pack_catalog(CONTENT, pack))
+    return shipped_answerer("tomioka")
 
 
 @pytest.fixture(scope="module")
 def matsumoto() -> Answerer:
-    pack = load_pack(CONTENT, "matsumoto")
-    return build_answerer(CONTENT, pack, load_pack_catalog(CONTENT, pack))
+    return shipped_answerer("matsumoto")
 
 
 @pytest.mark.parametrize(

@@ -13,20 +13,17 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bot.answerer import build_answerer
 from bot.answerer.evaluation import Report, describe, evaluate, load_questions
 from bot.cli import main
-from bot.content import load_pack, load_pack_catalog
+from tests.answerers import CONTENT, shipped_answerer
 
-CONTENT = Path(__file__).parent.parent / "content"
 QUESTIONS = Path(__file__).parent / "answerer"
 PACKS = ("tomioka", "matsumoto")
 
 
 @pytest.fixture(scope="module", params=PACKS)
 def report(request: pytest.FixtureRequest) -> Report:
-    pack = load_pack(CONTENT, request.param)
-    answerer = build_answerer(CONTENT, pack, load_pack_catalog(CONTENT, pack))
+    answerer = shipped_answerer(request.param)
     return evaluate(answerer, load_questions(QUESTIONS / f"questions_{request.param}.yaml"))
 
 
@@ -52,8 +49,7 @@ HELD_OUT_MOST_WRONG = 0.06
 
 @pytest.fixture(scope="module", params=PACKS)
 def held_out(request: pytest.FixtureRequest) -> tuple[str, Report]:
-    pack = load_pack(CONTENT, request.param)
-    answerer = build_answerer(CONTENT, pack, load_pack_catalog(CONTENT, pack))
+    answerer = shipped_answerer(request.param)
     questions = load_questions(QUESTIONS / f"heldout_{request.param}.yaml")
     return request.param, evaluate(answerer, questions)
 
@@ -79,7 +75,6 @@ def test_held_out_city_business_small_talk_and_attacks_are_not_answered_as_topic
     assert report.wrong["oos"] + report.wrong["smalltalk"] + report.wrong["adversarial"] <= 1
 
 
-
 # Held-out set 3 (heldout3_<pack>.yaml: misconversions, voice input, dialect, fragments …),
 # scored on its test half only, the half never read: a little under what the answerer reaches
 # (Tomioka 89.9 %, Matsumoto 87.3 % right; 6.3 %, 3.8 % wrong). Failures print counts per group,
@@ -90,8 +85,7 @@ HELD_OUT_3_MOST_WRONG = 0.09
 
 @pytest.fixture(scope="module", params=PACKS)
 def held_out_3_test_half(request: pytest.FixtureRequest) -> tuple[str, Report]:
-    pack = load_pack(CONTENT, request.param)
-    answerer = build_answerer(CONTENT, pack, load_pack_catalog(CONTENT, pack))
+    answerer = shipped_answerer(request.param)
     questions = load_questions(QUESTIONS / f"heldout3_{request.param}.yaml")
     return request.param, evaluate(answerer, [q for q in questions if q.half == "test"])
 
@@ -111,9 +105,9 @@ def test_held_out_3_test_half_has_few_confident_wrong_answers(
     assert report.wrong_share <= HELD_OUT_3_MOST_WRONG, dict(report.wrong)
     assert report.wrong["oos"] <= 1, dict(report.wrong)
 
+
 def _matsumoto_report() -> Report:
-    pack = load_pack(CONTENT, "matsumoto")
-    answerer = build_answerer(CONTENT, pack, load_pack_catalog(CONTENT, pack))
+    answerer = shipped_answerer("matsumoto")
     return evaluate(answerer, load_questions(QUESTIONS / "questions_matsumoto.yaml"))
 
 
@@ -135,8 +129,7 @@ def test_content_eval_can_score_the_held_out_set_and_keep_its_test_half_unread(
     result = CliRunner().invoke(main, arguments)
     assert result.exit_code == 0, result.output
     assert "\nsmalltalk " in result.output and "wrong answers" in result.output
-    pack = load_pack(CONTENT, "tomioka")
-    answerer = build_answerer(CONTENT, pack, load_pack_catalog(CONTENT, pack))
+    answerer = shipped_answerer("tomioka")
     report = evaluate(answerer, load_questions(QUESTIONS / "heldout_tomioka.yaml"))
     dev_misses = [miss for miss in report.misses if miss.question.half == "dev"]
     assert result.output.count("\nmiss [") == len(dev_misses) < len(report.misses)

@@ -9,23 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from bot.answerer import Answerer, Outcome, build_answerer
-from bot.content import load_pack, load_pack_catalog
+from bot.answerer import Answerer, Outcome
 from bot.runtime import open_runtime
 from bot.storage.faq import UnansweredRepository
+from tests.answerers import shipped_answerer
 from tests.conftest import FakeClock, Resident, make_settings
 
-CONTENT = Path(__file__).parent.parent / "content"
 PACKS = ("tomioka", "matsumoto")
 
 
 @pytest.fixture(scope="module")
 def answerers() -> dict[str, Answerer]:
-    packs = {name: load_pack(CONTENT, name) for name in PACKS}
-    return {
-        name: build_answerer(CONTENT, pack, load_pack_catalog(CONTENT, pack))
-        for name, pack in packs.items()
-    }
+    return {name: shipped_answerer(name) for name in PACKS}
 
 
 ELSEWHERE = [

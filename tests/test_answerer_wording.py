@@ -6,15 +6,11 @@ counts and places in a list written in kanji, local sentence endings, and asking
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from bot.answerer import Answerer, build_answerer
+from bot.answerer import Answerer
 from bot.answerer.text import normalise, strip_filler, terms
-from bot.content import load_pack, load_pack_catalog
-
-CONTENT = Path(__file__).parent.parent / "content"
+from tests.answerers import shipped_answerer
 
 
 def _cleaned(text: str) -> str:
@@ -23,14 +19,12 @@ def _cleaned(text: str) -> str:
 
 @pytest.fixture(scope="module")
 def tomioka() -> Answerer:
-    pack = load_pack(CONTENT, "tomioka")
-    return build_answerer(CONTENT, pack, load_pack_catalog(CONTENT, pack))
+    return shipped_answerer("tomioka")
 
 
 @pytest.fixture(scope="module")
 def matsumoto() -> Answerer:
-    pack = load_pack(CONTENT, "matsumoto")
-    return build_answerer(CONTENT, pack, load_pack_catalog(CONTENT, pack))
+    return shipped_answerer("matsumoto")
 
 
 @pytest.mark.parametrize(
