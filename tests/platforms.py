@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -181,3 +182,11 @@ def line_text(
         replyToken=reply_token,
         message={"id": "4680", "type": "text", "quoteToken": "q", "text": text},
     )
+
+
+async def wait_until(condition: Callable[[], bool], seconds: float = 15) -> None:
+    """Return once `condition()` holds, or after `seconds` (the caller asserts what it needs):
+    a serving instance's own delivery loop may be sending what a test looks for."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not condition() and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.02)

@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -22,7 +20,13 @@ from bot.staff.events import (
 from bot.storage.broadcasts import NewBroadcast
 from tests.actors import CLI_ACTOR
 from tests.conftest import FakeClock, Resident, make_settings
-from tests.platforms import Platforms, open_platforms, telegram_callback, telegram_text
+from tests.platforms import (
+    Platforms,
+    open_platforms,
+    telegram_callback,
+    telegram_text,
+    wait_until,
+)
 
 
 def event_spec(clock: FakeClock, **fields: Any) -> EventSpec:
@@ -160,12 +164,6 @@ async def test_a_reminder_survives_a_restart_and_arrives_once(
 
 def reminders_sent(platforms: Platforms) -> list[dict[str, Any]]:
     return [m for m in platforms.telegram.sent("sendMessage") if "まもなく" in m["text"]]
-
-
-async def wait_until(condition: Callable[[], bool], seconds: float = 15) -> None:
-    deadline = asyncio.get_running_loop().time() + seconds
-    while not condition() and asyncio.get_running_loop().time() < deadline:
-        await asyncio.sleep(0.02)
 
 
 async def test_a_reminder_later_than_the_grace_window_is_skipped_and_logged(
